@@ -1,0 +1,199 @@
+//! [`Controls`]: a slot's control files, opened once and used by fd only.
+//!
+//! The sandbox helper opens these before it pivot_roots away from `/sys`;
+//! from then on the open fds are its only way to its cgroups. Every method
+//! is one or a few `pread`/`pwrite` calls at offset 0 and, when it succeeds,
+//! allocates nothing (except [`Controls::procs`], which also reopens its
+//! file; see there).
+
+use std::path::Path;
+
+use crate::cgfile::{parse_u64, CgDir, CgFile};
+use crate::{v1, v2, Controller, Error, SlotPaths, Version};
+
+/// Open handles to the control files of one slot.
+#[derive(Debug)]
+pub struct Controls {
+    backend: Backend,
+    /// `cgroup.procs` of each distinct slot directory, in [`SlotPaths`]
+    /// order; joining writes to all of them.
+    procs: Vec<CgFile>,
+    /// The first slot directory, where [`Controls::procs`] opens
+    /// `cgroup.procs` afresh for every listing: on v1 a kept fd would
+    /// return the same cached pid list for as long as it is read more
+    /// often than once a second.
+    first_dir: CgDir,
+}
+
+#[derive(Debug)]
+enum Backend {
+    V1(v1::Files),
+    V2(v2::Files),
+}
+
+impl Controls {
+    /// Opens the control files of the slot at `paths` (`O_CLOEXEC`, and
+    /// `O_RDWR` for those written). Fails if a required file is missing.
+    pub fn open(paths: &SlotPaths) -> Result<Controls, Error> {
+        let dir = |c: Controller| {
+            paths
+                .dirs
+                .iter()
+                .find(|(have, _)| *have == c)
+                .map(|(_, d)| d.as_path())
+                .ok_or_else(|| Error::InvalidSlotPaths {
+                    reason: format!("no {} directory in {:?}", c.name(), paths.dirs),
+                })
+        };
+        let backend = match paths.version {
+            Version::V1 => Backend::V1(v1::Files::open(
+                dir(Controller::Memory)?,
+                dir(Controller::Pids)?,
+                dir(Controller::Cpuacct)?,
+            )?),
+            Version::V2 => Backend::V2(v2::Files::open(dir(Controller::Unified)?)?),
+        };
+        let mut distinct: Vec<&Path> = Vec::new();
+        for (_, d) in &paths.dirs {
+            if !distinct.contains(&d.as_path()) {
+                distinct.push(d);
+            }
+        }
+        let first_dir = CgDir::open(distinct[0].to_path_buf())?;
+        let procs = distinct
+            .into_iter()
+            .map(|d| CgFile::open_rw(d.join("cgroup.procs")))
+            .collect::<Result<_, _>>()?;
+        Ok(Controls {
+            backend,
+            procs,
+            first_dir,
+        })
+    }
+
+    /// Moves the calling process into the slot (writes "0" to every
+    /// `cgroup.procs`). Only `pwrite`s on open fds, so it is safe to call
+    /// between fork and exec; it allocates only when it fails.
+    pub fn join_self(&self) -> Result<(), Error> {
+        for f in &self.procs {
+            f.write_bytes(b"0")?;
+        }
+        Ok(())
+    }
+
+    /// Moves the process `pid` into the slot (writes it to every
+    /// `cgroup.procs`).
+    pub fn add_process(&self, pid: u32) -> Result<(), Error> {
+        for f in &self.procs {
+            f.write_u64(u64::from(pid))?;
+        }
+        Ok(())
+    }
+
+    /// Limits memory to `bytes` without swap. v1: `memory.limit_in_bytes`
+    /// and, if present, `memory.memsw.limit_in_bytes` (written in the order
+    /// the kernel accepts); v2: `memory.max` and, if present,
+    /// `memory.swap.max` = 0.
+    pub fn set_memory_limit(&self, bytes: u64) -> Result<(), Error> {
+        match &self.backend {
+            Backend::V1(f) => f.set_memory_limit(bytes),
+            Backend::V2(f) => f.set_memory_limit(bytes),
+        }
+    }
+
+    /// Limits the number of tasks (`pids.max`).
+    pub fn set_pids_max(&self, n: u64) -> Result<(), Error> {
+        match &self.backend {
+            Backend::V1(f) => f.set_pids_max(n),
+            Backend::V2(f) => f.set_pids_max(n),
+        }
+    }
+
+    /// Starts a new peak measurement. v1: writes 0 to
+    /// `memory.max_usage_in_bytes`; v2: writes 1 to `memory.peak` through
+    /// the fd later read (Linux >= 6.12). Where v2 cannot reset, this is
+    /// not an error: [`Controls::memory_peak`] then reports the slot's
+    /// lifetime peak (see [`Controls::peak_is_resettable`]).
+    pub fn reset_memory_peak(&self) -> Result<(), Error> {
+        match &self.backend {
+            Backend::V1(f) => f.reset_memory_peak(),
+            Backend::V2(f) => f.reset_memory_peak(),
+        }
+    }
+
+    /// Whether [`Controls::reset_memory_peak`] really resets the peak
+    /// (always on v1; on v2 until a reset has failed).
+    pub fn peak_is_resettable(&self) -> bool {
+        match &self.backend {
+            Backend::V1(_) => true,
+            Backend::V2(f) => f.peak_is_resettable(),
+        }
+    }
+
+    /// Peak memory use in bytes since the last reset (v1
+    /// `memory.max_usage_in_bytes`, v2 `memory.peak`).
+    pub fn memory_peak(&self) -> Result<u64, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.memory_peak(),
+            Backend::V2(f) => f.memory_peak(),
+        }
+    }
+
+    /// Current memory use in bytes (v1 `memory.usage_in_bytes`, v2
+    /// `memory.current`).
+    pub fn memory_usage(&self) -> Result<u64, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.memory_usage(),
+            Backend::V2(f) => f.memory_usage(),
+        }
+    }
+
+    /// How many processes the OOM killer has killed in the slot (v1
+    /// `oom_kill` of `memory.oom_control`, 0 if absent; v2 `oom_kill` of
+    /// `memory.events`).
+    pub fn oom_kills(&self) -> Result<u64, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.oom_kills(),
+            Backend::V2(f) => f.oom_kills(),
+        }
+    }
+
+    /// CPU time used by the slot in nanoseconds (v1 `cpuacct.usage`, v2
+    /// `usage_usec` of `cpu.stat` times 1000).
+    pub fn cpu_usage_ns(&self) -> Result<u64, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.cpu_usage_ns(),
+            Backend::V2(f) => f.cpu_usage_ns(),
+        }
+    }
+
+    /// Number of tasks in the slot (`pids.current`).
+    pub fn pids_current(&self) -> Result<u64, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.pids_current(),
+            Backend::V2(f) => f.pids_current(),
+        }
+    }
+
+    /// The process ids in the slot (`cgroup.procs` of the first directory).
+    ///
+    /// Unlike the other readings this opens the file anew (relative to a
+    /// kept directory fd, so it works after pivot_root): the v1 kernel
+    /// caches the pid list per open file.
+    pub fn procs(&self) -> Result<Vec<i32>, Error> {
+        let file = self.first_dir.open_ro(c"cgroup.procs")?;
+        let text = file.read_all()?;
+        text.split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                parse_u64(line)
+                    .and_then(|p| i32::try_from(p).ok())
+                    .ok_or_else(|| file.parse_error(&text))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "controls_tests.rs"]
+mod tests;

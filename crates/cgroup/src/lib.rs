@@ -1,0 +1,106 @@
+//! cgroup v1 and v2 management for the Flash sandbox.
+//!
+//! Flash limits and measures every run with cgroups. This crate finds the
+//! cgroup layout, creates Flash's own cgroups and gives a sandbox helper
+//! process cheap, pre-opened handles to the control files.
+//!
+//! # Life cycle
+//!
+//! 1. [`detect`] reads `/proc/self/mountinfo` and `/proc/self/cgroup` into a
+//!    [`Host`]: cgroup v1 (memory, pids and cpuacct hierarchies) when those
+//!    are v1-mounted, else cgroup v2 when the own cgroup has memory and pids.
+//! 2. [`Host::create_root`] removes `flash-<pid>` cgroups left by dead Flash
+//!    processes, then creates `flash-<own pid>` *under Flash's own cgroup*
+//!    (in each v1 hierarchy, or once on v2 with memory, pids and cpu enabled
+//!    in its `cgroup.subtree_control`). Flash never changes a setting of a
+//!    cgroup it did not create.
+//! 3. [`FlashRoot::create_slot`] creates the leaf `slot-<n>` for one sandbox
+//!    slot; [`Slot::paths`] describes it as serializable [`SlotPaths`].
+//! 4. The helper process calls [`Controls::open`] on those paths *before*
+//!    it pivot_roots away from `/sys`, then only uses the open fds: join,
+//!    set limits, reset and read usage.
+//! 5. Dropping a [`Slot`] or [`FlashRoot`] removes its directories (best
+//!    effort); [`Slot::remove`] does so with errors reported.
+//!
+//! # Layout
+//!
+//! - `detect.rs`: mountinfo and `/proc/self/cgroup` parsing, [`Host`].
+//! - `root.rs`: [`FlashRoot`], [`Slot`], stale clean-up.
+//! - `v1.rs`, `v2.rs`: what differs per version (v2 controller enabling,
+//!   the control files of each version).
+//! - `controls.rs`: [`Controls`], the version-independent face of the files.
+//! - `cgfile.rs`: one kept-open control file read and written with
+//!   `pread`/`pwrite` at offset 0.
+//! - `error.rs`: [`Error`].
+//!
+//! Everything takes its roots (`/proc`, mount points) as arguments, so the
+//! unit tests run without root against fake trees in temporary directories;
+//! `tests/real_cgroup.rs` exercises the real kernel when run as root.
+
+#![warn(missing_docs)]
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+mod cgfile;
+mod controls;
+mod detect;
+mod error;
+mod root;
+#[cfg(test)]
+mod testutil;
+mod v1;
+mod v2;
+
+pub use controls::Controls;
+pub use detect::{detect, detect_from, Host};
+pub use error::Error;
+pub use root::{FlashRoot, Slot};
+
+/// The cgroup version in use.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Version {
+    /// Legacy per-controller hierarchies.
+    V1,
+    /// The unified hierarchy.
+    V2,
+}
+
+/// Which hierarchy a directory belongs to.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Controller {
+    /// v1 memory hierarchy.
+    Memory,
+    /// v1 pids hierarchy.
+    Pids,
+    /// v1 cpuacct hierarchy (CPU time accounting).
+    Cpuacct,
+    /// The v2 unified hierarchy (all controllers).
+    Unified,
+}
+
+impl Controller {
+    /// The kernel's name of the controller ("unified" for v2).
+    pub fn name(self) -> &'static str {
+        match self {
+            Controller::Memory => "memory",
+            Controller::Pids => "pids",
+            Controller::Cpuacct => "cpuacct",
+            Controller::Unified => "unified",
+        }
+    }
+}
+
+/// Where a slot's cgroup directories are; sent to the helper process that
+/// opens them with [`Controls::open`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SlotPaths {
+    /// The cgroup version the directories belong to.
+    pub version: Version,
+    /// v1: the memory, pids and cpuacct directories (two may be the same
+    /// path when controllers share a hierarchy); v2: one `Unified` entry.
+    pub dirs: Vec<(Controller, PathBuf)>,
+}

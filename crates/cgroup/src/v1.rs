@@ -1,0 +1,85 @@
+//! cgroup v1 specifics: the control files of a slot in the memory, pids and
+//! cpuacct hierarchies.
+
+use std::path::Path;
+
+use crate::cgfile::CgFile;
+use crate::Error;
+
+/// The kept-open control files of a v1 slot.
+#[derive(Debug)]
+pub(crate) struct Files {
+    limit: CgFile,
+    /// `memory.memsw.limit_in_bytes`: memory+swap; absent without swap
+    /// accounting. The kernel keeps it >= `limit` at all times.
+    memsw_limit: Option<CgFile>,
+    /// `memory.max_usage_in_bytes`: the peak, reset by writing 0.
+    max_usage: CgFile,
+    usage: CgFile,
+    oom_control: CgFile,
+    pids_max: CgFile,
+    pids_current: CgFile,
+    cpuacct_usage: CgFile,
+}
+
+impl Files {
+    pub(crate) fn open(memory: &Path, pids: &Path, cpuacct: &Path) -> Result<Self, Error> {
+        Ok(Files {
+            limit: CgFile::open_rw(memory.join("memory.limit_in_bytes"))?,
+            memsw_limit: CgFile::open_rw_optional(memory.join("memory.memsw.limit_in_bytes"))?,
+            max_usage: CgFile::open_rw(memory.join("memory.max_usage_in_bytes"))?,
+            usage: CgFile::open_ro(memory.join("memory.usage_in_bytes"))?,
+            oom_control: CgFile::open_ro(memory.join("memory.oom_control"))?,
+            pids_max: CgFile::open_rw(pids.join("pids.max"))?,
+            pids_current: CgFile::open_ro(pids.join("pids.current"))?,
+            cpuacct_usage: CgFile::open_ro(cpuacct.join("cpuacct.usage"))?,
+        })
+    }
+
+    /// Sets the memory limit and, with swap accounting, the same
+    /// memory+swap limit (no swap at all). The kernel rejects any moment
+    /// where memsw < limit, so when raising memsw goes first and when
+    /// lowering the limit goes first.
+    pub(crate) fn set_memory_limit(&self, bytes: u64) -> Result<(), Error> {
+        let Some(memsw) = &self.memsw_limit else {
+            return self.limit.write_u64(bytes);
+        };
+        if bytes >= self.limit.read_u64()? {
+            memsw.write_u64(bytes)?;
+            self.limit.write_u64(bytes)
+        } else {
+            self.limit.write_u64(bytes)?;
+            memsw.write_u64(bytes)
+        }
+    }
+
+    pub(crate) fn set_pids_max(&self, n: u64) -> Result<(), Error> {
+        self.pids_max.write_u64(n)
+    }
+
+    pub(crate) fn reset_memory_peak(&self) -> Result<(), Error> {
+        self.max_usage.write_bytes(b"0")
+    }
+
+    pub(crate) fn memory_peak(&self) -> Result<u64, Error> {
+        self.max_usage.read_u64()
+    }
+
+    pub(crate) fn memory_usage(&self) -> Result<u64, Error> {
+        self.usage.read_u64()
+    }
+
+    /// The `oom_kill N` line of `memory.oom_control` (Linux >= 4.13), 0 on
+    /// kernels without it.
+    pub(crate) fn oom_kills(&self) -> Result<u64, Error> {
+        Ok(self.oom_control.read_keyed("oom_kill")?.unwrap_or(0))
+    }
+
+    pub(crate) fn cpu_usage_ns(&self) -> Result<u64, Error> {
+        self.cpuacct_usage.read_u64()
+    }
+
+    pub(crate) fn pids_current(&self) -> Result<u64, Error> {
+        self.pids_current.read_u64()
+    }
+}

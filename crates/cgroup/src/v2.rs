@@ -1,0 +1,160 @@
+//! cgroup v2 specifics: enabling controllers in `flash-<pid>`, and the
+//! control files of a slot in the unified hierarchy.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::cgfile::CgFile;
+use crate::Error;
+
+/// Controllers Flash enables for its slots; the first two are required
+/// (cpu is optional: `cpu.stat` has `usage_usec` without it).
+const WANTED: [&str; 3] = ["memory", "pids", "cpu"];
+const REQUIRED: usize = 2;
+
+/// Reads (never writes) the own cgroup's `cgroup.subtree_control` and
+/// returns what to write into `flash-<pid>/cgroup.subtree_control`, e.g.
+/// `"+memory +pids +cpu"`.
+///
+/// The kernel makes a child's `cgroup.controllers` equal to its parent's
+/// `cgroup.subtree_control`, so this is exactly what `flash-<pid>` can
+/// enable, known before it exists.
+pub(crate) fn controllers_to_enable(own_dir: &Path) -> Result<String, Error> {
+    let path = own_dir.join("cgroup.subtree_control");
+    let text = fs::read_to_string(&path).map_err(|error| Error::Read {
+        path: path.clone(),
+        error,
+    })?;
+    let enabled = |c: &str| text.split_whitespace().any(|have| have == c);
+    let missing: Vec<&str> = WANTED[..REQUIRED]
+        .iter()
+        .copied()
+        .filter(|c| !enabled(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::NotDelegated {
+            path,
+            missing: missing.join(" and "),
+        });
+    }
+    let plus: Vec<String> = WANTED
+        .iter()
+        .copied()
+        .filter(|c| enabled(c))
+        .map(|c| format!("+{c}"))
+        .collect();
+    Ok(plus.join(" "))
+}
+
+/// Writes `enable` (from [`controllers_to_enable`]) into the
+/// `cgroup.subtree_control` of `flash_dir`, a cgroup Flash created.
+pub(crate) fn enable_controllers(flash_dir: &Path, enable: &str) -> Result<(), Error> {
+    CgFile::open_rw(flash_dir.join("cgroup.subtree_control"))?.write_bytes(enable.as_bytes())
+}
+
+/// The kept-open control files of a v2 slot.
+#[derive(Debug)]
+pub(crate) struct Files {
+    memory_max: CgFile,
+    /// Absent without swap accounting.
+    swap_max: Option<CgFile>,
+    /// Absent before Linux 5.19.
+    peak: Option<CgFile>,
+    /// Whether writing to `peak` resets it for that fd (Linux >= 6.12);
+    /// cleared the first time opening it writable or writing fails.
+    peak_resettable: AtomicBool,
+    current: CgFile,
+    events: CgFile,
+    pids_max: CgFile,
+    pids_current: CgFile,
+    cpu_stat: CgFile,
+}
+
+impl Files {
+    pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
+        let (peak, peak_resettable) = open_peak(dir)?;
+        Ok(Files {
+            memory_max: CgFile::open_rw(dir.join("memory.max"))?,
+            swap_max: CgFile::open_rw_optional(dir.join("memory.swap.max"))?,
+            peak,
+            peak_resettable: AtomicBool::new(peak_resettable),
+            current: CgFile::open_ro(dir.join("memory.current"))?,
+            events: CgFile::open_ro(dir.join("memory.events"))?,
+            pids_max: CgFile::open_rw(dir.join("pids.max"))?,
+            pids_current: CgFile::open_ro(dir.join("pids.current"))?,
+            cpu_stat: CgFile::open_ro(dir.join("cpu.stat"))?,
+        })
+    }
+
+    pub(crate) fn set_memory_limit(&self, bytes: u64) -> Result<(), Error> {
+        self.memory_max.write_u64(bytes)?;
+        match &self.swap_max {
+            Some(swap) => swap.write_bytes(b"0"),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn set_pids_max(&self, n: u64) -> Result<(), Error> {
+        self.pids_max.write_u64(n)
+    }
+
+    pub(crate) fn reset_memory_peak(&self) -> Result<(), Error> {
+        let Some(peak) = &self.peak else {
+            return Ok(());
+        };
+        if self.peak_resettable.load(Ordering::Relaxed) && peak.write_bytes(b"1").is_err() {
+            // Older kernel: memory_peak() reports the cgroup's lifetime peak.
+            self.peak_resettable.store(false, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn peak_is_resettable(&self) -> bool {
+        self.peak.is_some() && self.peak_resettable.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn memory_peak(&self) -> Result<u64, Error> {
+        match &self.peak {
+            Some(peak) => peak.read_u64(),
+            None => Err(Error::Unavailable {
+                path: self.current.path().with_file_name("memory.peak"),
+            }),
+        }
+    }
+
+    pub(crate) fn memory_usage(&self) -> Result<u64, Error> {
+        self.current.read_u64()
+    }
+
+    pub(crate) fn oom_kills(&self) -> Result<u64, Error> {
+        Ok(self.events.read_keyed("oom_kill")?.unwrap_or(0))
+    }
+
+    pub(crate) fn cpu_usage_ns(&self) -> Result<u64, Error> {
+        match self.cpu_stat.read_keyed("usage_usec")? {
+            Some(usec) => Ok(usec.saturating_mul(1000)),
+            None => Err(self.cpu_stat.parse_error(b"(no usage_usec line)")),
+        }
+    }
+
+    pub(crate) fn pids_current(&self) -> Result<u64, Error> {
+        self.pids_current.read_u64()
+    }
+}
+
+/// Opens `memory.peak` writable if the kernel allows it (Linux >= 6.12 has
+/// a write handler; older ones refuse a writable open with `EACCES`), else
+/// read-only; `None` if it does not exist.
+fn open_peak(dir: &Path) -> Result<(Option<CgFile>, bool), Error> {
+    let path = dir.join("memory.peak");
+    match CgFile::open_rw_optional(path.clone()) {
+        Ok(Some(f)) => Ok((Some(f), true)),
+        Ok(None) => Ok((None, false)),
+        Err(Error::Open { error, .. }) if error.kind() == io::ErrorKind::PermissionDenied => {
+            Ok((Some(CgFile::open_ro(path)?), false))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,141 @@
+//! `flash bench`: benchmarks that print figures and ratios against a baseline
+//! measured in the same run (never assertions: machines are noisy).
+//!
+//! - `flash bench sandbox`: per-run overhead of the sandbox against a plain
+//!   fork+exec of the same static binary, back to back and with idle gaps (the
+//!   idle regime exposes costs such as cgroup v1 migration that a tight loop hides).
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use flash_sandbox::{BoxFile, Pool, PoolConfig, RunSpec, Status};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchKind,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchKind {
+    /// Sandbox overhead per run against plain exec of a static hello world.
+    Sandbox {
+        /// Runs per regime and per mode.
+        #[arg(short = 'n', long, default_value_t = 200)]
+        runs: usize,
+        /// Idle time before each run in the idle regime, milliseconds.
+        #[arg(long, default_value_t = 100)]
+        idle_ms: u64,
+    },
+}
+
+pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
+    match a.what {
+        BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
+    }
+}
+
+const HELLO: &str = "#include <unistd.h>\nint main(void){write(1,\"hello\\n\",6);return 0;}\n";
+
+/// Builds a static hello world in `dir` and returns its path.
+fn static_hello(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let src = dir.join("hello.c");
+    let bin = dir.join("hello");
+    std::fs::write(&src, HELLO)?;
+    let st = std::process::Command::new("gcc")
+        .args(["-O2", "-static", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .context("running gcc")?;
+    if !st.success() {
+        bail!("gcc -static failed (is libc6-dev installed?)");
+    }
+    Ok(bin)
+}
+
+/// Median and 90th percentile in milliseconds.
+fn stats(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.9))
+}
+
+fn time_runs(
+    runs: usize,
+    idle: Duration,
+    mut f: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        if !idle.is_zero() {
+            std::thread::sleep(idle);
+        }
+        let t = Instant::now();
+        f()?;
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(out)
+}
+
+fn sandbox(runs: usize, idle: Duration) -> anyhow::Result<i32> {
+    if runs == 0 {
+        bail!("--runs must be positive");
+    }
+    let dir = std::env::temp_dir().join(format!("flash-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let bin = static_hello(&dir)?;
+    let data = std::fs::read(&bin)?;
+    let pool = Pool::new(PoolConfig::new(1)?).context("building the sandbox pool")?;
+    let spec = RunSpec {
+        argv: vec!["./hello".into()],
+        env: flash_sandbox::default_env(),
+        files: vec![BoxFile {
+            path: "hello".into(),
+            mode: 0o755,
+            data,
+        }],
+        ..RunSpec::default()
+    };
+    let plain = || -> anyhow::Result<()> {
+        let o = std::process::Command::new(&bin).output()?;
+        if o.stdout != b"hello\n" {
+            bail!("plain run printed {:?}", o.stdout);
+        }
+        Ok(())
+    };
+    let boxed = || -> anyhow::Result<()> {
+        let r = pool.run(&spec)?;
+        if r.meas.status != Status::Ok || r.stdout != b"hello\n" {
+            bail!("sandboxed run: {:?} {:?}", r.meas, r.stdout);
+        }
+        Ok(())
+    };
+    // Warm up both paths (page cache, the pool's first run).
+    for _ in 0..5 {
+        plain()?;
+        boxed()?;
+    }
+    println!("static hello world, {runs} runs per cell, medians (p90) in ms\n");
+    println!("| regime | plain exec | sandboxed | overhead per run |");
+    println!("|---|---|---|---|");
+    for (name, gap) in [
+        ("back to back", Duration::ZERO),
+        ("idle before each run", idle),
+    ] {
+        let (pm, p9) = stats(time_runs(runs, gap, plain)?);
+        let (sm, s9) = stats(time_runs(runs, gap, boxed)?);
+        let label = if gap.is_zero() {
+            name.to_string()
+        } else {
+            format!("{name} ({} ms)", gap.as_millis())
+        };
+        println!(
+            "| {label} | {pm:.2} ({p9:.2}) | {sm:.2} ({s9:.2}) | {:.2} ms |",
+            sm - pm
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(0)
+}

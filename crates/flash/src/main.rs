@@ -1,0 +1,53 @@
+//! The `flash` binary: one executable, many roles.
+//!
+//! - `flash run`: one sandboxed command from the shell (like `isolate --run`).
+//! - `flash check`: what this host supports, and whether a safe box can be built.
+//! - `flash bench sandbox`: the sandbox's per-run overhead against plain exec.
+//! - `flash __sandbox-helper`: hidden; a slot's helper process (see `flash_sandbox::helper`).
+
+mod bench;
+mod check;
+mod run;
+
+use clap::{Parser, Subcommand};
+
+/// Flash: fast, safe execution of untrusted code.
+#[derive(Parser)]
+#[command(name = "flash", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one command in a sandbox and report what it used.
+    Run(Box<run::RunArgs>),
+    /// Report what this host supports; exit non-zero if a safe sandbox cannot be built.
+    Check(check::CheckArgs),
+    /// Benchmarks.
+    Bench(bench::BenchArgs),
+}
+
+fn main() {
+    // The helper must start before anything else runs (and before any thread
+    // exists): it forks untrusted code and must stay single-threaded.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("__sandbox-helper") {
+        let code = flash_sandbox::helper::main(args.get(2).map(String::as_str).unwrap_or(""));
+        std::process::exit(code);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => run::main(*a),
+        Command::Check(a) => check::main(a),
+        Command::Bench(a) => bench::main(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("flash: error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}

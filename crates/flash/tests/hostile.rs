@@ -1,0 +1,502 @@
+//! Hostile programs against the real sandbox (root only; CI runs as root and
+//! sets FLASH_REQUIRE_ROOT_TESTS=1 so these can never be skipped there).
+//!
+//! Each test names the attack, the verdict it must get, and checks that
+//! nothing escaped: no process of the box's uid left on the host, and the pool
+//! still runs a normal program afterwards.
+
+use flash_sandbox::{BoxFile, Limits, Pool, PoolConfig, RunResult, RunSpec, Status, Stdin};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Skips (with the reason) when not root, unless CI demands these tests.
+fn root_or_skip() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
+        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
+    }
+    eprintln!("SKIP: the sandbox needs root (namespaces, mounts, cgroups); run as root to test it");
+    false
+}
+
+/// The hostile programs, compiled once per test binary.
+fn programs() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+        let out = std::env::temp_dir().join(format!("flash-hostile-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_stem().unwrap().to_str().unwrap().to_owned();
+            let st = std::process::Command::new("gcc")
+                .args(["-O1", "-pthread", "-o"])
+                .arg(out.join(&name))
+                .arg(&p)
+                .status()
+                .expect("gcc is needed to build the hostile programs");
+            assert!(st.success(), "compiling {}", p.display());
+        }
+        out
+    })
+}
+
+/// A fresh one-slot pool per test: no test can see another's processes.
+fn pool() -> Pool {
+    Pool::new(config(1)).expect("building the pool")
+}
+
+fn config(slots: usize) -> PoolConfig {
+    let mut c = PoolConfig::new(slots).unwrap();
+    c.helper_exe = PathBuf::from(env!("CARGO_BIN_EXE_flash"));
+    c
+}
+
+fn spec(prog: &str, args: &[&str], limits: Limits) -> RunSpec {
+    let data = std::fs::read(programs().join(prog)).unwrap();
+    let mut argv = vec![format!("./{prog}")];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    RunSpec {
+        argv,
+        env: flash_sandbox::default_env(),
+        limits,
+        files: vec![BoxFile {
+            path: prog.into(),
+            mode: 0o755,
+            data,
+        }],
+        ..RunSpec::default()
+    }
+}
+
+fn run(pool: &Pool, prog: &str, args: &[&str], limits: Limits) -> RunResult {
+    let r = pool
+        .run(&spec(prog, args, limits))
+        .expect("the sandbox itself must not fail");
+    eprintln!(
+        "{prog}: {:?}\nstdout: {}",
+        r.meas,
+        String::from_utf8_lossy(&r.stdout[..r.stdout.len().min(2000)])
+    );
+    r
+}
+
+fn stdout(r: &RunResult) -> String {
+    String::from_utf8_lossy(&r.stdout).into_owned()
+}
+
+/// No process on the whole host runs as one of the pool's box uids.
+fn assert_nothing_left(pool: &Pool) {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
+            continue;
+        };
+        let Some(uid_line) = status.lines().find(|l| l.starts_with("Uid:")) else {
+            continue;
+        };
+        let uid: u32 = uid_line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(
+            !pool.uids().contains(&uid),
+            "process {:?} of box uid {uid} is still alive on the host",
+            e.file_name()
+        );
+    }
+}
+
+/// Nothing escaped, and the pool still runs an ordinary program.
+fn assert_healthy(pool: &Pool) {
+    assert_nothing_left(pool);
+    let r = pool
+        .run(&RunSpec {
+            argv: vec!["/bin/echo".into(), "alive".into()],
+            ..RunSpec::default()
+        })
+        .unwrap();
+    assert_eq!(
+        (r.meas.status, stdout(&r).as_str()),
+        (Status::Ok, "alive\n")
+    );
+}
+
+fn limits() -> Limits {
+    Limits {
+        cpu_time: 1.0,
+        wall_time: 5.0,
+        ..Limits::default()
+    }
+}
+
+#[test]
+fn fork_bomb_ends_at_the_cpu_limit_and_leaves_nothing() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(
+        &pool,
+        "fork_bomb",
+        &[],
+        Limits {
+            processes: 64,
+            ..limits()
+        },
+    );
+    assert_eq!(r.meas.status, Status::TimeLimit);
+    assert!(
+        r.meas.cpu_time <= 1.1,
+        "fork bomb used {} s of CPU against a 1 s limit",
+        r.meas.cpu_time
+    );
+    assert_healthy(&pool);
+}
+
+#[test]
+fn memory_hog_gets_the_memory_verdict_near_the_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(
+        &pool,
+        "memory_hog",
+        &[],
+        Limits {
+            memory_kb: 128 * 1024,
+            ..limits()
+        },
+    );
+    assert_eq!(r.meas.status, Status::MemoryLimit);
+    let mb = r.meas.memory_kb / 1024;
+    assert!(
+        (110..=140).contains(&mb),
+        "peak {mb} MB under a 128 MB limit"
+    );
+    assert_healthy(&pool);
+}
+
+#[test]
+fn infinite_loop_gets_the_time_verdict_near_the_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "busy", &[], limits());
+    assert_eq!(r.meas.status, Status::TimeLimit);
+    assert!(
+        (1.0..=1.1).contains(&r.meas.cpu_time),
+        "cpu {}",
+        r.meas.cpu_time
+    );
+    assert_healthy(&pool);
+}
+
+#[test]
+fn sleeping_forever_gets_the_wall_time_verdict() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(
+        &pool,
+        "sleeper",
+        &[],
+        Limits {
+            wall_time: 0.5,
+            ..limits()
+        },
+    );
+    assert_eq!(r.meas.status, Status::WallTimeLimit);
+    assert!(
+        (0.5..1.5).contains(&r.meas.wall_time),
+        "wall {}",
+        r.meas.wall_time
+    );
+    assert_healthy(&pool);
+}
+
+#[test]
+fn endless_output_is_cut_at_the_output_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(
+        &pool,
+        "flood",
+        &[],
+        Limits {
+            output_kb: 1024,
+            ..limits()
+        },
+    );
+    assert_eq!(r.meas.status, Status::OutputLimit);
+    assert_eq!(r.stdout.len(), 1024 * 1024);
+    assert_healthy(&pool);
+}
+
+#[test]
+fn network_is_unreachable_from_the_box() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let r = run(&pool, "net", &[&port], limits());
+    assert_eq!(r.meas.status, Status::Ok);
+    let out = stdout(&r);
+    assert!(!out.contains("connected"), "{out}");
+    assert!(
+        out.contains("Connection refused"),
+        "host loopback must not be the box's: {out}"
+    );
+    assert!(out.contains("Network is unreachable"), "{out}");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn host_files_are_invisible_and_the_root_is_read_only() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let secret = std::env::temp_dir().join(format!("flash-secret-{}", std::process::id()));
+    std::fs::write(&secret, "secret").unwrap();
+    let r = run(
+        &pool,
+        "snoop",
+        &[secret.to_str().unwrap(), "/var/lib", "/home"],
+        limits(),
+    );
+    std::fs::remove_file(&secret).unwrap();
+    let out = stdout(&r);
+    for line in out.lines().filter(|l| l.starts_with("read ")) {
+        assert!(line.ends_with("No such file or directory"), "{line}");
+    }
+    assert!(
+        out.contains("write /usr/evil: Read-only file system"),
+        "{out}"
+    );
+    assert!(out.contains("write /evil: Read-only file system"), "{out}");
+    assert!(!out.contains("write /etc/passwd: OPENED"), "{out}");
+    assert!(
+        out.contains("write /box/ok: OPENED") && out.contains("write /tmp/ok: OPENED"),
+        "{out}"
+    );
+    // pid 1 (the box's init) and the program itself.
+    assert!(
+        out.contains("procs: 2"),
+        "only the box's processes may show in /proc: {out}"
+    );
+    assert_healthy(&pool);
+}
+
+#[test]
+fn kill_minus_one_and_ptrace_reach_nothing_outside() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let r = run(&pool, "killer", &[], limits());
+    let out = stdout(&r);
+    assert!(out.contains("traceme: Operation not permitted"), "{out}");
+    assert!(out.contains("attach 1: Operation not permitted"), "{out}");
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "a host process died"
+    );
+    bystander.kill().unwrap();
+    bystander.wait().unwrap();
+    assert_healthy(&pool);
+}
+
+#[test]
+fn namespace_and_mount_calls_are_denied() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "escape", &[], limits());
+    let out = stdout(&r);
+    assert!(out.contains("unshare: Operation not permitted"), "{out}");
+    assert!(out.contains("mount: Operation not permitted"), "{out}");
+    assert!(out.contains("setns: Operation not permitted"), "{out}");
+    assert!(out.contains("clone3: Function not implemented"), "{out}");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn the_32_bit_syscall_entry_is_killed() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "int80", &[], limits());
+    assert_eq!(
+        (r.meas.status, r.meas.signal),
+        (Status::Signaled, Some(libc::SIGSYS))
+    );
+    assert_eq!(stdout(&r), "before\n");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn background_daemons_die_with_the_run() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "daemon", &[], limits());
+    assert_eq!(r.meas.status, Status::Ok);
+    assert_healthy(&pool);
+}
+
+#[test]
+fn files_do_not_survive_into_the_next_run_of_the_same_slot() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let w = pool.run(&spec("leftover", &["write"], limits())).unwrap();
+    assert_eq!(w.meas.status, Status::Ok);
+    let c = pool.run(&spec("leftover", &["check"], limits())).unwrap();
+    assert_eq!(stdout(&c), "box:0 tmp:0\n");
+}
+
+#[test]
+fn a_huge_file_gets_the_file_size_verdict() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(
+        &pool,
+        "big_file",
+        &[],
+        Limits {
+            file_size_kb: 16 * 1024,
+            ..limits()
+        },
+    );
+    assert_eq!(r.meas.status, Status::FileSizeLimit);
+    assert_eq!(r.meas.signal, Some(libc::SIGXFSZ));
+    assert_healthy(&pool);
+}
+
+#[test]
+fn deep_recursion_obeys_the_stack_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    // 100k frames of ~1 KiB: about 100 MB of stack.
+    let small = run(
+        &pool,
+        "recurse",
+        &["100000"],
+        Limits {
+            stack_kb: 8 * 1024,
+            ..limits()
+        },
+    );
+    assert_eq!(
+        (small.meas.status, small.meas.signal),
+        (Status::Signaled, Some(libc::SIGSEGV))
+    );
+    let large = run(
+        &pool,
+        "recurse",
+        &["100000"],
+        Limits {
+            stack_kb: 512 * 1024,
+            memory_kb: 512 * 1024,
+            ..limits()
+        },
+    );
+    assert_eq!(large.meas.status, Status::Ok);
+    assert_eq!(stdout(&large), "100000\n");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn a_thousand_threads_are_held_to_the_process_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(
+        &pool,
+        "threads",
+        &[],
+        Limits {
+            processes: 64,
+            ..limits()
+        },
+    );
+    assert_eq!(r.meas.status, Status::Ok);
+    let n: u32 = stdout(&r).trim().parse().unwrap();
+    assert!(n < 64, "{n} threads started under a limit of 64 processes");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn measurements_are_accurate() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "touch_mb", &["100"], limits());
+    assert_eq!(r.meas.status, Status::Ok);
+    let mb = r.meas.memory_kb / 1024;
+    assert!((95..=130).contains(&mb), "touched 100 MB, reported {mb} MB");
+    let r = run(&pool, "busy", &["0.5"], limits());
+    assert_eq!(r.meas.status, Status::Ok);
+    assert!(
+        (0.4..=0.7).contains(&r.meas.cpu_time),
+        "0.5 s loop reported {} s",
+        r.meas.cpu_time
+    );
+}
+
+#[test]
+fn stdin_bytes_and_exit_codes_pass_through() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let mut s = RunSpec {
+        argv: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "cat; echo err >&2; exit 3".into(),
+        ],
+        env: flash_sandbox::default_env(),
+        stdin: Stdin::Bytes("héllo\n".repeat(1000).into_bytes()),
+        ..RunSpec::default()
+    };
+    s.limits = limits();
+    let r = pool.run(&s).unwrap();
+    assert_eq!(
+        (r.meas.status, r.meas.exit_code),
+        (Status::RuntimeError, Some(3))
+    );
+    assert_eq!(r.stdout, "héllo\n".repeat(1000).into_bytes());
+    assert_eq!(r.stderr, b"err\n");
+    let missing = pool
+        .run(&RunSpec {
+            argv: vec!["/no/such/program".into()],
+            ..RunSpec::default()
+        })
+        .unwrap();
+    assert_eq!(
+        (missing.meas.status, missing.meas.exec_errno),
+        (Status::ExecFailed, Some(libc::ENOENT))
+    );
+}

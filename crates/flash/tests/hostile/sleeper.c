@@ -1,0 +1,3 @@
+/* Sleeps forever: must get the wall-time verdict. */
+#include <unistd.h>
+int main(void) { for (;;) pause(); }

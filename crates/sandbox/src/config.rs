@@ -1,0 +1,87 @@
+//! How a box is laid out: the read-only view of the host and the sizes of the
+//! writable parts. This is policy as data: each default mount says why it is there.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// One bind mount from the host into the box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mount {
+    /// Host path.
+    pub source: PathBuf,
+    /// Path inside the box (absolute).
+    pub target: PathBuf,
+    /// Read-write (only for directories the caller owns); read-only otherwise.
+    pub writable: bool,
+    /// Skip silently when the host path does not exist.
+    pub optional: bool,
+}
+
+impl Mount {
+    /// A read-only mount at the same path inside the box.
+    pub fn ro(path: &str, optional: bool) -> Mount {
+        Mount {
+            source: path.into(),
+            target: path.into(),
+            writable: false,
+            optional,
+        }
+    }
+}
+
+/// The default read-only view of the host: the toolchains, nothing personal.
+///
+/// - `/usr`: every compiler, interpreter and shared library on Debian (merged /usr).
+/// - `/bin`, `/sbin`, `/lib`, `/lib64`: symlinks into /usr on merged-usr hosts
+///   (recreated as symlinks), real directories on older ones (bound read-only).
+/// - `/etc/ld.so.cache`, `/etc/ld.so.conf*`: the dynamic loader's search path.
+/// - `/etc/alternatives`: Debian's `java`, `cc`, ... symlinks point through here.
+/// - `/etc/java-17-openjdk`: the JDK's `conf` and `security` directories live here.
+/// - `/etc/localtime`: so programs print the host's time zone instead of guessing.
+/// - `/etc/ssl/certs`: CA bundle some runtimes load at start-up even offline.
+///
+/// `/etc/passwd`, `/etc/group` and `/etc/hosts` are written fresh in the box,
+/// so host user names never show. `/etc/shadow`, `/root`, `/home`, `/var` and
+/// Flash's data directory are simply not there.
+pub fn default_mounts() -> Vec<Mount> {
+    vec![
+        Mount::ro("/usr", false),
+        Mount::ro("/bin", true),
+        Mount::ro("/sbin", true),
+        Mount::ro("/lib", true),
+        Mount::ro("/lib64", true),
+        Mount::ro("/lib32", true),
+        Mount::ro("/libx32", true),
+        Mount::ro("/etc/ld.so.cache", true),
+        Mount::ro("/etc/ld.so.conf", true),
+        Mount::ro("/etc/ld.so.conf.d", true),
+        Mount::ro("/etc/alternatives", true),
+        Mount::ro("/etc/java-17-openjdk", true),
+        Mount::ro("/etc/localtime", true),
+        Mount::ro("/etc/ssl/certs", true),
+    ]
+}
+
+/// Everything a slot's helper needs to build its box. Sent on its command line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlotConfig {
+    /// Slot number (names the box in logs).
+    pub slot: usize,
+    /// Unprivileged uid/gid the programs run as.
+    pub uid: u32,
+    /// See `uid`.
+    pub gid: u32,
+    /// The slot's cgroup, created by the library.
+    pub cgroup: flash_cgroup::SlotPaths,
+    /// Host paths shown in the box.
+    pub mounts: Vec<Mount>,
+    /// Host directory where the root is assembled (only inside the helper's
+    /// private mount namespace; nothing shows on the host).
+    pub scratch: PathBuf,
+    /// Size of the writable `/box` (tmpfs), KiB.
+    pub box_size_kb: u64,
+    /// Size of the private `/tmp` (tmpfs), KiB.
+    pub tmp_size_kb: u64,
+    /// The library's pid: the helper exits if its parent changes.
+    pub parent_pid: i32,
+}

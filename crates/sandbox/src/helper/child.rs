@@ -1,0 +1,201 @@
+//! The two processes of a run, on the far side of `clone`.
+//!
+//! `box_init` is pid 1 of the run's fresh pid namespace: it mounts /proc, starts
+//! the program, waits for it and reports its wait status. When it exits, the
+//! kernel kills every process left in the namespace, which is how a run's
+//! daemons and fork bombs end. `exec_program` turns the second process into the
+//! untrusted program: fds, limits, identity, seccomp, then `execve`.
+//!
+//! Nothing here allocates: everything was prepared in [`Prepared`] before the
+//! clone, and every call is a raw syscall.
+
+use flash_seccomp::Program;
+use std::ffi::{c_char, CString};
+use std::os::fd::RawFd;
+
+/// Everything the child side needs, built before `clone`.
+pub struct Prepared<'a> {
+    pub path: CString,
+    pub argv: Vec<*const c_char>,
+    pub envp: Vec<*const c_char>,
+    pub cwd: CString,
+    pub stdin: RawFd,
+    pub stdout: RawFd,
+    pub stderr: RawFd,
+    /// Write end of the pipe that carries `[wait status, exec errno]` to the helper.
+    pub status_w: RawFd,
+    /// (resource, soft, hard)
+    pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
+    pub uid: u32,
+    pub gid: u32,
+    pub seccomp: &'a Program,
+}
+
+/// Writes the whole buffer or gives up (nothing useful to do on failure here).
+fn write_all(fd: RawFd, buf: &[u8]) {
+    // SAFETY: `buf` is valid for `buf.len()` bytes.
+    unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+}
+
+/// Pid 1 of the run. Never returns.
+///
+/// # Safety
+/// Must run in the child of a `clone(CLONE_NEWPID|CLONE_NEWNS|...)` from the
+/// single-threaded helper, with `p` built for this run.
+pub unsafe fn box_init(p: &Prepared) -> ! {
+    // SAFETY: raw syscalls on valid C strings and our own fds; nothing allocates.
+    unsafe {
+        // A /proc that shows only this namespace's processes.
+        let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        if libc::mount(
+            c"proc".as_ptr(),
+            c"/proc".as_ptr(),
+            c"proc".as_ptr(),
+            flags,
+            std::ptr::null(),
+        ) != 0
+        {
+            report(p.status_w, 0, *libc::__errno_location() | 0x1000_0000);
+        }
+        libc::sethostname(c"box".as_ptr(), 3);
+        let (mut errp, mut errp_w) = ([0; 2], 0);
+        if libc::pipe2(errp.as_mut_ptr(), libc::O_CLOEXEC) == 0 {
+            errp_w = errp[1];
+        }
+        let pid = libc::fork();
+        if pid == 0 {
+            exec_program(p, errp_w);
+        }
+        if pid < 0 {
+            report(p.status_w, 0, *libc::__errno_location() | 0x2000_0000);
+        }
+        // Hold nothing of the run's: the program's pipes must see EOF when it is gone.
+        for fd in [errp_w, p.stdin, p.stdout, p.stderr, 0] {
+            libc::close(fd);
+        }
+        let mut status = 0;
+        loop {
+            let r = libc::wait4(-1, &mut status, libc::__WALL, std::ptr::null_mut());
+            if r == pid || r < 0 {
+                break;
+            }
+        }
+        let mut errno = [0u8; 4];
+        let n = libc::read(errp[0], errno.as_mut_ptr().cast(), 4);
+        report(
+            p.status_w,
+            status,
+            if n == 4 { i32::from_ne_bytes(errno) } else { 0 },
+        );
+    }
+}
+
+/// Sends `[status, errno]` to the helper and exits, which ends the namespace.
+fn report(fd: RawFd, status: i32, errno: i32) -> ! {
+    let mut msg = [0u8; 8];
+    msg[..4].copy_from_slice(&status.to_ne_bytes());
+    msg[4..].copy_from_slice(&errno.to_ne_bytes());
+    write_all(fd, &msg);
+    // SAFETY: _exit is always safe; it does not run destructors or atexit hooks.
+    unsafe { libc::_exit(0) }
+}
+
+/// Becomes the untrusted program. On failure writes errno to `errfd` and exits 127.
+unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
+    // SAFETY: raw syscalls with valid pointers prepared before clone; nothing allocates.
+    unsafe {
+        let fail = |step: i32| -> ! {
+            let e = *libc::__errno_location();
+            let code = if step == 0 { e } else { e | (step << 24) };
+            write_all(errfd, &code.to_ne_bytes());
+            libc::_exit(127)
+        };
+        // stdio first: the pipes are fds >= 3, so the dups cannot clobber each other.
+        if libc::dup2(p.stdin, 0) < 0 || libc::dup2(p.stdout, 1) < 0 || libc::dup2(p.stderr, 2) < 0
+        {
+            fail(1);
+        }
+        // Keep only stdio and the exec-error pipe (moved to fd 3, close-on-exec).
+        let err3 = if errfd == 3 {
+            3
+        } else {
+            libc::dup3(errfd, 3, libc::O_CLOEXEC)
+        };
+        if err3 != 3 {
+            fail(2);
+        }
+        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        let errfd = 3;
+        let fail = |step: i32| -> ! {
+            let e = *libc::__errno_location();
+            write_all(errfd, &(e | (step << 24)).to_ne_bytes());
+            libc::_exit(127)
+        };
+        // The OOM killer should prefer the program over anything else on the host.
+        let fd = libc::open(
+            c"/proc/self/oom_score_adj".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if fd >= 0 {
+            libc::write(fd, b"1000".as_ptr().cast(), 4);
+            libc::close(fd);
+        }
+        // A session of its own: no controlling terminal, its own process group.
+        libc::setsid();
+        if libc::chdir(p.cwd.as_ptr()) != 0 {
+            fail(3);
+        }
+        for &(res, soft, hard) in &p.rlimits {
+            let r = libc::rlimit {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            if libc::setrlimit(res, &r) != 0 {
+                fail(4);
+            }
+        }
+        // Drop every capability from the bounding set while we still may.
+        for cap in 0..=63 {
+            let z: libc::c_ulong = 0;
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, z, z, z) != 0
+                && *libc::__errno_location() != libc::EINVAL
+            {
+                fail(5);
+            }
+        }
+        // Identity: no supplementary groups, then gid, then uid (which clears all capabilities).
+        if libc::setgroups(0, std::ptr::null()) != 0 {
+            fail(6);
+        }
+        if libc::setresgid(p.gid, p.gid, p.gid) != 0 || libc::setresuid(p.uid, p.uid, p.uid) != 0 {
+            fail(7);
+        }
+        // Last before exec: no_new_privs and the seccomp filter.
+        if p.seccomp.install().is_err() {
+            fail(8);
+        }
+        libc::execve(p.path.as_ptr(), p.argv.as_ptr(), p.envp.as_ptr());
+        fail(0)
+    }
+}
+
+/// Turns the step tag added by `exec_program` into words.
+pub fn describe_exec_error(code: i32) -> (i32, &'static str) {
+    let step = (code >> 24) & 0x7f;
+    let errno = code & 0x00ff_ffff;
+    let what = match step {
+        0 => "execve",
+        1 => "dup2 stdio",
+        2 => "dup3 error pipe",
+        3 => "chdir to the working directory",
+        4 => "setrlimit",
+        5 => "drop capability bounding set",
+        6 => "setgroups",
+        7 => "setresgid/setresuid",
+        8 => "install seccomp filter",
+        0x10 => "mount /proc",
+        0x20 => "fork",
+        _ => "unknown step",
+    };
+    (errno, what)
+}

@@ -1,0 +1,132 @@
+//! The slot helper: the `flash` binary re-executed as a hidden subcommand, one
+//! per box slot, single-threaded, root, and the only process that forks
+//! untrusted code.
+//!
+//! - [`setup`]: builds the slot's box once (namespaces, root, cgroup).
+//! - [`run`]: one run: files in, program started, watched, measured, files out.
+//! - [`child`]: the allocation-free code on the far side of `clone`.
+//!
+//! It talks to the library over the socket on its stdin (see [`crate::protocol`]).
+
+mod child;
+mod run;
+mod setup;
+
+use crate::config::SlotConfig;
+use crate::protocol::{decode_file, read_frame, write_frame, Kind};
+use crate::spec::RunSpec;
+use crate::Error;
+use std::fs::File;
+use std::io;
+use std::os::fd::FromRawFd;
+
+/// A built box, ready for runs.
+pub struct Slot {
+    box_size_kb: u64,
+    tmp_size_kb: u64,
+    uid: u32,
+    gid: u32,
+    cgroup: flash_cgroup::Controls,
+    seccomp_default: flash_seccomp::Program,
+    seccomp_debugger: flash_seccomp::Program,
+}
+
+/// Entry point of `flash __sandbox-helper CONFIG_JSON`. Returns the exit code.
+pub fn main(config_json: &str) -> i32 {
+    // SAFETY: fd 0 is the control socket the library gave us; we take ownership.
+    let mut ctl = unsafe { File::from_raw_fd(0) };
+    let slot = serde_json::from_str::<SlotConfig>(config_json)
+        .map_err(|e| Error::Setup(format!("bad slot config: {e}")))
+        .and_then(setup::prepare);
+    let slot = match slot {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = write_frame(&mut ctl, Kind::Error, e.to_string().as_bytes());
+            return 1;
+        }
+    };
+    if write_frame(&mut ctl, Kind::Ready, b"{}").is_err() {
+        return 1;
+    }
+    loop {
+        match serve_one(&slot, &mut ctl) {
+            Ok(true) => {}
+            Ok(false) => return 0,
+            Err(e) => {
+                let _ = write_frame(&mut ctl, Kind::Error, e.to_string().as_bytes());
+                // Only a bad request leaves the slot as good as new (its frames were all read
+                // and the box was reset); anything else: stop, and the library respawns us.
+                if !matches!(e, Error::Request(_)) {
+                    return 1;
+                }
+            }
+        }
+    }
+}
+
+/// Serves one request. `Ok(false)` when the library closed the socket.
+fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
+    let (kind, payload) = match read_frame(ctl) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) => return Err(Error::Io("control socket".into(), e)),
+    };
+    if kind != Kind::Request {
+        return Err(Error::Protocol(format!("expected a request, got {kind:?}")));
+    }
+    let spec: RunSpec = serde_json::from_slice(&payload)
+        .map_err(|e| Error::Request(format!("bad request: {e}")))?;
+    let mut input = run::Input::Null;
+    // Read every frame up to Go even after a bad file, so the stream stays in step.
+    let mut bad_file = None;
+    loop {
+        let (kind, payload) = read_frame(ctl).map_err(Error::io("control socket"))?;
+        match kind {
+            Kind::File => {
+                let (path, mode, data) = decode_file(payload).map_err(Error::io("file frame"))?;
+                if bad_file.is_none() {
+                    bad_file = run::place_file(slot, &path, mode, &data).err();
+                }
+            }
+            Kind::Stdin => {
+                let fd = crate::sys::memfd_with(c"stdin", &payload).map_err(Error::io("memfd"))?;
+                input = run::Input::Fd(fd);
+            }
+            Kind::Go => break,
+            k => return Err(Error::Protocol(format!("unexpected {k:?} frame before Go"))),
+        }
+    }
+    let result = match bad_file {
+        Some(e) => Err(Error::Request(e.to_string())),
+        None => box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, ctl)),
+    };
+    let meas = match result {
+        Ok(m) => m,
+        Err(e) => {
+            slot.reset_writable()?;
+            return Err(e);
+        }
+    };
+    let cap = slot.box_size_kb * 1024;
+    for path in &spec.collect {
+        if let Some((mode, data)) = run::collect_file(path, cap) {
+            let frame = crate::protocol::encode_file(path, mode, &data);
+            write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
+        }
+    }
+    slot.reset_writable()?;
+    let json = serde_json::to_vec(&meas).expect("a measurement always serializes");
+    write_frame(ctl, Kind::Result, &json).map_err(Error::io("control socket"))?;
+    Ok(true)
+}
+
+/// Opens a stdin file that lives in the box (opened by root, read by the program).
+fn box_stdin(spec: &RunSpec, input: run::Input) -> Result<run::Input, Error> {
+    let crate::spec::Stdin::BoxPath(p) = &spec.stdin else {
+        return Ok(input);
+    };
+    crate::spec::check_box_path(p).map_err(Error::Request)?;
+    let f = run::open_box_file(p)
+        .ok_or_else(|| Error::Request(format!("stdin file {p} not found in the box")))?;
+    Ok(run::Input::Fd(f.into()))
+}

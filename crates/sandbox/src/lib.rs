@@ -1,0 +1,47 @@
+//! Flash's isolator: runs an untrusted command in a box and measures it.
+//!
+//! Layout:
+//! - [`spec`]: what a caller asks ([`RunSpec`], [`Limits`]) and gets ([`RunResult`]).
+//! - [`pool`]: the library side, a [`Pool`] of prepared slots; [`Pool::run`] is the API.
+//! - [`helper`]: the hidden `flash __sandbox-helper` process that builds one
+//!   slot's box and forks every run in it (single-threaded, no tokio).
+//! - [`config`]: the box's view of the host (policy as data).
+//! - [`protocol`]: frames between the two.
+//! - `sys`: checked wrappers over raw syscalls.
+//!
+//! How a run is isolated: the helper built, once, a mount namespace whose root
+//! is a tmpfs with read-only binds of the host toolchains, a network namespace
+//! with only loopback, and joined the slot's cgroup. Each run is a `clone` into
+//! fresh pid, mount, ipc, uts and cgroup namespaces; pid 1 there mounts /proc and
+//! forks the program, which sets its rlimits, drops to an unprivileged uid with
+//! no capabilities, sets no_new_privs, installs the seccomp filter and execs.
+//! When the program exits or a limit is hit, pid 1 dies and the kernel kills
+//! everything else in the namespace; /box and /tmp are then replaced by empty
+//! tmpfs mounts.
+
+pub mod config;
+mod error;
+pub mod helper;
+pub mod pool;
+pub mod protocol;
+pub mod spec;
+mod sys;
+
+pub use config::{default_mounts, Mount, SlotConfig};
+pub use error::Error;
+pub use pool::{Pool, PoolConfig};
+pub use spec::{BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
+
+/// The default environment for a program in the box.
+pub fn default_env() -> Vec<(String, String)> {
+    [
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("HOME", "/box"),
+        ("TMPDIR", "/tmp"),
+        ("LANG", "C.UTF-8"),
+        ("LC_ALL", "C.UTF-8"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}

@@ -1,0 +1,338 @@
+//! The library side: a pool of prepared slots, each served by one helper process.
+//!
+//! A slot's box (namespaces, root, cgroup) is built once when its helper starts
+//! and is reset after every run, so a run costs a `clone`, an `execve` and the
+//! program itself. Callers block in [`Pool::run`] until a slot is free; a slot
+//! whose helper fails is rebuilt before it is used again.
+
+use crate::config::{default_mounts, Mount, SlotConfig};
+use crate::protocol::{decode_file, encode_file, read_frame, write_frame, Kind};
+use crate::spec::{check_box_path, BoxFile, Measurement, RunResult, RunSpec, Stdin};
+use crate::Error;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// How a pool is built.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Number of boxes that can run at once.
+    pub slots: usize,
+    /// The `flash` binary, re-executed as each slot's helper.
+    pub helper_exe: PathBuf,
+    /// Host paths shown read-only (or read-write) in every box.
+    pub mounts: Vec<Mount>,
+    /// Host directory for the helpers' mount points.
+    pub scratch: PathBuf,
+    /// Size of each box's writable `/box`, KiB.
+    pub box_size_kb: u64,
+    /// Size of each box's `/tmp`, KiB.
+    pub tmp_size_kb: u64,
+    /// First uid of this pool's boxes (slot n runs as `uid_base + n`).
+    pub uid_base: u32,
+    /// Where `/proc` is (tests may point elsewhere for cgroup detection).
+    pub proc_root: PathBuf,
+}
+
+impl PoolConfig {
+    /// Defaults for `slots` boxes, re-executing the current binary.
+    pub fn new(slots: usize) -> Result<PoolConfig, Error> {
+        let exe = std::env::current_exe().map_err(Error::io("/proc/self/exe"))?;
+        Ok(PoolConfig {
+            slots,
+            helper_exe: exe,
+            mounts: default_mounts(),
+            scratch: PathBuf::from("/run/flash"),
+            box_size_kb: 256 * 1024,
+            tmp_size_kb: 64 * 1024,
+            uid_base: default_uid_base(),
+            proc_root: PathBuf::from("/proc"),
+        })
+    }
+}
+
+/// Distinct uids for every pool on the host keep RLIMIT_NPROC (counted per uid,
+/// host-wide) from coupling two pools' boxes: 1000 uids per pool, 100 pools per
+/// process, keyed by pid (the largest value stays below 2^32 - 1).
+fn default_uid_base() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 100;
+    1_000_000 + (std::process::id() % 40_000) * 100_000 + seq * 1000
+}
+
+/// One slot as the library sees it.
+struct SlotHandle {
+    index: usize,
+    /// Held for its `Drop`, which removes the slot's cgroup (after the helper is gone).
+    _cgroup: flash_cgroup::Slot,
+    helper: Child,
+    sock: UnixStream,
+}
+
+/// A free slot: ready, or waiting to be rebuilt after its helper failed.
+enum Entry {
+    Ready(SlotHandle),
+    Broken(usize),
+}
+
+/// A pool of prepared boxes.
+pub struct Pool {
+    cfg: PoolConfig,
+    root: flash_cgroup::FlashRoot,
+    free: Mutex<Vec<Entry>>,
+    ready: Condvar,
+}
+
+impl Pool {
+    /// Detects cgroups, creates Flash's cgroups and starts every slot's helper.
+    pub fn new(cfg: PoolConfig) -> Result<Pool, Error> {
+        if cfg.slots == 0 || cfg.slots > 1000 {
+            return Err(Error::Request(format!(
+                "slots must be in 1..=1000, got {}",
+                cfg.slots
+            )));
+        }
+        if cfg.uid_base < 1000 || cfg.uid_base.checked_add(cfg.slots as u32).is_none() {
+            return Err(Error::Request(format!(
+                "uid_base {} is not an unprivileged uid range",
+                cfg.uid_base
+            )));
+        }
+        let host =
+            flash_cgroup::detect(&cfg.proc_root).map_err(|e| Error::Unsupported(e.to_string()))?;
+        let root = host
+            .create_root(&cfg.proc_root)
+            .map_err(|e| Error::Cgroup(e.to_string()))?;
+        std::fs::create_dir_all(&cfg.scratch).map_err(Error::io(&cfg.scratch))?;
+        let pool = Pool {
+            cfg,
+            root,
+            free: Mutex::new(Vec::new()),
+            ready: Condvar::new(),
+        };
+        let mut slots = Vec::new();
+        for i in 0..pool.cfg.slots {
+            slots.push(Entry::Ready(pool.spawn(i)?));
+        }
+        *pool.free.lock().unwrap() = slots;
+        Ok(pool)
+    }
+
+    /// Number of slots.
+    pub fn size(&self) -> usize {
+        self.cfg.slots
+    }
+
+    /// The uids this pool's boxes run as.
+    pub fn uids(&self) -> std::ops::Range<u32> {
+        self.cfg.uid_base..self.cfg.uid_base + self.cfg.slots as u32
+    }
+
+    fn spawn(&self, index: usize) -> Result<SlotHandle, Error> {
+        let cgroup = self
+            .root
+            .create_slot(index)
+            .map_err(|e| Error::Cgroup(e.to_string()))?;
+        let uid = self.cfg.uid_base + index as u32;
+        let cfg = SlotConfig {
+            slot: index,
+            uid,
+            gid: uid,
+            cgroup: cgroup.paths(),
+            mounts: self.cfg.mounts.clone(),
+            scratch: self.cfg.scratch.clone(),
+            box_size_kb: self.cfg.box_size_kb,
+            tmp_size_kb: self.cfg.tmp_size_kb,
+            parent_pid: std::process::id() as i32,
+        };
+        let (mine, theirs) = UnixStream::pair().map_err(Error::io("socketpair"))?;
+        let helper = Command::new(&self.cfg.helper_exe)
+            .arg("__sandbox-helper")
+            .arg(serde_json::to_string(&cfg).expect("config serializes"))
+            .env_clear()
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(Error::io(&self.cfg.helper_exe))?;
+        let mut handle = SlotHandle {
+            index,
+            _cgroup: cgroup,
+            helper,
+            sock: mine,
+        };
+        handle
+            .sock
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(Error::io("socket"))?;
+        match read_frame(&mut handle.sock) {
+            Ok((Kind::Ready, _)) => Ok(handle),
+            Ok((Kind::Error, msg)) => {
+                handle.kill();
+                Err(Error::Helper(String::from_utf8_lossy(&msg).into_owned()))
+            }
+            Ok((k, _)) => {
+                handle.kill();
+                Err(Error::Protocol(format!("expected Ready, got {k:?}")))
+            }
+            Err(e) => {
+                handle.kill();
+                Err(Error::Helper(format!(
+                    "slot {index} helper did not start: {e}"
+                )))
+            }
+        }
+    }
+
+    /// Runs `spec` in the next free box. Blocks while all boxes are busy.
+    pub fn run(&self, spec: &RunSpec) -> Result<RunResult, Error> {
+        validate(spec)?;
+        let mut handle = self.take()?;
+        let result = handle.exchange(spec);
+        if matches!(result, Ok(_) | Err(Error::Request(_))) {
+            self.put(Entry::Ready(handle));
+        } else {
+            // The helper is in an unknown state: end it; the slot is rebuilt on next use.
+            let index = handle.index;
+            handle.kill();
+            drop(handle);
+            self.put(Entry::Broken(index));
+        }
+        result
+    }
+
+    /// Takes a free slot, rebuilding it first if its last helper failed.
+    fn take(&self) -> Result<SlotHandle, Error> {
+        let mut free = self.free.lock().unwrap();
+        let entry = loop {
+            match free.pop() {
+                Some(e) => break e,
+                None => free = self.ready.wait(free).unwrap(),
+            }
+        };
+        drop(free);
+        match entry {
+            Entry::Ready(h) => Ok(h),
+            Entry::Broken(index) => self
+                .spawn(index)
+                .inspect_err(|_| self.put(Entry::Broken(index))),
+        }
+    }
+
+    fn put(&self, e: Entry) {
+        self.free.lock().unwrap().push(e);
+        self.ready.notify_one();
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut *self.free.lock().unwrap());
+        for e in slots {
+            if let Entry::Ready(mut h) = e {
+                h.kill();
+            }
+        }
+        // `root` drops after this, removing Flash's cgroups.
+    }
+}
+
+fn validate(spec: &RunSpec) -> Result<(), Error> {
+    if spec.argv.is_empty() {
+        return Err(Error::Request("argv is empty".into()));
+    }
+    spec.limits.validate().map_err(Error::Request)?;
+    for f in &spec.files {
+        check_box_path(&f.path).map_err(Error::Request)?;
+    }
+    for p in &spec.collect {
+        check_box_path(p).map_err(Error::Request)?;
+    }
+    if let Stdin::BoxPath(p) = &spec.stdin {
+        check_box_path(p).map_err(Error::Request)?;
+    }
+    Ok(())
+}
+
+impl Drop for SlotHandle {
+    fn drop(&mut self) {
+        // The helper must be gone before its cgroup can be removed.
+        self.kill();
+    }
+}
+
+impl SlotHandle {
+    fn kill(&mut self) {
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+        let _ = self.helper.kill();
+        let _ = self.helper.wait();
+    }
+
+    /// Sends one request and reads the answer.
+    fn exchange(&mut self, spec: &RunSpec) -> Result<RunResult, Error> {
+        let head = serde_json::to_vec(spec).expect("a run spec serializes");
+        let s = &mut self.sock;
+        write_frame(s, Kind::Request, &head).map_err(Error::io("helper socket"))?;
+        for f in &spec.files {
+            write_frame(s, Kind::File, &encode_file(&f.path, f.mode, &f.data))
+                .map_err(Error::io("helper socket"))?;
+        }
+        if let Stdin::Bytes(b) = &spec.stdin {
+            write_frame(s, Kind::Stdin, b).map_err(Error::io("helper socket"))?;
+        }
+        write_frame(s, Kind::Go, &[]).map_err(Error::io("helper socket"))?;
+        // The helper enforces the wall limit itself; this only catches a stuck helper.
+        let guard = Duration::from_secs_f64(spec.limits.wall_time) + Duration::from_secs(30);
+        s.set_read_timeout(Some(guard))
+            .map_err(Error::io("helper socket"))?;
+        let mut out = RunResult {
+            meas: placeholder(),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            files: Vec::new(),
+        };
+        loop {
+            let (kind, payload) =
+                read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
+            match kind {
+                Kind::Stdout => out.stdout.extend_from_slice(&payload),
+                Kind::Stderr => out.stderr.extend_from_slice(&payload),
+                Kind::File => {
+                    let (path, mode, data) =
+                        decode_file(payload).map_err(Error::io("helper socket"))?;
+                    out.files.push(BoxFile { path, mode, data });
+                    continue;
+                }
+                Kind::Result => {
+                    out.meas = serde_json::from_slice(&payload)
+                        .map_err(|e| Error::Protocol(format!("bad result: {e}")))?;
+                    return Ok(out);
+                }
+                Kind::Error => {
+                    let msg = String::from_utf8_lossy(&payload).into_owned();
+                    return Err(match msg.strip_prefix("invalid run request: ") {
+                        Some(m) => Error::Request(m.to_owned()),
+                        None => Error::Helper(msg),
+                    });
+                }
+                k => return Err(Error::Protocol(format!("unexpected {k:?} frame"))),
+            }
+        }
+    }
+}
+
+fn placeholder() -> Measurement {
+    Measurement {
+        status: crate::Status::InternalError,
+        exit_code: None,
+        signal: None,
+        cpu_time: 0.0,
+        wall_time: 0.0,
+        memory_kb: 0,
+        memory_limit_hit: false,
+        message: None,
+        exec_errno: None,
+    }
+}

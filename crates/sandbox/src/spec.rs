@@ -1,0 +1,258 @@
+//! What a caller asks of a box ([`RunSpec`], [`Limits`]) and what it gets back
+//! ([`RunResult`], [`Status`]).
+//!
+//! These types cross the process boundary between the library and the helper,
+//! so they are plain serde data. A verdict is data: a time limit, a memory
+//! limit or a crash is a [`Status`], never an `Err`; `Err` means the sandbox
+//! itself failed.
+
+use serde::{Deserialize, Serialize};
+
+/// Resource limits for one run. Every field has a finite default: a box is
+/// never unlimited by accident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// CPU time of all the box's processes together, in seconds.
+    pub cpu_time: f64,
+    /// Wall-clock time from start to the main process's exit, in seconds.
+    pub wall_time: f64,
+    /// Memory of all the box's processes together (cgroup), in KiB.
+    pub memory_kb: u64,
+    /// Stack size of each process (RLIMIT_STACK), in KiB.
+    pub stack_kb: u64,
+    /// Processes and threads alive at once (pids cgroup and RLIMIT_NPROC).
+    pub processes: u64,
+    /// Largest file a process may write (RLIMIT_FSIZE), in KiB.
+    pub file_size_kb: u64,
+    /// Open file descriptors per process (RLIMIT_NOFILE).
+    pub open_files: u64,
+    /// stdout and stderr together; the run is stopped once it writes more, in KiB.
+    pub output_kb: u64,
+    /// Address space per process (RLIMIT_AS), in KiB; `None` leaves it
+    /// unlimited, since the JVM and Node reserve far more than they use.
+    pub address_space_kb: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            cpu_time: 5.0,
+            wall_time: 10.0,
+            memory_kb: 256 * 1024,
+            stack_kb: 64 * 1024,
+            processes: 64,
+            file_size_kb: 64 * 1024,
+            open_files: 256,
+            output_kb: 64 * 1024,
+            address_space_kb: None,
+        }
+    }
+}
+
+impl Limits {
+    /// Checks that every number is usable: finite, positive, not absurd.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [("cpu_time", self.cpu_time), ("wall_time", self.wall_time)] {
+            if !v.is_finite() || v <= 0.0 || v > 24.0 * 3600.0 {
+                return Err(format!(
+                    "{name} must be a number of seconds in (0, 86400], got {v}"
+                ));
+            }
+        }
+        for (name, v) in [
+            ("memory_kb", self.memory_kb),
+            ("stack_kb", self.stack_kb),
+            ("processes", self.processes),
+            ("file_size_kb", self.file_size_kb),
+            ("open_files", self.open_files),
+            ("output_kb", self.output_kb),
+        ] {
+            if v == 0 {
+                return Err(format!("{name} must be positive"));
+            }
+        }
+        if self.memory_kb < 1024 {
+            return Err("memory_kb must be at least 1024".into());
+        }
+        Ok(())
+    }
+}
+
+/// A file put into the box before the run, or named to be taken out after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoxFile {
+    /// Path relative to the box's working directory (`/box`); no `..`, not absolute.
+    pub path: String,
+    /// Unix permission bits, e.g. 0o644 or 0o755 for an executable.
+    pub mode: u32,
+    /// The file's bytes.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// Where the program's stdin comes from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub enum Stdin {
+    /// `/dev/null`.
+    #[default]
+    Null,
+    /// These bytes (sent to the helper in their own frame and served from a memfd).
+    Bytes(#[serde(skip)] Vec<u8>),
+    /// A file inside the box (relative to `/box`), e.g. one put there with `files`.
+    BoxPath(String),
+}
+
+/// One execution request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Program and arguments; `argv[0]` is resolved against `PATH` in the box when it has no `/`.
+    pub argv: Vec<String>,
+    /// Environment, exactly (nothing is inherited from Flash).
+    pub env: Vec<(String, String)>,
+    /// Working directory inside the box; default `/box`.
+    pub cwd: Option<String>,
+    /// Limits for this run.
+    pub limits: Limits,
+    /// stdin source.
+    pub stdin: Stdin,
+    /// Files written into the box before the run.
+    pub files: Vec<BoxFile>,
+    /// Box-relative paths copied out after the run (missing ones are skipped).
+    pub collect: Vec<String>,
+    /// Send stderr into the same pipe as stdout (interleaved as written).
+    pub merge_stderr: bool,
+    /// Use the debugger's seccomp profile (ptrace allowed inside the box).
+    pub debugger: bool,
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Exited with code 0.
+    Ok,
+    /// Exited with a non-zero code.
+    RuntimeError,
+    /// Killed by a signal that no limit explains.
+    Signaled,
+    /// Used more CPU time than allowed.
+    TimeLimit,
+    /// Ran longer than the wall-time limit.
+    WallTimeLimit,
+    /// Hit the memory limit (the OOM killer acted in the box's cgroup).
+    MemoryLimit,
+    /// Wrote more than the output limit.
+    OutputLimit,
+    /// Tried to write a file larger than the file size limit (SIGXFSZ).
+    FileSizeLimit,
+    /// The program could not be started (exec failed), e.g. not found or bad format.
+    ExecFailed,
+    /// The sandbox failed; see `message`.
+    InternalError,
+}
+
+impl Status {
+    /// Short human description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::RuntimeError => "runtime error (non-zero exit code)",
+            Status::Signaled => "killed by a signal",
+            Status::TimeLimit => "CPU time limit exceeded",
+            Status::WallTimeLimit => "wall time limit exceeded",
+            Status::MemoryLimit => "memory limit exceeded",
+            Status::OutputLimit => "output limit exceeded",
+            Status::FileSizeLimit => "file size limit exceeded",
+            Status::ExecFailed => "could not execute the program",
+            Status::InternalError => "internal sandbox error",
+        }
+    }
+}
+
+/// What the helper measured. Output and collected files travel separately.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Why the run ended.
+    pub status: Status,
+    /// Exit code of the main process when it exited normally.
+    pub exit_code: Option<i32>,
+    /// Signal that killed the main process, if any.
+    pub signal: Option<i32>,
+    /// CPU seconds of all the box's processes (cgroup accounting).
+    pub cpu_time: f64,
+    /// Wall seconds from start to the main process's exit (or its kill).
+    pub wall_time: f64,
+    /// Peak memory of the box's processes during this run, in KiB.
+    pub memory_kb: u64,
+    /// Whether the cgroup memory limit was reached at any point (evidence
+    /// for a `bad_alloc`/`OutOfMemoryError` that ended in a normal exit code).
+    pub memory_limit_hit: bool,
+    /// Explanation for limits and internal errors.
+    pub message: Option<String>,
+    /// errno of a failed execve.
+    pub exec_errno: Option<i32>,
+}
+
+/// The full outcome of a run as the library returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    /// Measurements and verdict.
+    pub meas: Measurement,
+    /// Captured stdout (cut at the output limit).
+    pub stdout: Vec<u8>,
+    /// Captured stderr (cut at the output limit).
+    pub stderr: Vec<u8>,
+    /// Files collected from the box after the run.
+    pub files: Vec<BoxFile>,
+}
+
+/// Checks a box-relative path: not empty, not absolute, no `..`, no NUL.
+pub fn check_box_path(p: &str) -> Result<(), String> {
+    if p.is_empty() || p.starts_with('/') || p.contains('\0') {
+        return Err(format!(
+            "invalid box path {p:?}: must be relative and non-empty"
+        ));
+    }
+    if p.split('/').any(|c| c == "..") {
+        return Err(format!("invalid box path {p:?}: '..' is not allowed"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_limits_are_valid() {
+        Limits::default().validate().unwrap();
+    }
+
+    #[test]
+    fn nan_and_negative_limits_are_refused() {
+        let l = Limits {
+            cpu_time: f64::NAN,
+            ..Limits::default()
+        };
+        assert!(l.validate().unwrap_err().contains("cpu_time"));
+        let l = Limits {
+            wall_time: -1.0,
+            ..Limits::default()
+        };
+        assert!(l.validate().unwrap_err().contains("wall_time"));
+        let l = Limits {
+            processes: 0,
+            ..Limits::default()
+        };
+        assert!(l.validate().unwrap_err().contains("processes"));
+    }
+
+    #[test]
+    fn box_paths_cannot_escape() {
+        assert!(check_box_path("a/b.txt").is_ok());
+        assert!(check_box_path("/etc/passwd").is_err());
+        assert!(check_box_path("a/../../x").is_err());
+        assert!(check_box_path("").is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! Thin, checked wrappers over the raw syscalls the helper needs.
+//!
+//! Each wrapper turns `-1`/errno into `io::Error` and owns its `unsafe`. The
+//! ones marked "fork-safe" allocate nothing and may run in a child between
+//! `clone` and `execve`.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Converts a libc return value into `io::Result`.
+pub fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// A path as a C string (paths with NUL are refused).
+pub fn cpath(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
+}
+
+/// `mount(2)`; `fstype` and `data` optional.
+pub fn mount(
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> io::Result<()> {
+    let src = source.map(cpath).transpose()?;
+    let tgt = cpath(target)?;
+    let fst = fstype.map(|s| CString::new(s).unwrap());
+    let dat = data.map(|s| CString::new(s).unwrap());
+    // SAFETY: every pointer is either null or a valid NUL-terminated string that
+    // outlives the call.
+    let r = unsafe {
+        libc::mount(
+            src.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            tgt.as_ptr(),
+            fst.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            flags,
+            dat.as_ref().map_or(std::ptr::null(), |s| s.as_ptr().cast()),
+        )
+    };
+    cvt(r as _).map(drop)
+}
+
+/// `umount2(2)`.
+pub fn umount2(target: &Path, flags: libc::c_int) -> io::Result<()> {
+    let t = cpath(target)?;
+    // SAFETY: `t` is a valid C string for the duration of the call.
+    cvt(unsafe { libc::umount2(t.as_ptr(), flags) } as _).map(drop)
+}
+
+/// `unshare(2)`.
+pub fn unshare(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: unshare takes no pointers.
+    cvt(unsafe { libc::unshare(flags) } as _).map(drop)
+}
+
+/// `pivot_root(2)`.
+pub fn pivot_root(new_root: &Path, put_old: &Path) -> io::Result<()> {
+    let n = cpath(new_root)?;
+    let o = cpath(put_old)?;
+    // SAFETY: both are valid C strings; the raw syscall has no libc wrapper.
+    cvt(unsafe { libc::syscall(libc::SYS_pivot_root, n.as_ptr(), o.as_ptr()) }).map(drop)
+}
+
+/// `pipe2(O_CLOEXEC)`: (read end, write end).
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } as _)?;
+    // SAFETY: pipe2 succeeded, so both descriptors are fresh and owned by us.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// A sealed-size memfd holding `data`, positioned at 0 (used as stdin).
+pub fn memfd_with(name: &CStr, data: &[u8]) -> io::Result<OwnedFd> {
+    // SAFETY: `name` is a valid C string.
+    let fd = cvt(unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) } as _)?;
+    // SAFETY: memfd_create returned a fresh descriptor that we now own.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    let mut f = std::fs::File::from(owned);
+    io::Write::write_all(&mut f, data)?;
+    io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+    Ok(f.into())
+}
+
+/// `kill(2)`; ESRCH is not an error (the process is already gone).
+pub fn kill(pid: libc::pid_t, sig: libc::c_int) {
+    // SAFETY: kill takes no pointers; a failure only means the target is gone.
+    unsafe { libc::kill(pid, sig) };
+}
+
+/// CPU time this process has used so far, in nanoseconds.
+pub fn self_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Brings the loopback interface of the current network namespace up.
+pub fn loopback_up() -> io::Result<()> {
+    // SAFETY: plain socket creation; the descriptor is wrapped right away.
+    let fd =
+        cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as _)?;
+    // SAFETY: socket returned a fresh descriptor we own.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    // SAFETY: ifreq is plain data; all-zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as libc::c_char;
+    }
+    use std::os::fd::AsRawFd;
+    // SAFETY: `req` is a valid ifreq naming "lo"; SIOCGIFFLAGS fills ifru_flags.
+    cvt(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) } as _)?;
+    // SAFETY: the union member ifru_flags was just written by the kernel.
+    unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+    // SAFETY: as above, with the flags to set.
+    cvt(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } as _).map(drop)
+}

@@ -1,0 +1,209 @@
+//! The generated filter, run through the BPF interpreter.
+
+use super::*;
+use crate::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
+
+const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+const KILL: u32 = libc::SECCOMP_RET_KILL_PROCESS;
+const EPERM: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+const ENOSYS: u32 = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+
+fn program(profile: Profile) -> Program {
+    Policy::shipped().unwrap().compile(profile).unwrap()
+}
+
+/// `evaluate` for an x86_64 syscall with only arg0 set.
+fn eval(p: &Program, nr: libc::c_long, arg0: u64) -> u32 {
+    p.evaluate(AUDIT_ARCH_X86_64, nr, [arg0, 0, 0, 0, 0, 0])
+}
+
+const FORK_FLAGS: u64 = libc::SIGCHLD as u64;
+const THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM
+    | libc::CLONE_SETTLS
+    | libc::CLONE_PARENT_SETTID
+    | libc::CLONE_CHILD_CLEARTID) as u64;
+
+#[test]
+fn ordinary_syscalls_are_allowed() {
+    let p = program(Profile::Default);
+    for nr in [libc::SYS_getpid, libc::SYS_read, libc::SYS_write] {
+        assert_eq!(eval(&p, nr, 0), ALLOW, "{nr}");
+    }
+    assert_eq!(eval(&p, libc::SYS_clone, FORK_FLAGS), ALLOW);
+    assert_eq!(eval(&p, libc::SYS_clone, THREAD_FLAGS), ALLOW);
+    // vfork-style posix_spawn and an exit signal with bit 0x80 set.
+    let vfork = (libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD) as u64;
+    assert_eq!(eval(&p, libc::SYS_clone, vfork), ALLOW);
+    assert_eq!(eval(&p, libc::SYS_clone, 0x80), ALLOW);
+}
+
+#[test]
+fn privileged_syscalls_fail_with_eperm() {
+    let p = program(Profile::Default);
+    for nr in [libc::SYS_mount, libc::SYS_unshare, libc::SYS_ptrace] {
+        assert_eq!(eval(&p, nr, 0), EPERM, "{nr}");
+    }
+    let unshare_ns = libc::CLONE_NEWNS as u64;
+    assert_eq!(eval(&p, libc::SYS_unshare, unshare_ns), EPERM);
+}
+
+#[test]
+fn io_uring_and_clone3_fail_with_enosys() {
+    let p = program(Profile::Default);
+    for nr in [
+        libc::SYS_io_uring_setup,
+        libc::SYS_io_uring_enter,
+        libc::SYS_io_uring_register,
+        libc::SYS_clone3,
+    ] {
+        assert_eq!(eval(&p, nr, 0), ENOSYS, "{nr}");
+    }
+}
+
+#[test]
+fn clone_with_namespace_flags_fails() {
+    let p = program(Profile::Default);
+    for flag in [libc::CLONE_NEWNS, libc::CLONE_NEWUSER, libc::CLONE_NEWNET] {
+        let flags = FORK_FLAGS | flag as u64;
+        assert_eq!(eval(&p, libc::SYS_clone, flags), EPERM, "{flag:#x}");
+        assert_eq!(eval(&p, libc::SYS_clone, THREAD_FLAGS | flags), EPERM);
+    }
+}
+
+#[test]
+fn personality_only_queries_or_sets_per_linux() {
+    let p = program(Profile::Default);
+    let nr = libc::SYS_personality;
+    assert_eq!(eval(&p, nr, 0), ALLOW);
+    assert_eq!(eval(&p, nr, 0xffff_ffff), ALLOW);
+    assert_eq!(eval(&p, nr, libc::ADDR_NO_RANDOMIZE as u64), EPERM);
+    assert_eq!(eval(&p, nr, 0x0040_0000), EPERM); // READ_IMPLIES_EXEC
+                                                  // Equal in the low half only: the high half must be zero too.
+    assert_eq!(eval(&p, nr, 0x1_0000_0000), EPERM);
+    assert_eq!(eval(&p, nr, u64::MAX), EPERM);
+}
+
+#[test]
+fn debugger_profile_allows_ptrace_and_personality() {
+    let p = program(Profile::Debugger);
+    assert_eq!(eval(&p, libc::SYS_ptrace, 0), ALLOW);
+    let no_aslr = libc::ADDR_NO_RANDOMIZE as u64;
+    assert_eq!(eval(&p, libc::SYS_personality, no_aslr), ALLOW);
+    // Everything else is as strict as the default profile.
+    assert_eq!(eval(&p, libc::SYS_mount, 0), EPERM);
+    assert_eq!(eval(&p, libc::SYS_process_vm_readv, 0), EPERM);
+    assert_eq!(eval(&p, libc::SYS_clone3, 0), ENOSYS);
+    let newuser = (libc::CLONE_NEWUSER | libc::SIGCHLD) as u64;
+    assert_eq!(eval(&p, libc::SYS_clone, newuser), EPERM);
+}
+
+#[test]
+fn foreign_abis_are_killed() {
+    for profile in Profile::ALL {
+        let p = program(profile);
+        // i386 getpid through int 0x80.
+        assert_eq!(p.evaluate(AUDIT_ARCH_I386, 20, [0; 6]), KILL);
+        assert_eq!(p.evaluate(0, libc::SYS_getpid, [0; 6]), KILL);
+        // x32 getpid, and the highest x32-looking number.
+        assert_eq!(eval(&p, 0x4000_0000 + libc::SYS_getpid, 0), KILL);
+        assert_eq!(eval(&p, 0xffff_fffe, 0), KILL);
+        // -1 is a tracer's "skip this syscall", not x32.
+        assert_eq!(eval(&p, -1, 0), ALLOW);
+    }
+}
+
+#[test]
+fn every_syscall_gets_exactly_its_rule() {
+    let policy = Policy::shipped().unwrap();
+    let p = policy.compile(Profile::Default).unwrap();
+    for nr in 0..512 {
+        let rule = policy.rules().iter().find(|r| r.nr() == nr);
+        let want = match rule {
+            Some(r) if r.conditions().is_empty() => r.action().seccomp_ret(),
+            _ => ALLOW, // conditional rules: arg 0 = 0 passes clone and personality
+        };
+        assert_eq!(eval(&p, nr, 0), want, "syscall {nr}");
+    }
+}
+
+/// A made-up policy exercising every condition kind on both argument halves,
+/// checked against the conditions evaluated directly in Rust.
+#[test]
+fn conditions_match_their_meaning() {
+    let toml = r#"
+        [[rule]]
+        syscall = "ioctl"
+        action = "kill"
+        when = [{ arg = 1, any_bits = 0x100000001 }, { arg = 2, one_of = [5, 0x200000000] }]
+        reason = "test"
+        [[rule]]
+        syscall = "ioctl"
+        action = { errno = 13 }
+        when = [{ arg = 3, none_of = [0, 0x300000007] }]
+        reason = "test"
+    "#;
+    let policy = Policy::from_toml(toml).unwrap();
+    let p = policy.compile(Profile::Default).unwrap();
+    let samples = [
+        0,
+        1,
+        5,
+        7,
+        0x1_0000_0000,
+        0x2_0000_0000,
+        0x3_0000_0007,
+        0x2_0000_0005,
+    ];
+    for &a1 in &samples {
+        for &a2 in &samples {
+            for &a3 in &samples {
+                let first = (a1 & 0x1_0000_0001 != 0) && [5, 0x2_0000_0000].contains(&a2);
+                let second = ![0, 0x3_0000_0007].contains(&a3);
+                let want = match (first, second) {
+                    (true, _) => KILL,
+                    (false, true) => libc::SECCOMP_RET_ERRNO | 13,
+                    (false, false) => ALLOW,
+                };
+                let args = [0, a1, a2, a3, 0, 0];
+                let got = p.evaluate(AUDIT_ARCH_X86_64, libc::SYS_ioctl, args);
+                assert_eq!(got, want, "{a1:#x} {a2:#x} {a3:#x}");
+            }
+        }
+    }
+    // The rule after a conditional one reloads nr before comparing it.
+    assert_eq!(eval(&p, libc::SYS_getpid, 0), ALLOW);
+}
+
+#[test]
+fn programs_are_well_formed() {
+    for profile in Profile::ALL {
+        let p = program(profile);
+        let code = p.instructions();
+        assert!(p.len() < 256, "{profile}: {} instructions", p.len());
+        let last = code.last().unwrap();
+        assert_eq!(last.code, (libc::BPF_RET | libc::BPF_K) as u16);
+        for (i, ins) in code.iter().enumerate() {
+            let is_jump = u32::from(ins.code) & 0x07 == libc::BPF_JMP;
+            if is_jump {
+                let far = i + 1 + usize::from(ins.jt.max(ins.jf));
+                assert!(
+                    far < code.len(),
+                    "{profile}: jump at {i} leaves the program"
+                );
+            }
+        }
+        let text = p.to_string();
+        assert!(
+            text.contains("KILL_PROCESS") && text.contains("; mount"),
+            "{text}"
+        );
+        assert!(p.evaluate(AUDIT_ARCH_X86_64, libc::SYS_getpid, [0; 6]) == ALLOW);
+    }
+    let default = program(Profile::Default).len();
+    assert!(program(Profile::Debugger).len() < default);
+}
