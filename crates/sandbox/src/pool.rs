@@ -248,7 +248,7 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
         check_box_path(&f.path).map_err(Error::Request)?;
     }
     for p in &spec.collect {
-        check_box_path(p).map_err(Error::Request)?;
+        check_box_path(p.strip_prefix("*.").unwrap_or(p)).map_err(Error::Request)?;
     }
     if let Stdin::BoxPath(p) = &spec.stdin {
         check_box_path(p).map_err(Error::Request)?;

@@ -118,7 +118,8 @@ pub struct RunSpec {
     pub stdin: Stdin,
     /// Files written into the box before the run.
     pub files: Vec<BoxFile>,
-    /// Box-relative paths copied out after the run (missing ones are skipped).
+    /// Box-relative paths copied out after the run (missing ones are skipped);
+    /// `*.ext` takes every top-level file with that extension.
     pub collect: Vec<String>,
     /// Send stderr into the same pipe as stdout (interleaved as written).
     pub merge_stderr: bool,

@@ -108,9 +108,9 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         }
     };
     let cap = slot.box_size_kb * 1024;
-    for path in &spec.collect {
-        if let Some((mode, data)) = run::collect_file(path, cap) {
-            let frame = crate::protocol::encode_file(path, mode, &data);
+    for path in spec.collect.iter().flat_map(|p| run::expand_pattern(p)) {
+        if let Some((mode, data)) = run::collect_file(&path, cap) {
+            let frame = crate::protocol::encode_file(&path, mode, &data);
             write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
         }
     }

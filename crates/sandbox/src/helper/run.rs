@@ -72,6 +72,24 @@ pub fn collect_file(path: &str, cap: u64) -> Option<(u32, Vec<u8>)> {
     Some((meta.permissions().mode() & 0o777, data))
 }
 
+/// Expands `*.ext` into the top-level files of /box with that extension
+/// (sorted); any other path stands for itself.
+pub fn expand_pattern(p: &str) -> Vec<String> {
+    let Some(ext) = p.strip_prefix("*.") else {
+        return vec![p.to_owned()];
+    };
+    let mut names: Vec<String> = std::fs::read_dir("/box")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.len() > ext.len() + 1 && n.ends_with(&format!(".{ext}")))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 /// Opens a regular file in /box without following any symlink on the way.
 pub fn open_box_file(path: &str) -> Option<File> {
     check_box_path(path).ok()?;

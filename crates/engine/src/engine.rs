@@ -1,0 +1,415 @@
+//! The engine: compile once (through the cache), run each test case, judge.
+
+use crate::cache::{self, Artifact, CompileCache};
+use crate::registry::{Language, Registry};
+use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
+use crate::verdict::run_status;
+use crate::Error;
+use flash_sandbox::{BoxFile, Limits, Pool, RunSpec, Status, Stdin};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How the engine is set up.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where compiled artifacts are kept (persistent when it is a data dir).
+    pub cache_dir: PathBuf,
+    /// Bound on the cache's total size.
+    pub cache_max_bytes: u64,
+    /// Limits of every compile step.
+    pub compile_limits: Limits,
+}
+
+impl EngineConfig {
+    /// Defaults, with the cache in `cache_dir`.
+    pub fn new(cache_dir: PathBuf) -> EngineConfig {
+        EngineConfig {
+            cache_dir,
+            cache_max_bytes: 512 << 20,
+            compile_limits: Limits {
+                cpu_time: 10.0,
+                wall_time: 20.0,
+                memory_kb: 512 * 1024,
+                stack_kb: 64 * 1024,
+                processes: 64,
+                file_size_kb: 256 * 1024,
+                open_files: 512,
+                output_kb: 1024,
+                address_space_kb: None,
+            },
+        }
+    }
+}
+
+/// Judges submissions. Share it (`Arc`); every method takes `&self` and blocks.
+pub struct Engine {
+    pool: Arc<Pool>,
+    registry: Registry,
+    cache: CompileCache,
+    compile_limits: Limits,
+    compiles: AtomicU64,
+}
+
+impl Engine {
+    /// Builds an engine over a sandbox pool.
+    pub fn new(pool: Arc<Pool>, registry: Registry, cfg: EngineConfig) -> Result<Engine, Error> {
+        let cache = CompileCache::open(&cfg.cache_dir, cfg.cache_max_bytes)
+            .map_err(|e| Error::Cache(format!("{}: {e}", cfg.cache_dir.display())))?;
+        cfg.compile_limits.validate().map_err(Error::Invalid)?;
+        Ok(Engine {
+            pool,
+            registry,
+            cache,
+            compile_limits: cfg.compile_limits,
+            compiles: AtomicU64::new(0),
+        })
+    }
+
+    /// The languages offered.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The sandbox pool.
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// How many compiles actually ran (cache misses), since start.
+    pub fn compiles_run(&self) -> u64 {
+        self.compiles.load(Ordering::Relaxed)
+    }
+
+    /// Compile cache size in bytes and entries.
+    pub fn cache_stats(&self) -> (u64, usize) {
+        (self.cache.total_bytes(), self.cache.len())
+    }
+
+    /// Judges one submission. `Err` only for a request that cannot be judged
+    /// (unknown language, invalid limits); failures of Flash itself come back
+    /// as a judgement with status Internal Error.
+    pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
+        let lang = self
+            .registry
+            .find(&sub.language)
+            .ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
+        sub.limits.validate().map_err(Error::Invalid)?;
+        for (path, _) in &sub.extra_files {
+            flash_sandbox::spec::check_box_path(path).map_err(Error::Invalid)?;
+        }
+        let options = split_options(sub.compiler_options.as_deref());
+        let start = Instant::now();
+        let (artifact, cached) = match &lang.spec.compile {
+            None => (
+                Arc::new(Artifact {
+                    ok: true,
+                    output: Vec::new(),
+                    files: Vec::new(),
+                    compile_time: 0.0,
+                }),
+                false,
+            ),
+            Some(cmd) => {
+                let argv = expand(cmd, &options, &[], 0);
+                match self.compile(lang, sub, argv) {
+                    (Ok(a), hit) => (a, hit),
+                    (Err(msg), _) => {
+                        return Ok(Judgement::internal(format!("compile step failed: {msg}")))
+                    }
+                }
+            }
+        };
+        let compile_time = if cached || lang.spec.compile.is_none() {
+            0.0
+        } else {
+            start.elapsed().as_secs_f64()
+        };
+        if !artifact.ok {
+            let mut j = Judgement::internal("");
+            j.status = StatusId::CompilationError;
+            j.message = None;
+            j.compile_output = artifact.output.clone();
+            j.compile_cached = cached;
+            j.compile_time = compile_time;
+            return Ok(j);
+        }
+        let cases: Vec<TestCase> = if sub.tests.is_empty() {
+            vec![TestCase {
+                input: sub.stdin.clone(),
+                expected: sub.expected.clone(),
+            }]
+        } else {
+            sub.tests.clone()
+        };
+        let mut outcomes = Vec::with_capacity(cases.len());
+        for case in &cases {
+            let o = self.run_case(lang, sub, &artifact, case);
+            let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
+            outcomes.push(o);
+            if stop {
+                break;
+            }
+        }
+        Ok(summarize(
+            outcomes,
+            !sub.tests.is_empty(),
+            artifact.output.clone(),
+            cached,
+            compile_time,
+        ))
+    }
+
+    fn compile(
+        &self,
+        lang: &Language,
+        sub: &Submission,
+        argv: Vec<String>,
+    ) -> (Result<Arc<Artifact>, String>, bool) {
+        let mut parts: Vec<&[u8]> = vec![
+            b"compile",
+            lang.spec.name.as_bytes(),
+            lang.version.as_bytes(),
+        ];
+        let joined = argv.join("\0");
+        parts.push(joined.as_bytes());
+        parts.push(&sub.source);
+        let mut extra: Vec<&(String, Vec<u8>)> = sub.extra_files.iter().collect();
+        extra.sort_by(|a, b| a.0.cmp(&b.0));
+        for (p, d) in &extra {
+            parts.push(p.as_bytes());
+            parts.push(d);
+        }
+        let key = cache::key(&parts);
+        self.cache.get_or_compile(&key, || {
+            self.compiles.fetch_add(1, Ordering::Relaxed);
+            let mut limits = self.compile_limits.clone();
+            if let Some(m) = lang.spec.adjust.compile_memory_kb {
+                limits.memory_kb = limits.memory_kb.max(m);
+            }
+            if let Some(p) = lang.spec.adjust.min_processes {
+                limits.processes = limits.processes.max(p);
+            }
+            let spec = RunSpec {
+                argv,
+                env: flash_sandbox::default_env(),
+                limits,
+                files: box_files(lang, sub),
+                collect: lang.spec.artifacts.clone(),
+                merge_stderr: true,
+                ..RunSpec::default()
+            };
+            let t = Instant::now();
+            let r = self.pool.run(&spec).map_err(|e| e.to_string())?;
+            let compile_time = t.elapsed().as_secs_f64();
+            let mut output = r.stdout;
+            let (ok, cacheable) = match r.meas.status {
+                Status::Ok => (true, true),
+                // The compiler rejected the program: as deterministic as a success.
+                Status::RuntimeError => (false, true),
+                Status::TimeLimit | Status::WallTimeLimit => {
+                    output.extend_from_slice(b"\ncompilation time limit exceeded\n");
+                    (false, false)
+                }
+                Status::MemoryLimit => {
+                    output.extend_from_slice(b"\ncompilation memory limit exceeded\n");
+                    (false, false)
+                }
+                Status::OutputLimit | Status::FileSizeLimit => {
+                    output.extend_from_slice(b"\ncompilation output limit exceeded\n");
+                    (false, false)
+                }
+                Status::Signaled => {
+                    let sig = r.meas.signal.unwrap_or(0);
+                    output.extend_from_slice(
+                        format!("\ncompiler killed by signal {sig}\n").as_bytes(),
+                    );
+                    (false, false)
+                }
+                Status::ExecFailed | Status::InternalError => {
+                    return Err(r
+                        .meas
+                        .message
+                        .unwrap_or_else(|| "the compiler could not start".into()));
+                }
+            };
+            let ok = ok
+                && lang
+                    .spec
+                    .artifacts
+                    .iter()
+                    .all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
+            let files = if ok { r.files } else { Vec::new() };
+            Ok((
+                Artifact {
+                    ok,
+                    output,
+                    files,
+                    compile_time,
+                },
+                cacheable,
+            ))
+        })
+    }
+
+    fn run_case(
+        &self,
+        lang: &Language,
+        sub: &Submission,
+        art: &Artifact,
+        case: &TestCase,
+    ) -> RunOutcome {
+        let mut limits = sub.limits.clone();
+        if let Some(p) = lang.spec.adjust.min_processes {
+            limits.processes = limits.processes.max(p);
+        }
+        let heap_mb = (limits.memory_kb * 3 / 4 / 1024).max(16);
+        let mut files = art.files.clone();
+        if lang.spec.compile.is_none() {
+            files.extend(box_files(lang, sub));
+        } else {
+            files.extend(extra_files(sub));
+        }
+        let spec = RunSpec {
+            argv: expand(&lang.spec.run, &[], &sub.args, heap_mb),
+            env: flash_sandbox::default_env(),
+            limits,
+            stdin: Stdin::Bytes(case.input.clone()),
+            files,
+            merge_stderr: sub.redirect_stderr_to_stdout,
+            ..RunSpec::default()
+        };
+        match self.pool.run(&spec) {
+            Ok(r) => {
+                let (status, message) =
+                    run_status(&r.meas, &r.stdout, &r.stderr, case.expected.as_deref());
+                RunOutcome {
+                    status,
+                    message,
+                    exit_code: r.meas.exit_code,
+                    exit_signal: r.meas.signal,
+                    time: r.meas.cpu_time,
+                    wall_time: r.meas.wall_time,
+                    memory: r.meas.memory_kb,
+                    stdout: r.stdout,
+                    stderr: r.stderr,
+                }
+            }
+            Err(e) => RunOutcome {
+                status: StatusId::InternalError,
+                message: Some(e.to_string()),
+                exit_code: None,
+                exit_signal: None,
+                time: 0.0,
+                wall_time: 0.0,
+                memory: 0,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            },
+        }
+    }
+}
+
+/// The source and extra files, as put in a compile box (or an interpreter's run box).
+fn box_files(lang: &Language, sub: &Submission) -> Vec<BoxFile> {
+    let mut v = vec![BoxFile {
+        path: lang.spec.source.clone(),
+        mode: 0o644,
+        data: sub.source.clone(),
+    }];
+    v.extend(extra_files(sub));
+    v
+}
+
+fn extra_files(sub: &Submission) -> Vec<BoxFile> {
+    sub.extra_files
+        .iter()
+        .map(|(p, d)| BoxFile {
+            path: p.clone(),
+            mode: 0o644,
+            data: d.clone(),
+        })
+        .collect()
+}
+
+/// Splits compiler options on whitespace: each becomes one argument, no shell.
+pub fn split_options(opts: Option<&str>) -> Vec<String> {
+    opts.map(|o| o.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Fills the placeholders of a command template.
+fn expand(template: &[String], options: &[String], args: &[String], heap_mb: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in template {
+        match t.as_str() {
+            "{options}" => out.extend(options.iter().cloned()),
+            "{args}" => out.extend(args.iter().cloned()),
+            _ => out.push(t.replace("{heap_mb}", &heap_mb.to_string())),
+        }
+    }
+    out
+}
+
+/// The overall judgement from the runs.
+fn summarize(
+    outcomes: Vec<RunOutcome>,
+    had_tests: bool,
+    compile_output: Vec<u8>,
+    cached: bool,
+    compile_time: f64,
+) -> Judgement {
+    let shown = outcomes
+        .iter()
+        .position(|o| o.status != StatusId::Accepted)
+        .unwrap_or(outcomes.len() - 1);
+    let o = &outcomes[shown];
+    let max = |f: fn(&RunOutcome) -> f64| outcomes.iter().map(f).fold(0.0, f64::max);
+    let mut j = Judgement {
+        status: o.status,
+        stdout: o.stdout.clone(),
+        stderr: o.stderr.clone(),
+        compile_output,
+        message: o.message.clone(),
+        exit_code: o.exit_code,
+        exit_signal: o.exit_signal,
+        time: max(|o| o.time),
+        wall_time: max(|o| o.wall_time),
+        memory: outcomes.iter().map(|o| o.memory).max().unwrap_or(0),
+        tests: Vec::new(),
+        compile_cached: cached,
+        compile_time,
+    };
+    if had_tests {
+        if o.status != StatusId::Accepted {
+            j.message = Some(format!(
+                "test {}: {}",
+                shown + 1,
+                o.message.as_deref().unwrap_or(o.status.description())
+            ));
+        }
+        j.tests = outcomes;
+    }
+    j
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_separate_arguments_and_placeholders_fill_in() {
+        let t: Vec<String> = ["g++", "{options}", "-o", "main", "x{heap_mb}", "{args}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let opts = split_options(Some("  -O3   -DX=1 ;rm -rf / "));
+        assert_eq!(opts, ["-O3", "-DX=1", ";rm", "-rf", "/"]);
+        let got = expand(&t, &opts, &["a b".into()], 96);
+        assert_eq!(
+            got,
+            ["g++", "-O3", "-DX=1", ";rm", "-rf", "/", "-o", "main", "x96", "a b"]
+        );
+    }
+}

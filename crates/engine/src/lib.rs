@@ -1,0 +1,34 @@
+//! Flash's judge engine: turns "run a command in a box" into "judge a submission".
+//!
+//! - [`registry`]: languages as data (`languages.toml`), probed at start-up.
+//! - [`cache`]: the content-addressed compile cache with single-flight compiles.
+//! - [`engine`]: compile once, run the input or each test case, build the [`Judgement`].
+//! - [`verdict`]: sandbox measurement to Judge0 status; Judge0's output comparison.
+//! - [`types`]: [`Submission`], [`Judgement`], [`StatusId`].
+
+pub mod cache;
+pub mod engine;
+pub mod registry;
+pub mod types;
+pub mod verdict;
+
+pub use engine::{Engine, EngineConfig};
+pub use registry::{Language, Registry};
+pub use types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
+
+/// Why a submission could not be judged, or the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No language by that name, alias or id.
+    #[error("unknown language {0:?}")]
+    UnknownLanguage(String),
+    /// A limit or path in the submission is unusable.
+    #[error("invalid submission: {0}")]
+    Invalid(String),
+    /// The language table is broken.
+    #[error("language registry: {0}")]
+    Registry(String),
+    /// The compile cache directory cannot be used.
+    #[error("compile cache: {0}")]
+    Cache(String),
+}

@@ -1,0 +1,313 @@
+//! The language registry: [`languages.toml`](../languages.toml) parsed,
+//! validated, and filtered to the toolchains this host has, with versions
+//! probed once at start-up.
+
+use crate::Error;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Limit changes a language needs, each explained in the data file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adjust {
+    /// At least this many processes/threads for runs.
+    pub min_processes: Option<u64>,
+    /// Memory for the compile step, KiB (overrides the engine's default).
+    pub compile_memory_kb: Option<u64>,
+}
+
+/// One language as the data file describes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageSpec {
+    /// Judge0 id.
+    pub id: u32,
+    /// Short name, e.g. "C++".
+    pub name: String,
+    /// Display name with `{version}`, e.g. "C++ (GCC {version})".
+    pub display: String,
+    /// Other names users may give.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// File extensions (without the dot) for `flash exec`.
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Source file name in the box.
+    pub source: String,
+    /// Command printing the toolchain's version; its program must exist.
+    pub version_cmd: Vec<String>,
+    /// Compile command, if the language is compiled.
+    pub compile: Option<Vec<String>>,
+    /// Run command.
+    pub run: Vec<String>,
+    /// Files kept from the compile box (names or "*.ext").
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+    /// Limit adjustments.
+    #[serde(default)]
+    pub adjust: Adjust,
+}
+
+/// A language available on this host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Language {
+    /// The data file's entry.
+    pub spec: LanguageSpec,
+    /// Probed toolchain version, e.g. "12.2.0".
+    pub version: String,
+    /// Display name with the version filled in.
+    pub display_name: String,
+}
+
+impl Language {
+    /// Judge0 id.
+    pub fn id(&self) -> u32 {
+        self.spec.id
+    }
+
+    /// Whether `name` (case-insensitive) names this language.
+    pub fn matches(&self, name: &str) -> bool {
+        let n = name.trim().to_ascii_lowercase();
+        n == self.spec.id.to_string()
+            || n == self.spec.name.to_ascii_lowercase()
+            || n == self.display_name.to_ascii_lowercase()
+            || self
+                .spec
+                .aliases
+                .iter()
+                .any(|a| a.to_ascii_lowercase() == n)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    language: Vec<LanguageSpec>,
+}
+
+/// The shipped language table.
+pub const SHIPPED: &str = include_str!("../languages.toml");
+
+/// Languages available here, plus the entries that were left out and why.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    languages: Vec<Language>,
+    unavailable: Vec<(String, String)>,
+}
+
+impl Registry {
+    /// Loads `path`, or the shipped table, and probes every toolchain.
+    pub fn load(path: Option<&Path>) -> Result<Registry, Error> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p)
+                .map_err(|e| Error::Registry(format!("{}: {e}", p.display())))?,
+            None => SHIPPED.to_owned(),
+        };
+        Registry::from_toml(&text, probe_version)
+    }
+
+    /// Parses and validates a table; `probe` returns a toolchain's version or why not.
+    pub fn from_toml(
+        text: &str,
+        probe: impl Fn(&[String]) -> Result<String, String>,
+    ) -> Result<Registry, Error> {
+        let file: File = toml::from_str(text).map_err(|e| Error::Registry(e.to_string()))?;
+        let mut reg = Registry::default();
+        for spec in file.language {
+            validate(&spec, &reg)?;
+            match probe(&spec.version_cmd) {
+                Ok(version) => {
+                    let display_name = spec.display.replace("{version}", &version);
+                    reg.languages.push(Language {
+                        spec,
+                        version,
+                        display_name,
+                    });
+                }
+                Err(why) => reg.unavailable.push((spec.name.clone(), why)),
+            }
+        }
+        Ok(reg)
+    }
+
+    /// The languages offered.
+    pub fn languages(&self) -> &[Language] {
+        &self.languages
+    }
+
+    /// Entries whose toolchain is missing, with the reason.
+    pub fn unavailable(&self) -> &[(String, String)] {
+        &self.unavailable
+    }
+
+    /// Finds a language by id, name, display name or alias.
+    pub fn find(&self, name: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.matches(name))
+    }
+
+    /// Finds a language by a file extension (for `flash exec`).
+    pub fn by_extension(&self, ext: &str) -> Option<&Language> {
+        let ext = ext.to_ascii_lowercase();
+        self.languages
+            .iter()
+            .find(|l| l.spec.extensions.contains(&ext))
+    }
+}
+
+fn validate(spec: &LanguageSpec, reg: &Registry) -> Result<(), Error> {
+    let bad = |why: &str| {
+        Err(Error::Registry(format!(
+            "language {} ({}): {why}",
+            spec.id, spec.name
+        )))
+    };
+    if spec.name.trim().is_empty() || spec.run.is_empty() || spec.version_cmd.is_empty() {
+        return bad("name, run and version_cmd must not be empty");
+    }
+    if flash_sandbox::spec::check_box_path(&spec.source).is_err() || spec.source.contains('/') {
+        return bad("source must be a plain file name");
+    }
+    if spec.compile.as_ref().is_some_and(|c| c.is_empty()) {
+        return bad("compile, when present, must not be empty");
+    }
+    if reg.languages.iter().any(|l| l.spec.id == spec.id) {
+        return bad("duplicate id");
+    }
+    for a in &spec.artifacts {
+        let name = a.strip_prefix("*.").unwrap_or(a);
+        if name.is_empty() || name.contains('/') {
+            return bad("artifacts are plain file names or \"*.ext\"");
+        }
+    }
+    Ok(())
+}
+
+/// Runs the version command (outside any box: it only prints a version) and
+/// takes the first `N.N[.N]` in its first line.
+pub fn probe_version(cmd: &[String]) -> Result<String, String> {
+    let (prog, args) = cmd.split_first().ok_or("empty version command")?;
+    if !Path::new(prog).exists() {
+        return Err(format!("{prog} not found"));
+    }
+    let out = std::process::Command::new(prog)
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .map_err(|e| format!("{prog}: {e}"))?;
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    let first = String::from_utf8_lossy(&text)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    parse_version(&first).ok_or_else(|| format!("no version in {first:?}"))
+}
+
+/// The first dotted number (`12.2.0`, `3.11`) in `line`.
+pub fn parse_version(line: &str) -> Option<String> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'v')
+        {
+            let start = i;
+            let mut dots = 0;
+            while i < b.len()
+                && (b[i].is_ascii_digit()
+                    || (b[i] == b'.' && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+            {
+                dots += usize::from(b[i] == b'.');
+                i += 1;
+            }
+            if dots > 0 {
+                return Some(line[start..i].to_owned());
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_found_in_real_banners() {
+        let cases = [
+            ("g++ (Debian 12.2.0-14+deb12u1) 12.2.0", "12.2.0"),
+            ("Python 3.11.2", "3.11.2"),
+            ("v20.20.2", "20.20.2"),
+            ("javac 17.0.15", "17.0.15"),
+            ("3.40.1 2022-12-28 14:03:47 df5c253c0b3dd24916e4ec7cf77d3db5294cc9fd45ae7b9c5e82ad8197f3alt1", "3.40.1"),
+            ("GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-gnu)", "5.2.15"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(parse_version(line).as_deref(), Some(want), "{line}");
+        }
+        assert_eq!(parse_version("no digits here"), None);
+    }
+
+    #[test]
+    fn shipped_table_loads_and_names_resolve() {
+        let reg = Registry::from_toml(SHIPPED, |_| Ok("1.2.3".into())).unwrap();
+        assert_eq!(reg.languages().len(), 7);
+        for (name, id) in [
+            ("cpp", 54),
+            ("C++", 54),
+            ("54", 54),
+            ("python3", 71),
+            ("JS", 63),
+            ("java", 62),
+            ("sqlite", 82),
+            ("bash", 46),
+            ("c", 50),
+        ] {
+            assert_eq!(reg.find(name).map(Language::id), Some(id), "{name}");
+        }
+        assert_eq!(reg.find("C++ (GCC 1.2.3)").map(Language::id), Some(54));
+        assert_eq!(reg.by_extension("py").map(Language::id), Some(71));
+        assert!(reg.find("cobol").is_none());
+    }
+
+    #[test]
+    fn missing_toolchains_are_left_out_with_a_reason() {
+        let reg = Registry::from_toml(SHIPPED, |cmd| {
+            if cmd[0].contains("java") {
+                Err("not found".into())
+            } else {
+                Ok("1".into())
+            }
+        })
+        .unwrap();
+        assert!(reg.find("java").is_none());
+        assert_eq!(
+            reg.unavailable(),
+            &[("Java".to_string(), "not found".to_string())]
+        );
+    }
+
+    #[test]
+    fn broken_entries_are_reported_clearly() {
+        let dup = format!("{SHIPPED}\n[[language]]\nid = 54\nname = \"X\"\ndisplay = \"X\"\nsource = \"x\"\nversion_cmd = [\"x\"]\nrun = [\"x\"]\n");
+        let e = Registry::from_toml(&dup, |_| Ok("1".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("language 54 (X): duplicate id"), "{e}");
+        let e = Registry::from_toml("[[language]]\nid = 1\n", |_| Ok("1".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing field"), "{e}");
+        let bad_src = "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"../x\"\nversion_cmd=[\"x\"]\nrun=[\"x\"]\n";
+        let e = Registry::from_toml(bad_src, |_| Ok("1".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("source must be a plain file name"), "{e}");
+    }
+}

@@ -1,0 +1,205 @@
+//! What a caller submits ([`Submission`]) and what the engine answers
+//! ([`Judgement`]), with Judge0's status table ([`StatusId`]).
+
+use flash_sandbox::Limits;
+use serde::{Deserialize, Serialize};
+
+/// One test case: an input and, optionally, the output it must produce.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// stdin for this case.
+    #[serde(default)]
+    pub input: Vec<u8>,
+    /// Expected stdout (compared after stripping trailing whitespace of every
+    /// line and trailing blank lines); `None` accepts any output.
+    #[serde(default)]
+    pub expected: Option<Vec<u8>>,
+}
+
+/// A program to judge.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    /// Language name, alias or Judge0 id (e.g. "cpp", "C++", "54").
+    pub language: String,
+    /// Source code.
+    pub source: Vec<u8>,
+    /// stdin and expected output when `tests` is empty.
+    pub stdin: Vec<u8>,
+    /// See `stdin`.
+    pub expected: Option<Vec<u8>>,
+    /// Compile once, run each of these (the result carries one entry per case).
+    pub tests: Vec<TestCase>,
+    /// Limits of each run (already capped by the caller's configuration).
+    pub limits: Limits,
+    /// Extra compiler flags, split on whitespace and passed as separate arguments (no shell).
+    pub compiler_options: Option<String>,
+    /// Command-line arguments for the program.
+    pub args: Vec<String>,
+    /// Stop running test cases after the first one that is not Accepted.
+    pub stop_on_first_failure: bool,
+    /// Send stderr into stdout.
+    pub redirect_stderr_to_stdout: bool,
+    /// Extra files put in the box before compiling (path relative to the box, bytes).
+    pub extra_files: Vec<(String, Vec<u8>)>,
+}
+
+/// Judge0's status ids, plus 15 and 16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum StatusId {
+    InQueue = 1,
+    Processing = 2,
+    Accepted = 3,
+    WrongAnswer = 4,
+    TimeLimitExceeded = 5,
+    CompilationError = 6,
+    RuntimeSigsegv = 7,
+    RuntimeSigxfsz = 8,
+    RuntimeSigfpe = 9,
+    RuntimeSigabrt = 10,
+    RuntimeNzec = 11,
+    RuntimeOther = 12,
+    InternalError = 13,
+    ExecFormatError = 14,
+    MemoryLimitExceeded = 15,
+    OutputLimitExceeded = 16,
+}
+
+impl StatusId {
+    /// Every status, in id order.
+    pub const ALL: [StatusId; 16] = [
+        StatusId::InQueue,
+        StatusId::Processing,
+        StatusId::Accepted,
+        StatusId::WrongAnswer,
+        StatusId::TimeLimitExceeded,
+        StatusId::CompilationError,
+        StatusId::RuntimeSigsegv,
+        StatusId::RuntimeSigxfsz,
+        StatusId::RuntimeSigfpe,
+        StatusId::RuntimeSigabrt,
+        StatusId::RuntimeNzec,
+        StatusId::RuntimeOther,
+        StatusId::InternalError,
+        StatusId::ExecFormatError,
+        StatusId::MemoryLimitExceeded,
+        StatusId::OutputLimitExceeded,
+    ];
+
+    /// The numeric id.
+    pub fn id(self) -> u8 {
+        self as u8
+    }
+
+    /// From a numeric id.
+    pub fn from_id(id: u8) -> Option<StatusId> {
+        StatusId::ALL.get(id.checked_sub(1)? as usize).copied()
+    }
+
+    /// Judge0's description (and ours for 15 and 16).
+    pub fn description(self) -> &'static str {
+        match self {
+            StatusId::InQueue => "In Queue",
+            StatusId::Processing => "Processing",
+            StatusId::Accepted => "Accepted",
+            StatusId::WrongAnswer => "Wrong Answer",
+            StatusId::TimeLimitExceeded => "Time Limit Exceeded",
+            StatusId::CompilationError => "Compilation Error",
+            StatusId::RuntimeSigsegv => "Runtime Error (SIGSEGV)",
+            StatusId::RuntimeSigxfsz => "Runtime Error (SIGXFSZ)",
+            StatusId::RuntimeSigfpe => "Runtime Error (SIGFPE)",
+            StatusId::RuntimeSigabrt => "Runtime Error (SIGABRT)",
+            StatusId::RuntimeNzec => "Runtime Error (NZEC)",
+            StatusId::RuntimeOther => "Runtime Error (Other)",
+            StatusId::InternalError => "Internal Error",
+            StatusId::ExecFormatError => "Exec Format Error",
+            StatusId::MemoryLimitExceeded => "Memory Limit Exceeded",
+            StatusId::OutputLimitExceeded => "Output Limit Exceeded",
+        }
+    }
+
+    /// The closest status in Judge0's own table (ids 1..=14): Judge0 clients
+    /// know no 15 or 16.
+    pub fn judge0_compatible(self) -> StatusId {
+        match self {
+            StatusId::MemoryLimitExceeded => StatusId::RuntimeOther,
+            StatusId::OutputLimitExceeded => StatusId::RuntimeSigxfsz,
+            s => s,
+        }
+    }
+}
+
+/// The outcome of one run of the program (one test case, or the only run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// Verdict of this run.
+    pub status: StatusId,
+    /// Captured stdout (cut at the output limit).
+    pub stdout: Vec<u8>,
+    /// Captured stderr.
+    pub stderr: Vec<u8>,
+    /// Why, in words, when not Accepted (or a note such as a memory limit reached).
+    pub message: Option<String>,
+    /// Exit code, when the program exited.
+    pub exit_code: Option<i32>,
+    /// Signal that ended it, if any.
+    pub exit_signal: Option<i32>,
+    /// CPU seconds (all processes).
+    pub time: f64,
+    /// Wall seconds.
+    pub wall_time: f64,
+    /// Peak memory, KiB.
+    pub memory: u64,
+}
+
+/// The whole verdict on a submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judgement {
+    /// Overall verdict: Compilation Error, or the first non-Accepted test's, or Accepted.
+    pub status: StatusId,
+    /// stdout of the only run, or of the first non-Accepted test (or the last test).
+    pub stdout: Vec<u8>,
+    /// See `stdout`.
+    pub stderr: Vec<u8>,
+    /// Compiler output (empty for interpreted languages).
+    pub compile_output: Vec<u8>,
+    /// Explanation for non-Accepted verdicts and internal errors.
+    pub message: Option<String>,
+    /// See [`RunOutcome`].
+    pub exit_code: Option<i32>,
+    /// See [`RunOutcome`].
+    pub exit_signal: Option<i32>,
+    /// CPU seconds: of the only run, or the largest over the tests.
+    pub time: f64,
+    /// Wall seconds: as `time`.
+    pub wall_time: f64,
+    /// Peak memory KiB: as `time`.
+    pub memory: u64,
+    /// One entry per test case when the submission had tests.
+    pub tests: Vec<RunOutcome>,
+    /// Whether the compile step was served from the cache.
+    pub compile_cached: bool,
+    /// Time spent compiling (0 when cached or interpreted), seconds.
+    pub compile_time: f64,
+}
+
+impl Judgement {
+    /// A judgement for a failure of Flash itself.
+    pub fn internal(message: impl Into<String>) -> Judgement {
+        Judgement {
+            status: StatusId::InternalError,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            compile_output: Vec::new(),
+            message: Some(message.into()),
+            exit_code: None,
+            exit_signal: None,
+            time: 0.0,
+            wall_time: 0.0,
+            memory: 0,
+            tests: Vec::new(),
+            compile_cached: false,
+            compile_time: 0.0,
+        }
+    }
+}
