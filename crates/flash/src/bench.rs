@@ -28,11 +28,18 @@ enum BenchKind {
         #[arg(long, default_value_t = 100)]
         idle_ms: u64,
     },
+    /// The engine against the plain toolchain: compile, cached run, hello world per language.
+    Engine {
+        /// Samples per cell.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        runs: usize,
+    },
 }
 
 pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
     match a.what {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
+        BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
     }
 }
 

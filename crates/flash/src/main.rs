@@ -2,11 +2,14 @@
 //!
 //! - `flash run`: one sandboxed command from the shell (like `isolate --run`).
 //! - `flash check`: what this host supports, and whether a safe box can be built.
+//! - `flash exec FILE`: judge one source file through the engine.
 //! - `flash bench sandbox`: the sandbox's per-run overhead against plain exec.
 //! - `flash __sandbox-helper`: hidden; a slot's helper process (see `flash_sandbox::helper`).
 
 mod bench;
+mod bench_engine;
 mod check;
+mod exec;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +28,8 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Report what this host supports; exit non-zero if a safe sandbox cannot be built.
     Check(check::CheckArgs),
+    /// Compile and run one source file through the engine (language from the extension).
+    Exec(Box<exec::ExecArgs>),
     /// Benchmarks.
     Bench(bench::BenchArgs),
 }
@@ -41,6 +46,7 @@ fn main() {
     let result = match cli.command {
         Command::Run(a) => run::main(*a),
         Command::Check(a) => check::main(a),
+        Command::Exec(a) => exec::main(*a),
         Command::Bench(a) => bench::main(a),
     };
     match result {

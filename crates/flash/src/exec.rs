@@ -1,0 +1,210 @@
+//! `flash exec FILE`: judge one source file from the shell through the engine.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use flash_engine::{Engine, EngineConfig, Judgement, Registry, StatusId, Submission, TestCase};
+use flash_sandbox::{Limits, Pool, PoolConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// The source file.
+    file: PathBuf,
+    /// Language name, alias or Judge0 id (default: from the file's extension).
+    #[arg(long, short = 'l')]
+    language: Option<String>,
+    /// stdin for the program.
+    #[arg(long)]
+    stdin: Option<PathBuf>,
+    /// Expected output: Accepted or Wrong Answer.
+    #[arg(long)]
+    expected: Option<PathBuf>,
+    /// A test case: INPUT_FILE EXPECTED_FILE (repeat for several; compiles once).
+    #[arg(long = "test", num_args = 2, value_names = ["INPUT", "EXPECTED"])]
+    tests: Vec<PathBuf>,
+    /// Stop at the first test case that is not Accepted.
+    #[arg(long)]
+    stop_on_failure: bool,
+    /// Extra compiler options (split on whitespace; no shell).
+    #[arg(long)]
+    compiler_options: Option<String>,
+    /// CPU time limit, seconds.
+    #[arg(long = "time", default_value_t = 5.0)]
+    cpu_time: f64,
+    /// Wall-clock limit, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    wall_time: f64,
+    /// Memory limit, KiB.
+    #[arg(long = "mem", default_value_t = 256 * 1024)]
+    memory_kb: u64,
+    /// Stack limit, KiB.
+    #[arg(long = "stack", default_value_t = 64 * 1024)]
+    stack_kb: u64,
+    /// Processes and threads.
+    #[arg(long, default_value_t = 64)]
+    processes: u64,
+    /// stdout + stderr limit, KiB.
+    #[arg(long = "output", default_value_t = 64 * 1024)]
+    output_kb: u64,
+    /// Largest file the program may write, KiB.
+    #[arg(long = "fsize", default_value_t = 64 * 1024)]
+    file_size_kb: u64,
+    /// Compile cache directory (default: a per-user cache dir).
+    #[arg(long, env = "FLASH_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Arguments for the program.
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+/// The default place for the compile cache: `$XDG_CACHE_HOME/flash` or `~/.cache/flash`.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(x).join("flash");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".cache/flash"),
+        None => std::env::temp_dir().join("flash-cache"),
+    }
+}
+
+fn read(p: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(p).with_context(|| format!("reading {}", p.display()))
+}
+
+pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
+    let registry = Registry::load(None)?;
+    let language = match &a.language {
+        Some(l) => l.clone(),
+        None => {
+            let ext = a.file.extension().and_then(|e| e.to_str()).unwrap_or("");
+            match registry.by_extension(ext) {
+                Some(l) => l.spec.name.clone(),
+                None => bail!(
+                    "cannot tell the language of {} from its extension; use --language",
+                    a.file.display()
+                ),
+            }
+        }
+    };
+    if registry.find(&language).is_none() {
+        let known: Vec<String> = registry
+            .languages()
+            .iter()
+            .map(|l| l.spec.name.clone())
+            .collect();
+        bail!(
+            "unknown language {language:?}; available here: {}",
+            known.join(", ")
+        );
+    }
+    let mut tests = Vec::new();
+    for pair in a.tests.chunks(2) {
+        tests.push(TestCase {
+            input: read(&pair[0])?,
+            expected: Some(read(&pair[1])?),
+        });
+    }
+    let sub = Submission {
+        language,
+        source: read(&a.file)?,
+        stdin: a.stdin.as_ref().map(read).transpose()?.unwrap_or_default(),
+        expected: a.expected.as_ref().map(read).transpose()?,
+        tests,
+        limits: Limits {
+            cpu_time: a.cpu_time,
+            wall_time: a.wall_time,
+            memory_kb: a.memory_kb,
+            stack_kb: a.stack_kb,
+            processes: a.processes,
+            file_size_kb: a.file_size_kb,
+            output_kb: a.output_kb,
+            ..Limits::default()
+        },
+        compiler_options: a.compiler_options,
+        args: a.args,
+        stop_on_first_failure: a.stop_on_failure,
+        ..Submission::default()
+    };
+    let pool = Arc::new(Pool::new(PoolConfig::new(1)?).context("cannot build the sandbox")?);
+    let engine = Engine::new(
+        pool,
+        registry,
+        EngineConfig::new(a.cache_dir.unwrap_or_else(default_cache_dir)),
+    )?;
+    let j = engine.judge(&sub)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json(&j))?);
+    } else {
+        print_text(&j);
+    }
+    Ok(0)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The judgement as JSON with text fields (not byte arrays).
+pub fn json(j: &Judgement) -> serde_json::Value {
+    let run = |o: &flash_engine::RunOutcome| {
+        serde_json::json!({
+            "status": {"id": o.status.id(), "description": o.status.description()},
+            "stdout": text(&o.stdout), "stderr": text(&o.stderr), "message": o.message,
+            "exit_code": o.exit_code, "exit_signal": o.exit_signal,
+            "time": o.time, "wall_time": o.wall_time, "memory": o.memory,
+        })
+    };
+    let mut v = serde_json::json!({
+        "status": {"id": j.status.id(), "description": j.status.description()},
+        "stdout": text(&j.stdout), "stderr": text(&j.stderr), "compile_output": text(&j.compile_output),
+        "message": j.message, "exit_code": j.exit_code, "exit_signal": j.exit_signal,
+        "time": j.time, "wall_time": j.wall_time, "memory": j.memory,
+        "compile_cached": j.compile_cached, "compile_time": j.compile_time,
+    });
+    if !j.tests.is_empty() {
+        v["tests"] = j.tests.iter().map(run).collect();
+    }
+    v
+}
+
+fn print_text(j: &Judgement) {
+    let mark = if j.status == StatusId::Accepted {
+        "✔"
+    } else {
+        "✘"
+    };
+    println!("{mark} {} (id {})", j.status.description(), j.status.id());
+    if let Some(m) = &j.message {
+        println!("  message: {m}");
+    }
+    println!(
+        "  time {:.3} s CPU, {:.3} s wall, memory {} KiB",
+        j.time, j.wall_time, j.memory
+    );
+    if !j.compile_output.is_empty() {
+        println!(
+            "--- compile output ---\n{}",
+            text(&j.compile_output).trim_end()
+        );
+    }
+    for (i, t) in j.tests.iter().enumerate() {
+        println!(
+            "  test {}: {} ({:.3} s, {} KiB)",
+            i + 1,
+            t.status.description(),
+            t.time,
+            t.memory
+        );
+    }
+    if !j.stdout.is_empty() {
+        println!("--- stdout ---\n{}", text(&j.stdout).trim_end());
+    }
+    if !j.stderr.is_empty() {
+        println!("--- stderr ---\n{}", text(&j.stderr).trim_end());
+    }
+}
