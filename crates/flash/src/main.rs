@@ -5,6 +5,7 @@
 //! - `flash exec FILE`: judge one source file through the engine.
 //! - `flash bench sandbox`: the sandbox's per-run overhead against plain exec.
 //! - `flash __sandbox-helper`: hidden; a slot's helper process (see `flash_sandbox::helper`).
+//! - `flash __seccomp-exec PROG`: hidden; used inside a box by the debugger (see `flash_sandbox::seccomp_exec`).
 
 mod bench;
 mod bench_engine;
@@ -41,6 +42,9 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("__sandbox-helper") {
         let code = flash_sandbox::helper::main(args.get(2).map(String::as_str).unwrap_or(""));
         std::process::exit(code);
+    }
+    if args.get(1).map(String::as_str) == Some("__seccomp-exec") {
+        std::process::exit(flash_sandbox::seccomp_exec(&args[2..]));
     }
     let cli = Cli::parse();
     let result = match cli.command {

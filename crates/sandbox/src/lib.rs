@@ -29,7 +29,7 @@ mod sys;
 
 pub use config::{default_mounts, Mount, SlotConfig};
 pub use error::Error;
-pub use pool::{Pool, PoolConfig};
+pub use pool::{Pool, PoolConfig, BOX_FLASH};
 pub use spec::{BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
 
 /// The default environment for a program in the box.
@@ -44,4 +44,33 @@ pub fn default_env() -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
+}
+
+/// `flash __seccomp-exec PROG [ARGS]`: installs the default (strict) seccomp
+/// profile on itself and execs the program. A debugger inside a box runs with
+/// the debugger profile (ptrace allowed for the tracer); it starts the traced
+/// program through this so the program itself cannot ptrace. Returns only on
+/// failure, with the exit code to use.
+pub fn seccomp_exec(argv: &[String]) -> i32 {
+    let Some(prog) = argv.first() else {
+        eprintln!("flash __seccomp-exec: no program given");
+        return 127;
+    };
+    let program =
+        flash_seccomp::Policy::shipped().and_then(|p| p.compile(flash_seccomp::Profile::Default));
+    let program = match program {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("flash __seccomp-exec: {e}");
+            return 127;
+        }
+    };
+    if let Err(e) = program.install() {
+        eprintln!("flash __seccomp-exec: cannot install the seccomp filter: {e}");
+        return 127;
+    }
+    let err =
+        std::os::unix::process::CommandExt::exec(std::process::Command::new(prog).args(&argv[1..]));
+    eprintln!("flash __seccomp-exec: {prog}: {err}");
+    127
 }

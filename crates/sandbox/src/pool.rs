@@ -15,6 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+/// Where the `flash` binary is visible (read-only) inside every box.
+pub const BOX_FLASH: &str = "/.flash/flash";
+
 /// How a pool is built.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
@@ -141,7 +144,7 @@ impl Pool {
             uid,
             gid: uid,
             cgroup: cgroup.paths(),
-            mounts: self.cfg.mounts.clone(),
+            mounts: self.box_mounts(),
             scratch: self.cfg.scratch.clone(),
             box_size_kb: self.cfg.box_size_kb,
             tmp_size_kb: self.cfg.tmp_size_kb,
@@ -184,6 +187,20 @@ impl Pool {
                 )))
             }
         }
+    }
+
+    /// The configured mounts plus the `flash` binary itself at [`BOX_FLASH`]:
+    /// the debugger starts the traced program through `flash __seccomp-exec`,
+    /// which installs the strict filter that the tracer itself cannot have.
+    fn box_mounts(&self) -> Vec<Mount> {
+        let mut m = self.cfg.mounts.clone();
+        m.push(Mount {
+            source: self.cfg.helper_exe.clone(),
+            target: BOX_FLASH.into(),
+            writable: false,
+            optional: false,
+        });
+        m
     }
 
     /// Runs `spec` in the next free box. Blocks while all boxes are busy.
