@@ -500,3 +500,57 @@ fn stdin_bytes_and_exit_codes_pass_through() {
         (Status::ExecFailed, Some(libc::ENOENT))
     );
 }
+
+#[test]
+fn input_files_land_in_the_box_owned_by_the_box_user() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let file = |p: &str| BoxFile {
+        path: p.into(),
+        mode: 0o644,
+        data: b"hello\n".to_vec(),
+    };
+    let spec = RunSpec {
+        argv: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "cat sub/dir/a.txt && touch sub/dir/new && stat -c %u sub/dir/a.txt".into(),
+        ],
+        env: flash_sandbox::default_env(),
+        files: vec![file("sub/dir/a.txt")],
+        limits: limits(),
+        ..RunSpec::default()
+    };
+    let r = pool.run(&spec).unwrap();
+    assert_eq!(
+        r.meas.status,
+        Status::Ok,
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(stdout(&r), format!("hello\n{}\n", pool.uids().start));
+    let twice = RunSpec {
+        files: vec![file("a"), file("a")],
+        ..spec.clone()
+    };
+    assert!(matches!(
+        pool.run(&twice),
+        Err(flash_sandbox::Error::Request(_))
+    ));
+    // A file under a path that is already a file fails while staging: the slot
+    // is rebuilt, and nothing staged reaches the next run.
+    let clash = RunSpec {
+        files: vec![file("x"), file("x/y")],
+        ..spec.clone()
+    };
+    assert!(pool.run(&clash).is_err());
+    let look = RunSpec {
+        argv: vec!["/bin/ls".into(), "-A".into()],
+        files: vec![],
+        ..spec.clone()
+    };
+    assert_eq!(stdout(&pool.run(&look).unwrap()), "");
+    assert_healthy(&pool);
+}

@@ -6,11 +6,11 @@
 //! whose helper fails is rebuilt before it is used again.
 
 use crate::config::{default_mounts, Mount, SlotConfig};
-use crate::protocol::{decode_file, encode_file, read_frame, write_frame, Kind};
+use crate::protocol::{decode_file, read_frame, write_frame, Kind};
 use crate::spec::{check_box_path, BoxFile, Measurement, RunResult, RunSpec, Stdin};
 use crate::Error;
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -68,6 +68,8 @@ fn default_uid_base() -> u32 {
 /// One slot as the library sees it.
 struct SlotHandle {
     index: usize,
+    /// The uid (and gid) the slot's programs run as.
+    uid: u32,
     /// Held for its `Drop`, which removes the slot's cgroup (after the helper is gone).
     _cgroup: flash_cgroup::Slot,
     helper: Child,
@@ -162,6 +164,7 @@ impl Pool {
             .map_err(Error::io(&self.cfg.helper_exe))?;
         let mut handle = SlotHandle {
             index,
+            uid,
             _cgroup: cgroup,
             helper,
             sock: mine,
@@ -261,8 +264,12 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
         return Err(Error::Request("argv is empty".into()));
     }
     spec.limits.validate().map_err(Error::Request)?;
+    let mut seen = std::collections::HashSet::new();
     for f in &spec.files {
         check_box_path(&f.path).map_err(Error::Request)?;
+        if !seen.insert(f.path.trim_end_matches('/')) {
+            return Err(Error::Request(format!("file {} given twice", f.path)));
+        }
     }
     for p in &spec.collect {
         check_box_path(p.strip_prefix("*.").unwrap_or(p)).map_err(Error::Request)?;
@@ -281,6 +288,40 @@ impl Drop for SlotHandle {
 }
 
 impl SlotHandle {
+    /// Writes the input files straight into the slot's fresh /box through the
+    /// helper's root (`/proc/<helper>/root`): one copy, no trip through the
+    /// socket. Safe because /box was replaced by an empty tmpfs after the last
+    /// run and no box process has run since; `create_new` and `O_NOFOLLOW`
+    /// refuse anything already there. A failure here is not a `Request` error:
+    /// the slot may hold a partial set of files, so it is rebuilt.
+    fn stage_files(&self, files: &[BoxFile]) -> Result<(), Error> {
+        use std::os::unix::fs::{chown, OpenOptionsExt};
+        let root = PathBuf::from(format!("/proc/{}/root/box", self.helper.id()));
+        for f in files {
+            let path = root.join(&f.path);
+            let mut dir = path.parent().map(Path::to_path_buf);
+            if let Some(d) = &dir {
+                std::fs::create_dir_all(d).map_err(Error::io(d))?;
+            }
+            // Directories the library made belong to the box user too.
+            while let Some(d) = dir.filter(|d| d != &root) {
+                chown(&d, Some(self.uid), Some(self.uid)).map_err(Error::io(&d))?;
+                dir = d.parent().map(Path::to_path_buf);
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(f.mode & 0o777)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&path)
+                .map_err(Error::io(&path))?;
+            std::io::Write::write_all(&mut file, &f.data).map_err(Error::io(&path))?;
+            std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.uid))
+                .map_err(Error::io(&path))?;
+        }
+        Ok(())
+    }
+
     fn kill(&mut self) {
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
         let _ = self.helper.kill();
@@ -290,12 +331,9 @@ impl SlotHandle {
     /// Sends one request and reads the answer.
     fn exchange(&mut self, spec: &RunSpec) -> Result<RunResult, Error> {
         let head = serde_json::to_vec(spec).expect("a run spec serializes");
+        self.stage_files(&spec.files)?;
         let s = &mut self.sock;
         write_frame(s, Kind::Request, &head).map_err(Error::io("helper socket"))?;
-        for f in &spec.files {
-            write_frame(s, Kind::File, &encode_file(&f.path, f.mode, &f.data))
-                .map_err(Error::io("helper socket"))?;
-        }
         if let Stdin::Bytes(b) = &spec.stdin {
             write_frame(s, Kind::Stdin, b).map_err(Error::io("helper socket"))?;
         }

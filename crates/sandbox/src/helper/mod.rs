@@ -13,7 +13,7 @@ mod run;
 mod setup;
 
 use crate::config::SlotConfig;
-use crate::protocol::{decode_file, read_frame, write_frame, Kind};
+use crate::protocol::{read_frame, write_frame, Kind};
 use crate::spec::RunSpec;
 use crate::Error;
 use std::fs::File;
@@ -77,17 +77,9 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
     let spec: RunSpec = serde_json::from_slice(&payload)
         .map_err(|e| Error::Request(format!("bad request: {e}")))?;
     let mut input = run::Input::Null;
-    // Read every frame up to Go even after a bad file, so the stream stays in step.
-    let mut bad_file = None;
     loop {
         let (kind, payload) = read_frame(ctl).map_err(Error::io("control socket"))?;
         match kind {
-            Kind::File => {
-                let (path, mode, data) = decode_file(payload).map_err(Error::io("file frame"))?;
-                if bad_file.is_none() {
-                    bad_file = run::place_file(slot, &path, mode, &data).err();
-                }
-            }
             Kind::Stdin => {
                 let fd = crate::sys::memfd_with(c"stdin", &payload).map_err(Error::io("memfd"))?;
                 input = run::Input::Fd(fd);
@@ -96,10 +88,7 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
             k => return Err(Error::Protocol(format!("unexpected {k:?} frame before Go"))),
         }
     }
-    let result = match bad_file {
-        Some(e) => Err(Error::Request(e.to_string())),
-        None => box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, ctl)),
-    };
+    let result = box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, ctl));
     let meas = match result {
         Ok(m) => m,
         Err(e) => {

@@ -33,32 +33,6 @@ pub enum Input {
     Fd(OwnedFd),
 }
 
-/// Writes an input file into /box, owned by the box user.
-pub fn place_file(slot: &Slot, path: &str, mode: u32, data: &[u8]) -> Result<(), Error> {
-    check_box_path(path).map_err(Error::Request)?;
-    let full = Path::new("/box").join(path);
-    if let Some(parent) = full.parent() {
-        std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
-        chown_tree(parent, slot.uid, slot.gid)?;
-    }
-    std::fs::write(&full, data).map_err(Error::io(&full))?;
-    std::fs::set_permissions(
-        &full,
-        std::fs::Permissions::from_mode(mode & 0o7777 & !0o6000),
-    )
-    .map_err(Error::io(&full))?;
-    std::os::unix::fs::chown(&full, Some(slot.uid), Some(slot.gid)).map_err(Error::io(&full))
-}
-
-fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<(), Error> {
-    let mut d = dir;
-    while d != Path::new("/box") && d.starts_with("/box") {
-        std::os::unix::fs::chown(d, Some(uid), Some(gid)).map_err(Error::io(d))?;
-        d = d.parent().unwrap_or(Path::new("/box"));
-    }
-    Ok(())
-}
-
 /// Reads a file the program left in /box: regular files only, never through a
 /// symlink, at most `cap` bytes.
 pub fn collect_file(path: &str, cap: u64) -> Option<(u32, Vec<u8>)> {
