@@ -116,6 +116,37 @@ impl Host {
             .collect()
     }
 
+    /// Uses the cgroup at `path` (relative to each hierarchy's root, e.g.
+    /// `/flash.service/boxes`) instead of the own cgroup as the parent of
+    /// Flash's cgroups. For hosts where the own cgroup cannot delegate: on
+    /// cgroup v2 a cgroup with processes cannot enable controllers for its
+    /// children, so an operator creates a cgroup for Flash (e.g. systemd's
+    /// `Delegate=yes` with `DelegateSubgroup=`, or `mkdir` plus
+    /// `+memory +pids` in its parent's `cgroup.subtree_control`) and names it
+    /// here. The directory must exist in every hierarchy used.
+    pub fn with_parent(mut self, path: &str) -> Result<Host, Error> {
+        let rel = path.trim_start_matches('/');
+        if rel.split('/').any(|c| c == "..") {
+            return Err(Error::Unsupported {
+                reason: format!("cgroup parent {path:?} must not contain '..'"),
+            });
+        }
+        for h in &mut self.hierarchies {
+            let dir = h.mount_point.join(rel);
+            if !dir.is_dir() {
+                return Err(Error::Unsupported {
+                    reason: format!(
+                        "cgroup parent {} does not exist (create and delegate it first)",
+                        dir.display()
+                    ),
+                });
+            }
+            h.own_path = format!("/{rel}");
+            h.own_dir = dir;
+        }
+        Ok(self)
+    }
+
     /// Human-readable facts for `flash check`, as (label, value) pairs:
     /// the version, each hierarchy's mount point, own cgroup and directory,
     /// and the controllers available.

@@ -233,3 +233,33 @@ fn missing_own_cgroup_directory_is_a_clear_error() {
     assert!(msg.starts_with("failed to list "), "{msg}");
     assert!(msg.contains("memory/process_api"), "{msg}");
 }
+
+#[test]
+fn an_undelegated_v2_cgroup_can_be_replaced_by_a_named_parent() {
+    // The own cgroup has processes and no controllers for children: refused...
+    let fake = FakeV2::new("");
+    assert!(matches!(
+        fake.create_root(9),
+        Err(Error::NotDelegated { .. })
+    ));
+    // ...but an operator-made, delegated cgroup works, and the own one is untouched.
+    let delegated = fake.tmp.path().join("sys/fs/cgroup/flash-boxes");
+    write(&delegated.join("cgroup.subtree_control"), "memory pids\n");
+    let host = fake.host.clone().with_parent("/flash-boxes").unwrap();
+    let root = create_root_with(&host, &fake.proc_root(), 9, 0, &FakeV2::kernel_files).unwrap();
+    assert_eq!(root.dirs()[0].1, delegated.join("flash-9-0"));
+    assert_eq!(
+        read(&delegated.join("flash-9-0/cgroup.subtree_control")),
+        "+memory +pids"
+    );
+    assert_eq!(read(&fake.own().join("cgroup.subtree_control")), "");
+    // A parent that does not exist, or climbs out, is refused with the reason.
+    let e = fake
+        .host
+        .clone()
+        .with_parent("/nope")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not exist"), "{e}");
+    assert!(fake.host.clone().with_parent("/../etc").is_err());
+}

@@ -37,6 +37,11 @@ pub struct PoolConfig {
     pub uid_base: u32,
     /// Where `/proc` is (tests may point elsewhere for cgroup detection).
     pub proc_root: PathBuf,
+    /// A delegated cgroup to put Flash's cgroups under instead of its own
+    /// (path inside the hierarchy, e.g. `/flash.service/boxes`); needed on
+    /// cgroup v2 when Flash's own cgroup cannot enable controllers for
+    /// children. Default: `$FLASH_CGROUP_PARENT`, else the own cgroup.
+    pub cgroup_parent: Option<String>,
 }
 
 impl PoolConfig {
@@ -52,6 +57,9 @@ impl PoolConfig {
             tmp_size_kb: 64 * 1024,
             uid_base: default_uid_base(),
             proc_root: PathBuf::from("/proc"),
+            cgroup_parent: std::env::var("FLASH_CGROUP_PARENT")
+                .ok()
+                .filter(|p| !p.is_empty()),
         })
     }
 }
@@ -105,8 +113,13 @@ impl Pool {
                 cfg.uid_base
             )));
         }
-        let host =
+        let mut host =
             flash_cgroup::detect(&cfg.proc_root).map_err(|e| Error::Unsupported(e.to_string()))?;
+        if let Some(parent) = &cfg.cgroup_parent {
+            host = host
+                .with_parent(parent)
+                .map_err(|e| Error::Unsupported(e.to_string()))?;
+        }
         let root = host
             .create_root(&cfg.proc_root)
             .map_err(|e| Error::Cgroup(e.to_string()))?;
