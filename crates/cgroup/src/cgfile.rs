@@ -64,10 +64,7 @@ impl CgFile {
             Ok(n) if n == value.len() => Ok(()),
             Ok(n) => Err(self.write_error(
                 value,
-                io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    format!("short write: {n} of {} bytes", value.len()),
-                ),
+                io::Error::new(io::ErrorKind::WriteZero, format!("short write: {n} of {} bytes", value.len())),
             )),
             Err(error) => Err(self.write_error(value, error)),
         }
@@ -80,11 +77,7 @@ impl CgFile {
     }
 
     fn write_error(&self, value: &[u8], error: io::Error) -> Error {
-        Error::Write {
-            value: String::from_utf8_lossy(value).into_owned(),
-            path: self.path.clone(),
-            error,
-        }
+        Error::Write { value: String::from_utf8_lossy(value).into_owned(), path: self.path.clone(), error }
     }
 
     /// Reads a file holding one decimal number.
@@ -111,10 +104,7 @@ impl CgFile {
         let mut out = Vec::new();
         let mut chunk = [0u8; 4096];
         loop {
-            let n = self
-                .file
-                .read_at(&mut chunk, out.len() as u64)
-                .map_err(|error| self.read_error(error))?;
+            let n = self.file.read_at(&mut chunk, out.len() as u64).map_err(|error| self.read_error(error))?;
             if n == 0 {
                 return Ok(out);
             }
@@ -131,10 +121,7 @@ impl CgFile {
     fn read_into(&self, buf: &mut [u8], single_show: bool) -> Result<usize, Error> {
         let mut len = 0;
         while len < buf.len() {
-            let n = self
-                .file
-                .read_at(&mut buf[len..], len as u64)
-                .map_err(|error| self.read_error(error))?;
+            let n = self.file.read_at(&mut buf[len..], len as u64).map_err(|error| self.read_error(error))?;
             if n == 0 {
                 break;
             }
@@ -147,17 +134,11 @@ impl CgFile {
     }
 
     fn read_error(&self, error: io::Error) -> Error {
-        Error::Read {
-            path: self.path.clone(),
-            error,
-        }
+        Error::Read { path: self.path.clone(), error }
     }
 
     pub(crate) fn parse_error(&self, content: &[u8]) -> Error {
-        Error::Parse {
-            path: self.path.clone(),
-            content: String::from_utf8_lossy(content).into_owned(),
-        }
+        Error::Parse { path: self.path.clone(), content: String::from_utf8_lossy(content).into_owned() }
     }
 }
 
@@ -172,11 +153,7 @@ pub(crate) struct CgDir {
 impl CgDir {
     /// Opens the directory (`O_RDONLY | O_DIRECTORY | O_CLOEXEC`).
     pub(crate) fn open(path: PathBuf) -> Result<Self, Error> {
-        match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY)
-            .open(&path)
-        {
+        match OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(&path) {
             Ok(dir) => Ok(CgDir { dir, path }),
             Err(error) => Err(Error::Open { path, error }),
         }
@@ -186,13 +163,7 @@ impl CgDir {
     pub(crate) fn open_ro(&self, name: &CStr) -> Result<CgFile, Error> {
         // SAFETY: `name` is NUL-terminated and `self.dir` is an open
         // directory fd for the whole call; openat touches nothing else.
-        let fd = unsafe {
-            libc::openat(
-                self.dir.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
-        };
+        let fd = unsafe { libc::openat(self.dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         let path = self.path.join(name.to_string_lossy().as_ref());
         if fd < 0 {
             let error = io::Error::last_os_error();
@@ -268,9 +239,6 @@ mod tests {
         assert_eq!(f.read_u64().unwrap(), 42);
         std::fs::write(&path, "junk\n").unwrap();
         let err = f.read_u64().unwrap_err().to_string();
-        assert!(
-            err.contains("pids.current") && err.contains("junk"),
-            "{err}"
-        );
+        assert!(err.contains("pids.current") && err.contains("junk"), "{err}");
     }
 }

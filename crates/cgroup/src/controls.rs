@@ -36,14 +36,9 @@ impl Controls {
     /// `O_RDWR` for those written). Fails if a required file is missing.
     pub fn open(paths: &SlotPaths) -> Result<Controls, Error> {
         let dir = |c: Controller| {
-            paths
-                .dirs
-                .iter()
-                .find(|(have, _)| *have == c)
-                .map(|(_, d)| d.as_path())
-                .ok_or_else(|| Error::InvalidSlotPaths {
-                    reason: format!("no {} directory in {:?}", c.name(), paths.dirs),
-                })
+            paths.dirs.iter().find(|(have, _)| *have == c).map(|(_, d)| d.as_path()).ok_or_else(|| {
+                Error::InvalidSlotPaths { reason: format!("no {} directory in {:?}", c.name(), paths.dirs) }
+            })
         };
         let backend = match paths.version {
             Version::V1 => Backend::V1(v1::Files::open(
@@ -60,15 +55,8 @@ impl Controls {
             }
         }
         let first_dir = CgDir::open(distinct[0].to_path_buf())?;
-        let procs = distinct
-            .into_iter()
-            .map(|d| CgFile::open_rw(d.join("cgroup.procs")))
-            .collect::<Result<_, _>>()?;
-        Ok(Controls {
-            backend,
-            procs,
-            first_dir,
-        })
+        let procs = distinct.into_iter().map(|d| CgFile::open_rw(d.join("cgroup.procs"))).collect::<Result<_, _>>()?;
+        Ok(Controls { backend, procs, first_dir })
     }
 
     /// Moves the calling process into the slot (writes "0" to every
@@ -185,11 +173,7 @@ impl Controls {
         let text = file.read_all()?;
         text.split(|&b| b == b'\n')
             .filter(|line| !line.is_empty())
-            .map(|line| {
-                parse_u64(line)
-                    .and_then(|p| i32::try_from(p).ok())
-                    .ok_or_else(|| file.parse_error(&text))
-            })
+            .map(|line| parse_u64(line).and_then(|p| i32::try_from(p).ok()).ok_or_else(|| file.parse_error(&text)))
             .collect()
     }
 }

@@ -9,16 +9,10 @@ fn fake_v2_slot(dir: &Path, with_optional: bool) -> SlotPaths {
         ("cgroup.procs", "12\n34\n"),
         ("memory.max", ""),
         ("memory.current", "4096\n"),
-        (
-            "memory.events",
-            "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n",
-        ),
+        ("memory.events", "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n"),
         ("pids.max", ""),
         ("pids.current", "3\n"),
-        (
-            "cpu.stat",
-            "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 0\n",
-        ),
+        ("cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 0\n"),
     ] {
         write(&dir.join(name), content);
     }
@@ -26,10 +20,7 @@ fn fake_v2_slot(dir: &Path, with_optional: bool) -> SlotPaths {
         write(&dir.join("memory.swap.max"), "");
         write(&dir.join("memory.peak"), "");
     }
-    SlotPaths {
-        version: Version::V2,
-        dirs: vec![(Controller::Unified, dir.to_path_buf())],
-    }
+    SlotPaths { version: Version::V2, dirs: vec![(Controller::Unified, dir.to_path_buf())] }
 }
 
 /// A fake v1 slot: one directory per hierarchy.
@@ -54,11 +45,7 @@ fn fake_v1_slot(root: &Path, oom_control: &str) -> SlotPaths {
     }
     SlotPaths {
         version: Version::V1,
-        dirs: vec![
-            (Controller::Memory, memory),
-            (Controller::Pids, pids),
-            (Controller::Cpuacct, cpuacct),
-        ],
+        dirs: vec![(Controller::Memory, memory), (Controller::Pids, pids), (Controller::Cpuacct, cpuacct)],
     }
 }
 
@@ -135,10 +122,7 @@ fn v1_limits_and_readings() {
     let memory = &paths.dirs[0].1;
     c.set_memory_limit(1 << 30).unwrap();
     assert_eq!(read(&memory.join("memory.limit_in_bytes")), "1073741824");
-    assert_eq!(
-        read(&memory.join("memory.memsw.limit_in_bytes")),
-        "1073741824"
-    );
+    assert_eq!(read(&memory.join("memory.memsw.limit_in_bytes")), "1073741824");
     c.set_pids_max(32).unwrap();
     assert_eq!(read(&paths.dirs[1].1.join("pids.max")), "32");
     assert_eq!(c.memory_peak().unwrap(), 8192);
@@ -154,11 +138,7 @@ fn v1_limits_and_readings() {
 #[test]
 fn v1_oom_control_without_oom_kill_line_counts_zero() {
     let tmp = tempfile::tempdir().unwrap();
-    let c = Controls::open(&fake_v1_slot(
-        tmp.path(),
-        "oom_kill_disable 0\nunder_oom 0\n",
-    ))
-    .unwrap();
+    let c = Controls::open(&fake_v1_slot(tmp.path(), "oom_kill_disable 0\nunder_oom 0\n")).unwrap();
     assert_eq!(c.oom_kills().unwrap(), 0);
 }
 
@@ -185,21 +165,12 @@ fn errors_name_the_file() {
     let c = Controls::open(&paths).unwrap();
     write(&tmp.path().join("memory.current"), "lots\n");
     let msg = c.memory_usage().unwrap_err().to_string();
-    assert!(
-        msg.contains("memory.current") && msg.contains("lots"),
-        "{msg}"
-    );
+    assert!(msg.contains("memory.current") && msg.contains("lots"), "{msg}");
 }
 
 #[test]
 fn slot_paths_must_name_the_needed_directories() {
-    let paths = SlotPaths {
-        version: Version::V1,
-        dirs: vec![(Controller::Memory, PathBuf::from("/nonexistent"))],
-    };
+    let paths = SlotPaths { version: Version::V1, dirs: vec![(Controller::Memory, PathBuf::from("/nonexistent"))] };
     let msg = Controls::open(&paths).unwrap_err().to_string();
-    assert!(
-        msg.starts_with("invalid slot paths: no pids directory"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("invalid slot paths: no pids directory"), "{msg}");
 }

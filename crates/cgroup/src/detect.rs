@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::{Controller, Error, Version};
 
 /// The v1 controllers Flash needs, in the order their directories are kept.
-pub(crate) const V1_CONTROLLERS: [Controller; 3] =
-    [Controller::Memory, Controller::Pids, Controller::Cpuacct];
+pub(crate) const V1_CONTROLLERS: [Controller; 3] = [Controller::Memory, Controller::Pids, Controller::Cpuacct];
 
 /// One mount of a cgroup filesystem, as far as detection cares.
 #[derive(Debug)]
@@ -80,11 +79,7 @@ pub fn detect(proc_root: &Path) -> Result<Host, Error> {
 ///
 /// `fs_prefix`, when given, is prepended to every mount point, so a fake
 /// cgroup tree in a temporary directory stands in for the real one.
-pub fn detect_from(
-    mountinfo: &str,
-    proc_self_cgroup: &str,
-    fs_prefix: Option<&Path>,
-) -> Result<Host, Error> {
+pub fn detect_from(mountinfo: &str, proc_self_cgroup: &str, fs_prefix: Option<&Path>) -> Result<Host, Error> {
     let mounts = parse_mountinfo(mountinfo);
     let memberships = parse_proc_cgroup(proc_self_cgroup);
     let v1_reason = match detect_v1(&mounts, &memberships, fs_prefix) {
@@ -95,9 +90,7 @@ pub fn detect_from(
         Ok(host) => return Ok(host),
         Err(reason) => reason,
     };
-    Err(Error::Unsupported {
-        reason: format!("cgroup v1: {v1_reason}; cgroup v2: {v2_reason}"),
-    })
+    Err(Error::Unsupported { reason: format!("cgroup v1: {v1_reason}; cgroup v2: {v2_reason}") })
 }
 
 impl Host {
@@ -110,10 +103,7 @@ impl Host {
     /// cpuacct; v2: one unified entry). Flash only creates `flash-<pid>`
     /// in these and never changes their settings.
     pub fn own_cgroups(&self) -> Vec<(Controller, PathBuf)> {
-        self.hierarchies
-            .iter()
-            .map(|h| (h.controller, h.own_dir.clone()))
-            .collect()
+        self.hierarchies.iter().map(|h| (h.controller, h.own_dir.clone())).collect()
     }
 
     /// Uses the cgroup at `path` (relative to each hierarchy's root, e.g.
@@ -127,18 +117,13 @@ impl Host {
     pub fn with_parent(mut self, path: &str) -> Result<Host, Error> {
         let rel = path.trim_start_matches('/');
         if rel.split('/').any(|c| c == "..") {
-            return Err(Error::Unsupported {
-                reason: format!("cgroup parent {path:?} must not contain '..'"),
-            });
+            return Err(Error::Unsupported { reason: format!("cgroup parent {path:?} must not contain '..'") });
         }
         for h in &mut self.hierarchies {
             let dir = h.mount_point.join(rel);
             if !dir.is_dir() {
                 return Err(Error::Unsupported {
-                    reason: format!(
-                        "cgroup parent {} does not exist (create and delegate it first)",
-                        dir.display()
-                    ),
+                    reason: format!("cgroup parent {} does not exist (create and delegate it first)", dir.display()),
                 });
             }
             h.own_path = format!("/{rel}");
@@ -167,10 +152,7 @@ impl Host {
                 ),
             ));
         }
-        facts.push((
-            "controllers available".to_string(),
-            self.controllers.join(" "),
-        ));
+        facts.push(("controllers available".to_string(), self.controllers.join(" ")));
         if let Some(sc) = &self.subtree_control {
             facts.push(("own cgroup.subtree_control".to_string(), sc.clone()));
         }
@@ -178,18 +160,12 @@ impl Host {
     }
 }
 
-fn detect_v1(
-    mounts: &[Mount],
-    memberships: &[Membership],
-    prefix: Option<&Path>,
-) -> Result<Host, String> {
+fn detect_v1(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>) -> Result<Host, String> {
     let mut hierarchies = Vec::new();
     for controller in V1_CONTROLLERS {
         let name = controller.name();
-        let candidates: Vec<&Mount> = mounts
-            .iter()
-            .filter(|m| m.fs_type == "cgroup" && m.super_options.iter().any(|o| o == name))
-            .collect();
+        let candidates: Vec<&Mount> =
+            mounts.iter().filter(|m| m.fs_type == "cgroup" && m.super_options.iter().any(|o| o == name)).collect();
         if candidates.is_empty() {
             return Err(format!("no cgroup v1 mount with the {name} controller"));
         }
@@ -207,53 +183,28 @@ fn detect_v1(
         .cloned()
         .collect();
     controllers.sort();
-    Ok(Host {
-        version: Version::V1,
-        hierarchies,
-        controllers,
-        subtree_control: None,
-    })
+    Ok(Host { version: Version::V1, hierarchies, controllers, subtree_control: None })
 }
 
-fn detect_v2(
-    mounts: &[Mount],
-    memberships: &[Membership],
-    prefix: Option<&Path>,
-) -> Result<Host, String> {
+fn detect_v2(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>) -> Result<Host, String> {
     let candidates: Vec<&Mount> = mounts.iter().filter(|m| m.fs_type == "cgroup2").collect();
     if candidates.is_empty() {
         return Err("no cgroup2 mount".to_string());
     }
-    let own = memberships
-        .iter()
-        .find(|m| m.id == "0")
-        .ok_or("no 0:: line in /proc/self/cgroup")?;
+    let own = memberships.iter().find(|m| m.id == "0").ok_or("no 0:: line in /proc/self/cgroup")?;
     let hierarchy = locate(Controller::Unified, &candidates, &own.path, prefix)?;
     let path = hierarchy.own_dir.join("cgroup.controllers");
-    let text =
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let controllers: Vec<String> = text.split_whitespace().map(str::to_string).collect();
-    let missing: Vec<&str> = ["memory", "pids"]
-        .into_iter()
-        .filter(|c| !controllers.iter().any(|have| have == c))
-        .collect();
+    let missing: Vec<&str> =
+        ["memory", "pids"].into_iter().filter(|c| !controllers.iter().any(|have| have == c)).collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "{} lacks {} (has: {:?})",
-            path.display(),
-            missing.join(" and "),
-            text.trim()
-        ));
+        return Err(format!("{} lacks {} (has: {:?})", path.display(), missing.join(" and "), text.trim()));
     }
     let subtree_control = fs::read_to_string(hierarchy.own_dir.join("cgroup.subtree_control"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|e| format!("(unreadable: {e})"));
-    Ok(Host {
-        version: Version::V2,
-        hierarchies: vec![hierarchy],
-        controllers,
-        subtree_control: Some(subtree_control),
-    })
+    Ok(Host { version: Version::V2, hierarchies: vec![hierarchy], controllers, subtree_control: Some(subtree_control) })
 }
 
 /// Picks the first mount whose root contains the own cgroup path and
@@ -267,25 +218,11 @@ fn locate(
     for mount in candidates {
         if let Some(rel) = relative_to_root(own_path, &mount.root) {
             let mount_point = match prefix {
-                Some(p) => p.join(
-                    mount
-                        .mount_point
-                        .strip_prefix("/")
-                        .unwrap_or(&mount.mount_point),
-                ),
+                Some(p) => p.join(mount.mount_point.strip_prefix("/").unwrap_or(&mount.mount_point)),
                 None => mount.mount_point.clone(),
             };
-            let own_dir = if rel.is_empty() {
-                mount_point.clone()
-            } else {
-                mount_point.join(rel)
-            };
-            return Ok(Hierarchy {
-                controller,
-                mount_point,
-                own_path: own_path.to_string(),
-                own_dir,
-            });
+            let own_dir = if rel.is_empty() { mount_point.clone() } else { mount_point.join(rel) };
+            return Ok(Hierarchy { controller, mount_point, own_path: own_path.to_string(), own_dir });
         }
     }
     let roots: Vec<&str> = candidates.iter().map(|m| m.root.as_str()).collect();
@@ -320,18 +257,8 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
     let mut after = after.split(' ');
     let fs_type = after.next()?.to_string();
     let _source = after.next()?;
-    let super_options = after
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    Some(Mount {
-        root,
-        mount_point,
-        fs_type,
-        super_options,
-    })
+    let super_options = after.next().unwrap_or("").split(',').map(str::to_string).collect();
+    Some(Mount { root, mount_point, fs_type, super_options })
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space, etc.).
@@ -366,11 +293,7 @@ fn parse_proc_cgroup(text: &str) -> Vec<Membership> {
             let id = parts.next()?.to_string();
             let controllers = parts.next()?.split(',').map(str::to_string).collect();
             let path = parts.next()?.to_string();
-            Some(Membership {
-                id,
-                controllers,
-                path,
-            })
+            Some(Membership { id, controllers, path })
         })
         .collect()
 }

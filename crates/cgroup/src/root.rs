@@ -73,10 +73,7 @@ pub(crate) fn create_root_with(
         Version::V1 => None,
     };
     // From here on, a failure drops `root`, which removes what was made.
-    let mut root = FlashRoot {
-        version: host.version,
-        dirs: Vec::new(),
-    };
+    let mut root = FlashRoot { version: host.version, dirs: Vec::new() };
     for h in &host.hierarchies {
         let dir = h.own_dir.join(&name);
         if !root.dirs.iter().any(|(_, d)| *d == dir) {
@@ -109,10 +106,7 @@ impl FlashRoot {
     pub fn create_slot(&self, n: usize) -> Result<Slot, Error> {
         let name = format!("slot-{n}");
         // A failure drops `slot`, which removes what was made.
-        let mut slot = Slot {
-            version: self.version,
-            dirs: Vec::new(),
-        };
+        let mut slot = Slot { version: self.version, dirs: Vec::new() };
         for (controller, parent) in &self.dirs {
             let dir = parent.join(&name);
             if !slot.dirs.iter().any(|(_, d)| *d == dir) {
@@ -135,10 +129,7 @@ impl Drop for FlashRoot {
 impl Slot {
     /// The serializable description of this slot, for [`crate::Controls::open`].
     pub fn paths(&self) -> SlotPaths {
-        SlotPaths {
-            version: self.version,
-            dirs: self.dirs.clone(),
-        }
+        SlotPaths { version: self.version, dirs: self.dirs.clone() }
     }
 
     /// Removes the slot's directories, reporting the first failure (after
@@ -149,10 +140,7 @@ impl Slot {
         for dir in unique(dirs.iter().map(|(_, d)| d.as_path())) {
             match fs::remove_dir(dir) {
                 Err(error) if error.kind() != io::ErrorKind::NotFound => {
-                    first_error.get_or_insert(Error::RemoveDir {
-                        path: dir.to_path_buf(),
-                        error,
-                    });
+                    first_error.get_or_insert(Error::RemoveDir { path: dir.to_path_buf(), error });
                 }
                 _ => {}
             }
@@ -179,19 +167,13 @@ fn create_fresh(dir: &Path) -> Result<(), Error> {
         }
         other => other,
     }
-    .map_err(|error| Error::CreateDir {
-        path: dir.to_path_buf(),
-        error,
-    })
+    .map_err(|error| Error::CreateDir { path: dir.to_path_buf(), error })
 }
 
 /// Removes `flash-<pid>` directories under `own` whose process is gone.
 /// Ones that cannot be removed (processes remain) are left alone.
 fn remove_stale(own: &Path, proc_root: &Path, own_pid: u32) -> Result<(), Error> {
-    let entries = fs::read_dir(own).map_err(|error| Error::ReadDir {
-        path: own.to_path_buf(),
-        error,
-    })?;
+    let entries = fs::read_dir(own).map_err(|error| Error::ReadDir { path: own.to_path_buf(), error })?;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -221,10 +203,7 @@ fn remove_tree(dir: &Path) -> Result<(), Error> {
             }
         }
     }
-    fs::remove_dir(dir).map_err(|error| Error::RemoveDir {
-        path: dir.to_path_buf(),
-        error,
-    })
+    fs::remove_dir(dir).map_err(|error| Error::RemoveDir { path: dir.to_path_buf(), error })
 }
 
 /// The distinct paths, in first-seen order.

@@ -16,10 +16,7 @@ impl FakeV2 {
     fn new(subtree_control: &str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let own = tmp.path().join("sys/fs/cgroup/app");
-        write(
-            &own.join("cgroup.controllers"),
-            "cpuset cpu io memory pids\n",
-        );
+        write(&own.join("cgroup.controllers"), "cpuset cpu io memory pids\n");
         write(&own.join("cgroup.subtree_control"), subtree_control);
         fs::create_dir_all(tmp.path().join("proc")).unwrap();
         let host = detect_from(V2_MOUNTINFO, "0::/app\n", Some(tmp.path())).unwrap();
@@ -61,14 +58,8 @@ fn v2_root_enables_memory_pids_and_cpu_in_its_own_subtree_control() {
     let root = fake.create_root(4242).unwrap();
     let flash = fake.own().join("flash-4242-0");
     assert_eq!(root.dirs(), &[(Controller::Unified, flash.clone())]);
-    assert_eq!(
-        read(&flash.join("cgroup.subtree_control")),
-        "+memory +pids +cpu"
-    );
-    assert_eq!(
-        read(&fake.own().join("cgroup.subtree_control")),
-        "cpu memory pids\n"
-    );
+    assert_eq!(read(&flash.join("cgroup.subtree_control")), "+memory +pids +cpu");
+    assert_eq!(read(&fake.own().join("cgroup.subtree_control")), "cpu memory pids\n");
 }
 
 #[test]
@@ -88,10 +79,7 @@ fn v2_refuses_when_the_parent_did_not_delegate_and_never_writes_it() {
     assert!(msg.starts_with("pids not enabled in "), "{msg}");
     assert!(msg.contains("app/cgroup.subtree_control"), "{msg}");
     assert!(msg.contains("Delegate=yes"), "{msg}");
-    assert_eq!(
-        read(&fake.own().join("cgroup.subtree_control")),
-        "memory cpu\n"
-    );
+    assert_eq!(read(&fake.own().join("cgroup.subtree_control")), "memory cpu\n");
     assert!(!fake.own().join("flash-4242-0").exists());
 }
 
@@ -161,12 +149,7 @@ fn v1_root_and_slots_live_in_every_hierarchy_and_are_removed_on_drop() {
     let slot1 = root.create_slot(1).unwrap();
     assert_eq!(slot0.paths().version, Version::V1);
     assert_eq!(
-        slot0
-            .paths()
-            .dirs
-            .iter()
-            .map(|(c, _)| *c)
-            .collect::<Vec<_>>(),
+        slot0.paths().dirs.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
         [Controller::Memory, Controller::Pids, Controller::Cpuacct]
     );
     for (_, dir) in slot0.paths().dirs.iter().chain(&slot1.paths().dirs) {
@@ -190,12 +173,7 @@ fn joined_v1_hierarchies_are_created_once() {
 35 31 0:32 / /sys/fs/cgroup/memory,pids rw - cgroup cgroup rw,memory,pids
 33 31 0:30 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
 ";
-    let host = detect_from(
-        mountinfo,
-        "4:memory,pids:/\n2:cpu,cpuacct:/\n",
-        Some(tmp.path()),
-    )
-    .unwrap();
+    let host = detect_from(mountinfo, "4:memory,pids:/\n2:cpu,cpuacct:/\n", Some(tmp.path())).unwrap();
     for h in &host.hierarchies {
         fs::create_dir_all(&h.own_dir).unwrap();
     }
@@ -227,9 +205,7 @@ fn slot_remove_reports_a_busy_cgroup_with_its_path() {
 fn missing_own_cgroup_directory_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let host = detect_from(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(tmp.path())).unwrap();
-    let msg = create_root_with(&host, tmp.path(), 1, 0, &|_| {})
-        .unwrap_err()
-        .to_string();
+    let msg = create_root_with(&host, tmp.path(), 1, 0, &|_| {}).unwrap_err().to_string();
     assert!(msg.starts_with("failed to list "), "{msg}");
     assert!(msg.contains("memory/process_api"), "{msg}");
 }
@@ -238,28 +214,17 @@ fn missing_own_cgroup_directory_is_a_clear_error() {
 fn an_undelegated_v2_cgroup_can_be_replaced_by_a_named_parent() {
     // The own cgroup has processes and no controllers for children: refused...
     let fake = FakeV2::new("");
-    assert!(matches!(
-        fake.create_root(9),
-        Err(Error::NotDelegated { .. })
-    ));
+    assert!(matches!(fake.create_root(9), Err(Error::NotDelegated { .. })));
     // ...but an operator-made, delegated cgroup works, and the own one is untouched.
     let delegated = fake.tmp.path().join("sys/fs/cgroup/flash-boxes");
     write(&delegated.join("cgroup.subtree_control"), "memory pids\n");
     let host = fake.host.clone().with_parent("/flash-boxes").unwrap();
     let root = create_root_with(&host, &fake.proc_root(), 9, 0, &FakeV2::kernel_files).unwrap();
     assert_eq!(root.dirs()[0].1, delegated.join("flash-9-0"));
-    assert_eq!(
-        read(&delegated.join("flash-9-0/cgroup.subtree_control")),
-        "+memory +pids"
-    );
+    assert_eq!(read(&delegated.join("flash-9-0/cgroup.subtree_control")), "+memory +pids");
     assert_eq!(read(&fake.own().join("cgroup.subtree_control")), "");
     // A parent that does not exist, or climbs out, is refused with the reason.
-    let e = fake
-        .host
-        .clone()
-        .with_parent("/nope")
-        .unwrap_err()
-        .to_string();
+    let e = fake.host.clone().with_parent("/nope").unwrap_err().to_string();
     assert!(e.contains("does not exist"), "{e}");
     assert!(fake.host.clone().with_parent("/../etc").is_err());
 }

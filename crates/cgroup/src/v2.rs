@@ -23,28 +23,13 @@ const REQUIRED: usize = 2;
 /// enable, known before it exists.
 pub(crate) fn controllers_to_enable(own_dir: &Path) -> Result<String, Error> {
     let path = own_dir.join("cgroup.subtree_control");
-    let text = fs::read_to_string(&path).map_err(|error| Error::Read {
-        path: path.clone(),
-        error,
-    })?;
+    let text = fs::read_to_string(&path).map_err(|error| Error::Read { path: path.clone(), error })?;
     let enabled = |c: &str| text.split_whitespace().any(|have| have == c);
-    let missing: Vec<&str> = WANTED[..REQUIRED]
-        .iter()
-        .copied()
-        .filter(|c| !enabled(c))
-        .collect();
+    let missing: Vec<&str> = WANTED[..REQUIRED].iter().copied().filter(|c| !enabled(c)).collect();
     if !missing.is_empty() {
-        return Err(Error::NotDelegated {
-            path,
-            missing: missing.join(" and "),
-        });
+        return Err(Error::NotDelegated { path, missing: missing.join(" and ") });
     }
-    let plus: Vec<String> = WANTED
-        .iter()
-        .copied()
-        .filter(|c| enabled(c))
-        .map(|c| format!("+{c}"))
-        .collect();
+    let plus: Vec<String> = WANTED.iter().copied().filter(|c| enabled(c)).map(|c| format!("+{c}")).collect();
     Ok(plus.join(" "))
 }
 
@@ -118,9 +103,7 @@ impl Files {
     pub(crate) fn memory_peak(&self) -> Result<u64, Error> {
         match &self.peak {
             Some(peak) => peak.read_u64(),
-            None => Err(Error::Unavailable {
-                path: self.current.path().with_file_name("memory.peak"),
-            }),
+            None => Err(Error::Unavailable { path: self.current.path().with_file_name("memory.peak") }),
         }
     }
 

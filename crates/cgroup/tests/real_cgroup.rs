@@ -26,10 +26,9 @@ fn unusable() -> Option<String> {
         Ok(text) => text,
         Err(e) => return Some(format!("cannot read /proc/self/mountinfo: {e}")),
     };
-    let has_cgroup = mountinfo.lines().any(|l| {
-        l.split_once(" - ")
-            .is_some_and(|(_, t)| t.starts_with("cgroup ") || t.starts_with("cgroup2 "))
-    });
+    let has_cgroup = mountinfo
+        .lines()
+        .any(|l| l.split_once(" - ").is_some_and(|(_, t)| t.starts_with("cgroup ") || t.starts_with("cgroup2 ")));
     (!has_cgroup).then(|| "no cgroup filesystem is mounted".into())
 }
 
@@ -39,20 +38,11 @@ fn dir(paths: &SlotPaths, controller: Controller) -> PathBuf {
         Version::V1 => controller,
         Version::V2 => Controller::Unified,
     };
-    paths
-        .dirs
-        .iter()
-        .find(|(c, _)| *c == want)
-        .unwrap()
-        .1
-        .clone()
+    paths.dirs.iter().find(|(c, _)| *c == want).unwrap().1.clone()
 }
 
 fn read_trimmed(path: &Path) -> String {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .trim()
-        .to_string()
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).trim().to_string()
 }
 
 /// Runs `sh -c script` inside the slot: the child joins it between fork
@@ -80,10 +70,8 @@ fn wait_empty(c: &Controls) {
             return;
         }
         if start.elapsed() > Duration::from_secs(5) {
-            let states: Vec<String> = procs
-                .iter()
-                .map(|p| fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default())
-                .collect();
+            let states: Vec<String> =
+                procs.iter().map(|p| fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default()).collect();
             panic!("slot not empty: {states:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -121,10 +109,7 @@ fn real_cgroup_lifecycle() {
     let c = Arc::new(Controls::open(&paths).unwrap());
 
     // Raising and lowering exercise the v1 rule memsw >= limit.
-    let (memory, pids) = (
-        dir(&paths, Controller::Memory),
-        dir(&paths, Controller::Pids),
-    );
+    let (memory, pids) = (dir(&paths, Controller::Memory), dir(&paths, Controller::Pids));
     let limit_file = match paths.version {
         Version::V1 => memory.join("memory.limit_in_bytes"),
         Version::V2 => memory.join("memory.max"),
@@ -185,11 +170,7 @@ fn real_cgroup_lifecycle() {
     for d in &root_dirs {
         assert!(!d.exists(), "{}", d.display());
     }
-    assert_eq!(
-        settings(&own_dirs),
-        settings_before,
-        "own cgroups untouched"
-    );
+    assert_eq!(settings(&own_dirs), settings_before, "own cgroups untouched");
 }
 
 /// The limits and controller settings of the cgroups Flash did not create.
@@ -198,9 +179,8 @@ fn settings(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
     for dir in dirs {
         for entry in fs::read_dir(dir).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let is_setting = name.ends_with("limit_in_bytes")
-                || name.ends_with(".max")
-                || name == "cgroup.subtree_control";
+            let is_setting =
+                name.ends_with("limit_in_bytes") || name.ends_with(".max") || name == "cgroup.subtree_control";
             if is_setting {
                 if let Ok(value) = fs::read_to_string(entry.path()) {
                     out.push((entry.path(), value));

@@ -101,12 +101,7 @@ fn decode(payload: &[u8]) -> Option<Artifact> {
         let data = r.bytes()?;
         files.push(BoxFile { path, mode, data });
     }
-    r.0.is_empty().then_some(Artifact {
-        ok,
-        output,
-        files,
-        compile_time,
-    })
+    r.0.is_empty().then_some(Artifact { ok, output, files, compile_time })
 }
 
 /// One compile in progress; waiters sleep on it.
@@ -158,12 +153,8 @@ impl CompileCache {
             index.entries.insert(k, (size, index.clock));
             index.total += size;
         }
-        let cache = CompileCache {
-            dir: dir.to_owned(),
-            max_bytes,
-            index: Mutex::new(index),
-            flights: Mutex::default(),
-        };
+        let cache =
+            CompileCache { dir: dir.to_owned(), max_bytes, index: Mutex::new(index), flights: Mutex::default() };
         cache.evict();
         Ok(cache)
     }
@@ -227,9 +218,7 @@ impl CompileCache {
         if size > self.max_bytes {
             return Ok(()); // Larger than the whole cache: not worth keeping.
         }
-        let tmp = self
-            .dir
-            .join(format!("{}.{}.tmp", hex(k), std::process::id()));
+        let tmp = self.dir.join(format!("{}.{}.tmp", hex(k), std::process::id()));
         std::fs::write(&tmp, &bytes)?;
         std::fs::rename(&tmp, self.path(k))?;
         {
@@ -249,8 +238,7 @@ impl CompileCache {
     fn evict(&self) {
         let mut idx = self.index.lock().unwrap();
         while idx.total > self.max_bytes {
-            let Some((&k, &(size, _))) = idx.entries.iter().min_by_key(|(_, (_, used))| *used)
-            else {
+            let Some((&k, &(size, _))) = idx.entries.iter().min_by_key(|(_, (_, used))| *used) else {
                 break;
             };
             idx.entries.remove(&k);
@@ -327,11 +315,7 @@ mod tests {
         Artifact {
             ok: true,
             output: b"warning: x".to_vec(),
-            files: vec![BoxFile {
-                path: "main".into(),
-                mode: 0o755,
-                data: vec![7; n],
-            }],
+            files: vec![BoxFile { path: "main".into(), mode: 0o755, data: vec![7; n] }],
             compile_time: 0.25,
         }
     }

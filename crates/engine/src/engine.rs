@@ -58,13 +58,7 @@ impl Engine {
         let cache = CompileCache::open(&cfg.cache_dir, cfg.cache_max_bytes)
             .map_err(|e| Error::Cache(format!("{}: {e}", cfg.cache_dir.display())))?;
         cfg.compile_limits.validate().map_err(Error::Invalid)?;
-        Ok(Engine {
-            pool,
-            registry,
-            cache,
-            compile_limits: cfg.compile_limits,
-            compiles: AtomicU64::new(0),
-        })
+        Ok(Engine { pool, registry, cache, compile_limits: cfg.compile_limits, compiles: AtomicU64::new(0) })
     }
 
     /// The languages offered.
@@ -91,10 +85,7 @@ impl Engine {
     /// (unknown language, invalid limits); failures of Flash itself come back
     /// as a judgement with status Internal Error.
     pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
-        let lang = self
-            .registry
-            .find(&sub.language)
-            .ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
+        let lang = self.registry.find(&sub.language).ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
         sub.limits.validate().map_err(Error::Invalid)?;
         for (path, _) in &sub.extra_files {
             flash_sandbox::spec::check_box_path(path).map_err(Error::Invalid)?;
@@ -102,30 +93,16 @@ impl Engine {
         let options = split_options(sub.compiler_options.as_deref());
         let start = Instant::now();
         let (artifact, cached) = match &lang.spec.compile {
-            None => (
-                Arc::new(Artifact {
-                    ok: true,
-                    output: Vec::new(),
-                    files: Vec::new(),
-                    compile_time: 0.0,
-                }),
-                false,
-            ),
+            None => (Arc::new(Artifact { ok: true, output: Vec::new(), files: Vec::new(), compile_time: 0.0 }), false),
             Some(cmd) => {
                 let argv = expand(cmd, &options, &[], 0);
                 match self.compile(lang, sub, argv) {
                     (Ok(a), hit) => (a, hit),
-                    (Err(msg), _) => {
-                        return Ok(Judgement::internal(format!("compile step failed: {msg}")))
-                    }
+                    (Err(msg), _) => return Ok(Judgement::internal(format!("compile step failed: {msg}"))),
                 }
             }
         };
-        let compile_time = if cached || lang.spec.compile.is_none() {
-            0.0
-        } else {
-            start.elapsed().as_secs_f64()
-        };
+        let compile_time = if cached || lang.spec.compile.is_none() { 0.0 } else { start.elapsed().as_secs_f64() };
         if !artifact.ok {
             let mut j = Judgement::internal("");
             j.status = StatusId::CompilationError;
@@ -136,10 +113,7 @@ impl Engine {
             return Ok(j);
         }
         let cases: Vec<TestCase> = if sub.tests.is_empty() {
-            vec![TestCase {
-                input: sub.stdin.clone(),
-                expected: sub.expected.clone(),
-            }]
+            vec![TestCase { input: sub.stdin.clone(), expected: sub.expected.clone() }]
         } else {
             sub.tests.clone()
         };
@@ -152,26 +126,11 @@ impl Engine {
                 break;
             }
         }
-        Ok(summarize(
-            outcomes,
-            !sub.tests.is_empty(),
-            artifact.output.clone(),
-            cached,
-            compile_time,
-        ))
+        Ok(summarize(outcomes, !sub.tests.is_empty(), artifact.output.clone(), cached, compile_time))
     }
 
-    fn compile(
-        &self,
-        lang: &Language,
-        sub: &Submission,
-        argv: Vec<String>,
-    ) -> (Result<Arc<Artifact>, String>, bool) {
-        let mut parts: Vec<&[u8]> = vec![
-            b"compile",
-            lang.spec.name.as_bytes(),
-            lang.version.as_bytes(),
-        ];
+    fn compile(&self, lang: &Language, sub: &Submission, argv: Vec<String>) -> (Result<Arc<Artifact>, String>, bool) {
+        let mut parts: Vec<&[u8]> = vec![b"compile", lang.spec.name.as_bytes(), lang.version.as_bytes()];
         let joined = argv.join("\0");
         parts.push(joined.as_bytes());
         parts.push(&sub.source);
@@ -222,44 +181,21 @@ impl Engine {
                 }
                 Status::Signaled => {
                     let sig = r.meas.signal.unwrap_or(0);
-                    output.extend_from_slice(
-                        format!("\ncompiler killed by signal {sig}\n").as_bytes(),
-                    );
+                    output.extend_from_slice(format!("\ncompiler killed by signal {sig}\n").as_bytes());
                     (false, false)
                 }
                 Status::ExecFailed | Status::InternalError => {
-                    return Err(r
-                        .meas
-                        .message
-                        .unwrap_or_else(|| "the compiler could not start".into()));
+                    return Err(r.meas.message.unwrap_or_else(|| "the compiler could not start".into()));
                 }
             };
-            let ok = ok
-                && lang
-                    .spec
-                    .artifacts
-                    .iter()
-                    .all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
+            let ok =
+                ok && lang.spec.artifacts.iter().all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
             let files = if ok { r.files } else { Vec::new() };
-            Ok((
-                Artifact {
-                    ok,
-                    output,
-                    files,
-                    compile_time,
-                },
-                cacheable,
-            ))
+            Ok((Artifact { ok, output, files, compile_time }, cacheable))
         })
     }
 
-    fn run_case(
-        &self,
-        lang: &Language,
-        sub: &Submission,
-        art: &Artifact,
-        case: &TestCase,
-    ) -> RunOutcome {
+    fn run_case(&self, lang: &Language, sub: &Submission, art: &Artifact, case: &TestCase) -> RunOutcome {
         let mut limits = sub.limits.clone();
         if let Some(p) = lang.spec.adjust.min_processes {
             limits.processes = limits.processes.max(p);
@@ -282,8 +218,7 @@ impl Engine {
         };
         match self.pool.run(&spec) {
             Ok(r) => {
-                let (status, message) =
-                    run_status(&r.meas, &r.stdout, &r.stderr, case.expected.as_deref());
+                let (status, message) = run_status(&r.meas, &r.stdout, &r.stderr, case.expected.as_deref());
                 RunOutcome {
                     status,
                     message,
@@ -313,30 +248,18 @@ impl Engine {
 
 /// The source and extra files, as put in a compile box (or an interpreter's run box).
 fn box_files(lang: &Language, sub: &Submission) -> Vec<BoxFile> {
-    let mut v = vec![BoxFile {
-        path: lang.spec.source.clone(),
-        mode: 0o644,
-        data: sub.source.clone(),
-    }];
+    let mut v = vec![BoxFile { path: lang.spec.source.clone(), mode: 0o644, data: sub.source.clone() }];
     v.extend(extra_files(sub));
     v
 }
 
 fn extra_files(sub: &Submission) -> Vec<BoxFile> {
-    sub.extra_files
-        .iter()
-        .map(|(p, d)| BoxFile {
-            path: p.clone(),
-            mode: 0o644,
-            data: d.clone(),
-        })
-        .collect()
+    sub.extra_files.iter().map(|(p, d)| BoxFile { path: p.clone(), mode: 0o644, data: d.clone() }).collect()
 }
 
 /// Splits compiler options on whitespace: each becomes one argument, no shell.
 pub fn split_options(opts: Option<&str>) -> Vec<String> {
-    opts.map(|o| o.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default()
+    opts.map(|o| o.split_whitespace().map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// Fills the placeholders of a command template.
@@ -360,10 +283,7 @@ fn summarize(
     cached: bool,
     compile_time: f64,
 ) -> Judgement {
-    let shown = outcomes
-        .iter()
-        .position(|o| o.status != StatusId::Accepted)
-        .unwrap_or(outcomes.len() - 1);
+    let shown = outcomes.iter().position(|o| o.status != StatusId::Accepted).unwrap_or(outcomes.len() - 1);
     let o = &outcomes[shown];
     let max = |f: fn(&RunOutcome) -> f64| outcomes.iter().map(f).fold(0.0, f64::max);
     let mut j = Judgement {
@@ -383,11 +303,7 @@ fn summarize(
     };
     if had_tests {
         if o.status != StatusId::Accepted {
-            j.message = Some(format!(
-                "test {}: {}",
-                shown + 1,
-                o.message.as_deref().unwrap_or(o.status.description())
-            ));
+            j.message = Some(format!("test {}: {}", shown + 1, o.message.as_deref().unwrap_or(o.status.description())));
         }
         j.tests = outcomes;
     }
@@ -400,16 +316,11 @@ mod tests {
 
     #[test]
     fn options_are_separate_arguments_and_placeholders_fill_in() {
-        let t: Vec<String> = ["g++", "{options}", "-o", "main", "x{heap_mb}", "{args}"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let t: Vec<String> =
+            ["g++", "{options}", "-o", "main", "x{heap_mb}", "{args}"].iter().map(|s| s.to_string()).collect();
         let opts = split_options(Some("  -O3   -DX=1 ;rm -rf / "));
         assert_eq!(opts, ["-O3", "-DX=1", ";rm", "-rf", "/"]);
         let got = expand(&t, &opts, &["a b".into()], 96);
-        assert_eq!(
-            got,
-            ["g++", "-O3", "-DX=1", ";rm", "-rf", "/", "-o", "main", "x96", "a b"]
-        );
+        assert_eq!(got, ["g++", "-O3", "-DX=1", ";rm", "-rf", "/", "-o", "main", "x96", "a b"]);
     }
 }

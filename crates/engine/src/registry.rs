@@ -71,11 +71,7 @@ impl Language {
         n == self.spec.id.to_string()
             || n == self.spec.name.to_ascii_lowercase()
             || n == self.display_name.to_ascii_lowercase()
-            || self
-                .spec
-                .aliases
-                .iter()
-                .any(|a| a.to_ascii_lowercase() == n)
+            || self.spec.aliases.iter().any(|a| a.to_ascii_lowercase() == n)
     }
 }
 
@@ -99,18 +95,14 @@ impl Registry {
     /// Loads `path`, or the shipped table, and probes every toolchain.
     pub fn load(path: Option<&Path>) -> Result<Registry, Error> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p)
-                .map_err(|e| Error::Registry(format!("{}: {e}", p.display())))?,
+            Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Registry(format!("{}: {e}", p.display())))?,
             None => SHIPPED.to_owned(),
         };
         Registry::from_toml(&text, probe_version)
     }
 
     /// Parses and validates a table; `probe` returns a toolchain's version or why not.
-    pub fn from_toml(
-        text: &str,
-        probe: impl Fn(&[String]) -> Result<String, String>,
-    ) -> Result<Registry, Error> {
+    pub fn from_toml(text: &str, probe: impl Fn(&[String]) -> Result<String, String>) -> Result<Registry, Error> {
         let file: File = toml::from_str(text).map_err(|e| Error::Registry(e.to_string()))?;
         let mut reg = Registry::default();
         for spec in file.language {
@@ -118,11 +110,7 @@ impl Registry {
             match probe(&spec.version_cmd) {
                 Ok(version) => {
                     let display_name = spec.display.replace("{version}", &version);
-                    reg.languages.push(Language {
-                        spec,
-                        version,
-                        display_name,
-                    });
+                    reg.languages.push(Language { spec, version, display_name });
                 }
                 Err(why) => reg.unavailable.push((spec.name.clone(), why)),
             }
@@ -148,19 +136,12 @@ impl Registry {
     /// Finds a language by a file extension (for `flash exec`).
     pub fn by_extension(&self, ext: &str) -> Option<&Language> {
         let ext = ext.to_ascii_lowercase();
-        self.languages
-            .iter()
-            .find(|l| l.spec.extensions.contains(&ext))
+        self.languages.iter().find(|l| l.spec.extensions.contains(&ext))
     }
 }
 
 fn validate(spec: &LanguageSpec, reg: &Registry) -> Result<(), Error> {
-    let bad = |why: &str| {
-        Err(Error::Registry(format!(
-            "language {} ({}): {why}",
-            spec.id, spec.name
-        )))
-    };
+    let bad = |why: &str| Err(Error::Registry(format!("language {} ({}): {why}", spec.id, spec.name)));
     if spec.name.trim().is_empty() || spec.run.is_empty() || spec.version_cmd.is_empty() {
         return bad("name, run and version_cmd must not be empty");
     }
@@ -195,16 +176,8 @@ pub fn probe_version(cmd: &[String]) -> Result<String, String> {
         .env("PATH", "/usr/bin:/bin")
         .output()
         .map_err(|e| format!("{prog}: {e}"))?;
-    let text = if out.stdout.is_empty() {
-        out.stderr
-    } else {
-        out.stdout
-    };
-    let first = String::from_utf8_lossy(&text)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_owned();
+    let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
+    let first = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned();
     parse_version(&first).ok_or_else(|| format!("no version in {first:?}"))
 }
 
@@ -213,14 +186,11 @@ pub fn parse_version(line: &str) -> Option<String> {
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_digit()
-            && (i == 0 || !b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'v')
-        {
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'v') {
             let start = i;
             let mut dots = 0;
             while i < b.len()
-                && (b[i].is_ascii_digit()
-                    || (b[i] == b'.' && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+                && (b[i].is_ascii_digit() || (b[i] == b'.' && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
             {
                 dots += usize::from(b[i] == b'.');
                 i += 1;
@@ -287,27 +257,19 @@ mod tests {
         })
         .unwrap();
         assert!(reg.find("java").is_none());
-        assert_eq!(
-            reg.unavailable(),
-            &[("Java".to_string(), "not found".to_string())]
-        );
+        assert_eq!(reg.unavailable(), &[("Java".to_string(), "not found".to_string())]);
     }
 
     #[test]
     fn broken_entries_are_reported_clearly() {
         let dup = format!("{SHIPPED}\n[[language]]\nid = 54\nname = \"X\"\ndisplay = \"X\"\nsource = \"x\"\nversion_cmd = [\"x\"]\nrun = [\"x\"]\n");
-        let e = Registry::from_toml(&dup, |_| Ok("1".into()))
-            .unwrap_err()
-            .to_string();
+        let e = Registry::from_toml(&dup, |_| Ok("1".into())).unwrap_err().to_string();
         assert!(e.contains("language 54 (X): duplicate id"), "{e}");
-        let e = Registry::from_toml("[[language]]\nid = 1\n", |_| Ok("1".into()))
-            .unwrap_err()
-            .to_string();
+        let e = Registry::from_toml("[[language]]\nid = 1\n", |_| Ok("1".into())).unwrap_err().to_string();
         assert!(e.contains("missing field"), "{e}");
-        let bad_src = "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"../x\"\nversion_cmd=[\"x\"]\nrun=[\"x\"]\n";
-        let e = Registry::from_toml(bad_src, |_| Ok("1".into()))
-            .unwrap_err()
-            .to_string();
+        let bad_src =
+            "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"../x\"\nversion_cmd=[\"x\"]\nrun=[\"x\"]\n";
+        let e = Registry::from_toml(bad_src, |_| Ok("1".into())).unwrap_err().to_string();
         assert!(e.contains("source must be a plain file name"), "{e}");
     }
 }

@@ -10,10 +10,7 @@ pub fn outputs_match(actual: &[u8], expected: &[u8]) -> bool {
 }
 
 fn normalize(text: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = text
-        .split(|&b| b == b'\n')
-        .map(|l| l.trim_ascii_end())
-        .collect();
+    let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.trim_ascii_end()).collect();
     while lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
     }
@@ -21,12 +18,8 @@ fn normalize(text: &[u8]) -> Vec<&[u8]> {
 }
 
 /// Markers a runtime prints when an allocation failed.
-const OOM_MARKERS: &[&str] = &[
-    "java.lang.OutOfMemoryError",
-    "std::bad_alloc",
-    "MemoryError",
-    "JavaScript heap out of memory",
-];
+const OOM_MARKERS: &[&str] =
+    &["java.lang.OutOfMemoryError", "std::bad_alloc", "MemoryError", "JavaScript heap out of memory"];
 
 /// The status of one run. `expected` is compared only when the run itself was fine.
 pub fn run_status(
@@ -45,39 +38,22 @@ pub fn run_status(
             Some(e) if !outputs_match(stdout, e) => (StatusId::WrongAnswer, None),
             _ => (StatusId::Accepted, None),
         },
-        Status::TimeLimit => (
-            StatusId::TimeLimitExceeded,
-            Some("CPU time limit exceeded".into()),
-        ),
-        Status::WallTimeLimit => (
-            StatusId::TimeLimitExceeded,
-            Some("wall time limit exceeded".into()),
-        ),
-        Status::MemoryLimit => (
-            StatusId::MemoryLimitExceeded,
-            Some("memory limit exceeded".into()),
-        ),
-        Status::OutputLimit => (
-            StatusId::OutputLimitExceeded,
-            Some("output limit exceeded".into()),
-        ),
-        Status::FileSizeLimit => (
-            StatusId::RuntimeSigxfsz,
-            Some("file size limit exceeded".into()),
-        ),
+        Status::TimeLimit => (StatusId::TimeLimitExceeded, Some("CPU time limit exceeded".into())),
+        Status::WallTimeLimit => (StatusId::TimeLimitExceeded, Some("wall time limit exceeded".into())),
+        Status::MemoryLimit => (StatusId::MemoryLimitExceeded, Some("memory limit exceeded".into())),
+        Status::OutputLimit => (StatusId::OutputLimitExceeded, Some("output limit exceeded".into())),
+        Status::FileSizeLimit => (StatusId::RuntimeSigxfsz, Some("file size limit exceeded".into())),
         // A failed allocation that the runtime turned into an exception or abort:
         // Memory Limit Exceeded when the cgroup saw the limit reached, or the
         // runtime said so itself (the JVM's heap is sized from the limit).
         Status::RuntimeError | Status::Signaled if m.memory_limit_hit || oom_marker().is_some() => {
-            let why = oom_marker().map_or("memory limit reached".to_string(), |mk| {
-                format!("memory limit reached ({mk})")
-            });
+            let why =
+                oom_marker().map_or("memory limit reached".to_string(), |mk| format!("memory limit reached ({mk})"));
             (StatusId::MemoryLimitExceeded, Some(why))
         }
-        Status::RuntimeError => (
-            StatusId::RuntimeNzec,
-            Some(format!("exited with code {}", m.exit_code.unwrap_or(-1))),
-        ),
+        Status::RuntimeError => {
+            (StatusId::RuntimeNzec, Some(format!("exited with code {}", m.exit_code.unwrap_or(-1))))
+        }
         Status::Signaled => {
             let id = match sig {
                 libc_sig::SIGSEGV | libc_sig::SIGBUS => StatusId::RuntimeSigsegv,
@@ -86,15 +62,10 @@ pub fn run_status(
                 libc_sig::SIGABRT => StatusId::RuntimeSigabrt,
                 _ => StatusId::RuntimeOther,
             };
-            (
-                id,
-                Some(format!("killed by signal {sig} ({})", signal_name(sig))),
-            )
+            (id, Some(format!("killed by signal {sig} ({})", signal_name(sig))))
         }
         Status::ExecFailed => match m.exec_errno {
-            Some(libc_sig::ENOEXEC) | Some(libc_sig::EACCES) => {
-                (StatusId::ExecFormatError, m.message.clone())
-            }
+            Some(libc_sig::ENOEXEC) | Some(libc_sig::EACCES) => (StatusId::ExecFormatError, m.message.clone()),
             _ => (StatusId::InternalError, m.message.clone()),
         },
         Status::InternalError => (StatusId::InternalError, m.message.clone()),
@@ -151,6 +122,7 @@ mod tests {
             memory_limit_hit: false,
             message: None,
             exec_errno: None,
+            slot_leftover_kb: 0,
         }
     }
 
@@ -159,24 +131,15 @@ mod tests {
         assert!(outputs_match(b"1 2  \n3\n\n\n", b"1 2\n3"));
         assert!(outputs_match(b"a\r\nb\r\n", b"a\nb\n"));
         assert!(!outputs_match(b" a\n", b"a\n"), "leading whitespace counts");
-        assert!(
-            !outputs_match(b"a\n\nb", b"a\nb"),
-            "inner blank lines count"
-        );
+        assert!(!outputs_match(b"a\n\nb", b"a\nb"), "inner blank lines count");
         assert!(outputs_match(b"", b"\n\n"));
     }
 
     #[test]
     fn statuses_map_to_judge0_ids() {
         let ok = meas(Status::Ok);
-        assert_eq!(
-            run_status(&ok, b"1\n", b"", Some(b"1")).0,
-            StatusId::Accepted
-        );
-        assert_eq!(
-            run_status(&ok, b"2\n", b"", Some(b"1")).0,
-            StatusId::WrongAnswer
-        );
+        assert_eq!(run_status(&ok, b"1\n", b"", Some(b"1")).0, StatusId::Accepted);
+        assert_eq!(run_status(&ok, b"2\n", b"", Some(b"1")).0, StatusId::WrongAnswer);
         let mut sig = meas(Status::Signaled);
         for (s, want) in [
             (11, StatusId::RuntimeSigsegv),
@@ -188,32 +151,14 @@ mod tests {
             sig.signal = Some(s);
             assert_eq!(run_status(&sig, b"", b"", None).0, want, "signal {s}");
         }
-        assert_eq!(
-            run_status(&meas(Status::RuntimeError), b"", b"", None).0,
-            StatusId::RuntimeNzec
-        );
-        assert_eq!(
-            run_status(&meas(Status::TimeLimit), b"", b"", None).0,
-            StatusId::TimeLimitExceeded
-        );
-        assert_eq!(
-            run_status(&meas(Status::WallTimeLimit), b"", b"", None).0,
-            StatusId::TimeLimitExceeded
-        );
-        assert_eq!(
-            run_status(&meas(Status::MemoryLimit), b"", b"", None).0,
-            StatusId::MemoryLimitExceeded
-        );
-        assert_eq!(
-            run_status(&meas(Status::OutputLimit), b"", b"", None).0,
-            StatusId::OutputLimitExceeded
-        );
+        assert_eq!(run_status(&meas(Status::RuntimeError), b"", b"", None).0, StatusId::RuntimeNzec);
+        assert_eq!(run_status(&meas(Status::TimeLimit), b"", b"", None).0, StatusId::TimeLimitExceeded);
+        assert_eq!(run_status(&meas(Status::WallTimeLimit), b"", b"", None).0, StatusId::TimeLimitExceeded);
+        assert_eq!(run_status(&meas(Status::MemoryLimit), b"", b"", None).0, StatusId::MemoryLimitExceeded);
+        assert_eq!(run_status(&meas(Status::OutputLimit), b"", b"", None).0, StatusId::OutputLimitExceeded);
         let mut enoexec = meas(Status::ExecFailed);
         enoexec.exec_errno = Some(8);
-        assert_eq!(
-            run_status(&enoexec, b"", b"", None).0,
-            StatusId::ExecFormatError
-        );
+        assert_eq!(run_status(&enoexec, b"", b"", None).0, StatusId::ExecFormatError);
     }
 
     #[test]
@@ -222,48 +167,23 @@ mod tests {
         abort.signal = Some(6);
         abort.memory_limit_hit = true;
         assert_eq!(
-            run_status(
-                &abort,
-                b"",
-                b"terminate called after throwing an instance of 'std::bad_alloc'",
-                None
-            )
-            .0,
+            run_status(&abort, b"", b"terminate called after throwing an instance of 'std::bad_alloc'", None).0,
             StatusId::MemoryLimitExceeded
         );
         let mut java = meas(Status::RuntimeError);
         java.exit_code = Some(1);
-        let (id, msg) = run_status(
-            &java,
-            b"",
-            b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space",
-            None,
-        );
+        let (id, msg) =
+            run_status(&java, b"", b"Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space", None);
         assert_eq!(id, StatusId::MemoryLimitExceeded);
         assert!(msg.unwrap().contains("OutOfMemoryError"));
         // An ordinary exception stays a runtime error.
-        assert_eq!(
-            run_status(
-                &java,
-                b"",
-                b"java.lang.ArithmeticException: / by zero",
-                None
-            )
-            .0,
-            StatusId::RuntimeNzec
-        );
+        assert_eq!(run_status(&java, b"", b"java.lang.ArithmeticException: / by zero", None).0, StatusId::RuntimeNzec);
     }
 
     #[test]
     fn statuses_15_and_16_fold_into_judge0s_table() {
-        assert_eq!(
-            StatusId::MemoryLimitExceeded.judge0_compatible(),
-            StatusId::RuntimeOther
-        );
-        assert_eq!(
-            StatusId::OutputLimitExceeded.judge0_compatible(),
-            StatusId::RuntimeSigxfsz
-        );
+        assert_eq!(StatusId::MemoryLimitExceeded.judge0_compatible(), StatusId::RuntimeOther);
+        assert_eq!(StatusId::OutputLimitExceeded.judge0_compatible(), StatusId::RuntimeSigxfsz);
         assert_eq!(StatusId::from_id(3), Some(StatusId::Accepted));
         assert_eq!(StatusId::from_id(17), None);
         assert_eq!(StatusId::from_id(0), None);

@@ -69,11 +69,7 @@ fn stats(mut v: Vec<f64>) -> (f64, f64) {
     (at(0.5), at(0.9))
 }
 
-fn time_runs(
-    runs: usize,
-    idle: Duration,
-    mut f: impl FnMut() -> anyhow::Result<()>,
-) -> anyhow::Result<Vec<f64>> {
+fn time_runs(runs: usize, idle: Duration, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Vec<f64>> {
     let mut out = Vec::with_capacity(runs);
     for _ in 0..runs {
         if !idle.is_zero() {
@@ -97,28 +93,15 @@ fn sandbox(runs: usize, idle: Duration) -> anyhow::Result<i32> {
     let mut cfg = PoolConfig::new(1)?;
     // The same binary is also visible read-only at /bench, to show the cost of
     // copying it into the box apart from the cost of the box itself.
-    cfg.mounts.push(Mount {
-        source: dir.clone(),
-        target: "/bench".into(),
-        writable: false,
-        optional: false,
-    });
+    cfg.mounts.push(Mount { source: dir.clone(), target: "/bench".into(), writable: false, optional: false });
     let pool = Pool::new(cfg).context("building the sandbox pool")?;
     let copied = RunSpec {
         argv: vec!["./hello".into()],
         env: flash_sandbox::default_env(),
-        files: vec![BoxFile {
-            path: "hello".into(),
-            mode: 0o755,
-            data,
-        }],
+        files: vec![BoxFile { path: "hello".into(), mode: 0o755, data }],
         ..RunSpec::default()
     };
-    let bound = RunSpec {
-        argv: vec!["/bench/hello".into()],
-        files: vec![],
-        ..copied.clone()
-    };
+    let bound = RunSpec { argv: vec!["/bench/hello".into()], files: vec![], ..copied.clone() };
     let plain = || -> anyhow::Result<()> {
         let o = std::process::Command::new(&bin).output()?;
         if o.stdout != b"hello\n" {
@@ -143,18 +126,11 @@ fn sandbox(runs: usize, idle: Duration) -> anyhow::Result<i32> {
     println!("static hello world ({size_kb} KiB), {runs} runs per cell, medians (p90) in ms\n");
     println!("| regime | plain exec | sandboxed, binary bound read-only | overhead | sandboxed, binary copied into the box | overhead |");
     println!("|---|---|---|---|---|---|");
-    for (name, gap) in [
-        ("back to back", Duration::ZERO),
-        ("idle before each run", idle),
-    ] {
+    for (name, gap) in [("back to back", Duration::ZERO), ("idle before each run", idle)] {
         let (pm, p9) = stats(time_runs(runs, gap, plain)?);
         let (bm, b9) = stats(time_runs(runs, gap, || boxed(&bound))?);
         let (cm, c9) = stats(time_runs(runs, gap, || boxed(&copied))?);
-        let label = if gap.is_zero() {
-            name.to_string()
-        } else {
-            format!("{name} ({} ms)", gap.as_millis())
-        };
+        let label = if gap.is_zero() { name.to_string() } else { format!("{name} ({} ms)", gap.as_millis()) };
         println!(
             "| {label} | {pm:.2} ({p9:.2}) | {bm:.2} ({b9:.2}) | {:.2} | {cm:.2} ({c9:.2}) | {:.2} |",
             bm - pm,

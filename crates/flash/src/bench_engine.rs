@@ -17,24 +17,9 @@ const CPP: &str = "#include <iostream>\nint main(){std::cout<<\"hello\"<<std::en
 /// Hello world per language: (language, source file, source, plain command).
 const HELLO: &[(&str, &str, &str, &[&str])] = &[
     ("C++", "main.cpp", CPP, &["./main"]),
-    (
-        "C",
-        "main.c",
-        "#include <stdio.h>\nint main(){puts(\"hello\");}\n",
-        &["./main"],
-    ),
-    (
-        "Python",
-        "main.py",
-        "print('hello')\n",
-        &["/usr/bin/python3", "-u", "main.py"],
-    ),
-    (
-        "JavaScript",
-        "main.js",
-        "console.log('hello')\n",
-        &["/usr/bin/node", "main.js"],
-    ),
+    ("C", "main.c", "#include <stdio.h>\nint main(){puts(\"hello\");}\n", &["./main"]),
+    ("Python", "main.py", "print('hello')\n", &["/usr/bin/python3", "-u", "main.py"]),
+    ("JavaScript", "main.js", "console.log('hello')\n", &["/usr/bin/node", "main.js"]),
     (
         "Java",
         "Main.java",
@@ -51,24 +36,8 @@ const HELLO: &[(&str, &str, &str, &[&str])] = &[
             "Main",
         ],
     ),
-    (
-        "SQL",
-        "main.sql",
-        "select 'hello';\n",
-        &[
-            "/usr/bin/sqlite3",
-            "-batch",
-            "-bail",
-            "db.sqlite",
-            ".read main.sql",
-        ],
-    ),
-    (
-        "Bash",
-        "main.sh",
-        "echo hello\n",
-        &["/usr/bin/bash", "main.sh"],
-    ),
+    ("SQL", "main.sql", "select 'hello';\n", &["/usr/bin/sqlite3", "-batch", "-bail", "db.sqlite", ".read main.sql"]),
+    ("Bash", "main.sh", "echo hello\n", &["/usr/bin/bash", "main.sh"]),
 ];
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -99,19 +68,10 @@ fn plain(dir: &Path, argv: &[&str]) -> anyhow::Result<()> {
 }
 
 fn judge(engine: &Engine, lang: &str, src: &str) -> anyhow::Result<flash_engine::Judgement> {
-    let sub = Submission {
-        language: lang.into(),
-        source: src.as_bytes().to_vec(),
-        ..Submission::default()
-    };
+    let sub = Submission { language: lang.into(), source: src.as_bytes().to_vec(), ..Submission::default() };
     let j = engine.judge(&sub)?;
     if j.status != StatusId::Accepted {
-        bail!(
-            "{lang}: {:?} {:?} {}",
-            j.status,
-            j.message,
-            String::from_utf8_lossy(&j.compile_output)
-        );
+        bail!("{lang}: {:?} {:?} {}", j.status, j.message, String::from_utf8_lossy(&j.compile_output));
     }
     Ok(j)
 }
@@ -121,11 +81,7 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
     let pool = Arc::new(Pool::new(PoolConfig::new(1)?).context("building the sandbox")?);
-    let engine = Engine::new(
-        pool,
-        Registry::load(None)?,
-        EngineConfig::new(tmp.join("cache")),
-    )?;
+    let engine = Engine::new(pool, Registry::load(None)?, EngineConfig::new(tmp.join("cache")))?;
     let work = tmp.join("plain");
     std::fs::create_dir_all(&work)?;
 
@@ -135,20 +91,8 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
     for i in 0..n {
         let src = format!("// {i} {}\n{CPP}", std::process::id());
         std::fs::write(work.join("main.cpp"), &src)?;
-        plain_c.push(timed(|| {
-            plain(
-                &work,
-                &[
-                    "/usr/bin/g++",
-                    "-std=c++17",
-                    "-O2",
-                    "-pipe",
-                    "-o",
-                    "main",
-                    "main.cpp",
-                ],
-            )
-        })?);
+        plain_c
+            .push(timed(|| plain(&work, &["/usr/bin/g++", "-std=c++17", "-O2", "-pipe", "-o", "main", "main.cpp"]))?);
         let src = format!("// engine {i} {}\n{CPP}", std::process::id());
         engine_c.push(judge(&engine, "C++", &src)?.compile_time * 1e3);
     }
@@ -156,26 +100,12 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
     println!("C++ hello world, medians of {n} samples (ms)\n");
     println!("| what | plain | through the engine | overhead |");
     println!("|---|---|---|---|");
-    println!(
-        "| compile (cache miss) | {pc:.1} | {ec:.1} | {:+.1}% |",
-        (ec / pc - 1.0) * 100.0
-    );
+    println!("| compile (cache miss) | {pc:.1} | {ec:.1} | {:+.1}% |", (ec / pc - 1.0) * 100.0);
 
     // 2. A cache hit end to end vs running the binary plainly.
     judge(&engine, "C++", CPP)?;
     std::fs::write(work.join("main.cpp"), CPP)?;
-    plain(
-        &work,
-        &[
-            "/usr/bin/g++",
-            "-std=c++17",
-            "-O2",
-            "-pipe",
-            "-o",
-            "main",
-            "main.cpp",
-        ],
-    )?;
+    plain(&work, &["/usr/bin/g++", "-std=c++17", "-O2", "-pipe", "-o", "main", "main.cpp"])?;
     let mut pr = Vec::new();
     let mut er = Vec::new();
     for _ in 0..n.max(20) {
@@ -183,10 +113,7 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
         er.push(timed(|| judge(&engine, "C++", CPP).map(drop))?);
     }
     let (pr, er) = (median(pr), median(er));
-    println!(
-        "| cached submission vs plain run | {pr:.2} | {er:.2} | {:+.2} ms |",
-        er - pr
-    );
+    println!("| cached submission vs plain run | {pr:.2} | {er:.2} | {:+.2} ms |", er - pr);
 
     // 3. Hello world per language (cached compiles).
     println!("\nHello world per language, medians of {n} runs (ms; compiled languages cached)\n");
@@ -201,17 +128,7 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(file), src)?;
         match *lang {
-            "C++" => plain(
-                &dir,
-                &[
-                    "/usr/bin/g++",
-                    "-std=c++17",
-                    "-O2",
-                    "-o",
-                    "main",
-                    "main.cpp",
-                ],
-            )?,
+            "C++" => plain(&dir, &["/usr/bin/g++", "-std=c++17", "-O2", "-o", "main", "main.cpp"])?,
             "C" => plain(&dir, &["/usr/bin/gcc", "-O2", "-o", "main", "main.c"])?,
             "Java" => plain(&dir, &["/usr/bin/javac", "Main.java"])?,
             _ => {}

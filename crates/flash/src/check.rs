@@ -27,14 +27,7 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
     let mut problems = Vec::new();
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
-    line(
-        "user",
-        if euid == 0 {
-            "root (euid 0)".to_string()
-        } else {
-            format!("euid {euid}")
-        },
-    );
+    line("user", if euid == 0 { "root (euid 0)".to_string() } else { format!("euid {euid}") });
     if euid != 0 {
         problems.push("Flash must run as root to build namespaces, mounts and cgroups".to_string());
     }
@@ -46,8 +39,7 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
     if ns.len() < 6 {
         problems.push("the kernel lacks some namespaces (need pid mnt net ipc uts cgroup)".into());
     }
-    let seccomp =
-        std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail").unwrap_or_default();
+    let seccomp = std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_avail").unwrap_or_default();
     line("seccomp actions", seccomp.trim());
     if !seccomp.contains("kill_process") || !seccomp.contains("errno") {
         problems.push("seccomp filters with kill_process and errno are required".into());
@@ -68,16 +60,8 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
         let v = std::process::Command::new(path).args(*args).output();
         let text = match v {
             Ok(o) => {
-                let s = if o.stdout.is_empty() {
-                    o.stderr
-                } else {
-                    o.stdout
-                };
-                String::from_utf8_lossy(&s)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string()
+                let s = if o.stdout.is_empty() { o.stderr } else { o.stdout };
+                String::from_utf8_lossy(&s).lines().next().unwrap_or("").to_string()
             }
             Err(_) => "not found".to_string(),
         };
@@ -104,22 +88,11 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
 /// Builds a one-slot pool and runs `/bin/true` in it.
 fn live_check() -> anyhow::Result<String> {
     let pool = Pool::new(PoolConfig::new(1)?)?;
-    let spec = RunSpec {
-        argv: vec!["/bin/true".into()],
-        env: flash_sandbox::default_env(),
-        ..RunSpec::default()
-    };
+    let spec = RunSpec { argv: vec!["/bin/true".into()], env: flash_sandbox::default_env(), ..RunSpec::default() };
     let t = std::time::Instant::now();
     let r = pool.run(&spec)?;
     if r.meas.status != Status::Ok {
-        anyhow::bail!(
-            "/bin/true in a box: {:?} {:?}",
-            r.meas.status,
-            r.meas.message
-        );
+        anyhow::bail!("/bin/true in a box: {:?} {:?}", r.meas.status, r.meas.message);
     }
-    Ok(format!(
-        "ok (/bin/true ran in a box in {:.1} ms)",
-        t.elapsed().as_secs_f64() * 1e3
-    ))
+    Ok(format!("ok (/bin/true ran in a box in {:.1} ms)", t.elapsed().as_secs_f64() * 1e3))
 }

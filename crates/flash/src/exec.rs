@@ -84,30 +84,17 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
             let ext = a.file.extension().and_then(|e| e.to_str()).unwrap_or("");
             match registry.by_extension(ext) {
                 Some(l) => l.spec.name.clone(),
-                None => bail!(
-                    "cannot tell the language of {} from its extension; use --language",
-                    a.file.display()
-                ),
+                None => bail!("cannot tell the language of {} from its extension; use --language", a.file.display()),
             }
         }
     };
     if registry.find(&language).is_none() {
-        let known: Vec<String> = registry
-            .languages()
-            .iter()
-            .map(|l| l.spec.name.clone())
-            .collect();
-        bail!(
-            "unknown language {language:?}; available here: {}",
-            known.join(", ")
-        );
+        let known: Vec<String> = registry.languages().iter().map(|l| l.spec.name.clone()).collect();
+        bail!("unknown language {language:?}; available here: {}", known.join(", "));
     }
     let mut tests = Vec::new();
     for pair in a.tests.chunks(2) {
-        tests.push(TestCase {
-            input: read(&pair[0])?,
-            expected: Some(read(&pair[1])?),
-        });
+        tests.push(TestCase { input: read(&pair[0])?, expected: Some(read(&pair[1])?) });
     }
     let sub = Submission {
         language,
@@ -131,11 +118,7 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         ..Submission::default()
     };
     let pool = Arc::new(Pool::new(PoolConfig::new(1)?).context("cannot build the sandbox")?);
-    let engine = Engine::new(
-        pool,
-        registry,
-        EngineConfig::new(a.cache_dir.unwrap_or_else(default_cache_dir)),
-    )?;
+    let engine = Engine::new(pool, registry, EngineConfig::new(a.cache_dir.unwrap_or_else(default_cache_dir)))?;
     let j = engine.judge(&sub)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json(&j))?);
@@ -173,33 +156,17 @@ pub fn json(j: &Judgement) -> serde_json::Value {
 }
 
 fn print_text(j: &Judgement) {
-    let mark = if j.status == StatusId::Accepted {
-        "✔"
-    } else {
-        "✘"
-    };
+    let mark = if j.status == StatusId::Accepted { "✔" } else { "✘" };
     println!("{mark} {} (id {})", j.status.description(), j.status.id());
     if let Some(m) = &j.message {
         println!("  message: {m}");
     }
-    println!(
-        "  time {:.3} s CPU, {:.3} s wall, memory {} KiB",
-        j.time, j.wall_time, j.memory
-    );
+    println!("  time {:.3} s CPU, {:.3} s wall, memory {} KiB", j.time, j.wall_time, j.memory);
     if !j.compile_output.is_empty() {
-        println!(
-            "--- compile output ---\n{}",
-            text(&j.compile_output).trim_end()
-        );
+        println!("--- compile output ---\n{}", text(&j.compile_output).trim_end());
     }
     for (i, t) in j.tests.iter().enumerate() {
-        println!(
-            "  test {}: {} ({:.3} s, {} KiB)",
-            i + 1,
-            t.status.description(),
-            t.time,
-            t.memory
-        );
+        println!("  test {}: {} ({:.3} s, {} KiB)", i + 1, t.status.description(), t.time, t.memory);
     }
     if !j.stdout.is_empty() {
         println!("--- stdout ---\n{}", text(&j.stdout).trim_end());

@@ -78,19 +78,14 @@ pub fn main(a: RunArgs) -> anyhow::Result<i32> {
         output_kb: a.output_kb,
         address_space_kb: a.address_space_kb,
     };
-    limits
-        .validate()
-        .map_err(anyhow::Error::msg)
-        .context("invalid limit")?;
+    limits.validate().map_err(anyhow::Error::msg).context("invalid limit")?;
     let mut cfg = PoolConfig::new(1)?;
     for d in &a.dirs {
         cfg.mounts.push(parse_dir(d)?);
     }
     let mut env = flash_sandbox::default_env();
     for e in &a.env {
-        let (k, v) = e
-            .split_once('=')
-            .with_context(|| format!("--env {e:?}: expected NAME=VALUE"))?;
+        let (k, v) = e.split_once('=').with_context(|| format!("--env {e:?}: expected NAME=VALUE"))?;
         env.retain(|(n, _)| n != k);
         env.push((k.to_owned(), v.to_owned()));
     }
@@ -99,22 +94,14 @@ pub fn main(a: RunArgs) -> anyhow::Result<i32> {
         let (host, name) = match f.split_once(':') {
             Some((h, n)) => (h.to_owned(), n.to_owned()),
             None => {
-                let n = PathBuf::from(f)
-                    .file_name()
-                    .context("--file needs a file name")?
-                    .to_string_lossy()
-                    .into_owned();
+                let n =
+                    PathBuf::from(f).file_name().context("--file needs a file name")?.to_string_lossy().into_owned();
                 (f.clone(), n)
             }
         };
         let data = std::fs::read(&host).with_context(|| format!("reading {host}"))?;
-        let mode =
-            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&host)?.permissions());
-        files.push(BoxFile {
-            path: name,
-            mode: mode & 0o777,
-            data,
-        });
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&host)?.permissions());
+        files.push(BoxFile { path: name, mode: mode & 0o777, data });
     }
     let stdin = match a.stdin.as_deref() {
         Some("-") => Stdin::Bytes(read_stdin()?),
@@ -122,15 +109,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<i32> {
         None if !std::io::stdin().is_terminal() => Stdin::Bytes(read_stdin()?),
         None => Stdin::Null,
     };
-    let spec = RunSpec {
-        argv: a.command,
-        env,
-        cwd: a.cwd,
-        limits,
-        stdin,
-        files,
-        ..RunSpec::default()
-    };
+    let spec = RunSpec { argv: a.command, env, cwd: a.cwd, limits, stdin, files, ..RunSpec::default() };
     let pool = Pool::new(cfg).context("cannot build the sandbox")?;
     let res = pool.run(&spec).context("the sandbox failed")?;
     std::io::stdout().write_all(&res.stdout)?;
@@ -151,9 +130,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<i32> {
 
 fn read_stdin() -> anyhow::Result<Vec<u8>> {
     let mut v = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut v)
-        .context("reading stdin")?;
+    std::io::stdin().read_to_end(&mut v).context("reading stdin")?;
     Ok(v)
 }
 
@@ -175,12 +152,7 @@ fn parse_dir(s: &str) -> anyhow::Result<Mount> {
     if ["/", "/proc", "/dev", "/box", "/tmp"].contains(&inside) {
         bail!("--dir {s:?}: {inside} is managed by the sandbox");
     }
-    Ok(Mount {
-        source: host.into(),
-        target: inside.into(),
-        writable,
-        optional: false,
-    })
+    Ok(Mount { source: host.into(), target: inside.into(), writable, optional: false })
 }
 
 #[cfg(test)]
@@ -190,10 +162,7 @@ mod tests {
     #[test]
     fn dir_flags_parse() {
         let m = parse_dir("/data:/input").unwrap();
-        assert_eq!(
-            (m.source.to_str(), m.target.to_str(), m.writable),
-            (Some("/data"), Some("/input"), false)
-        );
+        assert_eq!((m.source.to_str(), m.target.to_str(), m.writable), (Some("/data"), Some("/input"), false));
         assert!(parse_dir("/data:/out:rw").unwrap().writable);
         assert!(parse_dir("/data:relative").is_err());
         assert!(parse_dir("/data:/proc").is_err());

@@ -63,24 +63,14 @@ fn spec(prog: &str, args: &[&str], limits: Limits) -> RunSpec {
         argv,
         env: flash_sandbox::default_env(),
         limits,
-        files: vec![BoxFile {
-            path: prog.into(),
-            mode: 0o755,
-            data,
-        }],
+        files: vec![BoxFile { path: prog.into(), mode: 0o755, data }],
         ..RunSpec::default()
     }
 }
 
 fn run(pool: &Pool, prog: &str, args: &[&str], limits: Limits) -> RunResult {
-    let r = pool
-        .run(&spec(prog, args, limits))
-        .expect("the sandbox itself must not fail");
-    eprintln!(
-        "{prog}: {:?}\nstdout: {}",
-        r.meas,
-        String::from_utf8_lossy(&r.stdout[..r.stdout.len().min(2000)])
-    );
+    let r = pool.run(&spec(prog, args, limits)).expect("the sandbox itself must not fail");
+    eprintln!("{prog}: {:?}\nstdout: {}", r.meas, String::from_utf8_lossy(&r.stdout[..r.stdout.len().min(2000)]));
     r
 }
 
@@ -98,35 +88,19 @@ fn assert_nothing_left(pool: &Pool) {
             continue;
         };
         let uid: u32 = uid_line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        assert!(
-            !pool.uids().contains(&uid),
-            "process {:?} of box uid {uid} is still alive on the host",
-            e.file_name()
-        );
+        assert!(!pool.uids().contains(&uid), "process {:?} of box uid {uid} is still alive on the host", e.file_name());
     }
 }
 
 /// Nothing escaped, and the pool still runs an ordinary program.
 fn assert_healthy(pool: &Pool) {
     assert_nothing_left(pool);
-    let r = pool
-        .run(&RunSpec {
-            argv: vec!["/bin/echo".into(), "alive".into()],
-            ..RunSpec::default()
-        })
-        .unwrap();
-    assert_eq!(
-        (r.meas.status, stdout(&r).as_str()),
-        (Status::Ok, "alive\n")
-    );
+    let r = pool.run(&RunSpec { argv: vec!["/bin/echo".into(), "alive".into()], ..RunSpec::default() }).unwrap();
+    assert_eq!((r.meas.status, stdout(&r).as_str()), (Status::Ok, "alive\n"));
 }
 
 fn limits() -> Limits {
-    Limits {
-        cpu_time: 1.0,
-        wall_time: 5.0,
-        ..Limits::default()
-    }
+    Limits { cpu_time: 1.0, wall_time: 5.0, ..Limits::default() }
 }
 
 #[test]
@@ -135,21 +109,9 @@ fn fork_bomb_ends_at_the_cpu_limit_and_leaves_nothing() {
         return;
     }
     let pool = pool();
-    let r = run(
-        &pool,
-        "fork_bomb",
-        &[],
-        Limits {
-            processes: 64,
-            ..limits()
-        },
-    );
+    let r = run(&pool, "fork_bomb", &[], Limits { processes: 64, ..limits() });
     assert_eq!(r.meas.status, Status::TimeLimit);
-    assert!(
-        r.meas.cpu_time <= 1.1,
-        "fork bomb used {} s of CPU against a 1 s limit",
-        r.meas.cpu_time
-    );
+    assert!(r.meas.cpu_time <= 1.1, "fork bomb used {} s of CPU against a 1 s limit", r.meas.cpu_time);
     assert_healthy(&pool);
 }
 
@@ -159,21 +121,10 @@ fn memory_hog_gets_the_memory_verdict_near_the_limit() {
         return;
     }
     let pool = pool();
-    let r = run(
-        &pool,
-        "memory_hog",
-        &[],
-        Limits {
-            memory_kb: 128 * 1024,
-            ..limits()
-        },
-    );
+    let r = run(&pool, "memory_hog", &[], Limits { memory_kb: 128 * 1024, ..limits() });
     assert_eq!(r.meas.status, Status::MemoryLimit);
     let mb = r.meas.memory_kb / 1024;
-    assert!(
-        (110..=140).contains(&mb),
-        "peak {mb} MB under a 128 MB limit"
-    );
+    assert!((110..=140).contains(&mb), "peak {mb} MB under a 128 MB limit");
     assert_healthy(&pool);
 }
 
@@ -185,11 +136,7 @@ fn infinite_loop_gets_the_time_verdict_near_the_limit() {
     let pool = pool();
     let r = run(&pool, "busy", &[], limits());
     assert_eq!(r.meas.status, Status::TimeLimit);
-    assert!(
-        (1.0..=1.1).contains(&r.meas.cpu_time),
-        "cpu {}",
-        r.meas.cpu_time
-    );
+    assert!((1.0..=1.1).contains(&r.meas.cpu_time), "cpu {}", r.meas.cpu_time);
     assert_healthy(&pool);
 }
 
@@ -199,21 +146,9 @@ fn sleeping_forever_gets_the_wall_time_verdict() {
         return;
     }
     let pool = pool();
-    let r = run(
-        &pool,
-        "sleeper",
-        &[],
-        Limits {
-            wall_time: 0.5,
-            ..limits()
-        },
-    );
+    let r = run(&pool, "sleeper", &[], Limits { wall_time: 0.5, ..limits() });
     assert_eq!(r.meas.status, Status::WallTimeLimit);
-    assert!(
-        (0.5..1.5).contains(&r.meas.wall_time),
-        "wall {}",
-        r.meas.wall_time
-    );
+    assert!((0.5..1.5).contains(&r.meas.wall_time), "wall {}", r.meas.wall_time);
     assert_healthy(&pool);
 }
 
@@ -223,15 +158,7 @@ fn endless_output_is_cut_at_the_output_limit() {
         return;
     }
     let pool = pool();
-    let r = run(
-        &pool,
-        "flood",
-        &[],
-        Limits {
-            output_kb: 1024,
-            ..limits()
-        },
-    );
+    let r = run(&pool, "flood", &[], Limits { output_kb: 1024, ..limits() });
     assert_eq!(r.meas.status, Status::OutputLimit);
     assert_eq!(r.stdout.len(), 1024 * 1024);
     assert_healthy(&pool);
@@ -249,10 +176,7 @@ fn network_is_unreachable_from_the_box() {
     assert_eq!(r.meas.status, Status::Ok);
     let out = stdout(&r);
     assert!(!out.contains("connected"), "{out}");
-    assert!(
-        out.contains("Connection refused"),
-        "host loopback must not be the box's: {out}"
-    );
+    assert!(out.contains("Connection refused"), "host loopback must not be the box's: {out}");
     assert!(out.contains("Network is unreachable"), "{out}");
     assert_healthy(&pool);
 }
@@ -265,32 +189,18 @@ fn host_files_are_invisible_and_the_root_is_read_only() {
     let pool = pool();
     let secret = std::env::temp_dir().join(format!("flash-secret-{}", std::process::id()));
     std::fs::write(&secret, "secret").unwrap();
-    let r = run(
-        &pool,
-        "snoop",
-        &[secret.to_str().unwrap(), "/var/lib", "/home"],
-        limits(),
-    );
+    let r = run(&pool, "snoop", &[secret.to_str().unwrap(), "/var/lib", "/home"], limits());
     std::fs::remove_file(&secret).unwrap();
     let out = stdout(&r);
     for line in out.lines().filter(|l| l.starts_with("read ")) {
         assert!(line.ends_with("No such file or directory"), "{line}");
     }
-    assert!(
-        out.contains("write /usr/evil: Read-only file system"),
-        "{out}"
-    );
+    assert!(out.contains("write /usr/evil: Read-only file system"), "{out}");
     assert!(out.contains("write /evil: Read-only file system"), "{out}");
     assert!(!out.contains("write /etc/passwd: OPENED"), "{out}");
-    assert!(
-        out.contains("write /box/ok: OPENED") && out.contains("write /tmp/ok: OPENED"),
-        "{out}"
-    );
+    assert!(out.contains("write /box/ok: OPENED") && out.contains("write /tmp/ok: OPENED"), "{out}");
     // pid 1 (the box's init) and the program itself.
-    assert!(
-        out.contains("procs: 2"),
-        "only the box's processes may show in /proc: {out}"
-    );
+    assert!(out.contains("procs: 2"), "only the box's processes may show in /proc: {out}");
     assert_healthy(&pool);
 }
 
@@ -300,18 +210,12 @@ fn kill_minus_one_and_ptrace_reach_nothing_outside() {
         return;
     }
     let pool = pool();
-    let mut bystander = std::process::Command::new("sleep")
-        .arg("30")
-        .spawn()
-        .unwrap();
+    let mut bystander = std::process::Command::new("sleep").arg("30").spawn().unwrap();
     let r = run(&pool, "killer", &[], limits());
     let out = stdout(&r);
     assert!(out.contains("traceme: Operation not permitted"), "{out}");
     assert!(out.contains("attach 1: Operation not permitted"), "{out}");
-    assert!(
-        bystander.try_wait().unwrap().is_none(),
-        "a host process died"
-    );
+    assert!(bystander.try_wait().unwrap().is_none(), "a host process died");
     bystander.kill().unwrap();
     bystander.wait().unwrap();
     assert_healthy(&pool);
@@ -339,10 +243,7 @@ fn the_32_bit_syscall_entry_is_killed() {
     }
     let pool = pool();
     let r = run(&pool, "int80", &[], limits());
-    assert_eq!(
-        (r.meas.status, r.meas.signal),
-        (Status::Signaled, Some(libc::SIGSYS))
-    );
+    assert_eq!((r.meas.status, r.meas.signal), (Status::Signaled, Some(libc::SIGSYS)));
     assert_eq!(stdout(&r), "before\n");
     assert_healthy(&pool);
 }
@@ -376,15 +277,7 @@ fn a_huge_file_gets_the_file_size_verdict() {
         return;
     }
     let pool = pool();
-    let r = run(
-        &pool,
-        "big_file",
-        &[],
-        Limits {
-            file_size_kb: 16 * 1024,
-            ..limits()
-        },
-    );
+    let r = run(&pool, "big_file", &[], Limits { file_size_kb: 16 * 1024, ..limits() });
     assert_eq!(r.meas.status, Status::FileSizeLimit);
     assert_eq!(r.meas.signal, Some(libc::SIGXFSZ));
     assert_healthy(&pool);
@@ -397,29 +290,9 @@ fn deep_recursion_obeys_the_stack_limit() {
     }
     let pool = pool();
     // 100k frames of ~1 KiB: about 100 MB of stack.
-    let small = run(
-        &pool,
-        "recurse",
-        &["100000"],
-        Limits {
-            stack_kb: 8 * 1024,
-            ..limits()
-        },
-    );
-    assert_eq!(
-        (small.meas.status, small.meas.signal),
-        (Status::Signaled, Some(libc::SIGSEGV))
-    );
-    let large = run(
-        &pool,
-        "recurse",
-        &["100000"],
-        Limits {
-            stack_kb: 512 * 1024,
-            memory_kb: 512 * 1024,
-            ..limits()
-        },
-    );
+    let small = run(&pool, "recurse", &["100000"], Limits { stack_kb: 8 * 1024, ..limits() });
+    assert_eq!((small.meas.status, small.meas.signal), (Status::Signaled, Some(libc::SIGSEGV)));
+    let large = run(&pool, "recurse", &["100000"], Limits { stack_kb: 512 * 1024, memory_kb: 512 * 1024, ..limits() });
     assert_eq!(large.meas.status, Status::Ok);
     assert_eq!(stdout(&large), "100000\n");
     assert_healthy(&pool);
@@ -431,15 +304,7 @@ fn a_thousand_threads_are_held_to_the_process_limit() {
         return;
     }
     let pool = pool();
-    let r = run(
-        &pool,
-        "threads",
-        &[],
-        Limits {
-            processes: 64,
-            ..limits()
-        },
-    );
+    let r = run(&pool, "threads", &[], Limits { processes: 64, ..limits() });
     assert_eq!(r.meas.status, Status::Ok);
     let n: u32 = stdout(&r).trim().parse().unwrap();
     assert!(n < 64, "{n} threads started under a limit of 64 processes");
@@ -458,11 +323,7 @@ fn measurements_are_accurate() {
     assert!((95..=130).contains(&mb), "touched 100 MB, reported {mb} MB");
     let r = run(&pool, "busy", &["0.5"], limits());
     assert_eq!(r.meas.status, Status::Ok);
-    assert!(
-        (0.4..=0.7).contains(&r.meas.cpu_time),
-        "0.5 s loop reported {} s",
-        r.meas.cpu_time
-    );
+    assert!((0.4..=0.7).contains(&r.meas.cpu_time), "0.5 s loop reported {} s", r.meas.cpu_time);
 }
 
 #[test]
@@ -472,33 +333,18 @@ fn stdin_bytes_and_exit_codes_pass_through() {
     }
     let pool = pool();
     let mut s = RunSpec {
-        argv: vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            "cat; echo err >&2; exit 3".into(),
-        ],
+        argv: vec!["/bin/sh".into(), "-c".into(), "cat; echo err >&2; exit 3".into()],
         env: flash_sandbox::default_env(),
         stdin: Stdin::Bytes("héllo\n".repeat(1000).into_bytes()),
         ..RunSpec::default()
     };
     s.limits = limits();
     let r = pool.run(&s).unwrap();
-    assert_eq!(
-        (r.meas.status, r.meas.exit_code),
-        (Status::RuntimeError, Some(3))
-    );
+    assert_eq!((r.meas.status, r.meas.exit_code), (Status::RuntimeError, Some(3)));
     assert_eq!(r.stdout, "héllo\n".repeat(1000).into_bytes());
     assert_eq!(r.stderr, b"err\n");
-    let missing = pool
-        .run(&RunSpec {
-            argv: vec!["/no/such/program".into()],
-            ..RunSpec::default()
-        })
-        .unwrap();
-    assert_eq!(
-        (missing.meas.status, missing.meas.exec_errno),
-        (Status::ExecFailed, Some(libc::ENOENT))
-    );
+    let missing = pool.run(&RunSpec { argv: vec!["/no/such/program".into()], ..RunSpec::default() }).unwrap();
+    assert_eq!((missing.meas.status, missing.meas.exec_errno), (Status::ExecFailed, Some(libc::ENOENT)));
 }
 
 #[test]
@@ -507,11 +353,7 @@ fn input_files_land_in_the_box_owned_by_the_box_user() {
         return;
     }
     let pool = pool();
-    let file = |p: &str| BoxFile {
-        path: p.into(),
-        mode: 0o644,
-        data: b"hello\n".to_vec(),
-    };
+    let file = |p: &str| BoxFile { path: p.into(), mode: 0o644, data: b"hello\n".to_vec() };
     let spec = RunSpec {
         argv: vec![
             "/bin/sh".into(),
@@ -524,33 +366,33 @@ fn input_files_land_in_the_box_owned_by_the_box_user() {
         ..RunSpec::default()
     };
     let r = pool.run(&spec).unwrap();
-    assert_eq!(
-        r.meas.status,
-        Status::Ok,
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    assert_eq!(r.meas.status, Status::Ok, "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(stdout(&r), format!("hello\n{}\n", pool.uids().start));
-    let twice = RunSpec {
-        files: vec![file("a"), file("a")],
-        ..spec.clone()
-    };
-    assert!(matches!(
-        pool.run(&twice),
-        Err(flash_sandbox::Error::Request(_))
-    ));
+    let twice = RunSpec { files: vec![file("a"), file("a")], ..spec.clone() };
+    assert!(matches!(pool.run(&twice), Err(flash_sandbox::Error::Request(_))));
     // A file under a path that is already a file fails while staging: the slot
     // is rebuilt, and nothing staged reaches the next run.
-    let clash = RunSpec {
-        files: vec![file("x"), file("x/y")],
-        ..spec.clone()
-    };
+    let clash = RunSpec { files: vec![file("x"), file("x/y")], ..spec.clone() };
     assert!(pool.run(&clash).is_err());
-    let look = RunSpec {
-        argv: vec!["/bin/ls".into(), "-A".into()],
-        files: vec![],
-        ..spec.clone()
-    };
+    let look = RunSpec { argv: vec!["/bin/ls".into(), "-A".into()], files: vec![], ..spec.clone() };
     assert_eq!(stdout(&pool.run(&look).unwrap()), "");
     assert_healthy(&pool);
+}
+
+#[test]
+fn a_slot_whose_cgroup_keeps_memory_is_renewed() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut cfg = config(1);
+    // Any leftover at all (the helper's own few hundred KiB) triggers renewal here.
+    cfg.renew_above_kb = 0;
+    let pool = Pool::new(cfg).unwrap();
+    for i in 1..=3 {
+        let r = pool.run(&RunSpec { argv: vec!["/bin/echo".into(), "x".into()], ..RunSpec::default() }).unwrap();
+        assert_eq!((r.meas.status, stdout(&r).as_str()), (Status::Ok, "x\n"));
+        assert!(r.meas.slot_leftover_kb > 0);
+        assert_eq!(pool.renewals(), i);
+    }
+    assert_nothing_left(&pool);
 }

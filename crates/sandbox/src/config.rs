@@ -20,12 +20,7 @@ pub struct Mount {
 impl Mount {
     /// A read-only mount at the same path inside the box.
     pub fn ro(path: &str, optional: bool) -> Mount {
-        Mount {
-            source: path.into(),
-            target: path.into(),
-            writable: false,
-            optional,
-        }
+        Mount { source: path.into(), target: path.into(), writable: false, optional }
     }
 }
 

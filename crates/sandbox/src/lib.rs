@@ -56,8 +56,7 @@ pub fn seccomp_exec(argv: &[String]) -> i32 {
         eprintln!("flash __seccomp-exec: no program given");
         return 127;
     };
-    let program =
-        flash_seccomp::Policy::shipped().and_then(|p| p.compile(flash_seccomp::Profile::Default));
+    let program = flash_seccomp::Policy::shipped().and_then(|p| p.compile(flash_seccomp::Profile::Default));
     let program = match program {
         Ok(p) => p,
         Err(e) => {
@@ -69,8 +68,7 @@ pub fn seccomp_exec(argv: &[String]) -> i32 {
         eprintln!("flash __seccomp-exec: cannot install the seccomp filter: {e}");
         return 127;
     }
-    let err =
-        std::os::unix::process::CommandExt::exec(std::process::Command::new(prog).args(&argv[1..]));
+    let err = std::os::unix::process::CommandExt::exec(std::process::Command::new(prog).args(&argv[1..]));
     eprintln!("flash __seccomp-exec: {prog}: {err}");
     127
 }

@@ -42,6 +42,12 @@ pub struct PoolConfig {
     /// cgroup v2 when Flash's own cgroup cannot enable controllers for
     /// children. Default: `$FLASH_CGROUP_PARENT`, else the own cgroup.
     pub cgroup_parent: Option<String>,
+    /// Renew a slot (new helper, new cgroup) when more than this much memory,
+    /// KiB, stays charged to its cgroup after a run. A run's memory limit is
+    /// set above that leftover (page cache first read by earlier runs, which
+    /// the kernel may reclaim under pressure), so a large leftover would
+    /// loosen the limit by as much.
+    pub renew_above_kb: u64,
 }
 
 impl PoolConfig {
@@ -57,9 +63,8 @@ impl PoolConfig {
             tmp_size_kb: 64 * 1024,
             uid_base: default_uid_base(),
             proc_root: PathBuf::from("/proc"),
-            cgroup_parent: std::env::var("FLASH_CGROUP_PARENT")
-                .ok()
-                .filter(|p| !p.is_empty()),
+            cgroup_parent: std::env::var("FLASH_CGROUP_PARENT").ok().filter(|p| !p.is_empty()),
+            renew_above_kb: 16 * 1024,
         })
     }
 }
@@ -96,40 +101,25 @@ pub struct Pool {
     root: flash_cgroup::FlashRoot,
     free: Mutex<Vec<Entry>>,
     ready: Condvar,
+    renewals: std::sync::atomic::AtomicU64,
 }
 
 impl Pool {
     /// Detects cgroups, creates Flash's cgroups and starts every slot's helper.
     pub fn new(cfg: PoolConfig) -> Result<Pool, Error> {
         if cfg.slots == 0 || cfg.slots > 1000 {
-            return Err(Error::Request(format!(
-                "slots must be in 1..=1000, got {}",
-                cfg.slots
-            )));
+            return Err(Error::Request(format!("slots must be in 1..=1000, got {}", cfg.slots)));
         }
         if cfg.uid_base < 1000 || cfg.uid_base.checked_add(cfg.slots as u32).is_none() {
-            return Err(Error::Request(format!(
-                "uid_base {} is not an unprivileged uid range",
-                cfg.uid_base
-            )));
+            return Err(Error::Request(format!("uid_base {} is not an unprivileged uid range", cfg.uid_base)));
         }
-        let mut host =
-            flash_cgroup::detect(&cfg.proc_root).map_err(|e| Error::Unsupported(e.to_string()))?;
+        let mut host = flash_cgroup::detect(&cfg.proc_root).map_err(|e| Error::Unsupported(e.to_string()))?;
         if let Some(parent) = &cfg.cgroup_parent {
-            host = host
-                .with_parent(parent)
-                .map_err(|e| Error::Unsupported(e.to_string()))?;
+            host = host.with_parent(parent).map_err(|e| Error::Unsupported(e.to_string()))?;
         }
-        let root = host
-            .create_root(&cfg.proc_root)
-            .map_err(|e| Error::Cgroup(e.to_string()))?;
+        let root = host.create_root(&cfg.proc_root).map_err(|e| Error::Cgroup(e.to_string()))?;
         std::fs::create_dir_all(&cfg.scratch).map_err(Error::io(&cfg.scratch))?;
-        let pool = Pool {
-            cfg,
-            root,
-            free: Mutex::new(Vec::new()),
-            ready: Condvar::new(),
-        };
+        let pool = Pool { cfg, root, free: Mutex::new(Vec::new()), ready: Condvar::new(), renewals: Default::default() };
         let mut slots = Vec::new();
         for i in 0..pool.cfg.slots {
             slots.push(Entry::Ready(pool.spawn(i)?));
@@ -143,16 +133,18 @@ impl Pool {
         self.cfg.slots
     }
 
+    /// How many slots were renewed because memory stayed charged to them.
+    pub fn renewals(&self) -> u64 {
+        self.renewals.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The uids this pool's boxes run as.
     pub fn uids(&self) -> std::ops::Range<u32> {
         self.cfg.uid_base..self.cfg.uid_base + self.cfg.slots as u32
     }
 
     fn spawn(&self, index: usize) -> Result<SlotHandle, Error> {
-        let cgroup = self
-            .root
-            .create_slot(index)
-            .map_err(|e| Error::Cgroup(e.to_string()))?;
+        let cgroup = self.root.create_slot(index).map_err(|e| Error::Cgroup(e.to_string()))?;
         let uid = self.cfg.uid_base + index as u32;
         let cfg = SlotConfig {
             slot: index,
@@ -175,17 +167,8 @@ impl Pool {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(Error::io(&self.cfg.helper_exe))?;
-        let mut handle = SlotHandle {
-            index,
-            uid,
-            _cgroup: cgroup,
-            helper,
-            sock: mine,
-        };
-        handle
-            .sock
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(Error::io("socket"))?;
+        let mut handle = SlotHandle { index, uid, _cgroup: cgroup, helper, sock: mine };
+        handle.sock.set_read_timeout(Some(Duration::from_secs(30))).map_err(Error::io("socket"))?;
         match read_frame(&mut handle.sock) {
             Ok((Kind::Ready, _)) => Ok(handle),
             Ok((Kind::Error, msg)) => {
@@ -198,9 +181,7 @@ impl Pool {
             }
             Err(e) => {
                 handle.kill();
-                Err(Error::Helper(format!(
-                    "slot {index} helper did not start: {e}"
-                )))
+                Err(Error::Helper(format!("slot {index} helper did not start: {e}")))
             }
         }
     }
@@ -224,7 +205,13 @@ impl Pool {
         validate(spec)?;
         let mut handle = self.take()?;
         let result = handle.exchange(spec);
-        if matches!(result, Ok(_) | Err(Error::Request(_))) {
+        let leftover = result.as_ref().map_or(0, |r| r.meas.slot_leftover_kb);
+        if leftover > self.cfg.renew_above_kb {
+            self.renewals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let index = handle.index;
+            drop(handle);
+            self.put(Entry::Broken(index));
+        } else if matches!(result, Ok(_) | Err(Error::Request(_))) {
             self.put(Entry::Ready(handle));
         } else {
             // The helper is in an unknown state: end it; the slot is rebuilt on next use.
@@ -248,9 +235,7 @@ impl Pool {
         drop(free);
         match entry {
             Entry::Ready(h) => Ok(h),
-            Entry::Broken(index) => self
-                .spawn(index)
-                .inspect_err(|_| self.put(Entry::Broken(index))),
+            Entry::Broken(index) => self.spawn(index).inspect_err(|_| self.put(Entry::Broken(index))),
         }
     }
 
@@ -329,8 +314,7 @@ impl SlotHandle {
                 .open(&path)
                 .map_err(Error::io(&path))?;
             std::io::Write::write_all(&mut file, &f.data).map_err(Error::io(&path))?;
-            std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.uid))
-                .map_err(Error::io(&path))?;
+            std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.uid)).map_err(Error::io(&path))?;
         }
         Ok(())
     }
@@ -353,29 +337,21 @@ impl SlotHandle {
         write_frame(s, Kind::Go, &[]).map_err(Error::io("helper socket"))?;
         // The helper enforces the wall limit itself; this only catches a stuck helper.
         let guard = Duration::from_secs_f64(spec.limits.wall_time) + Duration::from_secs(30);
-        s.set_read_timeout(Some(guard))
-            .map_err(Error::io("helper socket"))?;
-        let mut out = RunResult {
-            meas: placeholder(),
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            files: Vec::new(),
-        };
+        s.set_read_timeout(Some(guard)).map_err(Error::io("helper socket"))?;
+        let mut out = RunResult { meas: placeholder(), stdout: Vec::new(), stderr: Vec::new(), files: Vec::new() };
         loop {
-            let (kind, payload) =
-                read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
+            let (kind, payload) = read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
             match kind {
                 Kind::Stdout => out.stdout.extend_from_slice(&payload),
                 Kind::Stderr => out.stderr.extend_from_slice(&payload),
                 Kind::File => {
-                    let (path, mode, data) =
-                        decode_file(payload).map_err(Error::io("helper socket"))?;
+                    let (path, mode, data) = decode_file(payload).map_err(Error::io("helper socket"))?;
                     out.files.push(BoxFile { path, mode, data });
                     continue;
                 }
                 Kind::Result => {
-                    out.meas = serde_json::from_slice(&payload)
-                        .map_err(|e| Error::Protocol(format!("bad result: {e}")))?;
+                    out.meas =
+                        serde_json::from_slice(&payload).map_err(|e| Error::Protocol(format!("bad result: {e}")))?;
                     return Ok(out);
                 }
                 Kind::Error => {
@@ -402,5 +378,6 @@ fn placeholder() -> Measurement {
         memory_limit_hit: false,
         message: None,
         exec_errno: None,
+        slot_leftover_kb: 0,
     }
 }

@@ -52,10 +52,7 @@ impl Kind {
 /// Writes one frame with a single `write_all` of header and payload.
 pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
     if payload.len() > MAX_FRAME {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "frame too large",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "frame too large"));
     }
     let mut head = [0u8; 5];
     head[0] = kind as u8;
@@ -68,18 +65,11 @@ pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result
 pub fn read_frame(r: &mut impl Read) -> io::Result<(Kind, Vec<u8>)> {
     let mut head = [0u8; 5];
     r.read_exact(&mut head)?;
-    let kind = Kind::from_u8(head[0]).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("unknown frame kind {}", head[0]),
-        )
-    })?;
+    let kind = Kind::from_u8(head[0])
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("unknown frame kind {}", head[0])))?;
     let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
     if len > MAX_FRAME {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "frame too large",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "frame too large"));
     }
     let mut buf = vec![0u8; len];
     r.read_exact(&mut buf)?;
@@ -106,9 +96,7 @@ pub fn decode_file(mut buf: Vec<u8>) -> io::Result<(String, u32, Vec<u8>)> {
     if buf.len() < 8 + plen {
         return Err(bad());
     }
-    let path = std::str::from_utf8(&buf[4..4 + plen])
-        .map_err(|_| bad())?
-        .to_owned();
+    let path = std::str::from_utf8(&buf[4..4 + plen]).map_err(|_| bad())?.to_owned();
     let mode = u32::from_le_bytes(buf[4 + plen..8 + plen].try_into().unwrap());
     let data = buf.split_off(8 + plen);
     Ok((path, mode, data))
@@ -124,38 +112,23 @@ mod tests {
         write_frame(&mut buf, Kind::Stdout, b"hello").unwrap();
         write_frame(&mut buf, Kind::Go, b"").unwrap();
         let mut r = &buf[..];
-        assert_eq!(
-            read_frame(&mut r).unwrap(),
-            (Kind::Stdout, b"hello".to_vec())
-        );
+        assert_eq!(read_frame(&mut r).unwrap(), (Kind::Stdout, b"hello".to_vec()));
         assert_eq!(read_frame(&mut r).unwrap(), (Kind::Go, vec![]));
-        assert_eq!(
-            read_frame(&mut r).unwrap_err().kind(),
-            io::ErrorKind::UnexpectedEof
-        );
+        assert_eq!(read_frame(&mut r).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
     }
 
     #[test]
     fn oversized_and_unknown_frames_are_refused() {
         let mut r: &[u8] = &[77, 0, 0, 0, 0];
-        assert_eq!(
-            read_frame(&mut r).unwrap_err().kind(),
-            io::ErrorKind::InvalidData
-        );
+        assert_eq!(read_frame(&mut r).unwrap_err().kind(), io::ErrorKind::InvalidData);
         let mut r: &[u8] = &[6, 0xff, 0xff, 0xff, 0xff];
-        assert_eq!(
-            read_frame(&mut r).unwrap_err().kind(),
-            io::ErrorKind::InvalidData
-        );
+        assert_eq!(read_frame(&mut r).unwrap_err().kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
     fn file_frames_round_trip() {
         let enc = encode_file("dir/a.out", 0o755, b"\x7fELF");
-        assert_eq!(
-            decode_file(enc).unwrap(),
-            ("dir/a.out".into(), 0o755, b"\x7fELF".to_vec())
-        );
+        assert_eq!(decode_file(enc).unwrap(), ("dir/a.out".into(), 0o755, b"\x7fELF".to_vec()));
         assert!(decode_file(vec![1, 2, 3]).is_err());
         assert!(decode_file(vec![200, 0, 0, 0, 0, 0, 0, 0]).is_err());
     }

@@ -55,9 +55,7 @@ impl Limits {
     pub fn validate(&self) -> Result<(), String> {
         for (name, v) in [("cpu_time", self.cpu_time), ("wall_time", self.wall_time)] {
             if !v.is_finite() || v <= 0.0 || v > 24.0 * 3600.0 {
-                return Err(format!(
-                    "{name} must be a number of seconds in (0, 86400], got {v}"
-                ));
+                return Err(format!("{name} must be a number of seconds in (0, 86400], got {v}"));
             }
         }
         for (name, v) in [
@@ -193,6 +191,12 @@ pub struct Measurement {
     pub message: Option<String>,
     /// errno of a failed execve.
     pub exec_errno: Option<i32>,
+    /// Memory still charged to the slot's cgroup once the run is over and
+    /// /box and /tmp are gone, KiB: mostly page cache of files the run read
+    /// first. The pool renews a slot whose leftover grows too large, since
+    /// the next run's memory limit is set on top of it.
+    #[serde(default)]
+    pub slot_leftover_kb: u64,
 }
 
 /// The full outcome of a run as the library returns it.
@@ -211,9 +215,7 @@ pub struct RunResult {
 /// Checks a box-relative path: not empty, not absolute, no `..`, no NUL.
 pub fn check_box_path(p: &str) -> Result<(), String> {
     if p.is_empty() || p.starts_with('/') || p.contains('\0') {
-        return Err(format!(
-            "invalid box path {p:?}: must be relative and non-empty"
-        ));
+        return Err(format!("invalid box path {p:?}: must be relative and non-empty"));
     }
     if p.split('/').any(|c| c == "..") {
         return Err(format!("invalid box path {p:?}: '..' is not allowed"));
@@ -232,20 +234,11 @@ mod tests {
 
     #[test]
     fn nan_and_negative_limits_are_refused() {
-        let l = Limits {
-            cpu_time: f64::NAN,
-            ..Limits::default()
-        };
+        let l = Limits { cpu_time: f64::NAN, ..Limits::default() };
         assert!(l.validate().unwrap_err().contains("cpu_time"));
-        let l = Limits {
-            wall_time: -1.0,
-            ..Limits::default()
-        };
+        let l = Limits { wall_time: -1.0, ..Limits::default() };
         assert!(l.validate().unwrap_err().contains("wall_time"));
-        let l = Limits {
-            processes: 0,
-            ..Limits::default()
-        };
+        let l = Limits { processes: 0, ..Limits::default() };
         assert!(l.validate().unwrap_err().contains("processes"));
     }
 

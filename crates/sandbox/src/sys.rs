@@ -21,8 +21,7 @@ pub fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
 
 /// A path as a C string (paths with NUL are refused).
 pub fn cpath(p: &Path) -> io::Result<CString> {
-    CString::new(p.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
 }
 
 /// `mount(2)`; `fstype` and `data` optional.
@@ -101,10 +100,7 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) {
 
 /// CPU time this process has used so far, in nanoseconds.
 pub fn self_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid out-pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -113,8 +109,7 @@ pub fn self_cpu_ns() -> u64 {
 /// Brings the loopback interface of the current network namespace up.
 pub fn loopback_up() -> io::Result<()> {
     // SAFETY: plain socket creation; the descriptor is wrapped right away.
-    let fd =
-        cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as _)?;
+    let fd = cvt(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) } as _)?;
     // SAFETY: socket returned a fresh descriptor we own.
     let sock = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
     // SAFETY: ifreq is plain data; all-zero is a valid value.

@@ -78,12 +78,7 @@ pub(crate) enum Target {
 
 enum Op {
     Load(u32),
-    Jump {
-        cmp: Cmp,
-        k: u32,
-        jt: Target,
-        jf: Target,
-    },
+    Jump { cmp: Cmp, k: u32, jt: Target, jf: Target },
     Ret(u32),
 }
 

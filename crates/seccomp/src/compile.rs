@@ -52,11 +52,7 @@ impl Policy {
         allow.ret(libc::SECCOMP_RET_ALLOW);
         code.extend(finish(allow));
         if code.len() > MAX_LEN {
-            return Err(Error::ProgramTooLong {
-                profile,
-                len: code.len(),
-                max: MAX_LEN,
-            });
+            return Err(Error::ProgramTooLong { profile, len: code.len(), max: MAX_LEN });
         }
         Ok(Program::new(profile, code))
     }
@@ -106,11 +102,7 @@ fn condition(b: &mut Block, cond: &Condition, fail: Label) {
         ArgTest::AnyBits(mask) => {
             let (lo, hi) = halves(*mask);
             if lo != 0 {
-                let miss = if hi != 0 {
-                    Target::Next
-                } else {
-                    Target::To(fail)
-                };
+                let miss = if hi != 0 { Target::Next } else { Target::To(fail) };
                 b.load(bpf::off_arg_lo(cond.arg));
                 b.jump(Cmp::Set, lo, Target::To(holds), miss);
             }

@@ -55,12 +55,7 @@ fn privileged_syscalls_fail_with_eperm() {
 #[test]
 fn io_uring_and_clone3_fail_with_enosys() {
     let p = program(Profile::Default);
-    for nr in [
-        libc::SYS_io_uring_setup,
-        libc::SYS_io_uring_enter,
-        libc::SYS_io_uring_register,
-        libc::SYS_clone3,
-    ] {
+    for nr in [libc::SYS_io_uring_setup, libc::SYS_io_uring_enter, libc::SYS_io_uring_register, libc::SYS_clone3] {
         assert_eq!(eval(&p, nr, 0), ENOSYS, "{nr}");
     }
 }
@@ -149,16 +144,7 @@ fn conditions_match_their_meaning() {
     "#;
     let policy = Policy::from_toml(toml).unwrap();
     let p = policy.compile(Profile::Default).unwrap();
-    let samples = [
-        0,
-        1,
-        5,
-        7,
-        0x1_0000_0000,
-        0x2_0000_0000,
-        0x3_0000_0007,
-        0x2_0000_0005,
-    ];
+    let samples = [0, 1, 5, 7, 0x1_0000_0000, 0x2_0000_0000, 0x3_0000_0007, 0x2_0000_0005];
     for &a1 in &samples {
         for &a2 in &samples {
             for &a3 in &samples {
@@ -191,17 +177,11 @@ fn programs_are_well_formed() {
             let is_jump = u32::from(ins.code) & 0x07 == libc::BPF_JMP;
             if is_jump {
                 let far = i + 1 + usize::from(ins.jt.max(ins.jf));
-                assert!(
-                    far < code.len(),
-                    "{profile}: jump at {i} leaves the program"
-                );
+                assert!(far < code.len(), "{profile}: jump at {i} leaves the program");
             }
         }
         let text = p.to_string();
-        assert!(
-            text.contains("KILL_PROCESS") && text.contains("; mount"),
-            "{text}"
-        );
+        assert!(text.contains("KILL_PROCESS") && text.contains("; mount"), "{text}");
         assert!(p.evaluate(AUDIT_ARCH_X86_64, libc::SYS_getpid, [0; 6]) == ALLOW);
     }
     let default = program(Profile::Default).len();

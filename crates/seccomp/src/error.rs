@@ -24,11 +24,7 @@ pub enum Error {
 
     /// The compiled filter exceeds the kernel's `BPF_MAXINSNS`.
     #[error("seccomp program for profile {profile} has {len} instructions; the kernel accepts at most {max}")]
-    ProgramTooLong {
-        profile: Profile,
-        len: usize,
-        max: usize,
-    },
+    ProgramTooLong { profile: Profile, len: usize, max: usize },
 
     /// A profile name that is neither `default` nor `debugger`.
     #[error("unknown seccomp profile {0:?} (expected \"default\" or \"debugger\")")]

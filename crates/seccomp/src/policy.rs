@@ -63,10 +63,7 @@ impl FromStr for Profile {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        Profile::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| Error::UnknownProfile(s.to_owned()))
+        Profile::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| Error::UnknownProfile(s.to_owned()))
     }
 }
 
@@ -185,12 +182,7 @@ impl Policy {
     /// Parses and validates a policy in the `policy.toml` format.
     pub fn from_toml(s: &str) -> Result<Policy, Error> {
         let raw: RawPolicy = toml::from_str(s)?;
-        let rules = raw
-            .rule
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| r.validate(i + 1))
-            .collect::<Result<_, _>>()?;
+        let rules = raw.rule.into_iter().enumerate().map(|(i, r)| r.validate(i + 1)).collect::<Result<_, _>>()?;
         Ok(Policy { rules })
     }
 
@@ -236,14 +228,8 @@ struct RawCondition {
 impl RawRule {
     fn validate(self, index: usize) -> Result<Rule, Error> {
         let name = self.syscall.clone().unwrap_or_else(|| "?".to_owned());
-        let fail = |problem| Error::Rule {
-            index,
-            syscall: name.clone(),
-            problem,
-        };
-        let syscall = self
-            .syscall
-            .ok_or_else(|| fail(RuleError::MissingSyscall))?;
+        let fail = |problem| Error::Rule { index, syscall: name.clone(), problem };
+        let syscall = self.syscall.ok_or_else(|| fail(RuleError::MissingSyscall))?;
         let nr = syscalls::number(&syscall).ok_or_else(|| fail(RuleError::UnknownSyscall))?;
         let reason = self.reason.map(|r| r.trim().to_owned()).unwrap_or_default();
         if reason.is_empty() {
@@ -254,26 +240,14 @@ impl RawRule {
             let msg = format!("at most {MAX_CONDITIONS} conditions per rule");
             return Err(fail(RuleError::BadCondition(msg)));
         }
-        let conditions = self
-            .when
-            .into_iter()
-            .map(RawCondition::validate)
-            .collect::<Result<_, _>>()
-            .map_err(&fail)?;
+        let conditions = self.when.into_iter().map(RawCondition::validate).collect::<Result<_, _>>().map_err(&fail)?;
         let allow_in = self
             .allow_in
             .iter()
             .map(|p| p.parse().map_err(|_| RuleError::UnknownProfile(p.clone())))
             .collect::<Result<_, _>>()
             .map_err(&fail)?;
-        Ok(Rule {
-            syscall,
-            nr,
-            action,
-            conditions,
-            allow_in,
-            reason,
-        })
+        Ok(Rule { syscall, nr, action, conditions, allow_in, reason })
     }
 }
 
@@ -317,11 +291,7 @@ fn parse_action(value: Option<&toml::Value>) -> Result<Action, RuleError> {
         .as_table()
         .filter(|t| t.len() == 1)
         .and_then(|t| t.get("errno"))
-        .ok_or_else(|| {
-            bad(format!(
-                "expected \"kill\" or {{ errno = ... }}, got {value}"
-            ))
-        })?;
+        .ok_or_else(|| bad(format!("expected \"kill\" or {{ errno = ... }}, got {value}")))?;
     let number = match errno {
         toml::Value::Integer(n) => *n,
         toml::Value::String(s) => ERRNO_NAMES
@@ -344,11 +314,7 @@ mod tests {
 
     fn rule_error(toml: &str) -> (usize, String, RuleError) {
         match Policy::from_toml(toml) {
-            Err(Error::Rule {
-                index,
-                syscall,
-                problem,
-            }) => (index, syscall, problem),
+            Err(Error::Rule { index, syscall, problem }) => (index, syscall, problem),
             other => panic!("expected a rule error, got {other:?}"),
         }
     }
@@ -382,10 +348,7 @@ mod tests {
     fn unknown_syscall_names_the_rule() {
         let toml = "[[rule]]\nsyscall = \"mount\"\nreason = \"r\"\n\
                     [[rule]]\nsyscall = \"mountt\"\nreason = \"r\"\n";
-        assert_eq!(
-            rule_error(toml),
-            (2, "mountt".to_owned(), RuleError::UnknownSyscall)
-        );
+        assert_eq!(rule_error(toml), (2, "mountt".to_owned(), RuleError::UnknownSyscall));
         let msg = Policy::from_toml(toml).unwrap_err().to_string();
         assert!(msg.contains("#2") && msg.contains("mountt"), "{msg}");
     }
@@ -393,10 +356,7 @@ mod tests {
     #[test]
     fn missing_or_blank_reason_names_the_rule() {
         let missing = "[[rule]]\nsyscall = \"bpf\"\n";
-        assert_eq!(
-            rule_error(missing),
-            (1, "bpf".to_owned(), RuleError::MissingReason)
-        );
+        assert_eq!(rule_error(missing), (1, "bpf".to_owned(), RuleError::MissingReason));
         let blank = "[[rule]]\nsyscall = \"bpf\"\nreason = \"  \"\n";
         assert_eq!(rule_error(blank).2, RuleError::MissingReason);
     }
@@ -426,10 +386,7 @@ mod tests {
             "action = { errno = 1, extra = 2 }",
         ] {
             let toml = format!("[[rule]]\nsyscall = \"bpf\"\nreason = \"r\"\n{line}\n");
-            assert!(
-                matches!(rule_error(&toml).2, RuleError::BadAction(_)),
-                "{line}"
-            );
+            assert!(matches!(rule_error(&toml).2, RuleError::BadAction(_)), "{line}");
         }
     }
 
@@ -444,20 +401,14 @@ mod tests {
             "[{ arg = 0, one_of = [1, 2, 3, 4, 5, 6, 7, 8, 9] }]",
         ] {
             let toml = format!("[[rule]]\nsyscall = \"clone\"\nreason = \"r\"\nwhen = {when}\n");
-            assert!(
-                matches!(rule_error(&toml).2, RuleError::BadCondition(_)),
-                "{when}"
-            );
+            assert!(matches!(rule_error(&toml).2, RuleError::BadCondition(_)), "{when}");
         }
     }
 
     #[test]
     fn profiles_in_allow_in_are_checked() {
         let toml = "[[rule]]\nsyscall = \"ptrace\"\nreason = \"r\"\nallow_in = [\"gdb\"]\n";
-        assert_eq!(
-            rule_error(toml).2,
-            RuleError::UnknownProfile("gdb".to_owned())
-        );
+        assert_eq!(rule_error(toml).2, RuleError::UnknownProfile("gdb".to_owned()));
         let toml = "[[rule]]\nsyscall = \"ptrace\"\nreason = \"r\"\nallow_in = [\"debugger\"]\n";
         let policy = Policy::from_toml(toml).unwrap();
         let rule = &policy.rules()[0];
@@ -477,10 +428,7 @@ mod tests {
         assert!("gdb".parse::<Profile>().is_err());
         assert_eq!(Action::Errno(38).to_string(), "errno ENOSYS");
         assert_eq!(Action::Errno(99).to_string(), "errno 99");
-        let cond = Condition {
-            arg: 0,
-            test: ArgTest::NoneOf(vec![0, 0xffff_ffff]),
-        };
+        let cond = Condition { arg: 0, test: ArgTest::NoneOf(vec![0, 0xffff_ffff]) };
         assert_eq!(cond.to_string(), "arg0 not in [0x0, 0xffffffff]");
     }
 }

@@ -86,10 +86,7 @@ impl Program {
 
 impl fmt::Debug for Program {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Program")
-            .field("profile", &self.profile)
-            .field("len", &self.code.len())
-            .finish_non_exhaustive()
+        f.debug_struct("Program").field("profile", &self.profile).field("len", &self.code.len()).finish_non_exhaustive()
     }
 }
 

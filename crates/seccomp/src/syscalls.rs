@@ -88,9 +88,7 @@ const NEWER: &[(&str, i64)] = &[
 ];
 
 fn entries() -> impl Iterator<Item = (&'static str, i64)> {
-    let libc_names = TABLE
-        .iter()
-        .map(|&(id, nr)| (id.strip_prefix("SYS_").unwrap_or(id), nr));
+    let libc_names = TABLE.iter().map(|&(id, nr)| (id.strip_prefix("SYS_").unwrap_or(id), nr));
     libc_names.chain(NEWER.iter().copied())
 }
 

@@ -47,14 +47,7 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
     unsafe {
         // A /proc that shows only this namespace's processes.
         let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-        if libc::mount(
-            c"proc".as_ptr(),
-            c"/proc".as_ptr(),
-            c"proc".as_ptr(),
-            flags,
-            std::ptr::null(),
-        ) != 0
-        {
+        if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) != 0 {
             report(p.status_w, 0, *libc::__errno_location() | 0x1000_0000);
         }
         libc::sethostname(c"box".as_ptr(), 3);
@@ -82,11 +75,7 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         }
         let mut errno = [0u8; 4];
         let n = libc::read(errp[0], errno.as_mut_ptr().cast(), 4);
-        report(
-            p.status_w,
-            status,
-            if n == 4 { i32::from_ne_bytes(errno) } else { 0 },
-        );
+        report(p.status_w, status, if n == 4 { i32::from_ne_bytes(errno) } else { 0 });
     }
 }
 
@@ -111,16 +100,11 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
             libc::_exit(127)
         };
         // stdio first: the pipes are fds >= 3, so the dups cannot clobber each other.
-        if libc::dup2(p.stdin, 0) < 0 || libc::dup2(p.stdout, 1) < 0 || libc::dup2(p.stderr, 2) < 0
-        {
+        if libc::dup2(p.stdin, 0) < 0 || libc::dup2(p.stdout, 1) < 0 || libc::dup2(p.stderr, 2) < 0 {
             fail(1);
         }
         // Keep only stdio and the exec-error pipe (moved to fd 3, close-on-exec).
-        let err3 = if errfd == 3 {
-            3
-        } else {
-            libc::dup3(errfd, 3, libc::O_CLOEXEC)
-        };
+        let err3 = if errfd == 3 { 3 } else { libc::dup3(errfd, 3, libc::O_CLOEXEC) };
         if err3 != 3 {
             fail(2);
         }
@@ -132,10 +116,7 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
             libc::_exit(127)
         };
         // The OOM killer should prefer the program over anything else on the host.
-        let fd = libc::open(
-            c"/proc/self/oom_score_adj".as_ptr(),
-            libc::O_WRONLY | libc::O_CLOEXEC,
-        );
+        let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
         if fd >= 0 {
             libc::write(fd, b"1000".as_ptr().cast(), 4);
             libc::close(fd);
@@ -146,10 +127,7 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
             fail(3);
         }
         for &(res, soft, hard) in &p.rlimits {
-            let r = libc::rlimit {
-                rlim_cur: soft,
-                rlim_max: hard,
-            };
+            let r = libc::rlimit { rlim_cur: soft, rlim_max: hard };
             if libc::setrlimit(res, &r) != 0 {
                 fail(4);
             }

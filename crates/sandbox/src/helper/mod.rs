@@ -74,8 +74,7 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
     if kind != Kind::Request {
         return Err(Error::Protocol(format!("expected a request, got {kind:?}")));
     }
-    let spec: RunSpec = serde_json::from_slice(&payload)
-        .map_err(|e| Error::Request(format!("bad request: {e}")))?;
+    let spec: RunSpec = serde_json::from_slice(&payload).map_err(|e| Error::Request(format!("bad request: {e}")))?;
     let mut input = run::Input::Null;
     loop {
         let (kind, payload) = read_frame(ctl).map_err(Error::io("control socket"))?;
@@ -104,6 +103,8 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         }
     }
     slot.reset_writable()?;
+    let mut meas = meas;
+    meas.slot_leftover_kb = slot.cgroup.memory_usage().map_err(|e| Error::Cgroup(e.to_string()))? / 1024;
     let json = serde_json::to_vec(&meas).expect("a measurement always serializes");
     write_frame(ctl, Kind::Result, &json).map_err(Error::io("control socket"))?;
     Ok(true)
@@ -115,7 +116,6 @@ fn box_stdin(spec: &RunSpec, input: run::Input) -> Result<run::Input, Error> {
         return Ok(input);
     };
     crate::spec::check_box_path(p).map_err(Error::Request)?;
-    let f = run::open_box_file(p)
-        .ok_or_else(|| Error::Request(format!("stdin file {p} not found in the box")))?;
+    let f = run::open_box_file(p).ok_or_else(|| Error::Request(format!("stdin file {p} not found in the box")))?;
     Ok(run::Input::Fd(f.into()))
 }

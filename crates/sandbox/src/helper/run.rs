@@ -21,11 +21,8 @@ const TICK: Duration = Duration::from_millis(5);
 /// Namespaces made fresh for every run. The network namespace is the slot's
 /// (made once: it costs about a millisecond) and holds nothing between runs,
 /// since every process of a run is dead before the next starts.
-const RUN_NAMESPACES: libc::c_int = libc::CLONE_NEWPID
-    | libc::CLONE_NEWNS
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUTS
-    | libc::CLONE_NEWCGROUP;
+const RUN_NAMESPACES: libc::c_int =
+    libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
 
 /// Where the program's stdin comes from, resolved by the helper.
 pub enum Input {
@@ -75,11 +72,7 @@ pub fn open_box_file(path: &str) -> Option<File> {
             return None;
         }
     }
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&cur)
-        .ok()?;
+    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(&cur).ok()?;
     f.metadata().ok()?.is_file().then_some(f)
 }
 
@@ -88,11 +81,7 @@ fn resolve(argv0: &str, env: &[(String, String)], cwd: &str) -> String {
     if argv0.contains('/') {
         return argv0.to_owned();
     }
-    let path = env
-        .iter()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("/usr/local/bin:/usr/bin:/bin");
+    let path = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str()).unwrap_or("/usr/local/bin:/usr/bin:/bin");
     for dir in path.split(':') {
         let dir = if dir.is_empty() { cwd } else { dir };
         let cand = Path::new(dir).join(argv0);
@@ -106,16 +95,11 @@ fn resolve(argv0: &str, env: &[(String, String)], cwd: &str) -> String {
 }
 
 fn cstrings<'a>(items: impl Iterator<Item = &'a str>) -> Result<Vec<CString>, Error> {
-    items
-        .map(|s| CString::new(s).map_err(|_| Error::Request(format!("NUL byte in {s:?}"))))
-        .collect()
+    items.map(|s| CString::new(s).map_err(|_| Error::Request(format!("NUL byte in {s:?}")))).collect()
 }
 
 fn ptrs(v: &[CString]) -> Vec<*const c_char> {
-    v.iter()
-        .map(|c| c.as_ptr())
-        .chain(std::iter::once(std::ptr::null()))
-        .collect()
+    v.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
 }
 
 fn set_nonblocking(fd: RawFd) {
@@ -197,11 +181,7 @@ impl Slot {
         let cpu_rl = lim.cpu_time.ceil() as u64 + 1;
         let mut rlimits = vec![
             (libc::RLIMIT_STACK, kb(lim.stack_kb), kb(lim.stack_kb)),
-            (
-                libc::RLIMIT_FSIZE,
-                kb(lim.file_size_kb),
-                kb(lim.file_size_kb),
-            ),
+            (libc::RLIMIT_FSIZE, kb(lim.file_size_kb), kb(lim.file_size_kb)),
             (libc::RLIMIT_NOFILE, lim.open_files, lim.open_files),
             (libc::RLIMIT_NPROC, lim.processes, lim.processes),
             (libc::RLIMIT_CORE, 0, 0),
@@ -217,20 +197,12 @@ impl Slot {
             cwd: CString::new(cwd).map_err(|_| Error::Request("NUL in cwd".into()))?,
             stdin: stdin_fd,
             stdout: out_w.as_raw_fd(),
-            stderr: if spec.merge_stderr {
-                out_w.as_raw_fd()
-            } else {
-                err_w.as_raw_fd()
-            },
+            stderr: if spec.merge_stderr { out_w.as_raw_fd() } else { err_w.as_raw_fd() },
             status_w: st_w.as_raw_fd(),
             rlimits,
             uid: self.uid,
             gid: self.gid,
-            seccomp: if spec.debugger {
-                &self.seccomp_debugger
-            } else {
-                &self.seccomp_default
-            },
+            seccomp: if spec.debugger { &self.seccomp_debugger } else { &self.seccomp_default },
         };
 
         // Limits and baselines. The helper sits in this cgroup too: its own CPU
@@ -270,12 +242,7 @@ impl Slot {
         // The child's ends of the pipes are the child's alone now.
         drop((out_w, err_w, st_w, input));
 
-        let mut out = Output {
-            ctl,
-            budget: kb(lim.output_kb),
-            used: 0,
-            exceeded: false,
-        };
+        let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
         let cpu_used = || {
             let cg_ns = cg.cpu_usage_ns().unwrap_or(cpu0).saturating_sub(cpu0);
             cg_ns.saturating_sub(sys::self_cpu_ns() - self0)
@@ -286,27 +253,11 @@ impl Slot {
             set_nonblocking(fd.as_raw_fd());
         }
         let mut fds = [
-            libc::pollfd {
-                fd: out_r.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: err_r.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: st_r.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
+            libc::pollfd { fd: out_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: err_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: st_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
             // The library's end: a hang-up means Flash is gone, and so must the run be.
-            libc::pollfd {
-                fd: out.ctl.as_raw_fd(),
-                events: libc::POLLRDHUP,
-                revents: 0,
-            },
+            libc::pollfd { fd: out.ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
         ];
         let mut reason = None;
         let mut report = [0u8; 8];
@@ -365,9 +316,7 @@ impl Slot {
         let oom = cg.oom_kills().map_err(cgerr)?.saturating_sub(oom0);
         let leftover = cg.pids_current().map_err(cgerr)?;
         if leftover > 1 {
-            return Err(Error::Setup(format!(
-                "{leftover} processes left in the box's cgroup after the run"
-            )));
+            return Err(Error::Setup(format!("{leftover} processes left in the box's cgroup after the run")));
         }
         let status = i32::from_ne_bytes(report[..4].try_into().unwrap());
         let exec_err = i32::from_ne_bytes(report[4..].try_into().unwrap());
@@ -411,6 +360,7 @@ fn verdict(v: Verdict) -> Measurement {
         memory_limit_hit: v.memory_limit_hit,
         message: None,
         exec_errno: None,
+        slot_leftover_kb: 0,
     };
     if v.got_report {
         if libc::WIFEXITED(v.status) {
@@ -428,10 +378,7 @@ fn verdict(v: Verdict) -> Measurement {
     } else if v.exec_err != 0 {
         let (errno, step) = child::describe_exec_error(v.exec_err);
         m.exec_errno = Some(errno);
-        m.message = Some(format!(
-            "{step} failed: {}",
-            std::io::Error::from_raw_os_error(errno)
-        ));
+        m.message = Some(format!("{step} failed: {}", std::io::Error::from_raw_os_error(errno)));
         if step == "execve" {
             Status::ExecFailed
         } else {

@@ -15,8 +15,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Flags for read-only binds: no setuid binaries, no device nodes from the host view.
-const RO_FLAGS: libc::c_ulong =
-    libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID;
+const RO_FLAGS: libc::c_ulong = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID;
 
 /// Builds the box for `cfg` and returns the prepared slot. One step a line.
 pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
@@ -29,41 +28,22 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     let _ = fs::write("/proc/self/oom_score_adj", "-1000");
     // Compile both seccomp profiles now: installing one later allocates nothing.
     let policy = flash_seccomp::Policy::shipped().map_err(|e| Error::Setup(e.to_string()))?;
-    let seccomp_default = policy
-        .compile(flash_seccomp::Profile::Default)
-        .map_err(|e| Error::Setup(e.to_string()))?;
-    let seccomp_debugger = policy
-        .compile(flash_seccomp::Profile::Debugger)
-        .map_err(|e| Error::Setup(e.to_string()))?;
+    let seccomp_default = policy.compile(flash_seccomp::Profile::Default).map_err(|e| Error::Setup(e.to_string()))?;
+    let seccomp_debugger = policy.compile(flash_seccomp::Profile::Debugger).map_err(|e| Error::Setup(e.to_string()))?;
     // Open the cgroup files while /sys is still visible; after pivot_root only fds remain.
-    let cgroup =
-        flash_cgroup::Controls::open(&cfg.cgroup).map_err(|e| Error::Setup(e.to_string()))?;
+    let cgroup = flash_cgroup::Controls::open(&cfg.cgroup).map_err(|e| Error::Setup(e.to_string()))?;
     // A private mount namespace for the box view, and a network namespace with only loopback.
     sys::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET).map_err(Error::setup("unshare"))?;
     // Nothing we mount may propagate back to the host.
-    sys::mount(
-        None,
-        Path::new("/"),
-        None,
-        libc::MS_REC | libc::MS_PRIVATE,
-        None,
-    )
-    .map_err(Error::setup("make / private"))?;
+    sys::mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE, None)
+        .map_err(Error::setup("make / private"))?;
     // Loopback up: programs (and the Java debugger) may talk to themselves, nobody else.
     sys::loopback_up().map_err(Error::setup("bring up lo"))?;
     // The new root is a tmpfs; everything in it is either a bind or made here.
-    let root = cfg
-        .scratch
-        .join(format!("root-{}-{}", cfg.parent_pid, cfg.slot));
+    let root = cfg.scratch.join(format!("root-{}-{}", cfg.parent_pid, cfg.slot));
     fs::create_dir_all(&root).map_err(Error::io(&root))?;
-    sys::mount(
-        Some(Path::new("tmpfs")),
-        &root,
-        Some("tmpfs"),
-        libc::MS_NOSUID,
-        Some("mode=0755,size=16m"),
-    )
-    .map_err(Error::setup("mount root tmpfs"))?;
+    sys::mount(Some(Path::new("tmpfs")), &root, Some("tmpfs"), libc::MS_NOSUID, Some("mode=0755,size=16m"))
+        .map_err(Error::setup("mount root tmpfs"))?;
     // Host toolchains, read-only.
     for m in &cfg.mounts {
         bind(&root, m)?;
@@ -95,9 +75,7 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     slot.reset_writable()?;
     // Join the slot's cgroup last: every process we fork from here on is born in it,
     // so no run ever pays for a cgroup migration.
-    slot.cgroup
-        .join_self()
-        .map_err(|e| Error::Setup(e.to_string()))?;
+    slot.cgroup.join_self().map_err(|e| Error::Setup(e.to_string()))?;
     Ok(slot)
 }
 
@@ -127,35 +105,22 @@ fn bind(root: &Path, m: &Mount) -> Result<(), Error> {
     } else {
         fs::write(&target, b"").map_err(Error::io(&target))?;
     }
-    sys::mount(
-        Some(&m.source),
-        &target,
-        None,
-        libc::MS_BIND | libc::MS_REC,
-        None,
-    )
-    .map_err(Error::setup(format!("bind {}", m.source.display())))?;
+    sys::mount(Some(&m.source), &target, None, libc::MS_BIND | libc::MS_REC, None)
+        .map_err(Error::setup(format!("bind {}", m.source.display())))?;
     let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV;
     if !m.writable {
         flags |= libc::MS_RDONLY;
     }
-    sys::mount(None, &target, None, flags, None)
-        .map_err(Error::setup(format!("remount {}", m.target.display())))
+    sys::mount(None, &target, None, flags, None).map_err(Error::setup(format!("remount {}", m.target.display())))
 }
 
 fn write_etc(root: &Path, uid: u32, gid: u32) -> Result<(), Error> {
     let etc = root.join("etc");
     mkdir(&etc, 0o755)?;
     let files = [
-        (
-            "passwd",
-            format!("root:x:0:0:root:/:/bin/false\nbox:x:{uid}:{gid}:box:/box:/bin/sh\n"),
-        ),
+        ("passwd", format!("root:x:0:0:root:/:/bin/false\nbox:x:{uid}:{gid}:box:/box:/bin/sh\n")),
         ("group", format!("root:x:0:\nbox:x:{gid}:\n")),
-        (
-            "hosts",
-            "127.0.0.1 localhost box\n::1 localhost\n".to_owned(),
-        ),
+        ("hosts", "127.0.0.1 localhost box\n::1 localhost\n".to_owned()),
         ("hostname", "box\n".to_owned()),
     ];
     for (name, body) in files {
@@ -174,14 +139,8 @@ fn make_dev(root: &Path) -> Result<(), Error> {
         let source = PathBuf::from("/dev").join(name);
         sys::mount(Some(&source), &target, None, libc::MS_BIND, None)
             .map_err(Error::setup(format!("bind /dev/{name}")))?;
-        sys::mount(
-            None,
-            &target,
-            None,
-            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID,
-            None,
-        )
-        .map_err(Error::setup(format!("remount /dev/{name}")))?;
+        sys::mount(None, &target, None, libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID, None)
+            .map_err(Error::setup(format!("remount /dev/{name}")))?;
     }
     let links = [
         ("fd", "/proc/self/fd"),
@@ -208,25 +167,13 @@ fn pivot(root: &Path) -> Result<(), Error> {
 impl Slot {
     /// Replaces /box and /tmp with empty tmpfs mounts: nothing survives a run.
     pub fn reset_writable(&self) -> Result<(), Error> {
-        for (dir, size, mode) in [
-            ("/box", self.box_size_kb, "0755"),
-            ("/tmp", self.tmp_size_kb, "1777"),
-        ] {
+        for (dir, size, mode) in [("/box", self.box_size_kb, "0755"), ("/tmp", self.tmp_size_kb, "1777")] {
             let p = Path::new(dir);
             // The first reset finds nothing mounted; later ones find the last run's tmpfs.
             let _ = sys::umount2(p, libc::MNT_DETACH);
-            let opts = format!(
-                "size={size}k,mode={mode},uid={},gid={},nr_inodes=65536",
-                self.uid, self.gid
-            );
-            sys::mount(
-                Some(Path::new("tmpfs")),
-                p,
-                Some("tmpfs"),
-                libc::MS_NOSUID | libc::MS_NODEV,
-                Some(&opts),
-            )
-            .map_err(Error::setup(format!("mount tmpfs on {dir}")))?;
+            let opts = format!("size={size}k,mode={mode},uid={},gid={},nr_inodes=65536", self.uid, self.gid);
+            sys::mount(Some(Path::new("tmpfs")), p, Some("tmpfs"), libc::MS_NOSUID | libc::MS_NODEV, Some(&opts))
+                .map_err(Error::setup(format!("mount tmpfs on {dir}")))?;
         }
         Ok(())
     }
