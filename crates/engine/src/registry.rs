@@ -102,12 +102,23 @@ impl Registry {
     }
 
     /// Parses and validates a table; `probe` returns a toolchain's version or why not.
-    pub fn from_toml(text: &str, probe: impl Fn(&[String]) -> Result<String, String>) -> Result<Registry, Error> {
+    pub fn from_toml(
+        text: &str,
+        probe: impl Fn(&[String]) -> Result<String, String> + Sync,
+    ) -> Result<Registry, Error> {
         let file: File = toml::from_str(text).map_err(|e| Error::Registry(e.to_string()))?;
         let mut reg = Registry::default();
-        for spec in file.language {
-            validate(&spec, &reg)?;
-            match probe(&spec.version_cmd) {
+        let mut ids = std::collections::HashSet::new();
+        for spec in &file.language {
+            validate(spec, &mut ids)?;
+        }
+        // Probe every toolchain at once: some (javac) take 100 ms to say their version.
+        let probes: Vec<Result<String, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = file.language.iter().map(|l| s.spawn(|| probe(&l.version_cmd))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("version probe panicked".into()))).collect()
+        });
+        for (spec, probed) in file.language.into_iter().zip(probes) {
+            match probed {
                 Ok(version) => {
                     let display_name = spec.display.replace("{version}", &version);
                     reg.languages.push(Language { spec, version, display_name });
@@ -140,7 +151,7 @@ impl Registry {
     }
 }
 
-fn validate(spec: &LanguageSpec, reg: &Registry) -> Result<(), Error> {
+fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Result<(), Error> {
     let bad = |why: &str| Err(Error::Registry(format!("language {} ({}): {why}", spec.id, spec.name)));
     if spec.name.trim().is_empty() || spec.run.is_empty() || spec.version_cmd.is_empty() {
         return bad("name, run and version_cmd must not be empty");
@@ -151,7 +162,7 @@ fn validate(spec: &LanguageSpec, reg: &Registry) -> Result<(), Error> {
     if spec.compile.as_ref().is_some_and(|c| c.is_empty()) {
         return bad("compile, when present, must not be empty");
     }
-    if reg.languages.iter().any(|l| l.spec.id == spec.id) {
+    if !ids.insert(spec.id) {
         return bad("duplicate id");
     }
     for a in &spec.artifacts {
