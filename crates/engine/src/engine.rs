@@ -202,6 +202,11 @@ impl Engine {
         }
         let heap_mb = (limits.memory_kb * 3 / 4 / 1024).max(16);
         let mut files = art.files.clone();
+        files.extend(lang.spec.support.iter().map(|f| BoxFile {
+            path: f.path.clone(),
+            mode: 0o644,
+            data: f.content.clone().into_bytes(),
+        }));
         if lang.spec.compile.is_none() {
             files.extend(box_files(lang, sub));
         } else {

@@ -16,6 +16,16 @@ pub struct Adjust {
     pub compile_memory_kb: Option<u64>,
 }
 
+/// A file the language's run command needs besides the program (e.g. a preload).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportFile {
+    /// Name in the box (a plain file name).
+    pub path: String,
+    /// Its text.
+    pub content: String,
+}
+
 /// One language as the data file describes it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +56,9 @@ pub struct LanguageSpec {
     /// Limit adjustments.
     #[serde(default)]
     pub adjust: Adjust,
+    /// Files every run box gets.
+    #[serde(default)]
+    pub support: Vec<SupportFile>,
 }
 
 /// A language available on this host.
@@ -164,6 +177,11 @@ fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Re
     }
     if !ids.insert(spec.id) {
         return bad("duplicate id");
+    }
+    for f in &spec.support {
+        if f.path.is_empty() || f.path.contains('/') || f.path == spec.source {
+            return bad("support files are plain file names other than the source");
+        }
     }
     for a in &spec.artifacts {
         let name = a.strip_prefix("*.").unwrap_or(a);

@@ -47,6 +47,9 @@ fn main() {
         std::process::exit(flash_sandbox::seccomp_exec(&args[2..]));
     }
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_) | Command::Exec(_) | Command::Check(_) | Command::Bench(_)) {
+        default_sigpipe();
+    }
     let result = match cli.command {
         Command::Run(a) => run::main(*a),
         Command::Check(a) => check::main(a),
@@ -60,4 +63,11 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// Shell commands die quietly when their reader goes away (`flash exec x | head`),
+/// as Unix tools do; Rust ignores SIGPIPE by default and would panic instead.
+fn default_sigpipe() {
+    // SAFETY: resetting a signal disposition to its default has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
 }

@@ -1,0 +1,765 @@
+//! End-to-end tests of the engine: every language judged through the real
+//! sandbox (issue #3, "Tests that must exist").
+//!
+//! Root only: the sandbox needs namespaces, mounts and cgroups. Without root
+//! every test prints why and passes; CI runs as root and sets
+//! FLASH_REQUIRE_ROOT_TESTS=1, which turns a skip into a failure.
+//!
+//! Layout:
+//! - the harness: the helper binary, the shared engine, submissions, assertions;
+//! - the cases every language shares (`hello_world`, `infinite_loop`, ...), as
+//!   functions taking the language and its program, and the macros
+//!   `common_tests!` and `stdin_tests!` that turn them into one `#[test]` per
+//!   language, so a failure names both (`java::memory_hog_is_mle`);
+//! - one module per language with its own cases (signals, exceptions, compile
+//!   errors, hostile compiles);
+//! - `judging`: what is not about one language (test cases, the compile
+//!   cache, compiler options).
+//!
+//! The programs are in `tests/programs/<language>/`, built into the test with
+//! `include_str!`.
+//!
+//! One engine with 2 slots is shared by the tests of a process. Under cargo
+//! nextest every test is its own process and builds its own; the tests that
+//! count compiles build a private engine with a fresh cache so the count is
+//! exact. Limits are generous except the one under test: the machine is
+//! shared and noisy, so no timing is asserted tightly.
+
+use flash_engine::{Engine, EngineConfig, Judgement, Registry, StatusId, Submission, TestCase};
+use flash_sandbox::{Limits, Pool, PoolConfig};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------
+
+/// Skips (with the reason) when not root, unless CI demands these tests.
+fn root_or_skip() -> bool {
+    if effective_uid() == Some(0) {
+        return true;
+    }
+    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
+        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
+    }
+    eprintln!("SKIP: the sandbox needs root (namespaces, mounts, cgroups); run as root to test it");
+    false
+}
+
+/// The effective uid, from /proc (this crate has no libc, and needs no unsafe for it).
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The `flash` binary, which the pool re-executes as each slot's helper.
+///
+/// An engine test cannot get it through `CARGO_BIN_EXE_*` (only a crate's own
+/// binaries are named there), so it is found next to this test: the test is
+/// `<target>/<profile>/deps/languages-<hash>`, the helper
+/// `<target>/<profile>/flash`. `cargo build -p flash` in the same profile runs
+/// first, once per process: a no-op (well under a second) when the helper is
+/// fresh, and a helper older than the sandbox library linked into this test
+/// could speak a stale protocol. FLASH_HELPER_EXE names a helper to use
+/// instead, without building (e.g. tests run from a nextest archive).
+fn helper_exe() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        if let Some(exe) = std::env::var_os("FLASH_HELPER_EXE") {
+            return PathBuf::from(exe);
+        }
+        let test_exe = std::env::current_exe().expect("the test's own path");
+        let profile_dir = test_exe.parent().and_then(Path::parent).expect("the test runs from <target>/<profile>/deps");
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("CARGO_TARGET_TMPDIR is <target>/tmp");
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") => "dev",
+            Some(p) => p,
+            None => panic!("no profile in {}", profile_dir.display()),
+        };
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--quiet", "-p", "flash", "--profile", profile])
+            .arg("--target-dir")
+            .arg(target_dir);
+        // A cross build is laid out as <target>/<triple>/<profile>.
+        let layout = profile_dir.parent().expect("profile dir has a parent");
+        if layout != target_dir {
+            cmd.arg("--target").arg(layout.file_name().expect("a triple"));
+        }
+        let out = cmd.output().expect("running cargo to build the flash helper");
+        assert!(
+            out.status.success(),
+            "`cargo build -p flash` failed; the engine tests need the helper binary:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let exe = profile_dir.join("flash");
+        assert!(exe.exists(), "{} is missing after the build", exe.display());
+        exe
+    })
+}
+
+/// A compile cache directory for this process under the target's tmp dir.
+/// Those left by test processes that have exited are removed first (a
+/// static engine is never dropped, so nothing cleans up after it).
+fn process_cache_dir() -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("engine-languages");
+    for e in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let alive = Path::new("/proc").join(&name).exists();
+        if name.parse::<u32>().is_ok() && !alive {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    let dir = base.join(std::process::id().to_string());
+    // A process with our pid that died before us may have left it.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating the compile cache dir");
+    dir
+}
+
+fn build_engine(slots: usize, cache_dir: PathBuf) -> Engine {
+    let mut cfg = PoolConfig::new(slots).expect("pool configuration");
+    cfg.helper_exe = helper_exe().to_owned();
+    let pool = Pool::new(cfg).expect("building the sandbox pool");
+    let registry = Registry::load(None).expect("the shipped language table loads");
+    Engine::new(Arc::new(pool), registry, EngineConfig::new(cache_dir)).expect("building the engine")
+}
+
+/// The engine shared by this process's tests, or `None` when skipping.
+fn engine() -> Option<&'static Engine> {
+    if !root_or_skip() {
+        return None;
+    }
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    Some(ENGINE.get_or_init(|| build_engine(2, process_cache_dir())))
+}
+
+/// An engine of its own with an empty cache, for tests that count compiles.
+/// The cache directory goes away with the returned guard.
+fn private_engine(slots: usize) -> Option<(Engine, tempfile::TempDir)> {
+    if !root_or_skip() {
+        return None;
+    }
+    let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a cache dir");
+    Some((build_engine(slots, tmp.path().to_owned()), tmp))
+}
+
+/// Limits for everything a test does not test: roomy, as the machine is shared.
+fn roomy() -> Limits {
+    Limits { cpu_time: 10.0, wall_time: 30.0, memory_kb: 512 * 1024, ..Limits::default() }
+}
+
+fn submission(language: &str, source: impl Into<Vec<u8>>) -> Submission {
+    Submission { language: language.into(), source: source.into(), limits: roomy(), ..Submission::default() }
+}
+
+/// Judges on `engine`; a missing language fails with the reason the registry gave.
+fn judge_on(engine: &Engine, sub: &Submission) -> Judgement {
+    let j = match engine.judge(sub) {
+        Ok(j) => j,
+        Err(flash_engine::Error::UnknownLanguage(l)) => {
+            panic!("language {l:?} is not available on this host: {:?}", engine.registry().unavailable())
+        }
+        Err(e) => panic!("the engine refused the submission: {e}"),
+    };
+    eprintln!("judged {}:\n{}", sub.language, describe(&j));
+    j
+}
+
+/// Judges on the shared engine, or `None` when skipping.
+fn judge(sub: &Submission) -> Option<Judgement> {
+    Some(judge_on(engine()?, sub))
+}
+
+/// Judges on the shared engine, failing if no judgement comes within `limit`
+/// (a hang would otherwise hold the test forever).
+fn judge_within(sub: &Submission, limit: Duration) -> Option<Judgement> {
+    let engine = engine()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sub = sub.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(judge_on(engine, &sub));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(j) => Some(j),
+        Err(e) => panic!("no judgement within {limit:?} ({e}): the engine hangs"),
+    }
+}
+
+/// The length of `b` and at most 500 bytes of it, lossily as text.
+fn head(b: &[u8]) -> String {
+    let cut = &b[..b.len().min(500)];
+    let more = if b.len() > cut.len() { "..." } else { "" };
+    format!("({} bytes) {:?}{more}", b.len(), String::from_utf8_lossy(cut))
+}
+
+fn describe(j: &Judgement) -> String {
+    format!(
+        "  status {:?} ({}), message {:?}, exit code {:?}, signal {:?}\n  \
+         time {:.3} s, wall {:.3} s, memory {} KiB, compile {:.3} s (cached: {})\n  \
+         stdout {}\n  stderr {}\n  compile_output {}\n  tests {:?}",
+        j.status,
+        j.status.id(),
+        j.message,
+        j.exit_code,
+        j.exit_signal,
+        j.time,
+        j.wall_time,
+        j.memory,
+        j.compile_time,
+        j.compile_cached,
+        head(&j.stdout),
+        head(&j.stderr),
+        head(&j.compile_output),
+        j.tests.iter().map(|t| t.status).collect::<Vec<_>>(),
+    )
+}
+
+#[track_caller]
+fn assert_status(j: &Judgement, want: StatusId) {
+    assert_eq!(j.status, want, "expected {want:?} ({}), got {:?}:\n{}", want.id(), j.status, describe(j));
+}
+
+#[track_caller]
+fn assert_contains(haystack: &[u8], needle: &str, what: &str, j: &Judgement) {
+    assert!(String::from_utf8_lossy(haystack).contains(needle), "{what} should contain {needle:?}:\n{}", describe(j));
+}
+
+/// A program from `tests/programs/<dir>/<name>.<ext>`.
+macro_rules! program {
+    ($dir:literal, $name:literal, $ext:literal) => {
+        include_str!(concat!("programs/", $dir, "/", $name, ".", $ext))
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Cases every language shares
+// ---------------------------------------------------------------------------
+
+const HELLO: &str = "Hello, World!\n";
+const UTF8_TEXT: &str = "héllo wörld ✓ 日本\nsecond line\n";
+const TEN_MIB: usize = 10 << 20;
+
+fn hello_world(lang: &str, src: &str) {
+    let Some(j) = judge(&submission(lang, src)) else {
+        return;
+    };
+    assert_status(&j, StatusId::Accepted);
+    assert_eq!(String::from_utf8_lossy(&j.stdout), HELLO, "{}", describe(&j));
+}
+
+fn expected_output_matches_modulo_trailing_whitespace(lang: &str, src: &str) {
+    let sub = Submission { expected: Some(b"Hello, World!   \n\n\n".to_vec()), ..submission(lang, src) };
+    let Some(j) = judge(&sub) else { return };
+    assert_status(&j, StatusId::Accepted);
+}
+
+fn expected_output_differs_is_wrong_answer(lang: &str, src: &str) {
+    let sub = Submission { expected: Some(b"Hello, world!\n".to_vec()), ..submission(lang, src) };
+    let Some(j) = judge(&sub) else { return };
+    assert_status(&j, StatusId::WrongAnswer);
+    assert_eq!(String::from_utf8_lossy(&j.stdout), HELLO, "{}", describe(&j));
+}
+
+fn stdin_utf8_round_trips(lang: &str, src: &str) {
+    let sub = Submission { stdin: UTF8_TEXT.into(), ..submission(lang, src) };
+    let Some(j) = judge(&sub) else { return };
+    assert_status(&j, StatusId::Accepted);
+    assert_eq!(j.stdout, UTF8_TEXT.as_bytes(), "{}", describe(&j));
+}
+
+/// 10 MiB of lines on stdin; the program prints how many bytes it read.
+fn stdin_10_mib_is_read_whole(lang: &str, src: &str) {
+    let line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\n";
+    let input: Vec<u8> = line.iter().copied().cycle().take(TEN_MIB).collect();
+    let sub = Submission { stdin: input, ..submission(lang, src) };
+    let Some(j) = judge(&sub) else { return };
+    assert_status(&j, StatusId::Accepted);
+    assert_eq!(String::from_utf8_lossy(&j.stdout), format!("{TEN_MIB}\n"), "{}", describe(&j));
+}
+
+fn infinite_loop_is_tle(lang: &str, src: &str) {
+    let sub = Submission { limits: Limits { cpu_time: 1.0, wall_time: 10.0, ..roomy() }, ..submission(lang, src) };
+    let Some(j) = judge(&sub) else { return };
+    assert_status(&j, StatusId::TimeLimitExceeded);
+    assert!(j.time >= 0.9, "CPU time should reach the limit:\n{}", describe(&j));
+}
+
+/// A program that allocates and touches far more than 128 MiB. Returns the
+/// judgement for language-specific checks.
+fn memory_hog_is_mle(lang: &str, src: &str) -> Option<Judgement> {
+    let sub = Submission { limits: Limits { memory_kb: 128 * 1024, ..roomy() }, ..submission(lang, src) };
+    let j = judge(&sub)?;
+    assert_status(&j, StatusId::MemoryLimitExceeded);
+    Some(j)
+}
+
+fn output_flood_is_ole(lang: &str, src: &str) {
+    let sub = Submission { limits: Limits { output_kb: 64, ..roomy() }, ..submission(lang, src) };
+    let Some(j) = judge(&sub) else { return };
+    assert_status(&j, StatusId::OutputLimitExceeded);
+    assert!(j.stdout.len() + j.stderr.len() <= 64 * 1024, "output must be cut at the limit:\n{}", describe(&j));
+}
+
+/// A run ending with `want`; `stderr_has` must appear in its stderr.
+fn runtime_error(lang: &str, src: &str, want: StatusId, stderr_has: Option<&str>) -> Option<Judgement> {
+    let j = judge(&submission(lang, src))?;
+    assert_status(&j, want);
+    if let Some(text) = stderr_has {
+        assert_contains(&j.stderr, text, "stderr", &j);
+    }
+    Some(j)
+}
+
+/// A rejected program: Compilation Error, nothing run, and the compiler's
+/// words (every one of `compiler_says`; quotes vary with the locale) shown.
+fn compile_error(lang: &str, src: &str, compiler_says: &[&str]) {
+    let Some(j) = judge(&submission(lang, src)) else {
+        return;
+    };
+    assert_status(&j, StatusId::CompilationError);
+    for text in compiler_says {
+        assert_contains(&j.compile_output, text, "compile_output", &j);
+    }
+    assert!(j.tests.is_empty() && j.stdout.is_empty(), "nothing ran:\n{}", describe(&j));
+}
+
+/// The tests every language has; `$dir` and `$ext` locate its programs.
+macro_rules! common_tests {
+    ($dir:literal, $ext:literal) => {
+        #[test]
+        fn hello_world() {
+            super::hello_world(LANG, program!($dir, "hello", $ext));
+        }
+
+        #[test]
+        fn expected_output_matches_modulo_trailing_whitespace() {
+            super::expected_output_matches_modulo_trailing_whitespace(LANG, program!($dir, "hello", $ext));
+        }
+
+        #[test]
+        fn expected_output_differs_is_wrong_answer() {
+            super::expected_output_differs_is_wrong_answer(LANG, program!($dir, "hello", $ext));
+        }
+
+        #[test]
+        fn infinite_loop_is_tle() {
+            super::infinite_loop_is_tle(LANG, program!($dir, "infinite_loop", $ext));
+        }
+
+        #[test]
+        fn output_flood_is_ole() {
+            super::output_flood_is_ole(LANG, program!($dir, "output_flood", $ext));
+        }
+    };
+}
+
+/// The stdin tests, for every language that reads stdin (all but SQL).
+macro_rules! stdin_tests {
+    ($dir:literal, $ext:literal) => {
+        #[test]
+        fn stdin_utf8_round_trips() {
+            super::stdin_utf8_round_trips(LANG, program!($dir, "echo", $ext));
+        }
+
+        #[test]
+        fn stdin_10_mib_is_read_whole() {
+            super::stdin_10_mib_is_read_whole(LANG, program!($dir, "stdin_length", $ext));
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Languages
+// ---------------------------------------------------------------------------
+
+/// C and C++ share their signal cases.
+macro_rules! signal_tests {
+    ($dir:literal, $ext:literal) => {
+        #[test]
+        fn integer_division_by_zero_is_sigfpe() {
+            let src = program!($dir, "div_by_zero", $ext);
+            runtime_error(LANG, src, StatusId::RuntimeSigfpe, None);
+        }
+
+        #[test]
+        fn abort_is_sigabrt() {
+            runtime_error(LANG, program!($dir, "abort", $ext), StatusId::RuntimeSigabrt, None);
+        }
+
+        #[test]
+        fn null_dereference_is_sigsegv() {
+            let src = program!($dir, "null_deref", $ext);
+            runtime_error(LANG, src, StatusId::RuntimeSigsegv, None);
+        }
+    };
+}
+
+mod cpp {
+    use super::*;
+    const LANG: &str = "54";
+    common_tests!("cpp", "cpp");
+    stdin_tests!("cpp", "cpp");
+    signal_tests!("cpp", "cpp");
+
+    #[test]
+    fn growing_vector_is_mle() {
+        memory_hog_is_mle(LANG, program!("cpp", "memory_hog", "cpp"));
+    }
+
+    #[test]
+    fn compile_error_shows_the_compiler_message() {
+        let src = program!("cpp", "compile_error", "cpp");
+        compile_error(LANG, src, &["error:", "undeclared_name", "was not declared"]);
+    }
+
+    /// A hostile compile: the verdict is Compilation Error, within the compile
+    /// limits (20 s wall by default) plus slack, never a hang.
+    fn hostile_compile(src: &str, options: Option<&str>) {
+        let sub = Submission { compiler_options: options.map(str::to_owned), ..submission(LANG, src) };
+        let Some(j) = judge_within(&sub, Duration::from_secs(90)) else {
+            return;
+        };
+        assert_status(&j, StatusId::CompilationError);
+        assert!(!j.compile_output.is_empty(), "say why:\n{}", describe(&j));
+    }
+
+    #[test]
+    fn include_dev_zero_is_a_compile_error_not_a_hang() {
+        hostile_compile(program!("cpp", "include_dev_zero", "cpp"), None);
+    }
+
+    #[test]
+    fn include_dev_random_is_a_compile_error_not_a_hang() {
+        hostile_compile(program!("cpp", "include_dev_random", "cpp"), None);
+    }
+
+    #[test]
+    fn template_recursion_bomb_is_a_compile_error_not_a_hang() {
+        let src = program!("cpp", "template_bomb", "cpp");
+        hostile_compile(src, Some("-ftemplate-depth=100000000"));
+    }
+
+    /// Issue #3's `static char a[1L << 34]; int main(){return a[5];}`. GCC
+    /// folds the read of a never-written static to 0 and drops the 16 GiB
+    /// array, so this is `return 0`, and Accepted is the right verdict (the
+    /// issue expected a failure). Should a toolchain keep the array, the
+    /// 16 GiB .bss either loads untouched (Accepted, a few KiB used: limits
+    /// count memory used, not reserved) or cannot be mapped (SIGSEGV at
+    /// exec). What must never happen: a hang, an Internal Error, or a memory
+    /// figure that is not what was used.
+    #[test]
+    fn a_16_gib_static_array_as_issue_3_gives_it_is_judged_honestly() {
+        let src = program!("cpp", "huge_static", "cpp");
+        let Some(j) = judge_within(&submission(LANG, src), Duration::from_secs(90)) else {
+            return;
+        };
+        assert_ne!(j.status, StatusId::InternalError, "{}", describe(&j));
+        if j.status == StatusId::Accepted {
+            assert!(j.memory < 64 * 1024, "only used pages count:\n{}", describe(&j));
+        }
+    }
+
+    /// A static array that is really used, a write per page: the pages are
+    /// memory like any other and the verdict is Memory Limit Exceeded.
+    #[test]
+    fn a_huge_static_array_really_used_is_mle() {
+        memory_hog_is_mle(LANG, program!("cpp", "huge_static_touched", "cpp"));
+    }
+}
+
+mod c {
+    use super::*;
+    const LANG: &str = "50";
+    common_tests!("c", "c");
+    stdin_tests!("c", "c");
+    signal_tests!("c", "c");
+
+    #[test]
+    fn memory_hog_is_mle() {
+        super::memory_hog_is_mle(LANG, program!("c", "memory_hog", "c"));
+    }
+
+    #[test]
+    fn compile_error_shows_the_compiler_message() {
+        let src = program!("c", "compile_error", "c");
+        compile_error(LANG, src, &["error:", "undeclared_name", "undeclared"]);
+    }
+}
+
+mod python {
+    use super::*;
+    const LANG: &str = "71";
+    common_tests!("python", "py");
+    stdin_tests!("python", "py");
+
+    #[test]
+    fn memory_hog_is_mle() {
+        super::memory_hog_is_mle(LANG, program!("python", "memory_hog", "py"));
+    }
+
+    #[test]
+    fn uncaught_exception_is_nzec_with_the_traceback() {
+        let src = program!("python", "exception", "py");
+        let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, Some("ZeroDivisionError")) else {
+            return;
+        };
+        assert_contains(&j.stderr, "Traceback (most recent call last)", "stderr", &j);
+    }
+
+    #[test]
+    fn standard_library_imports_work() {
+        let Some(j) = judge(&submission(LANG, program!("python", "stdlib", "py"))) else {
+            return;
+        };
+        assert_status(&j, StatusId::Accepted);
+        let want = "[[\"b\", 3]]\n['1', '22', '333']\n[1, 3, 6, 10]\n6 9\n\
+                    2024-02-29\n0.3\n[1, 2]\n120\n";
+        assert_eq!(String::from_utf8_lossy(&j.stdout), want, "{}", describe(&j));
+    }
+}
+
+mod javascript {
+    use super::*;
+    const LANG: &str = "63";
+    common_tests!("javascript", "js");
+    stdin_tests!("javascript", "js");
+
+    #[test]
+    fn memory_hog_is_mle() {
+        super::memory_hog_is_mle(LANG, program!("javascript", "memory_hog", "js"));
+    }
+
+    #[test]
+    fn uncaught_exception_is_nzec_with_the_stack() {
+        let src = program!("javascript", "exception", "js");
+        let has = Some("Error: negative input: -1");
+        let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, has) else {
+            return;
+        };
+        assert_contains(&j.stderr, "at check", "stderr", &j);
+    }
+}
+
+mod java {
+    use super::*;
+    const LANG: &str = "62";
+    common_tests!("java", "java");
+    stdin_tests!("java", "java");
+
+    /// The heap is sized from the limit, so the JVM itself reports the
+    /// exhaustion as OutOfMemoryError and exits; that too is 15.
+    #[test]
+    fn memory_hog_is_mle() {
+        let src = program!("java", "memory_hog", "java");
+        let Some(j) = super::memory_hog_is_mle(LANG, src) else {
+            return;
+        };
+        assert_contains(&j.stderr, "java.lang.OutOfMemoryError", "stderr", &j);
+    }
+
+    #[test]
+    fn uncaught_exception_is_nzec_with_the_stack_trace() {
+        let src = program!("java", "exception", "java");
+        let has = Some("java.lang.ArithmeticException: / by zero");
+        let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, has) else {
+            return;
+        };
+        assert_contains(&j.stderr, "at Main.divide", "stderr", &j);
+    }
+
+    #[test]
+    fn sixty_four_threads_work_under_the_default_limits() {
+        let sub = Submission { limits: Limits::default(), ..submission(LANG, program!("java", "threads", "java")) };
+        let Some(j) = judge(&sub) else { return };
+        assert_status(&j, StatusId::Accepted);
+        assert_eq!(String::from_utf8_lossy(&j.stdout), "64 2047968000\n", "{}", describe(&j));
+    }
+
+    #[test]
+    fn compile_error_shows_the_compiler_message() {
+        let src = program!("java", "compile_error", "java");
+        compile_error(LANG, src, &["error:", "incompatible types"]);
+    }
+}
+
+/// SQL reads no stdin: the script runs against a fresh database with
+/// `.read main.sql`, and the submission's stdin is never given to sqlite3
+/// (see languages.toml). The stdin cases become data carried in the script.
+mod sql {
+    use super::*;
+    const LANG: &str = "82";
+    common_tests!("sql", "sql");
+
+    #[test]
+    fn utf8_data_in_the_script_round_trips() {
+        let Some(j) = judge(&submission(LANG, program!("sql", "utf8", "sql"))) else {
+            return;
+        };
+        assert_status(&j, StatusId::Accepted);
+        let want = "héllo wörld ✓ 日本|16\n";
+        assert_eq!(String::from_utf8_lossy(&j.stdout), want, "{}", describe(&j));
+    }
+
+    /// The 10 MiB case: a script carrying a 10 MiB string literal.
+    #[test]
+    fn a_10_mib_script_is_read_whole() {
+        let src = format!("SELECT length('{}');\n", "x".repeat(TEN_MIB));
+        let Some(j) = judge(&submission(LANG, src)) else {
+            return;
+        };
+        assert_status(&j, StatusId::Accepted);
+        let want = format!("{TEN_MIB}\n");
+        assert_eq!(String::from_utf8_lossy(&j.stdout), want, "{}", describe(&j));
+    }
+
+    #[test]
+    fn memory_hog_is_mle() {
+        super::memory_hog_is_mle(LANG, program!("sql", "memory_hog", "sql"));
+    }
+
+    /// `-bail` stops at the first error: the statement before it ran, the one after did not.
+    #[test]
+    fn an_sql_error_is_nzec_with_the_sqlite_message() {
+        let src = program!("sql", "missing_table", "sql");
+        let has = Some("no such table: missing_table");
+        let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, has) else {
+            return;
+        };
+        assert_eq!(String::from_utf8_lossy(&j.stdout), "1\n", "{}", describe(&j));
+    }
+}
+
+mod bash {
+    use super::*;
+    const LANG: &str = "46";
+    common_tests!("bash", "sh");
+    stdin_tests!("bash", "sh");
+
+    #[test]
+    fn memory_hog_is_mle() {
+        super::memory_hog_is_mle(LANG, program!("bash", "memory_hog", "sh"));
+    }
+
+    #[test]
+    fn exit_3_is_nzec_with_its_code() {
+        let src = program!("bash", "exit_code", "sh");
+        let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, Some("about to fail")) else {
+            return;
+        };
+        assert_eq!(j.exit_code, Some(3), "{}", describe(&j));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Judging: test cases, the compile cache, compiler options
+// ---------------------------------------------------------------------------
+
+mod judging {
+    use super::*;
+
+    const DOUBLE: &str = program!("cpp", "double", "cpp");
+
+    fn case(input: &str, expected: &str) -> TestCase {
+        TestCase { input: input.into(), expected: Some(expected.into()) }
+    }
+
+    fn statuses(j: &Judgement) -> Vec<StatusId> {
+        j.tests.iter().map(|t| t.status).collect()
+    }
+
+    /// Three tests, the second wrong: one compile, three results, and the
+    /// overall verdict (with stdout) is the failing test's.
+    #[test]
+    fn three_tests_compile_once_and_report_each() {
+        let Some((engine, _cache)) = private_engine(1) else {
+            return;
+        };
+        let sub =
+            Submission { tests: vec![case("1", "2"), case("2", "5"), case("3", "6")], ..submission("cpp", DOUBLE) };
+        let j = judge_on(&engine, &sub);
+        assert_eq!(engine.compiles_run(), 1, "{}", describe(&j));
+        use StatusId::{Accepted, WrongAnswer};
+        assert_eq!(statuses(&j), [Accepted, WrongAnswer, Accepted], "{}", describe(&j));
+        assert_status(&j, WrongAnswer);
+        assert_eq!(j.stdout, b"4\n", "the failing test's stdout:\n{}", describe(&j));
+        assert!(j.message.as_deref().is_some_and(|m| m.starts_with("test 2")), "{}", describe(&j));
+        let outs: Vec<&[u8]> = j.tests.iter().map(|t| t.stdout.as_slice()).collect();
+        assert_eq!(outs, [b"2\n".as_slice(), b"4\n", b"6\n"], "{}", describe(&j));
+    }
+
+    /// The overall status is the first failure's even when a later test fails
+    /// differently; `stop_on_first_failure` runs nothing after it.
+    #[test]
+    fn the_first_failure_decides_and_can_stop_the_run() {
+        let tests = vec![case("1", "2"), case("0", "0"), case("2", "5")];
+        let sub = Submission { tests, ..submission("cpp", DOUBLE) };
+        let Some(j) = judge(&sub) else { return };
+        use StatusId::{Accepted, RuntimeNzec, WrongAnswer};
+        assert_eq!(statuses(&j), [Accepted, RuntimeNzec, WrongAnswer], "{}", describe(&j));
+        assert_status(&j, RuntimeNzec);
+        assert_eq!(j.exit_code, Some(3), "{}", describe(&j));
+
+        let stop = Submission { stop_on_first_failure: true, ..sub };
+        let Some(j) = judge(&stop) else { return };
+        assert_eq!(statuses(&j), [Accepted, RuntimeNzec], "{}", describe(&j));
+        assert_status(&j, RuntimeNzec);
+    }
+
+    /// Eight identical submissions at once compile once (single flight);
+    /// a different source compiles again, and a repeat is a cache hit.
+    #[test]
+    fn concurrent_identical_submissions_compile_once() {
+        let Some((engine, _cache)) = private_engine(2) else {
+            return;
+        };
+        let hello = program!("cpp", "hello", "cpp");
+        let start = std::sync::Barrier::new(8);
+        let judgements: Vec<Judgement> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        judge_on(&engine, &submission("cpp", hello))
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for j in &judgements {
+            assert_status(j, StatusId::Accepted);
+            assert_eq!(j.stdout, HELLO.as_bytes(), "{}", describe(j));
+        }
+        assert_eq!(engine.compiles_run(), 1);
+        let fresh = judgements.iter().filter(|j| !j.compile_cached).count();
+        assert_eq!(fresh, 1, "exactly one judgement did the compile");
+
+        let other = format!("// another source\n{hello}");
+        let j = judge_on(&engine, &submission("cpp", other));
+        assert_status(&j, StatusId::Accepted);
+        assert_eq!(engine.compiles_run(), 2, "a different source compiles again");
+        let j = judge_on(&engine, &submission("cpp", hello));
+        assert!(j.compile_cached, "{}", describe(&j));
+        assert_eq!(engine.compiles_run(), 2);
+    }
+
+    /// Options are split on whitespace into separate arguments: as one
+    /// argument, "-DVALUE=42 -DOTHER=7" would define VALUE as "42 -DOTHER=7".
+    #[test]
+    fn compiler_options_are_separate_arguments() {
+        let src = program!("cpp", "options", "cpp");
+        let Some(plain) = judge(&submission("cpp", src)) else {
+            return;
+        };
+        assert_status(&plain, StatusId::Accepted);
+        assert_eq!(plain.stdout, b"0 0\n", "{}", describe(&plain));
+
+        let sub = Submission { compiler_options: Some("  -DVALUE=42   -DOTHER=7 ".into()), ..submission("cpp", src) };
+        let Some(j) = judge(&sub) else { return };
+        assert_status(&j, StatusId::Accepted);
+        assert_eq!(j.stdout, b"42 7\n", "{}", describe(&j));
+    }
+}

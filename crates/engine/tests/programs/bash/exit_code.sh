@@ -1,0 +1,2 @@
+echo "about to fail" >&2
+exit 3

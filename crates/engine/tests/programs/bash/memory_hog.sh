@@ -1,0 +1,5 @@
+# Doubles a string until memory runs out.
+s=x
+while :; do
+    s="$s$s"
+done

@@ -1,0 +1,7 @@
+// Both volatile: GCC at -O2 turns a store through a known null pointer into a
+// trap (SIGILL), and drops a plain store that nothing reads afterwards.
+int main() {
+    volatile int *volatile p = nullptr;
+    *p = 42;
+    return 0;
+}

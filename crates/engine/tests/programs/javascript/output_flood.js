@@ -1,0 +1,3 @@
+for (;;) {
+  console.log("y".repeat(64));
+}
