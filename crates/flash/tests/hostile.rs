@@ -396,3 +396,37 @@ fn a_slot_whose_cgroup_keeps_memory_is_renewed() {
     }
     assert_nothing_left(&pool);
 }
+
+#[test]
+fn host_submounts_under_a_read_only_bind_stay_read_only() {
+    if !root_or_skip() {
+        return;
+    }
+    // A host directory with a world-writable tmpfs mounted inside it.
+    let outer = std::env::temp_dir().join(format!("flash-submount-{}", std::process::id()));
+    let inner = outer.join("inner");
+    std::fs::create_dir_all(&outer).unwrap();
+    let mount = |args: &[&str]| assert!(std::process::Command::new("mount").args(args).status().unwrap().success());
+    mount(&["-t", "tmpfs", "none", outer.to_str().unwrap()]);
+    std::fs::create_dir_all(&inner).unwrap();
+    mount(&["-t", "tmpfs", "-o", "mode=1777", "none", inner.to_str().unwrap()]);
+    let mut cfg = config(1);
+    cfg.mounts.push(flash_sandbox::Mount {
+        source: outer.clone(),
+        target: "/data".into(),
+        writable: false,
+        optional: false,
+    });
+    let result = Pool::new(cfg).and_then(|pool| {
+        pool.run(&RunSpec {
+            argv: vec!["/bin/sh".into(), "-c".into(), "touch /data/inner/x 2>&1 || true".into()],
+            env: flash_sandbox::default_env(),
+            limits: limits(),
+            ..RunSpec::default()
+        })
+    });
+    let _ = std::process::Command::new("umount").arg("-R").arg(&outer).status();
+    let _ = std::fs::remove_dir(&outer);
+    let out = stdout(&result.unwrap());
+    assert!(out.contains("Read-only file system"), "{out}");
+}

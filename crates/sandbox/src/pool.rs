@@ -119,7 +119,8 @@ impl Pool {
         }
         let root = host.create_root(&cfg.proc_root).map_err(|e| Error::Cgroup(e.to_string()))?;
         std::fs::create_dir_all(&cfg.scratch).map_err(Error::io(&cfg.scratch))?;
-        let pool = Pool { cfg, root, free: Mutex::new(Vec::new()), ready: Condvar::new(), renewals: Default::default() };
+        let pool =
+            Pool { cfg, root, free: Mutex::new(Vec::new()), ready: Condvar::new(), renewals: Default::default() };
         let mut slots = Vec::new();
         for i in 0..pool.cfg.slots {
             slots.push(Entry::Ready(pool.spawn(i)?));

@@ -50,6 +50,25 @@ pub fn mount(
     cvt(r as _).map(drop)
 }
 
+/// `mount_setattr(2)` with `AT_RECURSIVE`: sets `attrs` (`MOUNT_ATTR_*`) on the
+/// mount at `target` and on every mount below it.
+pub fn mount_setattr_recursive(target: &Path, attrs: u64) -> io::Result<()> {
+    let t = cpath(target)?;
+    let attr = libc::mount_attr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // SAFETY: `t` is a valid C string and `attr` a valid mount_attr whose size we pass.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            libc::AT_RECURSIVE as libc::c_uint,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    })
+    .map(drop)
+}
+
 /// `umount2(2)`.
 pub fn umount2(target: &Path, flags: libc::c_int) -> io::Result<()> {
     let t = cpath(target)?;

@@ -107,11 +107,14 @@ fn bind(root: &Path, m: &Mount) -> Result<(), Error> {
     }
     sys::mount(Some(&m.source), &target, None, libc::MS_BIND | libc::MS_REC, None)
         .map_err(Error::setup(format!("bind {}", m.source.display())))?;
-    let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV;
+    // Read-only (unless writable), nosuid, nodev on the bind *and every mount below
+    // it*: a remount would change only the top one and leave a host submount
+    // (say, a separate /usr/local) as writable as it is on the host.
+    let mut attrs = libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV;
     if !m.writable {
-        flags |= libc::MS_RDONLY;
+        attrs |= libc::MOUNT_ATTR_RDONLY;
     }
-    sys::mount(None, &target, None, flags, None).map_err(Error::setup(format!("remount {}", m.target.display())))
+    sys::mount_setattr_recursive(&target, attrs).map_err(Error::setup(format!("lock down {}", m.target.display())))
 }
 
 fn write_etc(root: &Path, uid: u32, gid: u32) -> Result<(), Error> {
