@@ -9,6 +9,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 [ -x /usr/bin/gcc ] || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 [ -x /usr/bin/python3 ] || need+=(python3)
+/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 [ -x /usr/bin/node ] || need+=(nodejs)
 [ -x /usr/bin/javac ] || need+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/sqlite3 ] || need+=(sqlite3)

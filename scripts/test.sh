@@ -16,3 +16,5 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast
 fi
+# The Judge0 Python SDK and a schema-driven fuzz against a real `flash serve` (root, PyPI).
+bash scripts/api-compat.sh

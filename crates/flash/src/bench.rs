@@ -28,6 +28,18 @@ enum BenchKind {
         #[arg(long, default_value_t = 100)]
         idle_ms: u64,
     },
+    /// HTTP + queue overhead: `POST /submissions?wait=true` vs the engine directly, and throughput.
+    Http {
+        /// Samples for the latency comparison.
+        #[arg(short = 'n', long, default_value_t = 200)]
+        runs: usize,
+        /// Cached submissions for the throughput figure.
+        #[arg(long, default_value_t = 1000)]
+        jobs: usize,
+        /// Workers (and sandbox slots) of the server under test.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// The engine against the plain toolchain: compile, cached run, hello world per language.
     Engine {
         /// Samples per cell.
@@ -40,6 +52,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
     match a.what {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
+        BenchKind::Http { runs, jobs, workers } => crate::bench_http::run(runs.max(1), jobs.max(1), workers.max(1)),
     }
 }
 

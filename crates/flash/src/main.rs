@@ -9,9 +9,11 @@
 
 mod bench;
 mod bench_engine;
+mod bench_http;
 mod check;
 mod exec;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +35,8 @@ enum Command {
     Exec(Box<exec::ExecArgs>),
     /// Benchmarks.
     Bench(bench::BenchArgs),
+    /// Serve the native and Judge0-compatible HTTP APIs, with workers and an embedded queue.
+    Serve(Box<serve::ServeArgs>),
 }
 
 fn main() {
@@ -55,6 +59,7 @@ fn main() {
         Command::Check(a) => check::main(a),
         Command::Exec(a) => exec::main(*a),
         Command::Bench(a) => bench::main(a),
+        Command::Serve(a) => serve::main(*a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,0 +1,287 @@
+//! `flash serve`: the HTTP service (native and Judge0-compatible APIs),
+//! its workers and the embedded queue and store, in one process.
+//!
+//! Configuration comes from a TOML file (`--config`), then `FLASH_*`
+//! environment variables, then flags; later sources win. `--print-config`
+//! shows the result (and, with no file, every key with its default).
+
+use anyhow::{bail, Context};
+use clap::Args;
+use flash_engine::{Engine, EngineConfig, Registry};
+use flash_sandbox::{Pool, PoolConfig};
+use flash_server::judge::MULTI_FILE_TOML;
+use flash_server::store::sqlite::SqliteStore;
+use flash_server::{ServerConfig, Service};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `flash serve` flags; each also reads the `FLASH_*` variable named in its help.
+#[derive(Args, Debug, Default)]
+#[command(after_help = "Every key of the configuration file, with its default, is shown by \
+`flash serve --print-config`. Judge0 clients: the API listens where Judge0 does (port 2358) and \
+answers /about with version 1.13.1.")]
+pub struct ServeArgs {
+    /// TOML configuration file (keys as printed by --print-config).
+    #[arg(long, env = "FLASH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:2358, Judge0's port].
+    #[arg(long, env = "FLASH_LISTEN")]
+    listen: Option<String>,
+    /// Directory for the job database and the compile cache [default: $XDG_DATA_HOME/flash or ~/.local/share/flash].
+    #[arg(long, env = "FLASH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Jobs judged at once, one sandbox slot each [default: number of cores].
+    #[arg(long, env = "FLASH_WORKERS")]
+    workers: Option<usize>,
+    /// Jobs waiting before new ones get 503 "queue is full" [default: 1000].
+    #[arg(long, env = "FLASH_MAX_QUEUE_SIZE")]
+    max_queue_size: Option<usize>,
+    /// Largest request body in bytes; larger ones get 413 [default: 4194304].
+    #[arg(long, env = "FLASH_MAX_BODY_SIZE")]
+    max_body_size: Option<usize>,
+    /// Require this token in the X-Auth-Token header on every endpoint but /health.
+    #[arg(long, env = "FLASH_AUTH_TOKEN")]
+    auth_token: Option<String>,
+    /// Judge0's authorization token (X-Auth-User), needed to list and delete submissions.
+    #[arg(long, env = "FLASH_AUTHZ_TOKEN")]
+    authz_token: Option<String>,
+    /// Seconds finished results are kept; 0 keeps them forever [default: 604800].
+    #[arg(long, env = "FLASH_RETENTION")]
+    retention: Option<u64>,
+    /// Most CPU seconds a client may ask for [default: 15].
+    #[arg(long, env = "FLASH_MAX_CPU_TIME_LIMIT")]
+    max_cpu_time_limit: Option<f64>,
+    /// Most wall seconds a client may ask for [default: 20].
+    #[arg(long, env = "FLASH_MAX_WALL_TIME_LIMIT")]
+    max_wall_time_limit: Option<f64>,
+    /// Most memory a client may ask for, KB [default: 512000].
+    #[arg(long, env = "FLASH_MAX_MEMORY_LIMIT")]
+    max_memory_limit: Option<u64>,
+    /// Most stack a client may ask for, KB [default: 128000].
+    #[arg(long, env = "FLASH_MAX_STACK_LIMIT")]
+    max_stack_limit: Option<u64>,
+    /// Most processes and threads a client may ask for [default: 120].
+    #[arg(long, env = "FLASH_MAX_PROCESSES")]
+    max_processes: Option<u64>,
+    /// Largest file (Judge0: and output) a client may allow, KB [default: 4096].
+    #[arg(long, env = "FLASH_MAX_FILE_SIZE")]
+    max_file_size: Option<u64>,
+    /// Largest output limit a native client may ask for, KB [default: 4096].
+    #[arg(long, env = "FLASH_MAX_OUTPUT_LIMIT")]
+    max_output_limit: Option<u64>,
+    /// Most runs (number_of_runs) a client may ask for [default: 20].
+    #[arg(long, env = "FLASH_MAX_NUMBER_OF_RUNS")]
+    max_number_of_runs: Option<u32>,
+    /// Most submissions in one batch request [default: 20].
+    #[arg(long, env = "FLASH_MAX_BATCH_SIZE")]
+    max_batch_size: Option<usize>,
+    /// Accept Judge0's callback_url (the result is PUT there; http:// only) [default: false].
+    #[arg(long, env = "FLASH_ENABLE_CALLBACKS", num_args = 0..=1, default_missing_value = "true")]
+    enable_callbacks: Option<bool>,
+    /// Let callbacks go to loopback and private addresses [default: false].
+    #[arg(long, env = "FLASH_ALLOW_PRIVATE_CALLBACKS", num_args = 0..=1, default_missing_value = "true")]
+    allow_private_callbacks: Option<bool>,
+    /// Allow DELETE /submissions/{token} (with the authorization token) [default: false].
+    #[arg(long, env = "FLASH_ENABLE_SUBMISSION_DELETE", num_args = 0..=1, default_missing_value = "true")]
+    enable_submission_delete: Option<bool>,
+    /// fsync every commit: results survive power loss, not only a crash [default: false].
+    #[arg(long, env = "FLASH_FSYNC", num_args = 0..=1, default_missing_value = "true")]
+    fsync: Option<bool>,
+    /// Seconds running jobs may take to finish after SIGTERM before they are requeued [default: 30].
+    #[arg(long, env = "FLASH_SHUTDOWN_GRACE")]
+    shutdown_grace: Option<u64>,
+    /// Language table replacing the shipped one (TOML, as crates/engine/languages.toml).
+    #[arg(long, env = "FLASH_LANGUAGES")]
+    languages: Option<PathBuf>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "FLASH_LOG_FORMAT")]
+    log_format: Option<String>,
+    /// Log level: error, warn, info, debug or trace [default: info].
+    #[arg(long, env = "FLASH_LOG_LEVEL")]
+    log_level: Option<String>,
+    /// Print the merged configuration as TOML and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+/// Runs the service until SIGTERM or Ctrl-C.
+pub fn main(a: ServeArgs) -> anyhow::Result<i32> {
+    let cfg = load(&a)?;
+    if a.print_config {
+        print!("{}", toml::to_string(&cfg).context("printing the configuration")?);
+        return Ok(0);
+    }
+    init_logging(&cfg)?;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
+    let registry = registry(cfg.languages.as_deref())?;
+    for (name, why) in registry.unavailable() {
+        tracing::warn!(language = %name, reason = %why, "language not offered");
+    }
+    let pool = Pool::new(PoolConfig::new(cfg.workers)?)
+        .context("cannot build the sandbox (flash serve needs root; see `flash check`)")?;
+    let engine = Engine::new(Arc::new(pool), registry, EngineConfig::new(cfg.data_dir.join("cache")))?;
+    let store = SqliteStore::open(&cfg.data_dir.join("jobs.db"), cfg.fsync)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let served = rt.block_on(serve(cfg, store, Arc::new(engine)));
+    // Jobs still in the sandbox after the grace period were requeued; do not wait for them.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    served.map(|()| 0)
+}
+
+async fn serve(cfg: ServerConfig, store: SqliteStore, engine: Arc<Engine>) -> anyhow::Result<()> {
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let workers = cfg.workers;
+    let svc = Service::open(cfg, Arc::new(store), engine).await?;
+    tracing::info!(%addr, workers, "flash serve is listening");
+    // One line on stdout for scripts that start the server on port 0.
+    println!("flash serve: listening on http://{addr}");
+    flash_server::run(listener, shutdown_signal(), svc).await?;
+    tracing::info!("flash serve stopped");
+    Ok(())
+}
+
+/// SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// The shipped (or configured) language table plus Judge0's multi-file program.
+fn registry(path: Option<&std::path::Path>) -> anyhow::Result<Registry> {
+    let mut text = match path {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        None => flash_engine::registry::SHIPPED.to_owned(),
+    };
+    let has_89 = text.lines().any(|l| l.replace(' ', "") == "id=89");
+    if !has_89 {
+        text.push_str(MULTI_FILE_TOML);
+    }
+    Ok(Registry::from_toml(&text, flash_engine::registry::probe_version)?)
+}
+
+/// File, then environment and flags (clap has merged those two).
+fn load(a: &ServeArgs) -> anyhow::Result<ServerConfig> {
+    let mut c = match &a.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            ServerConfig::from_toml(&text).map_err(anyhow::Error::msg).with_context(|| format!("in {}", p.display()))?
+        }
+        None => ServerConfig::default(),
+    };
+    fn set<T: Clone>(dst: &mut T, v: &Option<T>) {
+        if let Some(v) = v {
+            *dst = v.clone();
+        }
+    }
+    set(&mut c.listen, &a.listen);
+    set(&mut c.data_dir, &a.data_dir);
+    set(&mut c.workers, &a.workers);
+    set(&mut c.max_queue_size, &a.max_queue_size);
+    set(&mut c.max_body_size, &a.max_body_size);
+    set(&mut c.retention_secs, &a.retention);
+    set(&mut c.limits.max_cpu_time_limit, &a.max_cpu_time_limit);
+    set(&mut c.limits.max_wall_time_limit, &a.max_wall_time_limit);
+    set(&mut c.limits.max_memory_limit, &a.max_memory_limit);
+    set(&mut c.limits.max_stack_limit, &a.max_stack_limit);
+    set(&mut c.limits.max_max_processes_and_or_threads, &a.max_processes);
+    set(&mut c.limits.max_max_file_size, &a.max_file_size);
+    set(&mut c.limits.max_output_limit, &a.max_output_limit);
+    set(&mut c.limits.max_number_of_runs, &a.max_number_of_runs);
+    set(&mut c.max_submission_batch_size, &a.max_batch_size);
+    set(&mut c.enable_callbacks, &a.enable_callbacks);
+    set(&mut c.allow_private_callbacks, &a.allow_private_callbacks);
+    set(&mut c.enable_submission_delete, &a.enable_submission_delete);
+    set(&mut c.fsync, &a.fsync);
+    set(&mut c.shutdown_grace_secs, &a.shutdown_grace);
+    set(&mut c.log_format, &a.log_format);
+    set(&mut c.log_level, &a.log_level);
+    if a.auth_token.is_some() {
+        c.auth_token = a.auth_token.clone();
+    }
+    if a.authz_token.is_some() {
+        c.authz_token = a.authz_token.clone();
+    }
+    if a.languages.is_some() {
+        c.languages = a.languages.clone();
+    }
+    lower_defaults_to_caps(&mut c);
+    c.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+    Ok(c)
+}
+
+/// A maximum set below its default lowers the default with it, so
+/// `--max-cpu-time-limit 2` alone is a valid configuration.
+fn lower_defaults_to_caps(c: &mut ServerConfig) {
+    let l = &mut c.limits;
+    l.cpu_time_limit = l.cpu_time_limit.min(l.max_cpu_time_limit);
+    l.wall_time_limit = l.wall_time_limit.min(l.max_wall_time_limit);
+    l.cpu_extra_time = l.cpu_extra_time.min(l.max_cpu_extra_time);
+    l.memory_limit = l.memory_limit.min(l.max_memory_limit);
+    l.stack_limit = l.stack_limit.min(l.max_stack_limit);
+    l.max_processes_and_or_threads = l.max_processes_and_or_threads.min(l.max_max_processes_and_or_threads);
+    l.max_file_size = l.max_file_size.min(l.max_max_file_size);
+    l.output_limit = l.output_limit.min(l.max_output_limit);
+    l.number_of_runs = l.number_of_runs.min(l.max_number_of_runs);
+}
+
+fn init_logging(cfg: &ServerConfig) -> anyhow::Result<()> {
+    let level: tracing::Level = match cfg.log_level.parse() {
+        Ok(l) => l,
+        Err(_) => bail!("invalid log_level {:?}: use error, warn, info, debug or trace", cfg.log_level),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let done = if cfg.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    done.map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_and_lower_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("flash.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:1\"\nworkers = 3\n[limits]\nmax_cpu_time_limit = 10.0\n").unwrap();
+        let a = ServeArgs {
+            config: Some(file),
+            workers: Some(5),
+            max_cpu_time_limit: Some(2.0),
+            enable_callbacks: Some(true),
+            ..ServeArgs::default()
+        };
+        let c = load(&a).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:1", "from the file");
+        assert_eq!(c.workers, 5, "the flag wins");
+        assert_eq!(c.limits.max_cpu_time_limit, 2.0);
+        assert_eq!(c.limits.cpu_time_limit, 2.0, "the default follows the cap down");
+        assert!(c.enable_callbacks);
+        let bad = ServeArgs { workers: Some(0), ..ServeArgs::default() };
+        assert!(format!("{:#}", load(&bad).unwrap_err()).contains("workers"));
+    }
+
+    #[test]
+    fn the_multi_file_language_is_added_once() {
+        let r = registry(None).unwrap();
+        let n = r.languages().iter().filter(|l| l.id() == 89).count()
+            + r.unavailable().iter().filter(|(n, _)| n == "Multi-file program").count();
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,88 @@
+//! The API's error type: every refusal is a value that turns into the
+//! status and JSON shape Judge0 clients expect. 5xx details are logged, never
+//! sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Field name -> what is wrong with it (Rails' validation error shape).
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Why a request was not served.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 422 `{field: [message, ...]}`.
+    Fields(FieldErrors),
+    /// 400 `{"error": ...}`.
+    BadRequest(String),
+    /// 401: missing or wrong `X-Auth-Token`.
+    Unauthorized,
+    /// 403: missing or wrong `X-Auth-User` (or no authorization token configured).
+    Forbidden,
+    /// 404 `{"error": ...}`.
+    NotFound(String),
+    /// 413: body over the configured size.
+    TooLarge(usize),
+    /// 503 `{"error": "queue is full"}`.
+    QueueFull,
+    /// 503 for other temporary refusals (shutting down).
+    Unavailable(String),
+    /// 500; the detail is logged, the client sees a generic message.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for one field.
+    pub fn field(name: &str, msg: impl Into<String>) -> ApiError {
+        ApiError::Fields([(name.to_owned(), vec![msg.into()])].into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let err = |code: StatusCode, msg: String| (code, Json(json!({ "error": msg }))).into_response();
+        match self {
+            ApiError::Fields(f) => (StatusCode::UNPROCESSABLE_ENTITY, Json(f)).into_response(),
+            ApiError::BadRequest(m) => err(StatusCode::BAD_REQUEST, m),
+            ApiError::Unauthorized => {
+                err(StatusCode::UNAUTHORIZED, "authentication required: send the X-Auth-Token header".into())
+            }
+            ApiError::Forbidden => err(
+                StatusCode::FORBIDDEN,
+                "authorization required: send the X-Auth-User header (and the server must have an authorization token)"
+                    .into(),
+            ),
+            ApiError::NotFound(m) => err(StatusCode::NOT_FOUND, m),
+            ApiError::TooLarge(max) => err(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body is larger than the server's limit of {max} bytes"),
+            ),
+            ApiError::QueueFull => err(StatusCode::SERVICE_UNAVAILABLE, "queue is full".into()),
+            ApiError::Unavailable(m) => err(StatusCode::SERVICE_UNAVAILABLE, m),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error answering a request");
+                err(StatusCode::INTERNAL_SERVER_ERROR, "internal server error".into())
+            }
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::service::SubmitError> for ApiError {
+    fn from(e: crate::service::SubmitError) -> ApiError {
+        use crate::service::SubmitError as S;
+        match e {
+            S::QueueFull => ApiError::QueueFull,
+            S::ShuttingDown => ApiError::Unavailable(e.to_string()),
+            S::Store(s) => s.into(),
+        }
+    }
+}

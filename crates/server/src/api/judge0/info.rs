@@ -1,0 +1,186 @@
+//! Judge0's information endpoints: languages, statuses, `config_info` (all
+//! 38 keys, with the values this server enforces), `about` (version
+//! "1.13.1", which the Judge0 Python SDK uses to pick its language-id table),
+//! `version`, `system_info`, `workers`, and the auth checks.
+
+use crate::api::{authorize, json, ApiError, AppState, Params};
+use crate::service::Service;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use flash_engine::StatusId;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The Judge0 version this API is compatible with.
+pub const JUDGE0_VERSION: &str = "1.13.1";
+
+/// The information routes.
+pub fn routes() -> Router<Arc<Service>> {
+    Router::new()
+        .route("/languages", get(languages))
+        .route("/languages/all", get(languages_all))
+        .route("/languages/{id}", get(language))
+        .route("/statuses", get(statuses))
+        .route("/config_info", get(config_info))
+        .route("/about", get(about))
+        .route("/version", get(|| async { JUDGE0_VERSION }))
+        .route("/system_info", get(system_info))
+        .route("/workers", get(workers))
+        .route("/authenticate", post(|| async { StatusCode::OK }))
+        .route("/authorize", post(authorize_check))
+}
+
+async fn languages(State(svc): AppState) -> Response {
+    let v: Vec<Value> = svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name})).collect();
+    json(StatusCode::OK, v)
+}
+
+async fn languages_all(State(svc): AppState) -> Response {
+    let v: Vec<Value> =
+        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": false})).collect();
+    json(StatusCode::OK, v)
+}
+
+async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let l = id
+        .parse::<u32>()
+        .ok()
+        .and_then(|id| svc.langs.by_id(id))
+        .ok_or_else(|| ApiError::NotFound(format!("language with id {id:.40} doesn't exist")))?;
+    let (compile_cmd, run_cmd) =
+        if l.is_project { (None, None) } else { (l.compile_cmd.clone(), Some(l.run_cmd.clone())) };
+    Ok(json(
+        StatusCode::OK,
+        json!({
+            "id": l.id,
+            "name": l.name,
+            "is_archived": false,
+            "source_file": (!l.is_project).then(|| l.source_file.clone()),
+            "compile_cmd": compile_cmd,
+            "run_cmd": run_cmd,
+        }),
+    ))
+}
+
+async fn statuses() -> Response {
+    let v: Vec<Value> =
+        StatusId::ALL[..14].iter().map(|s| json!({"id": s.id(), "description": s.description()})).collect();
+    json(StatusCode::OK, v)
+}
+
+async fn config_info(State(svc): AppState) -> Response {
+    json(StatusCode::OK, config_json(&svc))
+}
+
+/// Judge0's `config_info`: every key, with what this server enforces.
+pub fn config_json(svc: &Service) -> Value {
+    let c = &svc.cfg;
+    let l = &c.limits;
+    json!({
+        "maintenance_mode": false,
+        "enable_wait_result": c.enable_wait_result,
+        "enable_compiler_options": c.enable_compiler_options,
+        "allowed_languages_for_compile_options": [],
+        "enable_command_line_arguments": c.enable_command_line_arguments,
+        "enable_submission_delete": c.enable_submission_delete,
+        "enable_callbacks": c.enable_callbacks,
+        "callbacks_max_tries": c.callbacks_max_tries,
+        "callbacks_timeout": c.callbacks_timeout,
+        "enable_additional_files": c.enable_additional_files,
+        "max_queue_size": c.max_queue_size,
+        "cpu_time_limit": l.cpu_time_limit,
+        "max_cpu_time_limit": l.max_cpu_time_limit,
+        "cpu_extra_time": l.cpu_extra_time,
+        "max_cpu_extra_time": l.max_cpu_extra_time,
+        "wall_time_limit": l.wall_time_limit,
+        "max_wall_time_limit": l.max_wall_time_limit,
+        "memory_limit": l.memory_limit,
+        "max_memory_limit": l.max_memory_limit,
+        "stack_limit": l.stack_limit,
+        "max_stack_limit": l.max_stack_limit,
+        "max_processes_and_or_threads": l.max_processes_and_or_threads,
+        "max_max_processes_and_or_threads": l.max_max_processes_and_or_threads,
+        "enable_per_process_and_thread_time_limit": false,
+        "allow_enable_per_process_and_thread_time_limit": false,
+        "enable_per_process_and_thread_memory_limit": false,
+        "allow_enable_per_process_and_thread_memory_limit": false,
+        "max_file_size": l.max_file_size,
+        "max_max_file_size": l.max_max_file_size,
+        "number_of_runs": l.number_of_runs,
+        "max_number_of_runs": l.max_number_of_runs,
+        "redirect_stderr_to_stdout": false,
+        "max_extract_size": c.max_extract_size,
+        "enable_batched_submissions": true,
+        "max_submission_batch_size": c.max_submission_batch_size,
+        "submission_cache_duration": 0.0,
+        "use_docs_as_homepage": false,
+        "allow_enable_network": false,
+        "enable_network": false,
+    })
+}
+
+async fn about() -> Response {
+    json(
+        StatusCode::OK,
+        json!({
+            "version": JUDGE0_VERSION,
+            "homepage": null,
+            "source_code": null,
+            "maintainer": "Flash (a Judge0-compatible server)",
+        }),
+    )
+}
+
+async fn system_info() -> Response {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_owned());
+    let kb = |key: &str| {
+        meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|k| format!("{:.1}Gi", k as f64 / 1024.0 / 1024.0))
+    };
+    json(
+        StatusCode::OK,
+        json!({
+            "Architecture": std::env::consts::ARCH,
+            "CPU(s)": std::thread::available_parallelism().map_or(1, |n| n.get()).to_string(),
+            "Model name": model,
+            "Mem": kb("MemTotal:"),
+            "Swap": kb("SwapTotal:"),
+        }),
+    )
+}
+
+async fn workers(State(svc): AppState) -> Response {
+    let running = svc.running.load(std::sync::atomic::Ordering::SeqCst).max(0) as usize;
+    let n = svc.cfg.workers;
+    json(
+        StatusCode::OK,
+        json!([{
+            "queue": JUDGE0_VERSION,
+            "size": svc.queue_depth(),
+            "available": n,
+            "idle": n.saturating_sub(running),
+            "working": running.min(n),
+            "paused": 0,
+            "failed": svc.metrics.sandbox_failures.load(std::sync::atomic::Ordering::Relaxed),
+        }]),
+    )
+}
+
+async fn authorize_check(State(svc): AppState, headers: HeaderMap, q: Params) -> Response {
+    match authorize(&svc, &headers, &q) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    }
+}

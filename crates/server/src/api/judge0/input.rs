@@ -1,0 +1,193 @@
+//! A Judge0 submission body turned into a [`JobRequest`], with Judge0 CE
+//! 1.13.1's defaults, ranges and messages (see `app/models/submission.rb`
+//! there). Unknown fields are ignored, as Rails' `permit` does.
+//!
+//! Deviations, all refusing rather than silently doing something else:
+//! `cpu_time_limit`, `stack_limit` and `max_file_size` of 0 (isolate's
+//! "unlimited") are refused, since a box here always has a finite limit;
+//! per-process limits and the network cannot be enabled.
+
+use crate::api::fields::{shell_words, Min, Reader};
+use crate::api::FieldErrors;
+use crate::extract::{extract, ExtractLimits};
+use crate::job::{JobRequest, Origin};
+use crate::judge::Lang;
+use crate::service::Service;
+use serde_json::Value;
+
+/// Parses one submission object; `Err` carries every problem found.
+pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, FieldErrors> {
+    let Some(map) = body.as_object() else {
+        return Err([("submission".to_owned(), vec!["must be a JSON object".to_owned()])].into());
+    };
+    let mut r = Reader::new(map);
+    let lang = language(svc, &mut r);
+    let is_project = lang.is_some_and(|l| l.is_project);
+    let source_code = r.bytes("source_code", b64);
+    let blank = |b: &Option<Vec<u8>>| b.as_ref().is_none_or(|s| s.trim_ascii().is_empty());
+    if is_project && !blank(&source_code) {
+        r.err("source_code", "must be blank");
+    } else if !is_project && blank(&source_code) && !r.errors.contains_key("source_code") {
+        r.err("source_code", "can't be blank");
+    }
+    let stdin = r.bytes("stdin", b64);
+    let expected_output = r.bytes("expected_output", b64);
+    let compiler_options = compiler_options(svc, &mut r, lang);
+    let (command_line_arguments, args) = arguments(svc, &mut r);
+    let additional_files = additional_files(svc, &mut r, is_project);
+    let callback_url = callback_url(svc, &mut r);
+    let req = limits(
+        svc,
+        &mut r,
+        JobRequest {
+            origin: Origin::Judge0,
+            language_id: lang.map_or(0, |l| l.id),
+            engine_language: lang.map_or(0, |l| l.engine_id),
+            source_code: if is_project { None } else { source_code },
+            stdin,
+            expected_output,
+            tests: Vec::new(),
+            cpu_time_limit: 0.0,
+            cpu_extra_time: 0.0,
+            wall_time_limit: 0.0,
+            memory_limit: 0,
+            stack_limit: 0,
+            max_processes_and_or_threads: 0,
+            enable_per_process_and_thread_time_limit: false,
+            enable_per_process_and_thread_memory_limit: false,
+            max_file_size: 0,
+            output_limit: 0,
+            number_of_runs: 1,
+            compiler_options,
+            command_line_arguments,
+            args,
+            redirect_stderr_to_stdout: false,
+            enable_network: false,
+            additional_files,
+            callback_url,
+        },
+    );
+    if r.errors.is_empty() {
+        if let Err(e) = crate::workers::preflight(svc, &req) {
+            r.err("submission", e);
+        }
+    }
+    if r.errors.is_empty() {
+        Ok(req)
+    } else {
+        Err(r.errors)
+    }
+}
+
+fn language<'s>(svc: &'s Service, r: &mut Reader<'_>) -> Option<&'s Lang> {
+    if r.raw("language_id").is_none() {
+        r.err("language_id", "can't be blank");
+        return None;
+    }
+    let id = r.number("language_id")?;
+    let found =
+        (id.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&id)).then(|| svc.langs.by_id(id as u32)).flatten();
+    if found.is_none() {
+        r.err("language_id", format!("language with id {id} doesn't exist"));
+    }
+    found
+}
+
+fn compiler_options(svc: &Service, r: &mut Reader<'_>, lang: Option<&Lang>) -> Option<String> {
+    let opts = r.arg_string("compiler_options", 512)?;
+    if opts.trim().is_empty() {
+        return None;
+    }
+    if !svc.cfg.enable_compiler_options {
+        r.err("compiler_options", "setting compiler options is not allowed");
+    } else if lang.is_some_and(|l| !l.compiled) {
+        r.err("compiler_options", "setting compiler options is only allowed for compiled languages");
+    }
+    Some(opts)
+}
+
+fn arguments(svc: &Service, r: &mut Reader<'_>) -> (Option<String>, Vec<String>) {
+    let Some(line) = r.arg_string("command_line_arguments", 512) else {
+        return (None, Vec::new());
+    };
+    if line.trim().is_empty() {
+        return (Some(line), Vec::new());
+    }
+    if !svc.cfg.enable_command_line_arguments {
+        r.err("command_line_arguments", "setting command line arguments is not allowed");
+    }
+    match shell_words(&line) {
+        Ok(args) => (Some(line), args),
+        Err(e) => {
+            r.err("command_line_arguments", e);
+            (Some(line), Vec::new())
+        }
+    }
+}
+
+fn additional_files(svc: &Service, r: &mut Reader<'_>, is_project: bool) -> Option<Vec<u8>> {
+    let zip = r.bytes("additional_files", true).filter(|z| !z.is_empty());
+    match &zip {
+        None if is_project && !r.errors.contains_key("additional_files") => {
+            r.err("additional_files", "can't be blank");
+        }
+        Some(_) if !svc.cfg.enable_additional_files => {
+            r.err("additional_files", "setting additional files is not allowed");
+        }
+        Some(z) => {
+            let lim =
+                ExtractLimits { max_bytes: svc.cfg.max_extract_size * 1024, max_files: svc.cfg.max_extract_files };
+            match extract(z, lim) {
+                Ok(files) if is_project && !files.iter().any(|(p, _)| p == "run") => {
+                    r.err("additional_files", "must contain a `run` script at its root");
+                }
+                Ok(_) => {}
+                Err(e) => r.err("additional_files", e),
+            }
+        }
+        None => {}
+    }
+    zip
+}
+
+fn callback_url(svc: &Service, r: &mut Reader<'_>) -> Option<String> {
+    let url = r.string("callback_url").filter(|u| !u.trim().is_empty())?;
+    if !svc.cfg.enable_callbacks {
+        r.err("callback_url", "setting callback is not allowed");
+    } else if let Err(e) = crate::callback::parse_url(&url, svc.cfg.allow_private_callbacks) {
+        r.err("callback_url", e);
+    }
+    Some(url)
+}
+
+/// Reads every limit (defaulted and capped by configuration) into `req`.
+fn limits(svc: &Service, r: &mut Reader<'_>, mut req: JobRequest) -> JobRequest {
+    let c = &svc.cfg.limits;
+    let (gt0, ge0) = (Min::Above(0.0), Min::AtLeast(0.0));
+    req.cpu_time_limit = r.ranged("cpu_time_limit", c.cpu_time_limit, gt0, c.max_cpu_time_limit);
+    req.cpu_extra_time = r.ranged("cpu_extra_time", c.cpu_extra_time, ge0, c.max_cpu_extra_time);
+    req.wall_time_limit = r.ranged("wall_time_limit", c.wall_time_limit, Min::AtLeast(1.0), c.max_wall_time_limit);
+    req.memory_limit = r.ranged_int("memory_limit", c.memory_limit, Min::AtLeast(2048.0), c.max_memory_limit);
+    req.stack_limit = r.ranged_int("stack_limit", c.stack_limit, gt0, c.max_stack_limit);
+    req.max_processes_and_or_threads = r.ranged_int(
+        "max_processes_and_or_threads",
+        c.max_processes_and_or_threads,
+        gt0,
+        c.max_max_processes_and_or_threads,
+    );
+    req.max_file_size = r.ranged_int("max_file_size", c.max_file_size, gt0, c.max_max_file_size);
+    // isolate counts stdout as a file, so Judge0's output limit is max_file_size.
+    req.output_limit = req.max_file_size;
+    req.number_of_runs =
+        r.ranged_int("number_of_runs", c.number_of_runs.into(), gt0, c.max_number_of_runs.into()) as u32;
+    for f in ["enable_per_process_and_thread_time_limit", "enable_per_process_and_thread_memory_limit"] {
+        if r.boolean(f) == Some(true) {
+            r.err(f, "this option cannot be enabled");
+        }
+    }
+    req.redirect_stderr_to_stdout = r.boolean("redirect_stderr_to_stdout").unwrap_or(false);
+    if r.boolean("enable_network") == Some(true) {
+        r.err("enable_network", "enabling network is not allowed");
+    }
+    req
+}

@@ -1,0 +1,202 @@
+//! The Judge0 CE 1.13.1 API: the submission endpoints here, the information
+//! endpoints in [`info`], request parsing in [`input`], rendering in [`view`].
+//! Behaviour follows Judge0's `submissions_controller.rb`: `wait=true` answers
+//! 201 with the result, batch create ignores `fields`, batch get answers null
+//! for unknown tokens, list and delete need the authorization token, delete
+//! must be enabled and refuses unfinished submissions.
+
+pub mod info;
+pub mod input;
+pub mod view;
+
+use crate::api::{authorize, check_token, json, ApiError, AppState, JsonBody, Params};
+use crate::service::Service;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The Judge0 routes.
+pub fn routes() -> Router<Arc<Service>> {
+    Router::new()
+        .route("/submissions", post(create).get(index))
+        .route("/submissions/batch", post(batch_create).get(batch_show))
+        .route("/submissions/{token}", get(show).delete(destroy))
+        .merge(info::routes())
+}
+
+/// `POST /submissions`.
+async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let wait = q.flag("wait")?;
+    if wait && !svc.cfg.enable_wait_result {
+        return Err(ApiError::BadRequest("wait not allowed".into()));
+    }
+    let b64 = q.flag("base64_encoded")?;
+    let fields = view::parse_fields(q.get("fields"))?;
+    let req = input::parse(&svc, &body, b64).map_err(ApiError::Fields)?;
+    let mut sub = svc.submit(vec![req], wait).await?;
+    let (token, rx) = sub.pop().expect("one job submitted");
+    let Some(rx) = rx else {
+        return Ok(json(StatusCode::CREATED, json!({ "token": token })));
+    };
+    let rec = svc
+        .wait_for(&token, rx)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("job {token} vanished while waited for")))?;
+    Ok(match view::render(&svc, &rec, &fields, b64) {
+        Ok(v) => json(StatusCode::CREATED, v),
+        Err(_) => json(StatusCode::CREATED, json!({"token": token, "error": view::NOT_UTF8})),
+    })
+}
+
+/// `GET /submissions/{token}`.
+async fn show(State(svc): AppState, Path(token): Path<String>, q: Params) -> Result<Response, ApiError> {
+    let b64 = q.flag("base64_encoded")?;
+    let fields = view::parse_fields(q.get("fields"))?;
+    check_token(&token)?;
+    let rec = svc.store.get(&token).await?.ok_or_else(not_found)?;
+    view::render(&svc, &rec, &fields, b64)
+        .map(|v| json(StatusCode::OK, v))
+        .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.into()))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("submission not found".into())
+}
+
+/// Most submissions one page may hold.
+const MAX_PER_PAGE: u64 = 1000;
+
+/// `GET /submissions?page=&per_page=` (needs the authorization token).
+async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
+    authorize(&svc, &headers, &q)?;
+    let b64 = q.flag("base64_encoded")?;
+    let fields = view::parse_fields(q.get("fields"))?;
+    let num = |k: &str, default: u64, max: u64| -> Result<u64, ApiError> {
+        let Some(v) = q.get(k) else { return Ok(default) };
+        match v.trim().parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!("invalid {k}: {v} (expected 1..={max})"))),
+        }
+    };
+    let page = num("page", 1, 1_000_000_000)?;
+    let per_page = num("per_page", 20, MAX_PER_PAGE)?;
+    let offset = (page - 1).saturating_mul(per_page);
+    let (jobs, total) = svc.store.list(offset, per_page).await?;
+    let subs = jobs
+        .iter()
+        .map(|r| view::render(&svc, r, &fields, b64))
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.replace("this submission", "one or more submissions")))?;
+    let pages = total.div_ceil(per_page);
+    Ok(json(
+        StatusCode::OK,
+        json!({
+            "submissions": subs,
+            "meta": {
+                "current_page": page,
+                "next_page": (page < pages).then_some(page + 1),
+                "prev_page": (page > 1).then_some(page - 1),
+                "total_pages": pages,
+                "total_count": total,
+            }
+        }),
+    ))
+}
+
+/// `DELETE /submissions/{token}` (needs the authorization token and the feature on).
+async fn destroy(
+    State(svc): AppState,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    q: Params,
+) -> Result<Response, ApiError> {
+    authorize(&svc, &headers, &q)?;
+    if !svc.cfg.enable_submission_delete {
+        return Err(ApiError::BadRequest("delete not allowed".into()));
+    }
+    let fields = view::parse_fields(q.get("fields"))?;
+    check_token(&token)?;
+    use crate::store::Deleted;
+    match svc.store.delete(&token).await? {
+        Deleted::NotFound => Err(not_found()),
+        Deleted::NotFinished(state) => {
+            let s = if state == crate::job::JobState::Queued {
+                flash_engine::StatusId::InQueue
+            } else {
+                flash_engine::StatusId::Processing
+            };
+            Err(ApiError::BadRequest(format!(
+                "submission cannot be deleted because its status is {} ({})",
+                s.id(),
+                s.description()
+            )))
+        }
+        // Always base64, so whatever the submission held comes back (as Judge0 does).
+        Deleted::Deleted(rec) => {
+            Ok(json(StatusCode::OK, view::render(&svc, &rec, &fields, true).unwrap_or(Value::Null)))
+        }
+    }
+}
+
+fn batch_size(svc: &Service, n: usize) -> Result<(), ApiError> {
+    let max = svc.cfg.max_submission_batch_size;
+    if n > max {
+        return Err(ApiError::BadRequest(format!(
+            "number of submissions in a batch should be less than or equal to {max}"
+        )));
+    }
+    if n == 0 {
+        return Err(ApiError::BadRequest("there should be at least one submission in a batch".into()));
+    }
+    Ok(())
+}
+
+/// `POST /submissions/batch`: each entry is a token or its own errors.
+async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let b64 = q.flag("base64_encoded")?;
+    let items = match body.get("submissions") {
+        Some(Value::Array(a)) => a.as_slice(),
+        None | Some(Value::Null) => &[],
+        Some(_) => return Err(ApiError::field("submissions", "must be an array")),
+    };
+    batch_size(&svc, items.len())?;
+    let parsed: Vec<_> = items.iter().map(|i| input::parse(&svc, i, b64)).collect();
+    let valid: Vec<_> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+    let mut tokens = if valid.is_empty() { Vec::new() } else { svc.submit(valid, false).await? }.into_iter();
+    let mut any = false;
+    let out: Vec<Value> = parsed
+        .into_iter()
+        .map(|p| match p {
+            Ok(_) => {
+                any = true;
+                json!({ "token": tokens.next().map(|t| t.0) })
+            }
+            Err(e) => json!(e),
+        })
+        .collect();
+    let code = if any { StatusCode::CREATED } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(json(code, out))
+}
+
+/// `GET /submissions/batch?tokens=a,b,c` (or a `tokens` header).
+async fn batch_show(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
+    let b64 = q.flag("base64_encoded")?;
+    let fields = view::parse_fields(q.get("fields"))?;
+    let raw = headers.get("tokens").and_then(|v| v.to_str().ok()).or(q.get("tokens")).unwrap_or("");
+    let tokens: Vec<String> = raw.trim().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    batch_size(&svc, tokens.len())?;
+    let found = svc.store.get_many(&tokens).await?;
+    let subs = found
+        .iter()
+        .map(|r| match r {
+            Some(r) => view::render(&svc, r, &fields, b64),
+            None => Ok(Value::Null),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.replace("this submission", "one or more submissions")))?;
+    Ok(json(StatusCode::OK, json!({ "submissions": subs })))
+}

@@ -1,0 +1,241 @@
+//! A job as Judge0 CE 1.13.1 shows a submission: its 35 attributes, the
+//! `fields` selection (`*` for all, unknown names refused), base64 rules,
+//! decimals as strings ("0.002"), ISO-8601 timestamps with milliseconds and
+//! `Z`, and statuses 1..=14 only (15 shows as 12 and 16 as 8, the reason in `message`).
+
+use crate::api::ApiError;
+use crate::job::{JobRecord, JobResult};
+use crate::service::Service;
+use base64::Engine as _;
+use flash_engine::StatusId;
+use serde_json::{json, Map, Value};
+
+/// Every attribute, in Judge0's column order, plus `status` and `language`.
+pub const ALL_FIELDS: [&str; 35] = [
+    "source_code",
+    "language_id",
+    "stdin",
+    "expected_output",
+    "stdout",
+    "status_id",
+    "created_at",
+    "finished_at",
+    "time",
+    "memory",
+    "stderr",
+    "token",
+    "number_of_runs",
+    "cpu_time_limit",
+    "cpu_extra_time",
+    "wall_time_limit",
+    "memory_limit",
+    "stack_limit",
+    "max_processes_and_or_threads",
+    "enable_per_process_and_thread_time_limit",
+    "enable_per_process_and_thread_memory_limit",
+    "max_file_size",
+    "compile_output",
+    "exit_code",
+    "exit_signal",
+    "message",
+    "wall_time",
+    "compiler_options",
+    "command_line_arguments",
+    "redirect_stderr_to_stdout",
+    "callback_url",
+    "additional_files",
+    "enable_network",
+    "status",
+    "language",
+];
+
+/// What a GET answers without `fields`.
+pub const DEFAULT_FIELDS: [&str; 8] =
+    ["token", "time", "memory", "stdout", "stderr", "compile_output", "message", "status"];
+
+/// Parses `fields`: `*` is everything, empty is the default, unknown names are a 400.
+pub fn parse_fields(q: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
+    let asked: Vec<&str> = q.unwrap_or("").split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+    let bad: Vec<&str> = asked.iter().copied().filter(|f| *f != "*" && !ALL_FIELDS.contains(f)).collect();
+    if !bad.is_empty() {
+        return Err(ApiError::BadRequest(format!("invalid fields: [{}]", bad.join(", "))));
+    }
+    if asked.contains(&"*") {
+        return Ok(ALL_FIELDS.to_vec());
+    }
+    let mut out: Vec<&'static str> = Vec::new();
+    for f in asked {
+        let known = ALL_FIELDS.iter().find(|k| **k == f).copied();
+        if let Some(k) = known.filter(|k| !out.contains(k)) {
+            out.push(k);
+        }
+    }
+    Ok(if out.is_empty() { DEFAULT_FIELDS.to_vec() } else { out })
+}
+
+/// A field that is not valid UTF-8 and was asked for without base64.
+#[derive(Debug)]
+pub struct NotUtf8;
+
+/// The JSON object for `rec` with only `fields`.
+pub fn render(svc: &Service, rec: &JobRecord, fields: &[&str], b64: bool) -> Result<Value, NotUtf8> {
+    let mut m = Map::new();
+    for f in fields {
+        m.insert((*f).to_owned(), field(svc, rec, f, b64)?);
+    }
+    Ok(Value::Object(m))
+}
+
+/// What a callback receives: default fields, base64-encoded.
+pub fn callback_body(svc: &Service, rec: &JobRecord) -> Vec<u8> {
+    let v = render(svc, rec, &DEFAULT_FIELDS, true).unwrap_or(Value::Null);
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+/// The message "some attributes ... cannot be converted to UTF-8".
+pub const NOT_UTF8: &str =
+    "some attributes for this submission cannot be converted to UTF-8, use base64_encoded=true query parameter";
+
+fn text(b: Option<&[u8]>, b64: bool) -> Result<Value, NotUtf8> {
+    match b {
+        None => Ok(Value::Null),
+        Some(b) if b64 => Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(b))),
+        Some(b) => std::str::from_utf8(b).map(|s| Value::String(s.to_owned())).map_err(|_| NotUtf8),
+    }
+}
+
+/// Output fields are null when empty, as Judge0 stores them.
+fn output(b: &[u8]) -> Option<&[u8]> {
+    (!b.is_empty()).then_some(b)
+}
+
+fn field(svc: &Service, rec: &JobRecord, f: &str, b64: bool) -> Result<Value, NotUtf8> {
+    let q = &rec.request;
+    let r: Option<&JobResult> = rec.result.as_ref();
+    let status = rec.status().judge0_compatible();
+    Ok(match f {
+        "source_code" => text(q.source_code.as_deref(), b64)?,
+        "language_id" => json!(q.language_id),
+        "stdin" => text(q.stdin.as_deref(), b64)?,
+        "expected_output" => text(q.expected_output.as_deref(), b64)?,
+        "stdout" => text(r.and_then(|r| output(&r.stdout)), b64)?,
+        "stderr" => text(r.and_then(|r| output(&r.stderr)), b64)?,
+        "compile_output" => text(r.and_then(|r| output(&r.compile_output)), b64)?,
+        "status_id" => json!(status.id()),
+        "created_at" => json!(iso8601(rec.created_at_ms)),
+        "finished_at" => json!(rec.finished_at_ms.map(iso8601)),
+        "time" => json!(r.and_then(|r| r.time).map(decimal)),
+        "wall_time" => json!(r.and_then(|r| r.wall_time).map(decimal)),
+        "memory" => json!(r.and_then(|r| r.memory)),
+        "token" => json!(rec.token),
+        "number_of_runs" => json!(q.number_of_runs),
+        "cpu_time_limit" => json!(decimal(q.cpu_time_limit)),
+        "cpu_extra_time" => json!(decimal(q.cpu_extra_time)),
+        "wall_time_limit" => json!(decimal(q.wall_time_limit)),
+        "memory_limit" => json!(q.memory_limit),
+        "stack_limit" => json!(q.stack_limit),
+        "max_processes_and_or_threads" => json!(q.max_processes_and_or_threads),
+        "enable_per_process_and_thread_time_limit" => {
+            json!(q.enable_per_process_and_thread_time_limit)
+        }
+        "enable_per_process_and_thread_memory_limit" => {
+            json!(q.enable_per_process_and_thread_memory_limit)
+        }
+        "max_file_size" => json!(q.max_file_size),
+        "exit_code" => json!(r.and_then(exit_code)),
+        "exit_signal" => json!(r.and_then(|r| r.exit_signal)),
+        "message" => text(message(rec).as_deref().map(str::as_bytes), b64)?,
+        "compiler_options" => json!(q.compiler_options),
+        "command_line_arguments" => json!(q.command_line_arguments),
+        "redirect_stderr_to_stdout" => json!(q.redirect_stderr_to_stdout),
+        "callback_url" => json!(q.callback_url),
+        "additional_files" => text(q.additional_files.as_deref(), true)?,
+        "enable_network" => json!(q.enable_network),
+        "status" => json!({"id": status.id(), "description": status.description()}),
+        "language" => {
+            let name = svc.langs.by_id(q.language_id).map(|l| l.name.clone());
+            json!({"id": q.language_id, "name": name})
+        }
+        _ => Value::Null,
+    })
+}
+
+/// Judge0 reports exit code 0 for a program that ran and was not given one
+/// (killed by a signal); nothing when it did not run.
+fn exit_code(r: &JobResult) -> Option<i32> {
+    match r.status_id() {
+        StatusId::CompilationError | StatusId::InternalError => r.exit_code,
+        _ => Some(r.exit_code.unwrap_or(0)),
+    }
+}
+
+/// The message, with the real verdict when the status was folded into Judge0's table.
+pub fn message(rec: &JobRecord) -> Option<String> {
+    let r = rec.result.as_ref()?;
+    let s = r.status_id();
+    if s.judge0_compatible() == s {
+        return r.message.clone();
+    }
+    let why = s.description();
+    Some(match &r.message {
+        Some(m) if m.to_ascii_lowercase().contains(&why.to_ascii_lowercase()) => m.clone(),
+        Some(m) => format!("{why}: {m}"),
+        None => why.to_owned(),
+    })
+}
+
+/// Seconds as Rails shows a decimal: "0.002", "5.0".
+pub fn decimal(v: f64) -> String {
+    let s = format!("{:.3}", v.max(0.0));
+    let s = s.trim_end_matches('0');
+    if s.ends_with('.') {
+        format!("{s}0")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Unix milliseconds as `2024-05-01T12:00:00.123Z`.
+pub fn iso8601(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z", tod / 3600, tod % 3600 / 60, tod % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_decimals_look_like_judge0s() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(iso8601(1_714_564_800_007), "2024-05-01T12:00:00.007Z");
+        assert_eq!(iso8601(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+        assert_eq!(decimal(0.0021), "0.002");
+        assert_eq!(decimal(5.0), "5.0");
+        assert_eq!(decimal(0.01), "0.01");
+        assert_eq!(decimal(12.5), "12.5");
+    }
+
+    #[test]
+    fn fields_select_star_default_and_refuse_unknown() {
+        assert_eq!(parse_fields(None).unwrap(), DEFAULT_FIELDS);
+        assert_eq!(parse_fields(Some("*")).unwrap().len(), 35);
+        assert_eq!(parse_fields(Some("status_id,stdout,stdout")).unwrap(), ["status_id", "stdout"]);
+        let e = parse_fields(Some("stdout,foo,bar")).unwrap_err();
+        assert!(matches!(e, ApiError::BadRequest(m) if m == "invalid fields: [foo, bar]"));
+    }
+}

@@ -1,0 +1,171 @@
+//! The HTTP surface, built by [`router`] so tests can call it in-process.
+//!
+//! - [`native`]: `POST /create`, `GET /check/{token}`.
+//! - [`judge0`]: the Judge0 CE 1.13.1 API (`/submissions`, `/languages`, ...).
+//! - [`ops`]: `/health`, `/metrics`, `/openapi.json` (built by [`openapi`]).
+//! - [`error`]: [`ApiError`], the one way a handler says no.
+//!
+//! Shared here: authentication, the JSON body extractor (413 over the size
+//! limit, 400 for malformed JSON), query parameters and token checks.
+
+pub mod error;
+pub mod fields;
+pub mod judge0;
+pub mod native;
+pub mod openapi;
+pub mod ops;
+
+pub use error::{ApiError, FieldErrors};
+
+use crate::service::Service;
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The shared state every handler gets.
+pub type AppState = State<Arc<Service>>;
+
+/// The whole application.
+pub fn router(svc: Arc<Service>) -> Router {
+    let limit = svc.cfg.max_body_size;
+    Router::new()
+        .merge(native::routes())
+        .merge(judge0::routes())
+        .merge(ops::routes())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(middleware::from_fn_with_state(svc.clone(), authenticate))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(BodyLimit(limit)))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(30)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(svc)
+}
+
+fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal("a handler panicked".into()).into_response()
+}
+
+/// `X-Auth-Token` (header or query parameter, as Judge0 accepts) when configured.
+async fn authenticate(State(svc): AppState, req: Request, next: Next) -> Response {
+    if let Some(want) = &svc.cfg.auth_token {
+        if req.uri().path() != "/health" && !presented(&req, "x-auth-token", want) {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Judge0's authorization (`X-Auth-User`) for listing and deleting submissions.
+pub fn authorize(svc: &Service, headers: &HeaderMap, query: &Params) -> Result<(), ApiError> {
+    let want = svc.cfg.authz_token.as_deref().ok_or(ApiError::Forbidden)?;
+    let got = headers.get("x-auth-user").and_then(|v| v.to_str().ok()).or_else(|| query.get_ci("x-auth-user"));
+    match got {
+        Some(g) if same(g.as_bytes(), want.as_bytes()) => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+fn presented(req: &Request, name: &str, want: &str) -> bool {
+    if let Some(v) = req.headers().get(name).and_then(|v| v.to_str().ok()) {
+        return same(v.as_bytes(), want.as_bytes());
+    }
+    let q = req.uri().query().unwrap_or("");
+    Params::parse(q).get_ci(name).is_some_and(|v| same(v.as_bytes(), want.as_bytes()))
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Query parameters (last value wins).
+#[derive(Debug, Default, Clone)]
+pub struct Params(HashMap<String, String>);
+
+impl Params {
+    fn parse(q: &str) -> Params {
+        Query::<HashMap<String, String>>::try_from_uri(&format!("/?{q}").parse().unwrap_or_default())
+            .map(|Query(m)| Params(m))
+            .unwrap_or_default()
+    }
+
+    /// A parameter.
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(String::as_str)
+    }
+
+    fn get_ci(&self, k: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str())
+    }
+
+    /// A boolean flag: absent is `false`; "true"/"false" (and 1/0) only.
+    pub fn flag(&self, k: &str) -> Result<bool, ApiError> {
+        match self.get(k) {
+            None => Ok(false),
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" | "" => Ok(false),
+                _ => Err(ApiError::BadRequest(format!("invalid {k}: {v:?} (expected true or false)"))),
+            },
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match Query::<HashMap<String, String>>::try_from_uri(&parts.uri) {
+            Ok(Query(m)) => Ok(Params(m)),
+            Err(e) => Err(ApiError::BadRequest(format!("invalid query string: {e}"))),
+        }
+    }
+}
+
+/// A JSON body: 413 over the size limit, 400 when not JSON; empty is `{}`.
+pub struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map_or(0, |l| l.0);
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(ApiError::TooLarge(limit)),
+            Err(e) => return Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(serde_json::Value::Object(Default::default())));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))
+    }
+}
+
+/// The configured body limit, for the 413 message.
+#[derive(Clone, Copy)]
+struct BodyLimit(usize);
+
+/// Checks a token's form (a UUID) before looking it up.
+pub fn check_token(t: &str) -> Result<(), ApiError> {
+    match uuid::Uuid::try_parse(t) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ApiError::BadRequest(format!(
+            "invalid token {:?}: expected a UUID such as d85cd024-1548-4165-96c7-7bc88673f194",
+            t.chars().take(64).collect::<String>()
+        ))),
+    }
+}
+
+/// The JSON answer with a status.
+pub fn json(code: StatusCode, v: impl serde::Serialize) -> Response {
+    (code, axum::Json(v)).into_response()
+}

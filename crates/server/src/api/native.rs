@@ -1,0 +1,250 @@
+//! Flash's own API (ARCHITECTURE section 4): `POST /create` and
+//! `GET /check/{token}`. Strict where Judge0's is lenient: unknown fields are
+//! refused, `language` is a name, alias or id, and `tests` compile once and run
+//! each case. Times are numbers and timestamps unix seconds; statuses include
+//! 15 (Memory Limit Exceeded) and 16 (Output Limit Exceeded).
+
+use crate::api::fields::{Min, Reader};
+use crate::api::{check_token, json, ApiError, AppState, FieldErrors, JsonBody, Params};
+use crate::job::{JobRecord, JobRequest, Origin, StoredTest};
+use crate::service::Service;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use flash_engine::StatusId;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// The native routes.
+pub fn routes() -> Router<Arc<Service>> {
+    Router::new().route("/create", post(create)).route("/check/{token}", get(check))
+}
+
+const FIELDS: [&str; 13] = [
+    "code",
+    "language",
+    "input",
+    "expected",
+    "time_limit",
+    "memory_limit",
+    "stack_limit",
+    "wall_time_limit",
+    "max_processes",
+    "output_limit",
+    "compiler_options",
+    "args",
+    "tests",
+];
+
+async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let wait = q.flag("wait")?;
+    if wait && !svc.cfg.enable_wait_result {
+        return Err(ApiError::BadRequest("wait not allowed".into()));
+    }
+    let req = parse(&svc, &body).map_err(ApiError::Fields)?;
+    let (token, rx) = svc.submit(vec![req], wait).await?.pop().expect("one job");
+    let Some(rx) = rx else {
+        return Ok(json(StatusCode::CREATED, json!({ "token": token })));
+    };
+    let rec = svc
+        .wait_for(&token, rx)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("job {token} vanished while waited for")))?;
+    Ok(json(StatusCode::OK, view(&svc, &rec)))
+}
+
+async fn check(State(svc): AppState, Path(token): Path<String>) -> Result<Response, ApiError> {
+    check_token(&token)?;
+    let rec = svc.store.get(&token).await?.ok_or_else(|| ApiError::NotFound("submission not found".into()))?;
+    Ok(json(StatusCode::OK, view(&svc, &rec)))
+}
+
+/// Validates a native body into a job.
+pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
+    let Some(map) = body.as_object() else {
+        return Err([("body".to_owned(), vec!["must be a JSON object".to_owned()])].into());
+    };
+    let mut r = Reader::new(map);
+    r.unknown(&FIELDS);
+    let code = r.string("code");
+    if code.as_deref().is_none_or(|c| c.trim().is_empty()) && !r.errors.contains_key("code") {
+        r.err("code", "is required and must not be empty");
+    }
+    let lang = language(svc, &mut r);
+    let input = r.string("input");
+    let expected = r.string("expected");
+    let compiler_options = r.arg_string("compiler_options", 512);
+    if compiler_options.is_some() && lang.is_some_and(|l| !l.compiled) {
+        r.err("compiler_options", "only compiled languages take compiler options");
+    }
+    let args = string_list(&mut r, "args");
+    let tests = tests(svc, &mut r);
+    let c = &svc.cfg.limits;
+    let gt0 = Min::Above(0.0);
+    let req = JobRequest {
+        origin: Origin::Native,
+        language_id: lang.map_or(0, |l| l.id),
+        engine_language: lang.map_or(0, |l| l.engine_id),
+        source_code: code.map(String::into_bytes),
+        stdin: input.map(String::into_bytes),
+        expected_output: expected.map(String::into_bytes),
+        tests,
+        cpu_time_limit: r.ranged("time_limit", c.cpu_time_limit, gt0, c.max_cpu_time_limit),
+        cpu_extra_time: 0.0,
+        wall_time_limit: r.ranged("wall_time_limit", c.wall_time_limit, gt0, c.max_wall_time_limit),
+        memory_limit: r.ranged_int("memory_limit", c.memory_limit, Min::AtLeast(2048.0), c.max_memory_limit),
+        stack_limit: r.ranged_int("stack_limit", c.stack_limit, gt0, c.max_stack_limit),
+        max_processes_and_or_threads: r.ranged_int(
+            "max_processes",
+            c.max_processes_and_or_threads,
+            gt0,
+            c.max_max_processes_and_or_threads,
+        ),
+        enable_per_process_and_thread_time_limit: false,
+        enable_per_process_and_thread_memory_limit: false,
+        max_file_size: c.max_file_size,
+        output_limit: r.ranged_int("output_limit", c.output_limit, gt0, c.max_output_limit),
+        number_of_runs: 1,
+        compiler_options: compiler_options.filter(|o| !o.trim().is_empty()),
+        command_line_arguments: None,
+        args,
+        redirect_stderr_to_stdout: false,
+        enable_network: false,
+        additional_files: None,
+        callback_url: None,
+    };
+    if r.errors.is_empty() {
+        if let Err(e) = crate::workers::preflight(svc, &req) {
+            r.err("body", e);
+        }
+    }
+    if r.errors.is_empty() {
+        Ok(req)
+    } else {
+        Err(r.errors)
+    }
+}
+
+fn language<'s>(svc: &'s Service, r: &mut Reader<'_>) -> Option<&'s crate::judge::Lang> {
+    let lang = match r.raw("language") {
+        None => {
+            r.err("language", "is required");
+            return None;
+        }
+        Some(Value::String(s)) => svc.langs.find(s).filter(|l| !l.is_project),
+        Some(Value::Number(n)) => n.as_u64().and_then(|id| svc.langs.by_id(u32::try_from(id).ok()?)),
+        Some(_) => {
+            r.err("language", "must be a language name, alias or id");
+            return None;
+        }
+    };
+    if lang.is_none() {
+        r.err("language", "unknown language (see GET /languages)");
+    }
+    lang
+}
+
+fn string_list(r: &mut Reader<'_>, field: &str) -> Vec<String> {
+    match r.raw(field) {
+        None => Vec::new(),
+        Some(Value::Array(a)) if a.len() <= 256 && a.iter().all(Value::is_string) => {
+            a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        }
+        Some(_) => {
+            r.err(field, "must be a list of at most 256 strings");
+            Vec::new()
+        }
+    }
+}
+
+fn tests(svc: &Service, r: &mut Reader<'_>) -> Vec<StoredTest> {
+    let Some(v) = r.raw("tests") else {
+        return Vec::new();
+    };
+    let Some(list) = v.as_array() else {
+        r.err("tests", "must be a list of {input, expected} objects");
+        return Vec::new();
+    };
+    if list.len() > svc.cfg.max_tests {
+        r.err("tests", format!("must have at most {} test cases", svc.cfg.max_tests));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        let Some(m) = t.as_object() else {
+            r.err(&format!("tests[{i}]"), "must be an {input, expected} object");
+            continue;
+        };
+        let mut tr = Reader::new(m);
+        tr.unknown(&["input", "expected"]);
+        let input = tr.string("input").unwrap_or_default().into_bytes();
+        let expected = tr.string("expected").map(String::into_bytes);
+        for (k, msgs) in tr.errors {
+            for m in msgs {
+                r.err(&format!("tests[{i}].{k}"), m);
+            }
+        }
+        out.push(StoredTest { input, expected });
+    }
+    out
+}
+
+fn text(b: &[u8]) -> Value {
+    Value::String(String::from_utf8_lossy(b).into_owned())
+}
+
+fn status(id: u8) -> Value {
+    let s = StatusId::from_id(id).unwrap_or(StatusId::InternalError);
+    json!({"id": s.id(), "description": s.description()})
+}
+
+fn secs(ms: Option<i64>) -> Value {
+    json!(ms.map(|ms| ms as f64 / 1000.0))
+}
+
+/// A job in the native shape.
+pub fn view(svc: &Service, rec: &JobRecord) -> Value {
+    let q = &rec.request;
+    let mut m = Map::new();
+    m.insert("token".into(), json!(rec.token));
+    m.insert("status".into(), status(rec.status().id()));
+    let r = rec.result.as_ref();
+    m.insert("stdout".into(), r.map_or(Value::Null, |r| text(&r.stdout)));
+    m.insert("stderr".into(), r.map_or(Value::Null, |r| text(&r.stderr)));
+    m.insert("compile_output".into(), r.map_or(Value::Null, |r| text(&r.compile_output)));
+    m.insert("message".into(), json!(r.and_then(|r| r.message.clone())));
+    m.insert("time".into(), json!(r.and_then(|r| r.time)));
+    m.insert("wall_time".into(), json!(r.and_then(|r| r.wall_time)));
+    m.insert("memory".into(), json!(r.and_then(|r| r.memory)));
+    m.insert("exit_code".into(), json!(r.and_then(|r| r.exit_code)));
+    m.insert("exit_signal".into(), json!(r.and_then(|r| r.exit_signal)));
+    m.insert("created_at".into(), secs(Some(rec.created_at_ms)));
+    m.insert("started_at".into(), secs(rec.started_at_ms));
+    m.insert("finished_at".into(), secs(rec.finished_at_ms));
+    let name = svc.langs.by_id(q.language_id).map(|l| l.name.clone());
+    m.insert("language".into(), json!({"id": q.language_id, "name": name}));
+    if !q.tests.is_empty() {
+        let tests: Vec<Value> = r
+            .map(|r| r.tests.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| {
+                json!({
+                    "status": status(t.status),
+                    "stdout": text(&t.stdout),
+                    "stderr": text(&t.stderr),
+                    "message": t.message,
+                    "exit_code": t.exit_code,
+                    "exit_signal": t.exit_signal,
+                    "time": t.time,
+                    "wall_time": t.wall_time,
+                    "memory": t.memory,
+                })
+            })
+            .collect();
+        m.insert("tests".into(), Value::Array(tests));
+    }
+    Value::Object(m)
+}

@@ -1,0 +1,303 @@
+//! `GET /openapi.json`: the OpenAPI 3.0 description of both APIs and the
+//! operations endpoints, built from the running configuration so every range
+//! it states (maximum limits, batch size) is the one the server enforces. The
+//! schema-driven fuzz test (schemathesis) reads it.
+
+use crate::api::judge0::view::ALL_FIELDS;
+use crate::config::ServerConfig;
+use crate::service::Service;
+use serde_json::{json, Value};
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn body(schema: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema}}})
+}
+
+fn resp(desc: &str, schema: Value) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": schema}}})
+}
+
+fn q(name: &str, schema: Value, desc: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": desc})
+}
+
+fn errors() -> Value {
+    json!({
+        "400": resp("Bad request", r("Error")),
+        "401": resp("Missing or wrong X-Auth-Token", r("Error")),
+        "404": resp("Not found", r("Error")),
+        "413": resp("Body too large", r("Error")),
+        "422": resp("Invalid fields", r("FieldErrors")),
+        "503": resp("Queue full or shutting down", r("Error")),
+    })
+}
+
+fn with_errors(mut ok: Value) -> Value {
+    let e = errors();
+    for (k, v) in e.as_object().expect("object") {
+        ok[k] = v.clone();
+    }
+    ok
+}
+
+/// The whole document.
+pub fn spec(svc: &Service) -> Value {
+    let cfg = &svc.cfg;
+    let mut paths = json!({});
+    for (p, item) in native_paths().into_iter().chain(judge0_paths(cfg)).chain(ops_paths()) {
+        paths[p] = item;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Flash",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Flash's native API (/create, /check) and a Judge0 CE 1.13.1-compatible API. \
+                When the server has an auth token, every endpoint but /health needs it in X-Auth-Token.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas(svc)},
+    })
+}
+
+fn token_param() -> Value {
+    json!({"name": "token", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}})
+}
+
+fn native_paths() -> Vec<(&'static str, Value)> {
+    let wait = q("wait", json!({"type": "boolean"}), "Answer 200 with the finished result");
+    vec![
+        (
+            "/create",
+            json!({"post": {
+                "summary": "Submit a program (native API)",
+                "parameters": [wait],
+                "requestBody": body(r("NativeRequest")),
+                "responses": with_errors(json!({
+                    "200": resp("Finished (wait=true)", r("NativeResult")),
+                    "201": resp("Accepted", r("Token")),
+                })),
+            }}),
+        ),
+        (
+            "/check/{token}",
+            json!({"get": {
+                "summary": "A submission's state and result (native API)",
+                "parameters": [token_param()],
+                "responses": with_errors(json!({"200": resp("The submission", r("NativeResult"))})),
+            }}),
+        ),
+    ]
+}
+
+fn judge0_paths(cfg: &ServerConfig) -> Vec<(&'static str, Value)> {
+    let b64 = q("base64_encoded", json!({"type": "boolean"}), "Text fields are base64");
+    let wait = q("wait", json!({"type": "boolean"}), "Answer with the finished submission");
+    let fields = q("fields", json!({"type": "string"}), "Comma-separated attributes, or *");
+    let authz = json!({"name": "X-Auth-User", "in": "header", "required": false, "schema": {"type": "string"}});
+    let batch = cfg.max_submission_batch_size;
+    let json_list = |item: Value| json!({"type": "array", "items": item});
+    vec![
+        (
+            "/submissions",
+            json!({
+                "post": {
+                    "summary": "Create a submission",
+                    "parameters": [b64, wait, fields],
+                    "requestBody": body(r("Judge0Request")),
+                    "responses": with_errors(json!({"201": resp("Token, or the submission with wait=true", r("Judge0Submission"))})),
+                },
+                "get": {
+                    "summary": "List submissions (needs the authorization token)",
+                    "parameters": [b64, fields, authz,
+                        q("page", json!({"type": "integer", "minimum": 1}), "Page"),
+                        q("per_page", json!({"type": "integer", "minimum": 1, "maximum": 1000}), "Page size")],
+                    "responses": with_errors(json!({
+                        "200": resp("A page", json!({"type": "object", "properties": {
+                            "submissions": json_list(r("Judge0Submission")), "meta": {"type": "object"}}})),
+                        "403": resp("Authorization required", r("Error")),
+                    })),
+                },
+            }),
+        ),
+        (
+            "/submissions/batch",
+            json!({
+                "post": {
+                    "summary": "Create several submissions",
+                    "parameters": [b64],
+                    "requestBody": body(json!({"type": "object", "required": ["submissions"], "properties": {
+                        "submissions": {"type": "array", "minItems": 1, "maxItems": batch, "items": r("Judge0Request")}}})),
+                    "responses": with_errors(json!({"201": resp("A token or errors per submission", json_list(json!({"type": "object"})))})),
+                },
+                "get": {
+                    "summary": "Get several submissions (unknown tokens are null)",
+                    "parameters": [b64, fields, {"name": "tokens", "in": "query", "required": true,
+                    "schema": {"type": "string", "minLength": 1}, "description": "Comma-separated tokens"}],
+                    "responses": with_errors(json!({"200": resp("Submissions", json!({"type": "object", "properties": {
+                        "submissions": json_list(json!({"nullable": true, "allOf": [r("Judge0Submission")]}))}}))})),
+                },
+            }),
+        ),
+        (
+            "/submissions/{token}",
+            json!({
+                "get": {
+                    "summary": "Get a submission",
+                    "parameters": [token_param(), b64, fields],
+                    "responses": with_errors(json!({"200": resp("The submission", r("Judge0Submission"))})),
+                },
+                "delete": {
+                    "summary": "Delete a finished submission (when enabled; needs the authorization token)",
+                    "parameters": [token_param(), fields, authz],
+                    "responses": with_errors(json!({"200": resp("What was deleted", r("Judge0Submission")),
+                        "403": resp("Authorization required", r("Error"))})),
+                },
+            }),
+        ),
+        ("/languages", simple_get("Active languages", json_list(r("Language")))),
+        ("/languages/all", simple_get("All languages", json_list(r("Language")))),
+        (
+            "/languages/{id}",
+            json!({"get": {
+                "summary": "One language",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": with_errors(json!({"200": resp("The language", r("Language"))})),
+            }}),
+        ),
+        ("/statuses", simple_get("Statuses 1..14", json_list(r("Status")))),
+        ("/config_info", simple_get("Judge0 configuration keys", json!({"type": "object"}))),
+        ("/about", simple_get("Version 1.13.1 and project links", json!({"type": "object"}))),
+        ("/system_info", simple_get("CPU and memory", json!({"type": "object"}))),
+        ("/workers", simple_get("Queue and workers", json!({"type": "array", "items": {"type": "object"}}))),
+        (
+            "/version",
+            json!({"get": {"summary": "Judge0 version (text)", "responses": {
+            "200": {"description": "1.13.1", "content": {"text/plain": {"schema": {"type": "string"}}}}}}}),
+        ),
+        (
+            "/authenticate",
+            json!({"post": {"summary": "200 when X-Auth-Token is accepted", "responses": {
+            "200": {"description": "Authenticated"}, "401": resp("Not authenticated", r("Error"))}}}),
+        ),
+        (
+            "/authorize",
+            json!({"post": {"summary": "200 when X-Auth-User is accepted", "responses": {
+            "200": {"description": "Authorized"}, "403": resp("Not authorized", r("Error"))}}}),
+        ),
+    ]
+}
+
+fn simple_get(summary: &str, schema: Value) -> Value {
+    json!({"get": {"summary": summary, "responses": {"200": resp(summary, schema), "401": resp("Not authenticated", r("Error"))}}})
+}
+
+fn ops_paths() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "/health",
+            json!({"get": {"summary": "Liveness and queue counts (no auth)", "responses": {
+            "200": resp("Healthy", json!({"type": "object"})), "503": resp("Unhealthy", json!({"type": "object"}))}}}),
+        ),
+        (
+            "/metrics",
+            json!({"get": {"summary": "Prometheus metrics", "responses": {
+            "200": {"description": "Text exposition", "content": {"text/plain": {"schema": {"type": "string"}}}}}}}),
+        ),
+        ("/openapi.json", simple_get("This document", json!({"type": "object"}))),
+    ]
+}
+
+fn schemas(svc: &Service) -> Value {
+    let cfg: &ServerConfig = &svc.cfg;
+    let l = &cfg.limits;
+    let ids: Vec<u32> = svc.langs.all().iter().map(|l| l.id).collect();
+    let mut names: Vec<String> = svc.langs.all().iter().filter(|l| !l.is_project).map(|l| l.id.to_string()).collect();
+    names.extend(["c++", "cpp", "c", "python", "python3", "javascript", "js", "java", "sql", "bash"].map(String::from));
+    let only_false = json!({"type": "boolean", "enum": [false], "nullable": true,
+        "description": "Accepted for compatibility; this server refuses true"});
+    let code = json!({"type": "string", "minLength": 1, "pattern": "\\S"});
+    let num = |min: f64, excl: bool, max: f64| json!({"type": "number", "minimum": min, "exclusiveMinimum": excl, "maximum": max, "nullable": true});
+    let int = |min: u64, max: u64| json!({"type": "integer", "minimum": min, "maximum": max, "nullable": true});
+    let text = json!({"type": "string", "nullable": true});
+    let boolean = json!({"type": "boolean", "nullable": true});
+    let mut sub_props = serde_json::Map::new();
+    for f in ALL_FIELDS {
+        sub_props.insert(f.into(), json!({"nullable": true}));
+    }
+    let mut judge0 = json!({
+            "type": "object",
+            "required": ["source_code", "language_id"],
+            "properties": {
+                "source_code": code.clone(),
+                "language_id": {"type": "integer", "enum": ids,
+                    "description": "GET /languages; 89 (multi-file) takes additional_files instead of source_code"},
+                "compiler_options": {"type": "string", "maxLength": 512, "nullable": true,
+                    "description": "Compiled languages only"},
+                "command_line_arguments": {"type": "string", "maxLength": 512, "nullable": true},
+                "stdin": text, "expected_output": text,
+                "cpu_time_limit": num(0.0, true, l.max_cpu_time_limit),
+                "cpu_extra_time": num(0.0, false, l.max_cpu_extra_time),
+                "wall_time_limit": num(1.0, false, l.max_wall_time_limit),
+                "memory_limit": num(2048.0, false, l.max_memory_limit as f64),
+                "stack_limit": int(1, l.max_stack_limit),
+                "max_processes_and_or_threads": int(1, l.max_max_processes_and_or_threads),
+                "enable_per_process_and_thread_time_limit": only_false.clone(),
+                "enable_per_process_and_thread_memory_limit": only_false.clone(),
+                "max_file_size": int(1, l.max_max_file_size),
+                "redirect_stderr_to_stdout": boolean, "enable_network": only_false,
+                "number_of_runs": int(1, l.max_number_of_runs.into()),
+            },
+    });
+    // Only what this server accepts is described.
+    if cfg.enable_additional_files {
+        judge0["properties"]["additional_files"] = json!({"type": "string", "format": "byte", "nullable": true,
+            "description": "A zip (base64): relative paths only, no symlinks"});
+    }
+    if cfg.enable_callbacks {
+        judge0["properties"]["callback_url"] = json!({"type": "string", "nullable": true,
+            "description": "http:// URL the finished submission is PUT to"});
+    }
+    json!({
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+        "FieldErrors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "format": "uuid"}}},
+        "Status": {"type": "object", "properties": {"id": {"type": "integer"}, "description": {"type": "string"}}},
+        "Language": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+        "Judge0Request": judge0,
+        "Judge0Submission": {"type": "object", "properties": sub_props},
+        "NativeRequest": {
+            "type": "object",
+            "required": ["code", "language"],
+            "additionalProperties": false,
+            "properties": {
+                "code": code,
+                "language": {"type": "string", "enum": names, "description": "Name, alias or id (GET /languages)"},
+                "input": {"type": "string"}, "expected": text,
+                "time_limit": num(0.0, true, l.max_cpu_time_limit),
+                "wall_time_limit": num(0.0, true, l.max_wall_time_limit),
+                "memory_limit": int(2048, l.max_memory_limit),
+                "stack_limit": int(1, l.max_stack_limit),
+                "max_processes": int(1, l.max_max_processes_and_or_threads),
+                "output_limit": int(1, l.max_output_limit),
+                "compiler_options": {"type": "string", "maxLength": 512},
+                "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
+                "tests": {"type": "array", "maxItems": cfg.max_tests, "items": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": {"input": {"type": "string"}, "expected": text}}},
+            },
+        },
+        "NativeResult": {"type": "object", "properties": {
+            "token": {"type": "string"}, "status": r("Status"), "stdout": text, "stderr": text,
+            "compile_output": text, "message": text, "time": {"type": "number", "nullable": true},
+            "wall_time": {"type": "number", "nullable": true}, "memory": {"type": "integer", "nullable": true},
+            "exit_code": {"type": "integer", "nullable": true}, "exit_signal": {"type": "integer", "nullable": true},
+            "created_at": {"type": "number"}, "started_at": {"type": "number", "nullable": true},
+            "finished_at": {"type": "number", "nullable": true}, "language": {"type": "object"},
+            "tests": {"type": "array", "items": {"type": "object"}},
+        }},
+    })
+}

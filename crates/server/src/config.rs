@@ -1,0 +1,298 @@
+//! The service's configuration: one serde struct read from a TOML file, then
+//! overridden by environment variables and flags (the binary does the
+//! merging; this module holds the types, the defaults and the checks).
+//!
+//! Names follow Judge0's `config_info` keys where Judge0 has the same knob, so
+//! an operator who knows Judge0 knows these.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Everything `flash serve` can be told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: String,
+    /// Where the job database and the compile cache live.
+    pub data_dir: PathBuf,
+    /// Jobs judged at once (and sandbox slots).
+    pub workers: usize,
+    /// Jobs waiting (not yet running) before new ones are refused with 503.
+    pub max_queue_size: usize,
+    /// Largest request body, bytes (413 above it).
+    pub max_body_size: usize,
+    /// When set, every request but `/health` needs this in `X-Auth-Token`.
+    pub auth_token: Option<String>,
+    /// When set, listing and deleting submissions need it in `X-Auth-User`
+    /// (Judge0's authorization token); without it those endpoints answer 403.
+    pub authz_token: Option<String>,
+    /// Finished jobs are deleted this many seconds after they finished (0 keeps them).
+    pub retention_secs: u64,
+    /// Default and maximum limits a client may ask for.
+    pub limits: LimitsConfig,
+    /// Most submissions in one batch request.
+    pub max_submission_batch_size: usize,
+    /// Most test cases in one native submission.
+    pub max_tests: usize,
+    /// Whether `wait=true` is honoured.
+    pub enable_wait_result: bool,
+    /// Longest a `wait=true` request blocks, seconds; then it answers with the job as it is.
+    pub max_wait_secs: u64,
+    /// Whether clients may pass compiler options.
+    pub enable_compiler_options: bool,
+    /// Whether clients may pass command-line arguments.
+    pub enable_command_line_arguments: bool,
+    /// Whether `DELETE /submissions/{token}` is allowed (Judge0's default: no).
+    pub enable_submission_delete: bool,
+    /// Whether Judge0's `additional_files` (a zip) is accepted.
+    pub enable_additional_files: bool,
+    /// Total size of the files unpacked from `additional_files`, KB.
+    pub max_extract_size: u64,
+    /// Most files in `additional_files`.
+    pub max_extract_files: usize,
+    /// Whether `callback_url` is accepted (off by default: it makes the server send requests).
+    pub enable_callbacks: bool,
+    /// Callbacks may go to loopback and private addresses (off: such URLs are refused).
+    pub allow_private_callbacks: bool,
+    /// Attempts per callback.
+    pub callbacks_max_tries: u32,
+    /// Timeout of one callback attempt, seconds.
+    pub callbacks_timeout: f64,
+    /// Seconds a running job may take to finish after SIGTERM before it is requeued.
+    pub shutdown_grace_secs: u64,
+    /// fsync every commit (SQLite `synchronous=FULL`): survives power loss, not
+    /// only a crash of the process, at some cost per job.
+    pub fsync: bool,
+    /// Language table replacing the shipped one.
+    pub languages: Option<PathBuf>,
+    /// Extra Judge0 language ids served by one of ours, `"52" = 54` (Judge0
+    /// 1.13.1 had several compiler versions per language, and clients hard-code ids).
+    pub judge0_language_aliases: BTreeMap<String, u32>,
+    /// Log format: "text" or "json".
+    pub log_format: String,
+    /// Least severe log level shown: error, warn, info, debug, trace.
+    pub log_level: String,
+}
+
+/// Defaults and maxima of the limits a client may set (Judge0's names and units).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// CPU seconds.
+    pub cpu_time_limit: f64,
+    /// See `cpu_time_limit`.
+    pub max_cpu_time_limit: f64,
+    /// Accepted and shown for Judge0 clients; the box's CPU limit is `cpu_time_limit`.
+    pub cpu_extra_time: f64,
+    /// See `cpu_extra_time`.
+    pub max_cpu_extra_time: f64,
+    /// Wall seconds.
+    pub wall_time_limit: f64,
+    /// See `wall_time_limit`.
+    pub max_wall_time_limit: f64,
+    /// KB.
+    pub memory_limit: u64,
+    /// See `memory_limit`.
+    pub max_memory_limit: u64,
+    /// KB.
+    pub stack_limit: u64,
+    /// See `stack_limit`.
+    pub max_stack_limit: u64,
+    /// Processes and threads at once.
+    pub max_processes_and_or_threads: u64,
+    /// See `max_processes_and_or_threads`.
+    pub max_max_processes_and_or_threads: u64,
+    /// Largest file (and, for Judge0 clients, output) the program may write, KB.
+    pub max_file_size: u64,
+    /// See `max_file_size`.
+    pub max_max_file_size: u64,
+    /// stdout + stderr of a native submission, KB.
+    pub output_limit: u64,
+    /// See `output_limit`.
+    pub max_output_limit: u64,
+    /// Runs of each Judge0 submission (time and memory are averaged).
+    pub number_of_runs: u32,
+    /// See `number_of_runs`.
+    pub max_number_of_runs: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            cpu_time_limit: 5.0,
+            max_cpu_time_limit: 15.0,
+            cpu_extra_time: 1.0,
+            max_cpu_extra_time: 5.0,
+            wall_time_limit: 10.0,
+            max_wall_time_limit: 20.0,
+            memory_limit: 128_000,
+            max_memory_limit: 512_000,
+            stack_limit: 64_000,
+            max_stack_limit: 128_000,
+            max_processes_and_or_threads: 60,
+            max_max_processes_and_or_threads: 120,
+            max_file_size: 1024,
+            max_max_file_size: 4096,
+            output_limit: 1024,
+            max_output_limit: 4096,
+            number_of_runs: 1,
+            max_number_of_runs: 20,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:2358".into(),
+            data_dir: default_data_dir(),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_queue_size: 1000,
+            max_body_size: 4 << 20,
+            auth_token: None,
+            authz_token: None,
+            retention_secs: 7 * 24 * 3600,
+            limits: LimitsConfig::default(),
+            max_submission_batch_size: 20,
+            max_tests: 100,
+            enable_wait_result: true,
+            max_wait_secs: 300,
+            enable_compiler_options: true,
+            enable_command_line_arguments: true,
+            enable_submission_delete: false,
+            enable_additional_files: true,
+            max_extract_size: 10240,
+            max_extract_files: 100,
+            enable_callbacks: false,
+            allow_private_callbacks: false,
+            callbacks_max_tries: 3,
+            callbacks_timeout: 5.0,
+            shutdown_grace_secs: 30,
+            fsync: false,
+            languages: None,
+            judge0_language_aliases: [("48", 50), ("49", 50), ("52", 54), ("53", 54)]
+                .map(|(a, b)| (a.to_owned(), b))
+                .into(),
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/flash`, else `~/.local/share/flash`, else `./flash-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("flash");
+    }
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(h) => PathBuf::from(h).join(".local/share/flash"),
+        None => PathBuf::from("flash-data"),
+    }
+}
+
+impl ServerConfig {
+    /// Parses a TOML configuration file's text.
+    pub fn from_toml(text: &str) -> Result<ServerConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Checks that the numbers make sense together; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let l = &self.limits;
+        let pos = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a positive number, got {v}"))
+            }
+        };
+        for (name, v) in [
+            ("limits.cpu_time_limit", l.cpu_time_limit),
+            ("limits.max_cpu_time_limit", l.max_cpu_time_limit),
+            ("limits.wall_time_limit", l.wall_time_limit),
+            ("limits.max_wall_time_limit", l.max_wall_time_limit),
+            ("callbacks_timeout", self.callbacks_timeout),
+        ] {
+            pos(name, v)?;
+        }
+        if !(l.cpu_extra_time >= 0.0 && l.cpu_extra_time <= l.max_cpu_extra_time) {
+            return Err("limits.cpu_extra_time must be in [0, max_cpu_extra_time]".into());
+        }
+        let pairs: [(&str, f64, f64); 9] = [
+            ("cpu_time_limit", l.cpu_time_limit, l.max_cpu_time_limit),
+            ("wall_time_limit", l.wall_time_limit, l.max_wall_time_limit),
+            ("memory_limit", l.memory_limit as f64, l.max_memory_limit as f64),
+            ("stack_limit", l.stack_limit as f64, l.max_stack_limit as f64),
+            (
+                "max_processes_and_or_threads",
+                l.max_processes_and_or_threads as f64,
+                l.max_max_processes_and_or_threads as f64,
+            ),
+            ("max_file_size", l.max_file_size as f64, l.max_max_file_size as f64),
+            ("output_limit", l.output_limit as f64, l.max_output_limit as f64),
+            ("number_of_runs", l.number_of_runs as f64, l.max_number_of_runs as f64),
+            ("memory_limit (at least 2048)", 2048.0, l.memory_limit as f64),
+        ];
+        for (name, default, max) in pairs {
+            if default < 1.0 || default > max {
+                return Err(format!(
+                    "limits.{name}: the default ({default}) must be at least 1 and at most the maximum ({max})"
+                ));
+            }
+        }
+        if self.workers == 0 || self.workers > 1000 {
+            return Err(format!("workers must be in 1..=1000, got {}", self.workers));
+        }
+        if self.max_queue_size == 0 || self.max_submission_batch_size == 0 {
+            return Err("max_queue_size and max_submission_batch_size must be positive".into());
+        }
+        if self.max_body_size < 1024 {
+            return Err("max_body_size must be at least 1024 bytes".into());
+        }
+        if !["text", "json"].contains(&self.log_format.as_str()) {
+            return Err(format!("log_format must be \"text\" or \"json\", got {:?}", self.log_format));
+        }
+        if let Some(k) = self.judge0_language_aliases.keys().find(|k| k.parse::<u32>().is_err()) {
+            return Err(format!("judge0_language_aliases: key {k:?} is not a language id"));
+        }
+        if self.auth_token.as_deref().is_some_and(str::is_empty)
+            || self.authz_token.as_deref().is_some_and(str::is_empty)
+        {
+            return Err("auth_token and authz_token must not be empty when set".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_judge0() {
+        let c = ServerConfig::default();
+        c.validate().unwrap();
+        assert_eq!(c.listen, "127.0.0.1:2358");
+        assert_eq!(c.limits.max_cpu_time_limit, 15.0);
+        assert_eq!(c.limits.memory_limit, 128_000);
+    }
+
+    #[test]
+    fn inconsistent_limits_name_the_key() {
+        let mut c = ServerConfig::default();
+        c.limits.memory_limit = 600_000;
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("memory_limit"), "{e}");
+        let mut c = ServerConfig::default();
+        c.limits.cpu_time_limit = f64::NAN;
+        assert!(c.validate().unwrap_err().contains("cpu_time_limit"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = ServerConfig::from_toml("listne = \"x\"\n").unwrap_err();
+        assert!(e.contains("listne"), "{e}");
+    }
+}

@@ -1,0 +1,327 @@
+//! A job as it is queued and stored: the validated request ([`JobRequest`]),
+//! its outcome ([`JobResult`]) and its place in the queue ([`JobRecord`]).
+//!
+//! Both APIs produce the same [`JobRequest`], so a token made by one can be
+//! read through the other. Bytes (source, input, output) are kept as bytes and
+//! stored base64-encoded in JSON.
+
+use flash_engine::{Judgement, RunOutcome, StatusId};
+use serde::{Deserialize, Serialize};
+
+/// Which API created the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// `POST /create`.
+    Native,
+    /// `POST /submissions`.
+    Judge0,
+}
+
+/// One native test case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredTest {
+    /// stdin.
+    #[serde(with = "b64")]
+    pub input: Vec<u8>,
+    /// Expected stdout, if checked.
+    #[serde(with = "b64_opt", default)]
+    pub expected: Option<Vec<u8>>,
+}
+
+/// A validated submission: every limit already defaulted and capped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRequest {
+    /// The API that accepted it.
+    pub origin: Origin,
+    /// The language id as the client gave it (a Judge0 id, possibly an alias).
+    pub language_id: u32,
+    /// The engine's language id this runs as.
+    pub engine_language: u32,
+    /// Source code (`None` for a Judge0 multi-file program).
+    #[serde(with = "b64_opt", default)]
+    pub source_code: Option<Vec<u8>>,
+    /// stdin.
+    #[serde(with = "b64_opt", default)]
+    pub stdin: Option<Vec<u8>>,
+    /// Expected stdout.
+    #[serde(with = "b64_opt", default)]
+    pub expected_output: Option<Vec<u8>>,
+    /// Native test cases (compile once, run each).
+    #[serde(default)]
+    pub tests: Vec<StoredTest>,
+    /// CPU seconds.
+    pub cpu_time_limit: f64,
+    /// Shown to Judge0 clients.
+    pub cpu_extra_time: f64,
+    /// Wall seconds.
+    pub wall_time_limit: f64,
+    /// KB.
+    pub memory_limit: u64,
+    /// KB.
+    pub stack_limit: u64,
+    /// Processes and threads at once.
+    pub max_processes_and_or_threads: u64,
+    /// Shown to Judge0 clients (always false: limits are per box).
+    pub enable_per_process_and_thread_time_limit: bool,
+    /// See `enable_per_process_and_thread_time_limit`.
+    pub enable_per_process_and_thread_memory_limit: bool,
+    /// KB.
+    pub max_file_size: u64,
+    /// stdout + stderr, KB.
+    pub output_limit: u64,
+    /// Runs; time and memory are averaged over them.
+    pub number_of_runs: u32,
+    /// As the client sent them.
+    pub compiler_options: Option<String>,
+    /// As the client sent them (Judge0: one string).
+    pub command_line_arguments: Option<String>,
+    /// The program's arguments, split.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Send stderr into stdout.
+    pub redirect_stderr_to_stdout: bool,
+    /// Always false here (refused when asked).
+    pub enable_network: bool,
+    /// Judge0's zip of extra files, as sent (decoded from base64).
+    #[serde(with = "b64_opt", default)]
+    pub additional_files: Option<Vec<u8>>,
+    /// Where to PUT the result.
+    pub callback_url: Option<String>,
+}
+
+/// The outcome of one run (native test case).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestResult {
+    /// Status id (1..=16).
+    pub status: u8,
+    /// stdout.
+    #[serde(with = "b64")]
+    pub stdout: Vec<u8>,
+    /// stderr.
+    #[serde(with = "b64")]
+    pub stderr: Vec<u8>,
+    /// Why, when not Accepted.
+    pub message: Option<String>,
+    /// Exit code.
+    pub exit_code: Option<i32>,
+    /// Signal.
+    pub exit_signal: Option<i32>,
+    /// CPU seconds.
+    pub time: f64,
+    /// Wall seconds.
+    pub wall_time: f64,
+    /// Peak KB.
+    pub memory: u64,
+}
+
+/// A finished job's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// Status id (1..=16; Judge0 views fold 15 and 16).
+    pub status: u8,
+    /// stdout (of the first failing test, or the last).
+    #[serde(with = "b64")]
+    pub stdout: Vec<u8>,
+    /// stderr.
+    #[serde(with = "b64")]
+    pub stderr: Vec<u8>,
+    /// Compiler output.
+    #[serde(with = "b64")]
+    pub compile_output: Vec<u8>,
+    /// Explanation.
+    pub message: Option<String>,
+    /// Exit code of the shown run.
+    pub exit_code: Option<i32>,
+    /// Signal of the shown run.
+    pub exit_signal: Option<i32>,
+    /// CPU seconds (average over runs; largest over tests); `None` when nothing ran.
+    pub time: Option<f64>,
+    /// Wall seconds.
+    pub wall_time: Option<f64>,
+    /// Peak KB.
+    pub memory: Option<u64>,
+    /// One per native test case.
+    #[serde(default)]
+    pub tests: Vec<TestResult>,
+    /// Seconds spent compiling (0 when cached or interpreted).
+    #[serde(default)]
+    pub compile_time: f64,
+    /// Whether the compile was served from the cache.
+    #[serde(default)]
+    pub compile_cached: bool,
+}
+
+impl JobResult {
+    /// A result for a failure of Flash itself.
+    pub fn internal(message: impl Into<String>) -> JobResult {
+        JobResult::from_judgement(&Judgement::internal(message))
+    }
+
+    /// Converts the engine's judgement.
+    pub fn from_judgement(j: &Judgement) -> JobResult {
+        let ran = !matches!(j.status, StatusId::CompilationError | StatusId::InternalError)
+            || !j.stdout.is_empty()
+            || j.time > 0.0;
+        JobResult {
+            status: j.status.id(),
+            stdout: j.stdout.clone(),
+            stderr: j.stderr.clone(),
+            compile_output: j.compile_output.clone(),
+            message: j.message.clone(),
+            exit_code: j.exit_code,
+            exit_signal: j.exit_signal,
+            time: ran.then_some(j.time),
+            wall_time: ran.then_some(j.wall_time),
+            memory: ran.then_some(j.memory),
+            tests: j.tests.iter().map(TestResult::from_outcome).collect(),
+            compile_time: j.compile_time,
+            compile_cached: j.compile_cached,
+        }
+    }
+
+    /// The status as an enum.
+    pub fn status_id(&self) -> StatusId {
+        StatusId::from_id(self.status).unwrap_or(StatusId::InternalError)
+    }
+}
+
+impl TestResult {
+    fn from_outcome(o: &RunOutcome) -> TestResult {
+        TestResult {
+            status: o.status.id(),
+            stdout: o.stdout.clone(),
+            stderr: o.stderr.clone(),
+            message: o.message.clone(),
+            exit_code: o.exit_code,
+            exit_signal: o.exit_signal,
+            time: o.time,
+            wall_time: o.wall_time,
+            memory: o.memory,
+        }
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued = 1,
+    /// Leased by a worker.
+    Processing = 2,
+    /// Result stored.
+    Done = 3,
+}
+
+impl JobState {
+    /// From the stored number.
+    pub fn from_i64(v: i64) -> Option<JobState> {
+        match v {
+            1 => Some(JobState::Queued),
+            2 => Some(JobState::Processing),
+            3 => Some(JobState::Done),
+            _ => None,
+        }
+    }
+}
+
+/// A job as the store returns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    /// UUID v4.
+    pub token: String,
+    /// Queue state.
+    pub state: JobState,
+    /// Unix milliseconds.
+    pub created_at_ms: i64,
+    /// When a worker took it (the last time).
+    pub started_at_ms: Option<i64>,
+    /// When its result was stored.
+    pub finished_at_ms: Option<i64>,
+    /// What was asked.
+    pub request: JobRequest,
+    /// The outcome, once done.
+    pub result: Option<JobResult>,
+}
+
+impl JobRecord {
+    /// Status id for display: In Queue, Processing, or the result's.
+    pub fn status(&self) -> StatusId {
+        match (&self.result, self.state) {
+            (Some(r), _) => r.status_id(),
+            (None, JobState::Processing) => StatusId::Processing,
+            _ => StatusId::InQueue,
+        }
+    }
+}
+
+/// Current time, unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// serde for `Vec<u8>` as standard base64.
+pub(crate) mod b64 {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// serde for `Option<Vec<u8>>` as standard base64 or null.
+pub(crate) mod b64_opt {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| base64::engine::general_purpose::STANDARD.decode(s))
+            .transpose()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn sample_request() -> JobRequest {
+    JobRequest {
+        origin: Origin::Judge0,
+        language_id: 71,
+        engine_language: 71,
+        source_code: Some(b"print(input())".to_vec()),
+        stdin: Some(b"hi\xff".to_vec()),
+        expected_output: None,
+        tests: Vec::new(),
+        cpu_time_limit: 5.0,
+        cpu_extra_time: 1.0,
+        wall_time_limit: 10.0,
+        memory_limit: 128_000,
+        stack_limit: 64_000,
+        max_processes_and_or_threads: 60,
+        enable_per_process_and_thread_time_limit: false,
+        enable_per_process_and_thread_memory_limit: false,
+        max_file_size: 1024,
+        output_limit: 1024,
+        number_of_runs: 1,
+        compiler_options: None,
+        command_line_arguments: None,
+        args: Vec::new(),
+        redirect_stderr_to_stdout: false,
+        enable_network: false,
+        additional_files: None,
+        callback_url: None,
+    }
+}

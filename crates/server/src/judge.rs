@@ -1,0 +1,179 @@
+//! What the service needs from the engine ([`Judge`]), declared here by the
+//! consumer so tests can serve the API with a fake judge and no sandbox; and
+//! the language table the APIs show ([`Languages`]), with Judge0's extra ids.
+
+use flash_engine::{Engine, Judgement, Language, Submission};
+use std::collections::BTreeMap;
+
+/// Judges submissions (blocking) and lists the languages it can judge.
+pub trait Judge: Send + Sync + 'static {
+    /// Judges one submission; `Err` when it cannot be judged at all.
+    fn judge(&self, sub: &Submission) -> Result<Judgement, flash_engine::Error>;
+    /// The languages offered.
+    fn languages(&self) -> &[Language];
+    /// Compile-cache and compile counters for `/metrics`.
+    fn stats(&self) -> JudgeStats {
+        JudgeStats::default()
+    }
+}
+
+/// Counters of the engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JudgeStats {
+    /// Compiles actually run (cache misses).
+    pub compiles: u64,
+    /// Compile cache size.
+    pub cache_bytes: u64,
+    /// Compile cache entries.
+    pub cache_entries: u64,
+}
+
+impl Judge for Engine {
+    fn judge(&self, sub: &Submission) -> Result<Judgement, flash_engine::Error> {
+        Engine::judge(self, sub)
+    }
+
+    fn languages(&self) -> &[Language] {
+        self.registry().languages()
+    }
+
+    fn stats(&self) -> JudgeStats {
+        let (bytes, entries) = self.cache_stats();
+        JudgeStats { compiles: self.compiles_run(), cache_bytes: bytes, cache_entries: entries as u64 }
+    }
+}
+
+/// Judge0's id of the multi-file program language.
+pub const MULTI_FILE_ID: u32 = 89;
+
+/// One language as the APIs show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lang {
+    /// The id clients use (Judge0's).
+    pub id: u32,
+    /// The engine's language this runs as.
+    pub engine_id: u32,
+    /// Display name with version.
+    pub name: String,
+    /// Judge0's "Multi-file program": sources and scripts come in `additional_files`.
+    pub is_project: bool,
+    /// Whether there is a compile step (compiler options are allowed only then).
+    pub compiled: bool,
+    /// Source file name in the box.
+    pub source_file: String,
+    /// Compile command, shown by `/languages/{id}`.
+    pub compile_cmd: Option<String>,
+    /// Run command, shown by `/languages/{id}`.
+    pub run_cmd: String,
+    /// Alias ids are listed but never matched by name.
+    pub is_alias: bool,
+}
+
+/// The languages, sorted by name like Judge0's `/languages`.
+#[derive(Debug, Clone, Default)]
+pub struct Languages {
+    list: Vec<Lang>,
+    engine: Vec<Language>,
+}
+
+impl Languages {
+    /// Builds the table from the engine's languages and Judge0 alias ids
+    /// (`alias id -> engine id`; aliases of missing languages are dropped).
+    pub fn new(langs: &[Language], aliases: &BTreeMap<String, u32>) -> Languages {
+        let mut list: Vec<Lang> = langs.iter().map(lang).collect();
+        for (alias, &target) in aliases {
+            let Ok(alias) = alias.parse::<u32>() else {
+                continue;
+            };
+            if list.iter().any(|l| l.id == alias) {
+                continue;
+            }
+            if let Some(t) = list.iter().find(|l| l.id == target && !l.is_alias) {
+                list.push(Lang { id: alias, is_alias: true, ..t.clone() });
+            }
+        }
+        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Languages { list, engine: langs.to_vec() }
+    }
+
+    /// Every language, alias ids included.
+    pub fn all(&self) -> &[Lang] {
+        &self.list
+    }
+
+    /// By Judge0 id (aliases included).
+    pub fn by_id(&self, id: u32) -> Option<&Lang> {
+        self.list.iter().find(|l| l.id == id)
+    }
+
+    /// By name, alias or id, as the native API takes it.
+    pub fn find(&self, name: &str) -> Option<&Lang> {
+        if let Ok(id) = name.trim().parse::<u32>() {
+            return self.by_id(id);
+        }
+        let l = self.engine.iter().find(|l| l.matches(name))?;
+        self.by_id(l.id())
+    }
+}
+
+fn lang(l: &Language) -> Lang {
+    let join = |v: &[String]| v.join(" ");
+    Lang {
+        id: l.id(),
+        engine_id: l.id(),
+        name: l.display_name.clone(),
+        is_project: l.id() == MULTI_FILE_ID,
+        compiled: l.spec.compile.is_some() && l.id() != MULTI_FILE_ID,
+        source_file: l.spec.source.clone(),
+        compile_cmd: l.spec.compile.as_deref().map(join),
+        run_cmd: join(&l.spec.run),
+        is_alias: false,
+    }
+}
+
+/// The multi-file program language (Judge0 id 89) as a language-table entry,
+/// appended to the engine's table by the binary. The zip's `compile` script
+/// (if any) runs in the compile box, whose whole tree is carried to the run box
+/// in one archive (the engine keeps only named artifacts); `run` runs there.
+pub const MULTI_FILE_TOML: &str = r#"
+[[language]]
+id = 89
+name = "Multi-file program"
+display = "Multi-file program"
+source = ".flash-empty"
+version_cmd = ["/usr/bin/bash", "--version"]
+compile = ["/usr/bin/bash", "-c", "set -e; rm -f .flash-empty; if [ -f compile ]; then /usr/bin/bash compile; fi; /usr/bin/tar -cf /tmp/.flash-tree.tar . && mv /tmp/.flash-tree.tar .flash-tree.tar"]
+run = ["/usr/bin/bash", "-c", "/usr/bin/tar -xf .flash-tree.tar && rm -f .flash-tree.tar && exec /usr/bin/bash run \"$@\"", "run", "{args}"]
+artifacts = [".flash-tree.tar"]
+[language.adjust]
+min_processes = 8
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flash_engine::Registry;
+
+    fn table() -> Languages {
+        let text = format!("{}{}", flash_engine::registry::SHIPPED, MULTI_FILE_TOML);
+        let reg = Registry::from_toml(&text, |_| Ok("1.2.3".into())).unwrap();
+        let aliases = [("52", 54), ("53", 54), ("1", 999)].map(|(a, b)| (a.to_owned(), b));
+        Languages::new(reg.languages(), &aliases.into())
+    }
+
+    #[test]
+    fn judge0_alias_ids_resolve_to_our_languages() {
+        let t = table();
+        let cpp = t.by_id(52).unwrap();
+        assert_eq!((cpp.engine_id, cpp.name.as_str()), (54, "C++ (GCC 1.2.3)"));
+        assert!(t.by_id(1).is_none(), "an alias of a missing language is dropped");
+        assert_eq!(t.find("python3").unwrap().id, 71);
+        assert_eq!(t.find("53").unwrap().engine_id, 54);
+        assert!(t.by_id(MULTI_FILE_ID).unwrap().is_project);
+        assert!(!t.by_id(MULTI_FILE_ID).unwrap().compiled);
+        let names: Vec<_> = t.all().iter().map(|l| l.name.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+}

@@ -1,0 +1,158 @@
+//! Prometheus metrics, kept in atomics and rendered as text by hand.
+//!
+//! The `metrics` + `metrics-exporter-prometheus` pair would add a registry,
+//! a recorder and a dozen crates for the handful of series below; the text
+//! format is simple enough to write directly (and tested against its rules).
+
+use crate::judge::JudgeStats;
+use flash_engine::StatusId;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bucket bounds, seconds: from a cached hello world to a slow compile.
+const BOUNDS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// A latency histogram.
+#[derive(Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; BOUNDS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one observation, seconds.
+    pub fn observe(&self, secs: f64) {
+        let secs = if secs.is_finite() { secs.max(0.0) } else { 0.0 };
+        for (b, bound) in self.buckets.iter().zip(BOUNDS) {
+            if secs <= bound {
+                b.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (b, bound) in self.buckets.iter().zip(BOUNDS) {
+            let n = b.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+    }
+}
+
+/// Every counter and histogram of the service.
+#[derive(Default)]
+pub struct Metrics {
+    /// Finished jobs by status id (index = id).
+    pub jobs: [AtomicU64; 17],
+    /// Jobs accepted.
+    pub accepted: AtomicU64,
+    /// Requests refused because the queue was full.
+    pub queue_full: AtomicU64,
+    /// Jobs that ended in Internal Error (the sandbox or Flash failed).
+    pub sandbox_failures: AtomicU64,
+    /// Callbacks that failed every attempt.
+    pub callback_failures: AtomicU64,
+    /// Real compiles (cache misses), seconds.
+    pub compile: Histogram,
+    /// Runs, wall seconds (largest over tests, average over runs).
+    pub run: Histogram,
+    /// From lease to stored result, seconds.
+    pub job: Histogram,
+    /// From creation to lease, seconds.
+    pub queue_wait: Histogram,
+}
+
+/// Values read at scrape time.
+pub struct Gauges {
+    /// Jobs waiting.
+    pub queued: u64,
+    /// Jobs running.
+    pub running: u64,
+    /// Worker tasks.
+    pub workers: u64,
+    /// Engine counters.
+    pub judge: JudgeStats,
+}
+
+impl Metrics {
+    /// Counts a finished job.
+    pub fn finished(&self, status: StatusId) {
+        if let Some(c) = self.jobs.get(status.id() as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        if status == StatusId::InternalError {
+            self.sandbox_failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, g: &Gauges) -> String {
+        let mut o = String::with_capacity(4096);
+        let gauge = |o: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        let counter = |o: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        };
+        gauge(&mut o, "flash_queue_depth", "Jobs waiting for a worker.", g.queued);
+        gauge(&mut o, "flash_jobs_running", "Jobs being judged.", g.running);
+        gauge(&mut o, "flash_workers", "Worker tasks.", g.workers);
+        let _ = writeln!(
+            o,
+            "# HELP flash_jobs_finished_total Finished jobs by status.\n# TYPE flash_jobs_finished_total counter"
+        );
+        for s in StatusId::ALL.iter().skip(2) {
+            let n = self.jobs[s.id() as usize].load(Ordering::Relaxed);
+            let _ =
+                writeln!(o, "flash_jobs_finished_total{{status_id=\"{}\",status=\"{}\"}} {n}", s.id(), s.description());
+        }
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        counter(&mut o, "flash_jobs_accepted_total", "Jobs accepted.", load(&self.accepted));
+        counter(&mut o, "flash_queue_full_total", "Submissions refused: queue full.", load(&self.queue_full));
+        counter(&mut o, "flash_sandbox_failures_total", "Jobs ended in Internal Error.", load(&self.sandbox_failures));
+        counter(
+            &mut o,
+            "flash_callback_failures_total",
+            "Callbacks that failed every attempt.",
+            load(&self.callback_failures),
+        );
+        counter(&mut o, "flash_compiles_total", "Compiles run (cache misses).", g.judge.compiles);
+        gauge(&mut o, "flash_compile_cache_bytes", "Compile cache size.", g.judge.cache_bytes);
+        gauge(&mut o, "flash_compile_cache_entries", "Compile cache entries.", g.judge.cache_entries);
+        self.compile.render(&mut o, "flash_compile_seconds", "Compile time of cache misses.");
+        self.run.render(&mut o, "flash_run_seconds", "Run wall time.");
+        self.job.render(&mut o, "flash_job_seconds", "Time from lease to stored result.");
+        self.queue_wait.render(&mut o, "flash_queue_wait_seconds", "Time from submission to lease.");
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_is_well_formed() {
+        let m = Metrics::default();
+        m.compile.observe(0.2);
+        m.compile.observe(f64::NAN);
+        m.finished(StatusId::InternalError);
+        let text = m.render(&Gauges { queued: 3, running: 1, workers: 2, judge: JudgeStats::default() });
+        assert!(text.contains("flash_queue_depth 3\n"));
+        assert!(text.contains("flash_sandbox_failures_total 1\n"));
+        assert!(text.contains("flash_compile_seconds_bucket{le=\"0.25\"} 2\n"));
+        assert!(text.contains("flash_compile_seconds_bucket{le=\"0.1\"} 1\n"));
+        assert!(text.contains("flash_compile_seconds_count 2\n"));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (name, value) = line.rsplit_once(' ').unwrap();
+            assert!(!name.is_empty() && value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+}
