@@ -1,6 +1,7 @@
 //! `flash bench`: benchmarks that print figures and ratios against a baseline
 //! measured in the same run (never assertions: machines are noisy).
 //!
+//! - `flash bench`: C++ batches over HTTP against the plain toolchain (see `bench_batch`).
 //! - `flash bench sandbox`: per-run overhead of the sandbox against a plain
 //!   fork+exec of the same static binary, back to back and with idle gaps (the
 //!   idle regime exposes costs such as cgroup v1 migration that a tight loop hides).
@@ -11,10 +12,14 @@ use flash_sandbox::{BoxFile, Mount, Pool, PoolConfig, RunSpec, Status};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Without a subcommand: the batch benchmark (the original design's table).
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
     #[command(subcommand)]
-    what: BenchKind,
+    what: Option<BenchKind>,
+    #[command(flatten)]
+    batch: crate::bench_batch::BatchArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,7 +54,10 @@ enum BenchKind {
 }
 
 pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
-    match a.what {
+    let Some(what) = a.what else {
+        return crate::bench_batch::run(a.batch);
+    };
+    match what {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
         BenchKind::Http { runs, jobs, workers } => crate::bench_http::run(runs.max(1), jobs.max(1), workers.max(1)),

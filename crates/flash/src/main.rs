@@ -8,10 +8,12 @@
 //! - `flash __seccomp-exec PROG`: hidden; used inside a box by the debugger (see `flash_sandbox::seccomp_exec`).
 
 mod bench;
+mod bench_batch;
 mod bench_engine;
 mod bench_http;
 mod check;
 mod exec;
+mod plot;
 mod run;
 mod serve;
 
