@@ -45,6 +45,12 @@ enum BenchKind {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
+    /// The debugger: a 1000-step trace per language and the cost per step.
+    Debug {
+        /// Samples per language.
+        #[arg(short = 'n', long, default_value_t = 5)]
+        runs: usize,
+    },
     /// The engine against the plain toolchain: compile, cached run, hello world per language.
     Engine {
         /// Samples per cell.
@@ -60,6 +66,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
     match what {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
+        BenchKind::Debug { runs } => crate::bench_debug::run(runs.max(1)),
         BenchKind::Http { runs, jobs, workers } => crate::bench_http::run(runs.max(1), jobs.max(1), workers.max(1)),
     }
 }

@@ -3,15 +3,18 @@
 //! - `flash run`: one sandboxed command from the shell (like `isolate --run`).
 //! - `flash check`: what this host supports, and whether a safe box can be built.
 //! - `flash exec FILE`: judge one source file through the engine.
+//! - `flash debug FILE`: a step-by-step trace of one source file.
 //! - `flash bench sandbox`: the sandbox's per-run overhead against plain exec.
 //! - `flash __sandbox-helper`: hidden; a slot's helper process (see `flash_sandbox::helper`).
 //! - `flash __seccomp-exec PROG`: hidden; used inside a box by the debugger (see `flash_sandbox::seccomp_exec`).
 
 mod bench;
 mod bench_batch;
+mod bench_debug;
 mod bench_engine;
 mod bench_http;
 mod check;
+mod debug;
 mod exec;
 mod plot;
 mod run;
@@ -35,6 +38,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Compile and run one source file through the engine (language from the extension).
     Exec(Box<exec::ExecArgs>),
+    /// Record a step-by-step trace of one source file (Python, C, C++, JavaScript, Java).
+    Debug(Box<debug::DebugArgs>),
     /// Benchmarks.
     Bench(bench::BenchArgs),
     /// Serve the native and Judge0-compatible HTTP APIs, with workers and an embedded queue.
@@ -53,13 +58,17 @@ fn main() {
         std::process::exit(flash_sandbox::seccomp_exec(&args[2..]));
     }
     let cli = Cli::parse();
-    if matches!(cli.command, Command::Run(_) | Command::Exec(_) | Command::Check(_) | Command::Bench(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Exec(_) | Command::Check(_) | Command::Debug(_) | Command::Bench(_)
+    ) {
         default_sigpipe();
     }
     let result = match cli.command {
         Command::Run(a) => run::main(*a),
         Command::Check(a) => check::main(a),
         Command::Exec(a) => exec::main(*a),
+        Command::Debug(a) => debug::main(*a),
         Command::Bench(a) => bench::main(a),
         Command::Serve(a) => serve::main(*a),
     };

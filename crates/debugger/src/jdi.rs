@@ -1,0 +1,57 @@
+//! The Java tracer's classes: `Tracer.java` is compiled with javac in a box
+//! the first time a Java program is debugged, and the class files are kept in
+//! memory for the life of the process. A failed compile is not remembered,
+//! so the next request tries again.
+
+use crate::backend::DIR;
+use flash_sandbox::{BoxFile, Limits, Pool, RunSpec, Status};
+use std::sync::{Arc, Mutex};
+
+const SOURCE: &str = include_str!("tracers/Tracer.java");
+
+static CLASSES: Mutex<Option<Arc<Vec<BoxFile>>>> = Mutex::new(None);
+
+/// The tracer's class files, placed under [`DIR`].
+pub fn tracer_classes(pool: &Pool, limits: &Limits) -> Result<Arc<Vec<BoxFile>>, String> {
+    // Held while compiling: concurrent first requests wait for one compile.
+    let mut cached = CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = &*cached {
+        return Ok(c.clone());
+    }
+    let mut limits = limits.clone();
+    limits.memory_kb = limits.memory_kb.max(1024 * 1024);
+    limits.processes = limits.processes.max(128);
+    let spec = RunSpec {
+        argv: [
+            "/usr/bin/javac",
+            "-J-Xmx512m",
+            "-J-XX:+UseSerialGC",
+            "-J-XX:TieredStopAtLevel=1",
+            "-encoding",
+            "UTF-8",
+            "-g:none",
+            "Tracer.java",
+        ]
+        .map(String::from)
+        .to_vec(),
+        env: flash_sandbox::default_env(),
+        limits,
+        files: vec![BoxFile { path: "Tracer.java".into(), mode: 0o644, data: SOURCE.as_bytes().to_vec() }],
+        collect: vec!["*.class".into()],
+        merge_stderr: true,
+        ..RunSpec::default()
+    };
+    let r = pool.run(&spec).map_err(|e| format!("compiling the Java tracer: {e}"))?;
+    if r.meas.status != Status::Ok || r.files.is_empty() {
+        return Err(format!(
+            "compiling the Java tracer: {}: {}",
+            r.meas.status.describe(),
+            String::from_utf8_lossy(&r.stdout)
+        ));
+    }
+    let files: Vec<BoxFile> =
+        r.files.into_iter().map(|f| BoxFile { path: format!("{DIR}/{}", f.path), mode: 0o644, data: f.data }).collect();
+    let files = Arc::new(files);
+    *cached = Some(files.clone());
+    Ok(files)
+}
