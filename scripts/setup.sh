@@ -14,6 +14,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 [ -x /usr/bin/javac ] || need+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/sqlite3 ] || need+=(sqlite3)
 [ -x /usr/bin/gdb ] || need+=(gdb)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

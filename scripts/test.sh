@@ -18,3 +18,7 @@ else
 fi
 # The Judge0 Python SDK and a schema-driven fuzz against a real `flash serve` (root, PyPI).
 bash scripts/api-compat.sh
+# The playground: its committed bundle matches its sources, and the page works in
+# Debian's headless Chromium against a real `flash serve` (run, debug, errors).
+bash scripts/build-playground.sh --check
+FLASH=target/debug/flash bash scripts/test-playground.sh

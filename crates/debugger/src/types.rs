@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One debug request: the same inputs as a run, plus a step budget.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DebugRequest {
     /// The program's source text.
     pub code: String,

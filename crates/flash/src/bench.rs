@@ -45,6 +45,15 @@ enum BenchKind {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
+    /// Redis mode against embedded mode: queue overhead per job and throughput with 1 and 2 workers.
+    Redis {
+        /// Samples for the latency comparison.
+        #[arg(short = 'n', long, default_value_t = 200)]
+        runs: usize,
+        /// Cached submissions for the throughput figures.
+        #[arg(long, default_value_t = 1000)]
+        jobs: usize,
+    },
     /// The debugger: a 1000-step trace per language and the cost per step.
     Debug {
         /// Samples per language.
@@ -67,6 +76,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
         BenchKind::Debug { runs } => crate::bench_debug::run(runs.max(1)),
+        BenchKind::Redis { runs, jobs } => crate::bench_redis::run(runs.max(1), jobs.max(1)),
         BenchKind::Http { runs, jobs, workers } => crate::bench_http::run(runs.max(1), jobs.max(1), workers.max(1)),
     }
 }

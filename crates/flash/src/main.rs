@@ -5,6 +5,8 @@
 //! - `flash exec FILE`: judge one source file through the engine.
 //! - `flash debug FILE`: a step-by-step trace of one source file.
 //! - `flash bench sandbox`: the sandbox's per-run overhead against plain exec.
+//! - `flash serve`: the HTTP APIs with workers (embedded store, or `--redis`);
+//!   `flash server` / `flash worker`: the same split over Redis (HTTP only / jobs only).
 //! - `flash __sandbox-helper`: hidden; a slot's helper process (see `flash_sandbox::helper`).
 //! - `flash __seccomp-exec PROG`: hidden; used inside a box by the debugger (see `flash_sandbox::seccomp_exec`).
 
@@ -13,12 +15,15 @@ mod bench_batch;
 mod bench_debug;
 mod bench_engine;
 mod bench_http;
+mod bench_redis;
 mod check;
 mod debug;
 mod exec;
 mod plot;
 mod run;
 mod serve;
+mod server_role;
+mod worker_role;
 
 use clap::{Parser, Subcommand};
 
@@ -44,6 +49,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Serve the native and Judge0-compatible HTTP APIs, with workers and an embedded queue.
     Serve(Box<serve::ServeArgs>),
+    /// Serve the HTTP APIs only, over Redis (stateless; run any number behind a load balancer).
+    Server(Box<server_role::ServerArgs>),
+    /// Judge jobs from Redis, N at a time, with no HTTP (run one per machine).
+    Worker(Box<worker_role::WorkerArgs>),
 }
 
 fn main() {
@@ -71,6 +80,8 @@ fn main() {
         Command::Debug(a) => debug::main(*a),
         Command::Bench(a) => bench::main(a),
         Command::Serve(a) => serve::main(*a),
+        Command::Server(a) => server_role::main(*a),
+        Command::Worker(a) => worker_role::main(*a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,16 +1,22 @@
-//! `flash serve`: the HTTP service (native and Judge0-compatible APIs),
-//! its workers and the embedded queue and store, in one process.
+//! `flash serve`: the HTTP service (native and Judge0-compatible APIs) and
+//! its workers in one process, with the embedded queue and store, or with
+//! Redis (`--redis URL`), which `flash server` and `flash worker` processes
+//! can then share.
 //!
 //! Configuration comes from a TOML file (`--config`), then `FLASH_*`
 //! environment variables, then flags; later sources win. `--print-config`
-//! shows the result (and, with no file, every key with its default).
+//! shows the result (and, with no file, every key with its default). The same
+//! flags and file serve every role (`serve`, `server`, `worker`): each uses
+//! the keys that concern it.
 
 use anyhow::{bail, Context};
 use clap::Args;
 use flash_engine::{Engine, EngineConfig, Registry};
 use flash_sandbox::{Pool, PoolConfig};
-use flash_server::judge::MULTI_FILE_TOML;
+use flash_server::judge::{LanguageTable, MULTI_FILE_TOML};
+use flash_server::store::redis::{redact, RedisConfig, RedisStore};
 use flash_server::store::sqlite::SqliteStore;
+use flash_server::store::{Cluster, JobStore};
 use flash_server::{ServerConfig, Service};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,6 +100,20 @@ pub struct ServeArgs {
     /// Language table replacing the shipped one (TOML, as crates/engine/languages.toml).
     #[arg(long, env = "FLASH_LANGUAGES")]
     languages: Option<PathBuf>,
+    /// Keep the queue and results in Redis, shared with `flash server` and `flash worker` processes
+    /// (redis://[:password@]host[:port][/db]) [default: the embedded SQLite store].
+    #[arg(long = "redis", env = "FLASH_REDIS_URL", value_name = "URL")]
+    pub(crate) redis: Option<String>,
+    /// Redis: seconds after which the job of a worker that stopped is run again elsewhere [default: 30].
+    #[arg(long, env = "FLASH_RECLAIM_IDLE")]
+    reclaim_idle: Option<u64>,
+    /// Redis: deliveries of a job (each ending with its worker's death) before it goes to the
+    /// dead-letter stream as Internal Error [default: 3].
+    #[arg(long, env = "FLASH_MAX_DELIVERIES")]
+    max_deliveries: Option<u32>,
+    /// Redis: prefix of every key [default: flash].
+    #[arg(long, env = "FLASH_REDIS_PREFIX")]
+    redis_prefix: Option<String>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "FLASH_LOG_FORMAT")]
     log_format: Option<String>,
@@ -102,7 +122,7 @@ pub struct ServeArgs {
     log_level: Option<String>,
     /// Print the merged configuration as TOML and exit.
     #[arg(long)]
-    print_config: bool,
+    pub(crate) print_config: bool,
 }
 
 /// Runs the service until SIGTERM or Ctrl-C.
@@ -113,55 +133,100 @@ pub fn main(a: ServeArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     init_logging(&cfg)?;
-    std::fs::create_dir_all(&cfg.data_dir)
-        .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
-    let registry = registry(cfg.languages.as_deref())?;
-    for (name, why) in registry.unavailable() {
-        tracing::warn!(language = %name, reason = %why, "language not offered");
-    }
-    let pool = Pool::new(PoolConfig::new(cfg.workers)?)
-        .context("cannot build the sandbox (flash serve needs root; see `flash check`)")?;
-    let engine = Engine::new(Arc::new(pool), registry, EngineConfig::new(cfg.data_dir.join("cache")))?;
-    let store = SqliteStore::open(&cfg.data_dir.join("jobs.db"), cfg.fsync)?;
+    let (engine, table) = engine(&cfg, "flash serve")?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
-    let served = rt.block_on(serve(cfg, store, Arc::new(engine)));
+    let served = rt.block_on(serve(cfg, engine, table));
     // Jobs still in the sandbox after the grace period were requeued; do not wait for them.
     rt.shutdown_timeout(Duration::from_secs(1));
     served.map(|()| 0)
 }
 
-async fn serve(cfg: ServerConfig, store: SqliteStore, engine: Arc<Engine>) -> anyhow::Result<()> {
+/// The data directory, the language table and the engine over a sandbox
+/// pool of `cfg.workers` slots (root needed); `who` names the command in errors.
+pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engine>, LanguageTable)> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
+    let text = registry_text(cfg.languages.as_deref())?;
+    let registry = Registry::from_toml(&text, flash_engine::registry::probe_version)?;
+    for (name, why) in registry.unavailable() {
+        tracing::warn!(language = %name, reason = %why, "language not offered");
+    }
+    let table = LanguageTable::new(&text, &registry);
+    let pool = Pool::new(PoolConfig::new(cfg.workers)?)
+        .with_context(|| format!("cannot build the sandbox ({who} needs root; see `flash check`)"))?;
+    let engine = Engine::new(Arc::new(pool), registry, EngineConfig::new(cfg.data_dir.join("cache")))?;
+    Ok((Arc::new(engine), table))
+}
+
+async fn serve(cfg: ServerConfig, engine: Arc<Engine>, table: LanguageTable) -> anyhow::Result<()> {
+    let (store, cluster): (Arc<dyn JobStore>, Option<Arc<dyn Cluster>>) = match connect(&cfg).await? {
+        Some(redis) => {
+            publish(&redis, &table).await?;
+            (redis.clone(), Some(redis))
+        }
+        None => (Arc::new(SqliteStore::open(&cfg.data_dir.join("jobs.db"), cfg.fsync)?), None),
+    };
     let listener =
         tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     let workers = cfg.workers;
-    let svc = Service::open(cfg, Arc::new(store), engine).await?;
+    let svc = Service::open_with(cfg, store, engine, cluster).await?;
+    let stop = shutdown_signal();
     tracing::info!(%addr, workers, "flash serve is listening");
     // One line on stdout for scripts that start the server on port 0.
     println!("flash serve: listening on http://{addr}");
-    flash_server::run(listener, shutdown_signal(), svc).await?;
+    flash_server::run(listener, stop, svc).await?;
     tracing::info!("flash serve stopped");
     Ok(())
 }
 
-/// SIGTERM or SIGINT.
-async fn shutdown_signal() {
+/// The Redis store when `redis_url` is set: the URL is checked at once (a bad
+/// one is an error), an unreachable Redis is waited for.
+pub(crate) async fn connect(cfg: &ServerConfig) -> anyhow::Result<Option<Arc<RedisStore>>> {
+    let Some(rc) = RedisConfig::from_server(cfg) else { return Ok(None) };
+    let url = redact(&rc.url);
+    let store = RedisStore::connect_waiting(rc).await.with_context(|| format!("connecting to Redis at {url}"))?;
+    tracing::info!(%url, id = store.id(), "connected to Redis");
+    Ok(Some(Arc::new(store)))
+}
+
+/// Publishes the language table this process judges with, for `flash server`s.
+pub(crate) async fn publish(redis: &RedisStore, table: &LanguageTable) -> anyhow::Result<()> {
+    let json = serde_json::to_string(table)?;
+    redis.publish_languages(&json).await.context("publishing the language table to Redis")
+}
+
+/// SIGTERM or SIGINT. The handlers are installed when this is called (inside
+/// the runtime), not when the future is first polled, so a signal that comes
+/// right after a role says it is ready is not lost.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
 
 /// The shipped (or configured) language table plus Judge0's multi-file program.
+#[cfg(test)]
 fn registry(path: Option<&std::path::Path>) -> anyhow::Result<Registry> {
+    Ok(Registry::from_toml(&registry_text(path)?, flash_engine::registry::probe_version)?)
+}
+
+/// The text of the language table: the shipped (or configured) one plus
+/// Judge0's multi-file program.
+fn registry_text(path: Option<&std::path::Path>) -> anyhow::Result<String> {
     let mut text = match path {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         None => flash_engine::registry::SHIPPED.to_owned(),
@@ -170,11 +235,11 @@ fn registry(path: Option<&std::path::Path>) -> anyhow::Result<Registry> {
     if !has_89 {
         text.push_str(MULTI_FILE_TOML);
     }
-    Ok(Registry::from_toml(&text, flash_engine::registry::probe_version)?)
+    Ok(text)
 }
 
 /// File, then environment and flags (clap has merged those two).
-fn load(a: &ServeArgs) -> anyhow::Result<ServerConfig> {
+pub(crate) fn load(a: &ServeArgs) -> anyhow::Result<ServerConfig> {
     let mut c = match &a.config {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -207,6 +272,12 @@ fn load(a: &ServeArgs) -> anyhow::Result<ServerConfig> {
     set(&mut c.enable_submission_delete, &a.enable_submission_delete);
     set(&mut c.fsync, &a.fsync);
     set(&mut c.shutdown_grace_secs, &a.shutdown_grace);
+    set(&mut c.reclaim_idle_secs, &a.reclaim_idle);
+    set(&mut c.max_deliveries, &a.max_deliveries);
+    set(&mut c.redis_prefix, &a.redis_prefix);
+    if a.redis.is_some() {
+        c.redis_url = a.redis.clone().filter(|u| !u.is_empty());
+    }
     set(&mut c.log_format, &a.log_format);
     set(&mut c.log_level, &a.log_level);
     if a.auth_token.is_some() {
@@ -220,6 +291,9 @@ fn load(a: &ServeArgs) -> anyhow::Result<ServerConfig> {
     }
     lower_defaults_to_caps(&mut c);
     c.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+    if let Some(url) = &c.redis_url {
+        flash_server::store::redis::check_url(url)?;
+    }
     Ok(c)
 }
 
@@ -238,7 +312,7 @@ fn lower_defaults_to_caps(c: &mut ServerConfig) {
     l.number_of_runs = l.number_of_runs.min(l.max_number_of_runs);
 }
 
-fn init_logging(cfg: &ServerConfig) -> anyhow::Result<()> {
+pub(crate) fn init_logging(cfg: &ServerConfig) -> anyhow::Result<()> {
     let level: tracing::Level = match cfg.log_level.parse() {
         Ok(l) => l,
         Err(_) => bail!("invalid log_level {:?}: use error, warn, info, debug or trace", cfg.log_level),
@@ -275,6 +349,25 @@ mod tests {
         assert!(c.enable_callbacks);
         let bad = ServeArgs { workers: Some(0), ..ServeArgs::default() };
         assert!(format!("{:#}", load(&bad).unwrap_err()).contains("workers"));
+    }
+
+    #[test]
+    fn redis_flags_are_checked_before_anything_starts() {
+        let a = ServeArgs {
+            redis: Some("redis://127.0.0.1:1/2".into()),
+            reclaim_idle: Some(5),
+            max_deliveries: Some(4),
+            ..ServeArgs::default()
+        };
+        let c = load(&a).unwrap();
+        assert_eq!(
+            (c.redis_url.as_deref(), c.reclaim_idle_secs, c.max_deliveries),
+            (Some("redis://127.0.0.1:1/2"), 5, 4)
+        );
+        let bad = ServeArgs { redis: Some("localhost:6379".into()), ..ServeArgs::default() };
+        assert!(format!("{:#}", load(&bad).unwrap_err()).contains("invalid Redis URL"));
+        let none = ServeArgs { redis: Some(String::new()), ..ServeArgs::default() };
+        assert_eq!(load(&none).unwrap().redis_url, None, "an empty URL means the embedded store");
     }
 
     #[test]

@@ -70,6 +70,19 @@ pub struct ServerConfig {
     /// Extra Judge0 language ids served by one of ours, `"52" = 54` (Judge0
     /// 1.13.1 had several compiler versions per language, and clients hard-code ids).
     pub judge0_language_aliases: BTreeMap<String, u32>,
+    /// Redis URL (`redis://[:password@]host[:port][/db]`): the queue and the
+    /// results live in Redis, shared by every `flash serve`, `flash server` and
+    /// `flash worker` given the same URL. Unset: the embedded SQLite store.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key (several deployments can share one Redis).
+    pub redis_prefix: String,
+    /// Redis: a job whose worker stopped (died, lost the network) is run again
+    /// by another worker after this many seconds; a running job's worker
+    /// refreshes it every third of this, so long jobs are never taken over.
+    pub reclaim_idle_secs: u64,
+    /// Redis: a job delivered this many times without a stored result (its
+    /// workers kept dying) goes to the dead-letter stream as Internal Error.
+    pub max_deliveries: u32,
     /// Log format: "text" or "json".
     pub log_format: String,
     /// Least severe log level shown: error, warn, info, debug, trace.
@@ -175,6 +188,10 @@ impl Default for ServerConfig {
             judge0_language_aliases: [("48", 50), ("49", 50), ("52", 54), ("53", 54)]
                 .map(|(a, b)| (a.to_owned(), b))
                 .into(),
+            redis_url: None,
+            redis_prefix: "flash".into(),
+            reclaim_idle_secs: 30,
+            max_deliveries: 3,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -256,6 +273,14 @@ impl ServerConfig {
         }
         if let Some(k) = self.judge0_language_aliases.keys().find(|k| k.parse::<u32>().is_err()) {
             return Err(format!("judge0_language_aliases: key {k:?} is not a language id"));
+        }
+        if self.reclaim_idle_secs == 0 || self.max_deliveries == 0 {
+            return Err("reclaim_idle_secs and max_deliveries must be positive".into());
+        }
+        let bad_prefix =
+            |p: &str| p.is_empty() || p.len() > 64 || p.chars().any(|c| c.is_whitespace() || c.is_control());
+        if bad_prefix(&self.redis_prefix) {
+            return Err(format!("redis_prefix must be 1 to 64 characters without spaces, got {:?}", self.redis_prefix));
         }
         if self.auth_token.as_deref().is_some_and(str::is_empty)
             || self.authz_token.as_deref().is_some_and(str::is_empty)

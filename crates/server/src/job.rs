@@ -88,6 +88,10 @@ pub struct JobRequest {
     pub additional_files: Option<Vec<u8>>,
     /// Where to PUT the result.
     pub callback_url: Option<String>,
+    /// A `POST /debug` request that a `flash server` without a sandbox queued
+    /// for a worker: the worker records the trace instead of judging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug: Option<flash_debugger::DebugRequest>,
 }
 
 /// The outcome of one run (native test case).
@@ -150,6 +154,10 @@ pub struct JobResult {
     /// Whether the compile was served from the cache.
     #[serde(default)]
     pub compile_cached: bool,
+    /// The trace of a queued debug request (see [`JobRequest::debug`]), or
+    /// `{"error": {field: [message]}}` when it could not be traced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<serde_json::Value>,
 }
 
 impl JobResult {
@@ -177,6 +185,7 @@ impl JobResult {
             tests: j.tests.iter().map(TestResult::from_outcome).collect(),
             compile_time: j.compile_time,
             compile_cached: j.compile_cached,
+            trace: None,
         }
     }
 
@@ -323,5 +332,6 @@ pub(crate) fn sample_request() -> JobRequest {
         enable_network: false,
         additional_files: None,
         callback_url: None,
+        debug: None,
     }
 }

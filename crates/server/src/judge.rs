@@ -1,8 +1,14 @@
 //! What the service needs from the engine ([`Judge`]), declared here by the
 //! consumer so tests can serve the API with a fake judge and no sandbox; and
 //! the language table the APIs show ([`Languages`]), with Judge0's extra ids.
+//!
+//! In split mode a `flash server` has no engine (and maybe no compilers): the
+//! workers publish the table they judge with ([`LanguageTable`]) and the
+//! server serves it through a [`TableJudge`], which lists but never judges.
 
-use flash_engine::{Engine, Judgement, Language, Submission};
+use flash_debugger::{DebugLimits, DebugRequest, Trace};
+use flash_engine::{Engine, Judgement, Language, Registry, Submission};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Judges submissions (blocking) and lists the languages it can judge.
@@ -14,6 +20,15 @@ pub trait Judge: Send + Sync + 'static {
     /// Compile-cache and compile counters for `/metrics`.
     fn stats(&self) -> JudgeStats {
         JudgeStats::default()
+    }
+    /// Whether [`Judge::debug`] works in this process (a `flash server` without
+    /// a sandbox queues debug requests for the workers instead).
+    fn can_debug(&self) -> bool {
+        false
+    }
+    /// Records a step-by-step trace (blocking); `Err` when it cannot be traced at all.
+    fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
+        Err(flash_debugger::Error::Unsupported(format!("{} (this process has no sandbox to trace in)", req.language)))
     }
 }
 
@@ -37,9 +52,81 @@ impl Judge for Engine {
         self.registry().languages()
     }
 
+    fn can_debug(&self) -> bool {
+        true
+    }
+
+    fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
+        flash_debugger::debug(self.pool(), self.registry(), req, &DebugLimits::default())
+    }
+
     fn stats(&self) -> JudgeStats {
         let (bytes, entries) = self.cache_stats();
         JudgeStats { compiles: self.compiles_run(), cache_bytes: bytes, cache_entries: entries as u64 }
+    }
+}
+
+/// A language table as a worker publishes it: the TOML it loaded and the
+/// toolchain versions it probed (by version command), so a server rebuilds the
+/// same [`Registry`] without probing anything itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageTable {
+    /// The table's TOML text.
+    pub toml: String,
+    /// Version command (joined with spaces) -> probed version, for the available languages.
+    pub versions: BTreeMap<String, String>,
+}
+
+impl LanguageTable {
+    /// What a worker publishes for `registry`, loaded from `toml`.
+    pub fn new(toml: &str, registry: &Registry) -> LanguageTable {
+        let versions = registry.languages().iter().map(|l| (l.spec.version_cmd.join(" "), l.version.clone())).collect();
+        LanguageTable { toml: toml.to_owned(), versions }
+    }
+
+    /// The registry the worker had: languages whose toolchain it lacked stay unavailable.
+    pub fn registry(&self) -> Result<Registry, flash_engine::Error> {
+        Registry::from_toml(&self.toml, |cmd| {
+            self.versions.get(&cmd.join(" ")).cloned().ok_or_else(|| "not available on the workers".to_owned())
+        })
+    }
+}
+
+impl LanguageTable {
+    /// Waits until a worker has published its table (saying so every 10 s),
+    /// for a server started before any worker.
+    pub async fn wait_published(cluster: &dyn crate::store::Cluster) -> Result<LanguageTable, String> {
+        let mut say = std::time::Instant::now();
+        loop {
+            let problem = match cluster.languages().await {
+                Ok(Some(json)) => {
+                    return serde_json::from_str(&json)
+                        .map_err(|e| format!("the published language table is invalid: {e}"));
+                }
+                Ok(None) => {
+                    "no worker has published its language table yet; waiting for one (start `flash worker`)".into()
+                }
+                Err(e) => format!("cannot read the language table ({e}); retrying"),
+            };
+            if std::time::Instant::now() >= say {
+                tracing::warn!("{problem}");
+                say += std::time::Duration::from_secs(10);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A judge that only lists languages: what a `flash server` (HTTP only) holds.
+pub struct TableJudge(pub Vec<Language>);
+
+impl Judge for TableJudge {
+    fn judge(&self, _: &Submission) -> Result<Judgement, flash_engine::Error> {
+        Ok(Judgement::internal("this process does not judge (it is a server without workers)"))
+    }
+
+    fn languages(&self) -> &[Language] {
+        &self.0
     }
 }
 

@@ -7,14 +7,22 @@
 //!   control (503 when the queue is full) and per-token wait notifications.
 //! - [`workers`]: tasks that lease jobs and judge them on the blocking pool.
 //! - [`store`]: the durable queue and results behind the [`store::JobStore`]
-//!   trait; [`store::sqlite`] is the embedded backend.
+//!   trait; [`store::sqlite`] is the embedded backend, [`store::redis`] the
+//!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
 //! - [`judge`]: the [`judge::Judge`] trait the engine implements (tests use a
 //!   fake) and the language table with Judge0's ids.
-//! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces.
+//! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
+//!   [`redis_server`] starts a private redis-server for tests and benchmarks.
 //!
-//! [`run`] serves a listener until a shutdown future resolves, mini-redis
-//! style: stop accepting, end waits, let running jobs finish for a grace
-//! period, requeue what is still running.
+//! Three entry points, one per role, mini-redis style (the listener and the
+//! shutdown signal come from outside, so tests bind port 0 and stop cleanly):
+//! - [`run`]: HTTP and workers in one process (`flash serve`, embedded or Redis);
+//! - [`run_http`]: HTTP only (`flash server`: stateless, any number of them);
+//! - [`run_worker`]: workers only (`flash worker`: no HTTP, pulls jobs from Redis).
+//!
+//! Shutdown: stop accepting, end waits, let running jobs finish for a grace
+//! period, then put back what is still leased (requeued, or handed back to
+//! the shared queue).
 
 pub mod api;
 pub mod callback;
@@ -24,6 +32,7 @@ pub mod extract;
 pub mod job;
 pub mod judge;
 pub mod metrics;
+pub mod redis_server;
 pub mod service;
 pub mod store;
 pub mod workers;
@@ -32,18 +41,53 @@ pub use config::ServerConfig;
 pub use service::Service;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// Serves `listener` with `svc` until `shutdown` resolves, then shuts down
-/// gracefully. Workers, expiry and the HTTP server all run inside.
+/// Serves `listener` with `svc` and runs its workers until `shutdown`
+/// resolves, then shuts down gracefully.
 pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     svc: Arc<Service>,
 ) -> std::io::Result<()> {
-    let workers = workers::spawn(&svc);
-    let expiry = tokio::spawn(expire_loop(svc.clone()));
+    serve(Some(listener), shutdown, svc, true).await
+}
+
+/// Serves `listener` with `svc` without judging anything: the server role
+/// of split mode, where workers in other processes take the jobs from Redis.
+pub async fn run_http(
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    svc: Arc<Service>,
+) -> std::io::Result<()> {
+    serve(Some(listener), shutdown, svc, false).await
+}
+
+/// Runs `svc`'s workers (and their heartbeat) until `shutdown` resolves: the
+/// worker role of split mode. Running jobs get the grace period; what is
+/// still running after it is handed back to the queue for other workers.
+pub async fn run_worker(shutdown: impl Future<Output = ()> + Send + 'static, svc: Arc<Service>) {
+    let _ = serve(None, shutdown, svc, true).await;
+}
+
+async fn serve(
+    listener: Option<tokio::net::TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    svc: Arc<Service>,
+    judge: bool,
+) -> std::io::Result<()> {
+    let workers = if judge { workers::spawn(&svc) } else { Vec::new() };
+    let mut tasks = Vec::new();
+    if judge && svc.cluster.is_some() {
+        tasks.push(tokio::spawn(workers::heartbeat(svc.clone())));
+    }
+    if listener.is_some() {
+        tasks.push(tokio::spawn(expire_loop(svc.clone())));
+        if let Some(c) = &svc.cluster {
+            tasks.push(c.watch_finished(notify_waiters(Arc::downgrade(&svc))));
+        }
+    }
     let trigger = svc.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -51,12 +95,19 @@ pub async fn run(
         trigger.begin_shutdown();
     });
     let mut stop = svc.shutdown_signal();
-    let app = api::router(svc.clone());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
+    let served = match listener {
+        Some(listener) => {
+            axum::serve(listener, api::router(svc.clone()))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+        }
+        None => {
             let _ = stop.wait_for(|s| *s).await;
-        })
-        .await;
+            Ok(())
+        }
+    };
     svc.begin_shutdown();
     let grace = Duration::from_secs(svc.cfg.shutdown_grace_secs);
     let drained = tokio::time::timeout(grace, async {
@@ -66,13 +117,39 @@ pub async fn run(
     })
     .await;
     if drained.is_err() {
+        tracing::warn!("jobs still running after the grace period are put back in the queue");
+    }
+    if judge {
         match svc.store.requeue_leased().await {
-            Ok(n) => tracing::warn!(requeued = n, "jobs still running after the grace period are queued again"),
-            Err(e) => tracing::error!(error = %e, "cannot requeue running jobs; they are requeued at the next start"),
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(requeued = n, "jobs this process will not finish are queued again"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot requeue running jobs; they are requeued at the next start or reclaimed")
+            }
+        }
+        if let Some(c) = &svc.cluster {
+            if let Err(e) = c.leave().await {
+                tracing::warn!(error = %e, "cannot remove the heartbeat; it expires by itself");
+            }
         }
     }
-    expiry.abort();
+    for t in tasks {
+        t.abort();
+    }
     served
+}
+
+/// Turns "job finished" notifications from other processes into wake-ups of
+/// this process's waiters.
+fn notify_waiters(svc: Weak<Service>) -> store::OnFinished {
+    Arc::new(move |token: Option<&str>| {
+        if let Some(svc) = svc.upgrade() {
+            match token {
+                Some(t) => svc.waiters.finished(t),
+                None => svc.waiters.wake_all(),
+            }
+        }
+    })
 }
 
 /// Deletes results older than the retention period, now and then.

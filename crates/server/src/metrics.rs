@@ -5,7 +5,9 @@
 //! format is simple enough to write directly (and tested against its rules).
 
 use crate::judge::JudgeStats;
+use crate::store::WorkerBeat;
 use flash_engine::StatusId;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -75,10 +77,17 @@ pub struct Gauges {
     pub queued: u64,
     /// Jobs running.
     pub running: u64,
-    /// Worker tasks.
+    /// Worker slots (of every live worker, with a shared store).
     pub workers: u64,
     /// Engine counters.
     pub judge: JudgeStats,
+    /// With a shared store: finished jobs by status over the cluster, shown
+    /// instead of this process's counts.
+    pub cluster_finished: Option<BTreeMap<u8, u64>>,
+    /// With a shared store: jobs in the dead-letter stream.
+    pub dead_letters: Option<u64>,
+    /// With a shared store: every live worker, for the per-worker series.
+    pub per_worker: Vec<WorkerBeat>,
 }
 
 impl Metrics {
@@ -109,14 +118,25 @@ impl Metrics {
             "# HELP flash_jobs_finished_total Finished jobs by status.\n# TYPE flash_jobs_finished_total counter"
         );
         for s in StatusId::ALL.iter().skip(2) {
-            let n = self.jobs[s.id() as usize].load(Ordering::Relaxed);
+            let n = match &g.cluster_finished {
+                Some(m) => m.get(&s.id()).copied().unwrap_or(0),
+                None => self.jobs[s.id() as usize].load(Ordering::Relaxed),
+            };
             let _ =
                 writeln!(o, "flash_jobs_finished_total{{status_id=\"{}\",status=\"{}\"}} {n}", s.id(), s.description());
         }
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         counter(&mut o, "flash_jobs_accepted_total", "Jobs accepted.", load(&self.accepted));
         counter(&mut o, "flash_queue_full_total", "Submissions refused: queue full.", load(&self.queue_full));
-        counter(&mut o, "flash_sandbox_failures_total", "Jobs ended in Internal Error.", load(&self.sandbox_failures));
+        let failures = match &g.cluster_finished {
+            Some(m) => m.get(&StatusId::InternalError.id()).copied().unwrap_or(0),
+            None => load(&self.sandbox_failures),
+        };
+        counter(&mut o, "flash_sandbox_failures_total", "Jobs ended in Internal Error.", failures);
+        if let Some(d) = g.dead_letters {
+            gauge(&mut o, "flash_dead_letters", "Jobs in the dead-letter stream (their workers kept dying).", d);
+        }
+        render_workers(&mut o, &g.per_worker);
         counter(
             &mut o,
             "flash_callback_failures_total",
@@ -134,6 +154,29 @@ impl Metrics {
     }
 }
 
+/// Per-worker series from the heartbeats, one label per worker id.
+fn render_workers(o: &mut String, workers: &[WorkerBeat]) {
+    if workers.is_empty() {
+        return;
+    }
+    type Series = (&'static str, &'static str, &'static str, fn(&WorkerBeat) -> u64);
+    let series: [Series; 4] = [
+        ("flash_worker_slots", "gauge", "Jobs a live worker judges at once.", |w| w.slots),
+        ("flash_worker_jobs_running", "gauge", "Jobs a live worker is judging.", |w| w.running),
+        ("flash_worker_jobs_finished_total", "counter", "Jobs a live worker finished since it started.", |w| {
+            w.finished
+        }),
+        ("flash_worker_jobs_failed_total", "counter", "Jobs a live worker ended in Internal Error.", |w| w.failed),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for w in workers {
+            let id: String = w.id.chars().filter(|c| !matches!(c, '"' | '\\' | '\n')).collect();
+            let _ = writeln!(o, "{name}{{worker=\"{id}\"}} {}", value(w));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,7 +187,27 @@ mod tests {
         m.compile.observe(0.2);
         m.compile.observe(f64::NAN);
         m.finished(StatusId::InternalError);
-        let text = m.render(&Gauges { queued: 3, running: 1, workers: 2, judge: JudgeStats::default() });
+        let beat = WorkerBeat {
+            id: "h-1-abc".into(),
+            host: "h".into(),
+            pid: 1,
+            slots: 2,
+            running: 1,
+            finished: 7,
+            failed: 0,
+            started_at_ms: 0,
+            seen_at_ms: 0,
+        };
+        let text = m.render(&Gauges {
+            queued: 3,
+            running: 1,
+            workers: 2,
+            judge: JudgeStats::default(),
+            cluster_finished: None,
+            dead_letters: Some(0),
+            per_worker: vec![beat],
+        });
+        assert!(text.contains("flash_worker_jobs_finished_total{worker=\"h-1-abc\"} 7\n"), "{text}");
         assert!(text.contains("flash_queue_depth 3\n"));
         assert!(text.contains("flash_sandbox_failures_total 1\n"));
         assert!(text.contains("flash_compile_seconds_bucket{le=\"0.25\"} 2\n"));

@@ -1,18 +1,24 @@
 //! The service's shared state ([`Service`]): configuration, store, judge,
-//! language table, metrics, the admission counter that turns a full queue into
-//! 503, the wake-up for idle workers, and the per-token notifications that let
-//! `wait=true` block without polling.
+//! language table, metrics, admission control that turns a full queue into
+//! 503, and the per-token notifications that let `wait=true` block without
+//! polling.
+//!
+//! With an embedded store the queue is this process's: admission counts in
+//! memory and the workers here signal the waiters. With a shared store
+//! ([`Cluster`], Redis) admission is an atomic check in Redis, so the limit
+//! holds across servers, and a pub/sub subscription tells this process's
+//! waiters about jobs finished by any worker.
 
 use crate::config::ServerConfig;
 use crate::job::{now_ms, JobRecord, JobRequest, JobState};
 use crate::judge::{Judge, Languages};
 use crate::metrics::{Gauges, Metrics};
-use crate::store::{JobStore, NewJob, StoreError};
+use crate::store::{Cluster, JobStore, NewJob, StoreError, WorkerBeat};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 /// Why a submission was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +55,20 @@ impl Waiters {
             tx.send_replace(true);
         }
     }
+
+    /// Drops `token`'s waiters without a signal (their receivers see it closed).
+    pub fn forget(&self, token: &str) {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
+    }
+
+    /// Signals every waiter, so each looks at its job again (notifications
+    /// may have been missed while the channel that carries them was down).
+    pub fn wake_all(&self) {
+        let all: Vec<_> = self.map.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
+        for (_, tx) in all {
+            tx.send_replace(true);
+        }
+    }
 }
 
 /// Everything the handlers and workers share.
@@ -63,12 +83,14 @@ pub struct Service {
     pub langs: Languages,
     /// Counters and histograms.
     pub metrics: Metrics,
-    /// Jobs queued and not yet leased (admission control and the gauge).
+    /// The shared side of the store, when other processes use it too (Redis).
+    pub cluster: Option<Arc<dyn Cluster>>,
+    /// Jobs queued and not yet leased, with an embedded store (admission control and the gauge).
     queued: AtomicI64,
     /// Jobs being judged.
     pub(crate) running: AtomicI64,
-    /// Wakes idle workers when jobs are enqueued.
-    pub(crate) work: Notify,
+    /// Unix milliseconds at start (for the heartbeat).
+    pub(crate) started_at_ms: i64,
     /// Finished-job signals.
     pub waiters: Waiters,
     shutdown: watch::Sender<bool>,
@@ -80,6 +102,17 @@ impl Service {
         cfg: ServerConfig,
         store: Arc<dyn JobStore>,
         judge: Arc<dyn Judge>,
+    ) -> Result<Arc<Service>, StoreError> {
+        Service::open_with(cfg, store, judge, None).await
+    }
+
+    /// [`Service::open`] with a store shared with other processes: `cluster`
+    /// is the same store's [`Cluster`] side.
+    pub async fn open_with(
+        cfg: ServerConfig,
+        store: Arc<dyn JobStore>,
+        judge: Arc<dyn Judge>,
+        cluster: Option<Arc<dyn Cluster>>,
     ) -> Result<Arc<Service>, StoreError> {
         let requeued = store.requeue_leased().await?;
         if requeued > 0 {
@@ -93,9 +126,10 @@ impl Service {
             judge,
             langs,
             metrics: Metrics::default(),
+            cluster,
             queued: AtomicI64::new(counts.queued as i64),
             running: AtomicI64::new(0),
-            work: Notify::new(),
+            started_at_ms: now_ms(),
             waiters: Waiters::default(),
             shutdown: watch::channel(false).0,
         }))
@@ -113,11 +147,14 @@ impl Service {
             return Err(SubmitError::ShuttingDown);
         }
         let n = requests.len() as i64;
-        let before = self.queued.fetch_add(n, Ordering::SeqCst);
-        if before + n > self.cfg.max_queue_size as i64 {
-            self.queued.fetch_sub(n, Ordering::SeqCst);
-            self.metrics.queue_full.fetch_add(1, Ordering::Relaxed);
-            return Err(SubmitError::QueueFull);
+        let local = self.cluster.is_none();
+        if local {
+            let before = self.queued.fetch_add(n, Ordering::SeqCst);
+            if before + n > self.cfg.max_queue_size as i64 {
+                self.queued.fetch_sub(n, Ordering::SeqCst);
+                self.metrics.queue_full.fetch_add(1, Ordering::Relaxed);
+                return Err(SubmitError::QueueFull);
+            }
         }
         let now = now_ms();
         let jobs: Vec<NewJob> = requests
@@ -127,34 +164,60 @@ impl Service {
         let out: Vec<_> =
             jobs.iter().map(|j| (j.token.clone(), wait.then(|| self.waiters.subscribe(&j.token)))).collect();
         let tokens: Vec<String> = jobs.iter().map(|j| j.token.clone()).collect();
-        if let Err(e) = self.store.enqueue(jobs).await {
-            self.queued.fetch_sub(n, Ordering::SeqCst);
+        let stored = match &self.cluster {
+            None => self.store.enqueue(jobs).await.map(|()| true),
+            Some(c) => c.enqueue_bounded(jobs, self.cfg.max_queue_size as u64).await,
+        };
+        let refused = match stored {
+            Ok(true) => None,
+            Ok(false) => {
+                self.metrics.queue_full.fetch_add(1, Ordering::Relaxed);
+                Some(SubmitError::QueueFull)
+            }
+            Err(e) => Some(e.into()),
+        };
+        if let Some(e) = refused {
+            if local {
+                self.queued.fetch_sub(n, Ordering::SeqCst);
+            }
             tokens.iter().for_each(|t| self.waiters.finished(t));
-            return Err(e.into());
+            return Err(e);
         }
         self.metrics.accepted.fetch_add(n as u64, Ordering::Relaxed);
         for t in &tokens {
             tracing::info!(token = %t, "job accepted");
         }
-        self.work.notify_waiters();
         Ok(out)
     }
 
     /// Waits until the job finished, the wait limit passed, or shutdown began;
-    /// then returns the job as it is.
+    /// then returns the job as it is. A wake-up without a result (the
+    /// notification channel reconnected) subscribes again, looks once more
+    /// (so a finish in between is not missed) and goes on waiting.
     pub async fn wait_for(&self, token: &str, mut rx: watch::Receiver<bool>) -> Result<Option<JobRecord>, StoreError> {
         let mut stop = self.shutdown.subscribe();
-        let limit = Duration::from_secs(self.cfg.max_wait_secs);
-        tokio::select! {
-            _ = rx.wait_for(|done| *done) => {}
-            _ = stop.wait_for(|s| *s) => {}
-            _ = tokio::time::sleep(limit) => {}
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.cfg.max_wait_secs);
+        let finished = |r: &Option<JobRecord>| r.as_ref().is_none_or(|r| r.state == JobState::Done);
+        loop {
+            let woken = tokio::select! {
+                _ = rx.wait_for(|done| *done) => true,
+                _ = stop.wait_for(|s| *s) => false,
+                _ = tokio::time::sleep_until(deadline) => false,
+            };
+            let rec = self.store.get(token).await?;
+            if finished(&rec) || !woken {
+                if !finished(&rec) {
+                    tracing::info!(%token, "wait ended before the job finished");
+                }
+                return Ok(rec);
+            }
+            rx = self.waiters.subscribe(token);
+            let rec = self.store.get(token).await?;
+            if finished(&rec) {
+                self.waiters.forget(token);
+                return Ok(rec);
+            }
         }
-        let rec = self.store.get(token).await?;
-        if rec.as_ref().is_some_and(|r| r.state != JobState::Done) {
-            tracing::info!(%token, "wait ended before the job finished");
-        }
-        Ok(rec)
     }
 
     /// A job was leased from the queue.
@@ -182,13 +245,56 @@ impl Service {
         self.shutdown.subscribe()
     }
 
-    /// `/metrics` text.
-    pub fn render_metrics(&self) -> String {
-        self.metrics.render(&Gauges {
-            queued: self.queue_depth(),
+    /// Jobs waiting, as the queue says: the shared queue's when there is one.
+    pub async fn waiting(&self) -> Result<u64, StoreError> {
+        match &self.cluster {
+            Some(c) => c.queue_depth().await,
+            None => Ok(self.queue_depth()),
+        }
+    }
+
+    /// This process's workers as a heartbeat describes them.
+    pub fn beat(&self) -> WorkerBeat {
+        let finished = self.metrics.jobs.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+        WorkerBeat {
+            id: self.cluster.as_ref().map_or_else(|| "local".to_owned(), |c| c.id().to_owned()),
+            host: crate::store::redis::hostname(),
+            pid: std::process::id(),
+            slots: self.cfg.workers as u64,
             running: self.running.load(Ordering::SeqCst).max(0) as u64,
-            workers: self.cfg.workers as u64,
+            finished,
+            failed: self.metrics.sandbox_failures.load(Ordering::Relaxed),
+            started_at_ms: self.started_at_ms,
+            seen_at_ms: now_ms(),
+        }
+    }
+
+    /// The workers serving this queue: live heartbeats with a shared store,
+    /// else this process's own.
+    pub async fn live_workers(&self) -> Result<Vec<WorkerBeat>, StoreError> {
+        match &self.cluster {
+            Some(c) => c.live_workers().await,
+            None => Ok(vec![self.beat()]),
+        }
+    }
+
+    /// `/metrics` text. With a shared store the queue, the finished-job
+    /// counters and the worker gauges are the cluster's (read from Redis);
+    /// latency histograms are this process's.
+    pub async fn render_metrics(&self) -> Result<String, StoreError> {
+        let workers = self.live_workers().await?;
+        let (queued, finished, dead) = match &self.cluster {
+            Some(c) => (c.queue_depth().await?, Some(c.finished_by_status().await?), Some(c.dead_letters().await?)),
+            None => (self.queue_depth(), None, None),
+        };
+        Ok(self.metrics.render(&Gauges {
+            queued,
+            running: workers.iter().map(|w| w.running).sum(),
+            workers: workers.iter().map(|w| w.slots).sum(),
             judge: self.judge.stats(),
-        })
+            cluster_finished: finished,
+            dead_letters: dead,
+            per_worker: if self.cluster.is_some() { workers } else { Vec::new() },
+        }))
     }
 }

@@ -1,7 +1,10 @@
 //! The workers: N tasks that lease jobs from the store, judge them on the
 //! blocking pool (the engine blocks on the sandbox), store the result and
-//! signal whoever waits. An idle worker sleeps on a [`tokio::sync::Notify`]
-//! that every enqueue triggers: there is no polling.
+//! signal whoever waits. An idle worker waits inside the store
+//! ([`crate::store::JobStore::lease_wait`]): on a notification that every
+//! enqueue triggers (embedded) or in a blocking `XREADGROUP` (Redis), so there
+//! is no polling. With a shared store, [`heartbeat`] tells the other
+//! processes that this one's workers are alive and how busy they are.
 
 use crate::extract::{extract, ExtractLimits};
 use crate::job::{now_ms, JobRecord, JobRequest, JobResult};
@@ -15,6 +18,16 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+/// Longest one wait for a job; the loop then looks again (for reclaimable
+/// jobs, with Redis) and waits anew.
+const LEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Heartbeat period; a worker whose heartbeat is older than [`BEAT_TTL`] is gone.
+pub const BEAT_EVERY: Duration = Duration::from_secs(2);
+
+/// How long a heartbeat lives.
+pub const BEAT_TTL: Duration = Duration::from_secs(10);
+
 /// Starts `cfg.workers` worker tasks; each ends once shutdown began and it is idle.
 pub fn spawn(svc: &Arc<Service>) -> Vec<JoinHandle<()>> {
     (0..svc.cfg.workers).map(|n| tokio::spawn(worker(svc.clone(), n))).collect()
@@ -26,22 +39,19 @@ async fn worker(svc: Arc<Service>, n: usize) {
         if *stop.borrow() {
             break;
         }
-        // Register for a wake-up before looking at the queue, so an enqueue
-        // between the look and the sleep is not missed.
-        let notified = svc.work.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        match svc.store.lease(now_ms()).await {
+        // Shutdown may cancel a lease under way; the store's requeue_leased,
+        // run once the workers stopped, puts such a job back.
+        let leased = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            r = svc.store.lease_wait(LEASE_WAIT) => r,
+        };
+        match leased {
             Ok(Some(job)) => {
                 svc.leased();
                 process(&svc, job).await;
             }
-            Ok(None) => {
-                tokio::select! {
-                    _ = notified => {}
-                    _ = stop.changed() => {}
-                }
-            }
+            Ok(None) => {}
             Err(e) => {
                 tracing::error!(worker = n, error = %e, "cannot lease a job; retrying in 1 s");
                 tokio::select! {
@@ -50,6 +60,28 @@ async fn worker(svc: Arc<Service>, n: usize) {
                 }
             }
         }
+    }
+}
+
+/// Publishes this process's heartbeat every [`BEAT_EVERY`] until aborted
+/// (nothing to do without a shared store).
+pub async fn heartbeat(svc: Arc<Service>) {
+    let Some(cluster) = svc.cluster.clone() else { return };
+    let mut failing = false;
+    loop {
+        match cluster.heartbeat(&svc.beat(), BEAT_TTL).await {
+            Ok(()) if failing => {
+                tracing::info!("heartbeats reach Redis again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(e) if !failing => {
+                tracing::warn!(error = %e, "cannot publish the heartbeat");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(BEAT_EVERY).await;
     }
 }
 
@@ -67,10 +99,10 @@ async fn process(svc: &Arc<Service>, job: JobRecord) {
         observe(svc, &result);
         match svc.store.finish(&job.token, &result, now_ms()).await {
             Ok(true) => tracing::info!(status = result.status, time = result.time.unwrap_or(0.0), "job finished"),
-            Ok(false) => tracing::warn!("the job was no longer leased; its result is dropped"),
+            Ok(false) => tracing::warn!("the job already had a result or was no longer leased; this one is dropped"),
             Err(e) => tracing::error!(
                 error = %e,
-                "cannot store the result; the job runs again after a restart"
+                "cannot store the result; the job runs again (after a restart, or once reclaimed)"
             ),
         }
         svc.running.fetch_sub(1, Ordering::SeqCst);
@@ -100,6 +132,9 @@ fn observe(svc: &Service, r: &JobResult) {
 }
 
 async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
+    if let Some(d) = req.debug.clone() {
+        return debug_job(svc, d).await;
+    }
     let sub = match to_submission(svc, req) {
         Ok(s) => s,
         Err(e) => return JobResult::internal(e),
@@ -110,6 +145,26 @@ async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
         tracing::error!(error = %e, "the judge panicked");
         JobResult::internal("the judge failed unexpectedly")
     })
+}
+
+/// Records a queued debug request's trace; the result carries it as JSON.
+async fn debug_job(svc: &Arc<Service>, req: flash_debugger::DebugRequest) -> JobResult {
+    let judge = svc.judge.clone();
+    let traced = tokio::task::spawn_blocking(move || judge.debug(&req)).await;
+    let mut r = JobResult::internal("");
+    r.message = None;
+    r.status = StatusId::Accepted.id();
+    r.trace = Some(match traced {
+        Ok(Ok(trace)) => serde_json::to_value(&trace).unwrap_or_default(),
+        Ok(Err(e)) => crate::api::debug::error_json(&e),
+        Err(e) => {
+            tracing::error!(error = %e, "the debugger panicked");
+            r.status = StatusId::InternalError.id();
+            r.message = Some("the debugger failed unexpectedly".into());
+            serde_json::Value::Null
+        }
+    });
+    r
 }
 
 /// Judges `runs` times (stopping at the first non-Accepted run, like Judge0)

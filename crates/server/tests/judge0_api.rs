@@ -428,6 +428,6 @@ async fn runs_arguments_and_redirect_reach_the_judge() {
         .await;
     let v = r.json();
     assert_eq!(v["stdout"], "a|b c|(x)", "{v}");
-    assert_eq!(s.judge.calls.load(std::sync::atomic::Ordering::SeqCst), 3, "number_of_runs");
+    assert_eq!(s.calls(), 3, "number_of_runs");
     s.stop().await;
 }

@@ -181,7 +181,13 @@ async fn many_concurrent_submissions_all_complete() {
     let m = String::from_utf8(s.get("/metrics").await.body).unwrap();
     assert!(m.contains("flash_jobs_finished_total{status_id=\"3\",status=\"Accepted\"} 200"), "{m}");
     assert!(m.contains("flash_queue_depth 0"));
-    assert!(m.contains("flash_run_seconds_count 200"));
+    if common::split() {
+        // Latency histograms are per process and this server judges nothing;
+        // the workers' own counts come from their heartbeats.
+        assert_eq!(m.matches("flash_worker_jobs_finished_total{worker=").count(), 2, "{m}");
+    } else {
+        assert!(m.contains("flash_run_seconds_count 200"));
+    }
 }
 
 #[tokio::test]
@@ -205,7 +211,7 @@ async fn shutdown_finishes_running_jobs_and_keeps_queued_ones() {
     let first = s.get(&format!("/submissions/{a}?fields=status_id,finished_at")).await.json();
     assert_eq!(first["status_id"], 3, "the running job finished during the grace period");
     s.finished(&b).await;
-    assert_eq!(s.judge.calls.load(std::sync::atomic::Ordering::SeqCst), 1, "only the queued job ran after restart");
+    assert_eq!(s.calls(), 1, "only the queued job ran after restart");
     s.stop().await;
 }
 

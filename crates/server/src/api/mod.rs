@@ -8,6 +8,7 @@
 //! Shared here: authentication, the JSON body extractor (413 over the size
 //! limit, 400 for malformed JSON), query parameters and token checks.
 
+pub mod debug;
 pub mod error;
 pub mod fields;
 pub mod judge0;
@@ -37,8 +38,11 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(native::routes())
         .merge(judge0::routes())
         .merge(ops::routes())
+        .merge(debug::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(middleware::from_fn_with_state(svc.clone(), authenticate))
+        // The playground's page and assets load without a token; what it calls needs one.
+        .merge(flash_playground::router())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::Extension(BodyLimit(limit)))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(30)))

@@ -114,6 +114,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         enable_network: false,
         additional_files: None,
         callback_url: None,
+        debug: None,
     };
     if r.errors.is_empty() {
         if let Err(e) = crate::workers::preflight(svc, &req) {

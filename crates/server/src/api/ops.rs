@@ -1,5 +1,7 @@
 //! Operations: `GET /health` (unauthenticated, for load balancers),
 //! `GET /metrics` (Prometheus text), `GET /openapi.json` (both APIs).
+//! With a shared store, `workers` in `/health` counts the slots of every live
+//! worker (from heartbeats), so a server with no worker behind it says 0.
 
 use crate::api::{json, AppState};
 use crate::service::Service;
@@ -17,12 +19,16 @@ pub fn routes() -> Router<Arc<Service>> {
 }
 
 async fn health(State(svc): AppState) -> Response {
-    match svc.store.counts().await {
-        Ok(c) if !svc.is_shutting_down() => json(
+    let workers = match &svc.cluster {
+        Some(c) => c.live_workers().await.map(|w| w.iter().map(|w| w.slots).sum::<u64>()),
+        None => Ok(svc.cfg.workers as u64),
+    };
+    match svc.store.counts().await.and_then(|c| workers.map(|w| (c, w))) {
+        Ok((c, workers)) if !svc.is_shutting_down() => json(
             StatusCode::OK,
             json!({
                 "status": "ok",
-                "workers": svc.cfg.workers,
+                "workers": workers,
                 "queued": c.queued,
                 "processing": c.processing,
                 "languages": svc.langs.all().len(),
@@ -36,8 +42,9 @@ async fn health(State(svc): AppState) -> Response {
     }
 }
 
-async fn metrics(State(svc): AppState) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], svc.render_metrics()).into_response()
+async fn metrics(State(svc): AppState) -> Result<Response, super::ApiError> {
+    let text = svc.render_metrics().await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
 
 async fn openapi(State(svc): AppState) -> Response {

@@ -1,18 +1,29 @@
-//! The durable queue and result store behind one trait, [`JobStore`], so a
-//! Redis backend (issue #5) can sit beside the embedded SQLite one
-//! ([`sqlite::SqliteStore`]).
+//! The durable queue and result store behind one trait, [`JobStore`], with
+//! two backends: the embedded [`sqlite::SqliteStore`] (one process) and
+//! [`redis::RedisStore`] (any number of servers and workers sharing one Redis).
 //!
 //! The contract every backend keeps:
 //! - [`JobStore::enqueue`] returns only once the jobs are durable;
-//! - [`JobStore::lease`] hands each queued job to one worker and marks it Processing;
-//! - [`JobStore::finish`] stores a result once: only a job still leased can
-//!   finish, so a job requeued meanwhile (by a restart) cannot finish twice;
-//! - [`JobStore::requeue_leased`] at start-up puts back what a dead process had leased.
+//! - [`JobStore::lease`] and [`JobStore::lease_wait`] hand each queued job to
+//!   one worker and mark it Processing;
+//! - [`JobStore::finish`] stores a result once: the first result stored is the
+//!   one every reader sees, a later one (a re-run) is refused;
+//! - [`JobStore::requeue_leased`] puts back what this process leased and will
+//!   not finish (and, for the embedded store, what a dead process had leased).
+//!
+//! A store shared by several processes also implements [`Cluster`]: admission
+//! against the shared queue, heartbeats of live workers, cluster-wide counters,
+//! the language table the workers publish, and "job finished" notifications.
 
+pub mod redis;
 pub mod sqlite;
 
 use crate::job::{JobRecord, JobRequest, JobResult, JobState};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Why the store failed (always an infrastructure problem: logged, answered as 500/503).
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +47,17 @@ pub enum StoreError {
     /// The blocking task running the query died.
     #[error("store task failed: {0}")]
     Task(String),
+    /// Redis refused or failed.
+    #[error("redis {op}: {source}")]
+    Redis {
+        /// What was being done.
+        op: &'static str,
+        /// What the client or Redis said.
+        source: ::redis::RedisError,
+    },
+    /// The Redis URL or settings cannot work.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A job to enqueue.
@@ -80,12 +102,22 @@ pub trait JobStore: Send + Sync + 'static {
     /// Takes the oldest queued job and marks it Processing, or `None`.
     async fn lease(&self, now_ms: i64) -> Result<Option<JobRecord>, StoreError>;
 
-    /// Stores the result of a leased job and marks it Done; `false` when the
-    /// job is not leased any more (deleted, or requeued by a restart).
+    /// Like [`JobStore::lease`], but waits up to `wait` for a job to come
+    /// (without polling: the embedded store is woken by its enqueues, Redis
+    /// blocks in `XREADGROUP`). Cancelling the call may leave a job leased to
+    /// this process; [`JobStore::requeue_leased`] after the workers stopped puts it back.
+    async fn lease_wait(&self, wait: Duration) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Stores the result of a leased job and marks it Done; `false` when it
+    /// was not stored because the job already has a result (a re-run after a
+    /// reclaim), is gone, or (embedded store) is not leased any more.
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError>;
 
-    /// Puts every Processing job back in the queue (at start-up, and for jobs
-    /// still running when a shutdown gives up on them). Returns how many.
+    /// Puts back in the queue the jobs this process leased and will not
+    /// finish: at start-up, and after the workers stopped (jobs still running
+    /// when a shutdown gave up on them). The embedded store, having one process,
+    /// puts back every Processing job; a shared store only this process's.
+    /// Returns how many.
     async fn requeue_leased(&self) -> Result<u64, StoreError>;
 
     /// One job.
@@ -105,4 +137,72 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Jobs per state.
     async fn counts(&self) -> Result<Counts, StoreError>;
+}
+
+/// A worker process as its heartbeat describes it (`/workers`, `/metrics`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerBeat {
+    /// Unique per process: host, pid and a random suffix.
+    pub id: String,
+    /// Host name.
+    pub host: String,
+    /// Process id on that host.
+    pub pid: u32,
+    /// Jobs it judges at once.
+    pub slots: u64,
+    /// Jobs it is judging now.
+    pub running: u64,
+    /// Jobs it finished since it started.
+    pub finished: u64,
+    /// Of those, how many ended in Internal Error.
+    pub failed: u64,
+    /// Unix milliseconds.
+    pub started_at_ms: i64,
+    /// Unix milliseconds of this heartbeat.
+    pub seen_at_ms: i64,
+}
+
+/// Called with each finished token, and with `None` after a (re)connection,
+/// when notifications may have been missed and every waiter should look again.
+pub type OnFinished = Arc<dyn Fn(Option<&str>) + Send + Sync>;
+
+/// What a store shared by several processes adds to [`JobStore`].
+#[async_trait]
+pub trait Cluster: Send + Sync + 'static {
+    /// This process's name among the workers.
+    fn id(&self) -> &str;
+
+    /// Stores the jobs as Queued (all or none) unless the shared queue would
+    /// then hold more than `max` waiting jobs; `false` when it is full. The
+    /// check and the enqueue are one atomic step, so the limit holds across servers.
+    async fn enqueue_bounded(&self, jobs: Vec<NewJob>, max: u64) -> Result<bool, StoreError>;
+
+    /// Jobs waiting in the shared queue.
+    async fn queue_depth(&self) -> Result<u64, StoreError>;
+
+    /// Finished jobs by status id over the whole cluster, each counted once:
+    /// when its result was stored.
+    async fn finished_by_status(&self) -> Result<BTreeMap<u8, u64>, StoreError>;
+
+    /// Jobs moved to the dead-letter stream (they made workers die too often).
+    async fn dead_letters(&self) -> Result<u64, StoreError>;
+
+    /// Publishes this worker's heartbeat; it disappears `ttl` after the last one.
+    async fn heartbeat(&self, beat: &WorkerBeat, ttl: Duration) -> Result<(), StoreError>;
+
+    /// Removes this worker's heartbeat (it stopped).
+    async fn leave(&self) -> Result<(), StoreError>;
+
+    /// Workers whose heartbeat is alive.
+    async fn live_workers(&self) -> Result<Vec<WorkerBeat>, StoreError>;
+
+    /// Publishes the language table the workers judge with (see [`crate::judge::LanguageTable`]).
+    async fn publish_languages(&self, table: &str) -> Result<(), StoreError>;
+
+    /// The language table a worker published, if one did.
+    async fn languages(&self) -> Result<Option<String>, StoreError>;
+
+    /// Starts delivering "job finished" notifications from every process to
+    /// `on_done`, reconnecting as needed, until the task is aborted.
+    fn watch_finished(&self, on_done: OnFinished) -> tokio::task::JoinHandle<()>;
 }

@@ -9,6 +9,7 @@
 //!
 //! rusqlite is blocking: each call runs on tokio's blocking pool, on one
 //! writer connection and one reader connection (WAL lets them overlap).
+//! Idle workers wait on a [`Notify`] that every enqueue triggers: no polling.
 
 use super::{Counts, Deleted, JobStore, NewJob, StoreError};
 use crate::job::{JobRecord, JobResult, JobState};
@@ -16,6 +17,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -45,6 +48,8 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    /// Wakes workers waiting in `lease_wait` when jobs are enqueued.
+    work: Notify,
 }
 
 impl SqliteStore {
@@ -60,7 +65,12 @@ impl SqliteStore {
         let reader = Connection::open(path).map_err(err)?;
         reader.execute_batch("PRAGMA busy_timeout=10000; PRAGMA query_only=1;").map_err(err)?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner { path: path.to_owned(), writer: Mutex::new(writer), reader: Mutex::new(reader) }),
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                reader: Mutex::new(reader),
+                work: Notify::new(),
+            }),
         })
     }
 
@@ -150,7 +160,9 @@ impl JobStore for SqliteStore {
             }
             tx.commit()
         })
-        .await
+        .await?;
+        self.inner.work.notify_waiters();
+        Ok(())
     }
 
     async fn lease(&self, now_ms: i64) -> Result<Option<JobRecord>, StoreError> {
@@ -165,6 +177,21 @@ impl JobStore for SqliteStore {
             })
             .await?;
         row.map(decode).transpose()
+    }
+
+    async fn lease_wait(&self, wait: Duration) -> Result<Option<JobRecord>, StoreError> {
+        // Register for a wake-up before looking at the queue, so an enqueue
+        // between the look and the sleep is not missed.
+        let notified = self.inner.work.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if let Some(job) = self.lease(crate::job::now_ms()).await? {
+            return Ok(Some(job));
+        }
+        if tokio::time::timeout(wait, notified).await.is_err() {
+            return Ok(None);
+        }
+        self.lease(crate::job::now_ms()).await
     }
 
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError> {

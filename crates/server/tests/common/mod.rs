@@ -1,18 +1,38 @@
 //! A server on port 0 with a fake judge: the API end to end over real HTTP,
 //! without a sandbox or root.
+//!
+//! Two modes, chosen by the test target's name. Embedded (`judge0_api`,
+//! `native_and_ops`): one in-process server with its workers and SQLite.
+//! Split (`*_split`, which include the same test files): a private
+//! redis-server, an in-process HTTP-only server (what `flash server` runs) and
+//! the workers as separate processes (what `flash worker` runs): this test
+//! binary started again with `FLASH_TEST_WORKER` set, which runs only
+//! [`split_worker_process`]. The workers' fake judge counts its calls in a
+//! file, so tests can read them across processes ([`TestServer::calls`]).
 
 #![allow(dead_code)]
 
 use flash_engine::{Judgement, Language, Registry, RunOutcome, StatusId, Submission};
 use flash_server::client::{self, Response};
-use flash_server::judge::{Judge, MULTI_FILE_TOML};
+use flash_server::judge::{Judge, LanguageTable, TableJudge, MULTI_FILE_TOML};
+use flash_server::redis_server::RedisServer;
+use flash_server::store::redis::{RedisConfig, RedisStore};
 use flash_server::store::sqlite::SqliteStore;
+use flash_server::store::Cluster;
 use flash_server::{ServerConfig, Service};
 use serde_json::Value;
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Whether this test target runs the API in split mode (server + worker processes + Redis).
+pub fn split() -> bool {
+    env!("CARGO_CRATE_NAME").ends_with("_split")
+}
 
 /// Judges by looking at the source: `COMPILE_ERROR`, `SLEEP`, `SLEEP_LONG`, `MLE`, `BINARY`,
 /// `PANIC`; otherwise echoes stdin and compares with the expected output.
@@ -20,13 +40,20 @@ pub struct FakeJudge {
     langs: Vec<Language>,
     /// Calls made.
     pub calls: AtomicUsize,
+    /// Split mode: one byte appended per call, for the test process to count.
+    calls_file: Option<PathBuf>,
+}
+
+/// The fake judge's language table (every shipped language, version "1.0").
+fn table() -> (String, Registry) {
+    let text = format!("{}{}", flash_engine::registry::SHIPPED, MULTI_FILE_TOML);
+    let reg = Registry::from_toml(&text, |_| Ok("1.0".into())).unwrap();
+    (text, reg)
 }
 
 impl FakeJudge {
     pub fn new() -> FakeJudge {
-        let text = format!("{}{}", flash_engine::registry::SHIPPED, MULTI_FILE_TOML);
-        let reg = Registry::from_toml(&text, |_| Ok("1.0".into())).unwrap();
-        FakeJudge { langs: reg.languages().to_vec(), calls: AtomicUsize::new(0) }
+        FakeJudge { langs: table().1.languages().to_vec(), calls: AtomicUsize::new(0), calls_file: None }
     }
 }
 
@@ -48,6 +75,10 @@ fn outcome(stdout: Vec<u8>, expected: Option<&[u8]>) -> RunOutcome {
 impl Judge for FakeJudge {
     fn judge(&self, sub: &Submission) -> Result<Judgement, flash_engine::Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(f) = &self.calls_file {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(f).unwrap();
+            f.write_all(b".").unwrap();
+        }
         let src = String::from_utf8_lossy(&sub.source).into_owned();
         let mut j = Judgement::internal("");
         j.message = None;
@@ -108,7 +139,24 @@ pub struct TestServer {
     pub judge: Arc<FakeJudge>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub dir: Data,
+    /// Split mode: the worker processes.
+    workers: Workers,
+    /// Split mode: where the workers count judge calls.
+    calls_file: PathBuf,
+}
+
+/// What outlives a server for a restart: its directory and (split mode) its Redis.
+pub struct Data {
     pub dir: tempfile::TempDir,
+    redis: Option<RedisServer>,
+}
+
+impl std::ops::Deref for Data {
+    type Target = tempfile::TempDir;
+    fn deref(&self) -> &tempfile::TempDir {
+        &self.dir
+    }
 }
 
 /// Test defaults: small, quick.
@@ -124,26 +172,99 @@ pub fn config() -> ServerConfig {
 }
 
 pub async fn start(cfg: ServerConfig) -> TestServer {
-    start_in(cfg, tempfile::tempdir().unwrap()).await
+    start_in(cfg, Data { dir: tempfile::tempdir().unwrap(), redis: None }).await
 }
 
-pub async fn start_in(mut cfg: ServerConfig, dir: tempfile::TempDir) -> TestServer {
-    cfg.data_dir = dir.path().to_owned();
+pub async fn start_in(mut cfg: ServerConfig, mut data: Data) -> TestServer {
+    cfg.data_dir = data.dir.path().to_owned();
     cfg.validate().unwrap();
-    let store = SqliteStore::open(&dir.path().join("jobs.db"), false).unwrap();
     let judge = Arc::new(FakeJudge::new());
-    let svc = Service::open(cfg, Arc::new(store), judge.clone()).await.unwrap();
+    let calls_file = data.dir.path().join(format!("calls-{}", uuid::Uuid::new_v4()));
+    let mut workers = Vec::new();
+    let svc = if split() {
+        let redis = data.redis.get_or_insert_with(|| {
+            let r = flash_server::redis_server::for_tests(&data.dir.path().join("redis"));
+            r.expect("split-mode tests need redis-server (apt-get install redis-server)")
+        });
+        cfg.redis_url = Some(redis.url());
+        cfg.reclaim_idle_secs = 5;
+        workers = spawn_workers(&cfg, &calls_file);
+        let store = Arc::new(RedisStore::connect(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());
+        // What `flash server` does: serve the table the workers published.
+        let table = LanguageTable::wait_published(&*store).await.unwrap();
+        let langs = TableJudge(table.registry().unwrap().languages().to_vec());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while store.live_workers().await.unwrap().len() < workers.len() {
+            assert!(Instant::now() < deadline, "the worker processes did not all start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Service::open_with(cfg, store.clone(), Arc::new(langs), Some(store)).await.unwrap()
+    } else {
+        let store = SqliteStore::open(&data.dir.path().join("jobs.db"), false).unwrap();
+        Service::open(cfg, Arc::new(store), judge.clone()).await.unwrap()
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(flash_server::run(
-        listener,
-        async {
-            let _ = rx.await;
-        },
-        svc.clone(),
-    ));
-    TestServer { addr, svc, judge, stop: Some(tx), task: Some(task), dir }
+    let stopped = async {
+        let _ = rx.await;
+    };
+    let task = if split() {
+        tokio::spawn(flash_server::run_http(listener, stopped, svc.clone()))
+    } else {
+        tokio::spawn(flash_server::run(listener, stopped, svc.clone()))
+    };
+    TestServer { addr, svc, judge, stop: Some(tx), task: Some(task), dir: data, workers: Workers(workers), calls_file }
+}
+
+/// Split mode: the workers, `cfg.workers` slots over at most two processes.
+fn spawn_workers(cfg: &ServerConfig, calls_file: &std::path::Path) -> Vec<Child> {
+    let procs = cfg.workers.min(2);
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    (0..procs)
+        .map(|i| {
+            let mut c = cfg.clone();
+            c.workers = cfg.workers / procs + usize::from(i < cfg.workers % procs);
+            Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", &format!("{module}::split_worker_process"), "--nocapture", "--test-threads", "1"])
+                .env("FLASH_TEST_WORKER", toml::to_string(&c).unwrap())
+                .env("FLASH_TEST_CALLS", calls_file)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("starting a worker process")
+        })
+        .collect()
+}
+
+/// Split mode: the body of a worker process (a no-op test otherwise). What
+/// `flash worker` does, with the fake judge: connect, publish the language
+/// table, run the workers until SIGTERM.
+#[test]
+fn split_worker_process() {
+    let Ok(cfg) = std::env::var("FLASH_TEST_WORKER") else { return };
+    let cfg: ServerConfig = toml::from_str(&cfg).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
+        let (text, reg) = table();
+        let judge = FakeJudge {
+            langs: reg.languages().to_vec(),
+            calls: AtomicUsize::new(0),
+            calls_file: std::env::var_os("FLASH_TEST_CALLS").map(PathBuf::from),
+        };
+        let store = Arc::new(RedisStore::connect_waiting(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());
+        let table = serde_json::to_string(&LanguageTable::new(&text, &reg)).unwrap();
+        store.publish_languages(&table).await.unwrap();
+        let svc = Service::open_with(cfg, store.clone(), Arc::new(judge), Some(store)).await.unwrap();
+        flash_server::run_worker(
+            async move {
+                term.recv().await;
+            },
+            svc,
+        )
+        .await;
+    });
 }
 
 impl TestServer {
@@ -160,6 +281,15 @@ impl TestServer {
         self.req("POST", path, &[("Content-Type", "application/json")], &b).await
     }
 
+    /// Calls the judge received (in every worker process, in split mode).
+    pub fn calls(&self) -> usize {
+        if split() {
+            std::fs::metadata(&self.calls_file).map_or(0, |m| m.len() as usize)
+        } else {
+            self.judge.calls.load(Ordering::SeqCst)
+        }
+    }
+
     /// Polls until the submission is finished (status id > 2).
     pub async fn finished(&self, token: &str) -> Value {
         for _ in 0..200 {
@@ -173,10 +303,30 @@ impl TestServer {
         panic!("{token} did not finish");
     }
 
-    /// Stops the server gracefully and returns its data dir.
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    /// Stops the server (and its workers) gracefully and returns its data.
+    pub async fn stop(mut self) -> Data {
+        for w in &self.workers.0 {
+            // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
+            unsafe { libc::kill(w.id() as i32, libc::SIGTERM) };
+        }
         self.stop.take().unwrap().send(()).ok();
         self.task.take().unwrap().await.unwrap().unwrap();
+        for mut w in std::mem::take(&mut self.workers.0) {
+            let st = tokio::task::spawn_blocking(move || w.wait()).await.unwrap().unwrap();
+            assert!(st.success(), "a worker process did not stop cleanly: {st}");
+        }
         self.dir
+    }
+}
+
+/// Worker processes, killed if a test ends without stopping them.
+struct Workers(Vec<Child>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for w in &mut self.0 {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
     }
 }

@@ -161,21 +161,39 @@ async fn system_info() -> Response {
     )
 }
 
-async fn workers(State(svc): AppState) -> Response {
-    let running = svc.running.load(std::sync::atomic::Ordering::SeqCst).max(0) as usize;
-    let n = svc.cfg.workers;
-    json(
+/// Judge0's shape (one entry per queue: size, available, idle, working,
+/// paused, failed), over the live workers (from heartbeats with a shared
+/// store); `workers` adds one entry per worker process.
+async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
+    let live = svc.live_workers().await?;
+    let size = svc.waiting().await?;
+    let slots: u64 = live.iter().map(|w| w.slots).sum();
+    let running: u64 = live.iter().map(|w| w.running.min(w.slots)).sum();
+    let failed: u64 = live.iter().map(|w| w.failed).sum();
+    let each: Vec<Value> = live
+        .iter()
+        .map(|w| {
+            json!({
+                "id": w.id, "host": w.host, "pid": w.pid, "available": w.slots,
+                "working": w.running.min(w.slots), "idle": w.slots.saturating_sub(w.running),
+                "finished": w.finished, "failed": w.failed,
+                "started_at": w.started_at_ms as f64 / 1000.0, "seen_at": w.seen_at_ms as f64 / 1000.0,
+            })
+        })
+        .collect();
+    Ok(json(
         StatusCode::OK,
         json!([{
             "queue": JUDGE0_VERSION,
-            "size": svc.queue_depth(),
-            "available": n,
-            "idle": n.saturating_sub(running),
-            "working": running.min(n),
+            "size": size,
+            "available": slots,
+            "idle": slots.saturating_sub(running),
+            "working": running,
             "paused": 0,
-            "failed": svc.metrics.sandbox_failures.load(std::sync::atomic::Ordering::Relaxed),
+            "failed": failed,
+            "workers": each,
         }]),
-    )
+    ))
 }
 
 async fn authorize_check(State(svc): AppState, headers: HeaderMap, q: Params) -> Response {

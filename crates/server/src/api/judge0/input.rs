@@ -65,6 +65,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             enable_network: false,
             additional_files,
             callback_url,
+            debug: None,
         },
     );
     if r.errors.is_empty() {
