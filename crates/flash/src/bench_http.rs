@@ -19,7 +19,8 @@ use std::time::Instant;
 
 const CPP: &str = "#include <iostream>\nint main(){std::cout<<\"hello\"<<std::endl;}\n";
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of the samples.
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
@@ -98,9 +99,17 @@ async fn over_http(
         submit(addr, &body).await?;
         lat.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    let tput = throughput(addr, Arc::new(body), jobs).await?;
+    let _ = stop.send(());
+    server.await??;
+    Ok((lat, tput))
+}
+
+/// Sends `jobs` copies of `body` (each `wait=true`) from 64 clients at once;
+/// returns the seconds until the last answer.
+pub async fn throughput(addr: SocketAddr, body: Arc<Vec<u8>>, jobs: usize) -> anyhow::Result<f64> {
     let t = Instant::now();
     let clients = 64.min(jobs.max(1));
-    let body = Arc::new(body);
     let mut tasks = Vec::new();
     for c in 0..clients {
         let body = body.clone();
@@ -115,13 +124,11 @@ async fn over_http(
     for task in tasks {
         task.await??;
     }
-    let tput = t.elapsed().as_secs_f64();
-    let _ = stop.send(());
-    server.await??;
-    Ok((lat, tput))
+    Ok(t.elapsed().as_secs_f64())
 }
 
-async fn submit(addr: SocketAddr, body: &[u8]) -> anyhow::Result<()> {
+/// One `POST /submissions?wait=true`, which must come back Accepted.
+pub async fn submit(addr: SocketAddr, body: &[u8]) -> anyhow::Result<()> {
     let headers = [("Content-Type", "application/json")];
     let r =
         client::request(addr, "localhost", "POST", "/submissions?wait=true&fields=status_id", &headers, body).await?;

@@ -13,6 +13,7 @@
 //! with its own Redis connections, sharing one engine and its sandbox pool),
 //! so every Redis round trip is real while the measurement stays simple.
 
+use crate::bench_http::{median, submit, throughput};
 use anyhow::{bail, Context};
 use flash_engine::{Engine, EngineConfig, Registry, StatusId, Submission};
 use flash_sandbox::{Pool, PoolConfig};
@@ -20,7 +21,7 @@ use flash_server::judge::Judge;
 use flash_server::redis_server::{self, RedisServer};
 use flash_server::store::redis::{RedisConfig, RedisStore};
 use flash_server::store::sqlite::SqliteStore;
-use flash_server::{client, ServerConfig, Service};
+use flash_server::{ServerConfig, Service};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -30,11 +31,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 const CPP: &str = "#include <iostream>\nint main(){std::cout<<\"hello\"<<std::endl;}\n";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 /// Runs the benchmark: `runs` samples per latency figure, `jobs` per throughput figure.
 pub fn run(runs: usize, jobs: usize) -> anyhow::Result<i32> {
@@ -185,23 +181,7 @@ async fn load(r: Running, mode: &'static str, workers: usize, runs: usize, jobs:
         submit(addr, &body).await?;
         lat.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let t = Instant::now();
-    let clients = 64.min(jobs);
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let body = body.clone();
-        let n = jobs / clients + usize::from(c < jobs % clients);
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..n {
-                submit(addr, &body).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let secs = t.elapsed().as_secs_f64();
+    let secs = throughput(addr, body.clone(), jobs).await?;
     for s in r.stops {
         let _ = s.send(());
     }
@@ -209,14 +189,4 @@ async fn load(r: Running, mode: &'static str, workers: usize, runs: usize, jobs:
         t.await?;
     }
     Ok(Row { mode, workers, latency_ms: median(lat), jobs_per_s: jobs as f64 / secs })
-}
-
-async fn submit(addr: SocketAddr, body: &[u8]) -> anyhow::Result<()> {
-    let headers = [("Content-Type", "application/json")];
-    let r =
-        client::request(addr, "localhost", "POST", "/submissions?wait=true&fields=status_id", &headers, body).await?;
-    if r.status != 201 || r.json()["status_id"] != 3 {
-        bail!("unexpected answer {}: {}", r.status, String::from_utf8_lossy(&r.body));
-    }
-    Ok(())
 }

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use clap::Args;
 use flash_engine::{Engine, EngineConfig, Judgement, Registry, StatusId, Submission, TestCase};
-use flash_sandbox::{Limits, Pool, PoolConfig};
+use flash_sandbox::{Pool, PoolConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -29,27 +29,8 @@ pub struct ExecArgs {
     /// Extra compiler options (split on whitespace; no shell).
     #[arg(long)]
     compiler_options: Option<String>,
-    /// CPU time limit, seconds.
-    #[arg(long = "time", default_value_t = 5.0)]
-    cpu_time: f64,
-    /// Wall-clock limit, seconds.
-    #[arg(long, default_value_t = 10.0)]
-    wall_time: f64,
-    /// Memory limit, KiB.
-    #[arg(long = "mem", default_value_t = 256 * 1024)]
-    memory_kb: u64,
-    /// Stack limit, KiB.
-    #[arg(long = "stack", default_value_t = 64 * 1024)]
-    stack_kb: u64,
-    /// Processes and threads.
-    #[arg(long, default_value_t = 64)]
-    processes: u64,
-    /// stdout + stderr limit, KiB.
-    #[arg(long = "output", default_value_t = 64 * 1024)]
-    output_kb: u64,
-    /// Largest file the program may write, KiB.
-    #[arg(long = "fsize", default_value_t = 64 * 1024)]
-    file_size_kb: u64,
+    #[command(flatten)]
+    limits: crate::limit_args::LimitArgs,
     /// Compile cache directory (default: a per-user cache dir).
     #[arg(long, env = "FLASH_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
@@ -102,16 +83,7 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         stdin: a.stdin.as_ref().map(read).transpose()?.unwrap_or_default(),
         expected: a.expected.as_ref().map(read).transpose()?,
         tests,
-        limits: Limits {
-            cpu_time: a.cpu_time,
-            wall_time: a.wall_time,
-            memory_kb: a.memory_kb,
-            stack_kb: a.stack_kb,
-            processes: a.processes,
-            file_size_kb: a.file_size_kb,
-            output_kb: a.output_kb,
-            ..Limits::default()
-        },
+        limits: a.limits.limits()?,
         compiler_options: a.compiler_options,
         args: a.args,
         stop_on_first_failure: a.stop_on_failure,

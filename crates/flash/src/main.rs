@@ -19,6 +19,7 @@ mod bench_redis;
 mod check;
 mod debug;
 mod exec;
+mod limit_args;
 mod plot;
 mod run;
 mod serve;

@@ -6,39 +6,14 @@
 
 use anyhow::{bail, Context};
 use clap::Args;
-use flash_sandbox::{BoxFile, Limits, Mount, Pool, PoolConfig, RunSpec, Stdin};
+use flash_sandbox::{BoxFile, Mount, Pool, PoolConfig, RunSpec, Stdin};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// CPU time limit of all processes together, seconds.
-    #[arg(long = "time", default_value_t = 5.0)]
-    cpu_time: f64,
-    /// Wall-clock limit, seconds.
-    #[arg(long, default_value_t = 10.0)]
-    wall_time: f64,
-    /// Memory limit, KiB.
-    #[arg(long = "mem", default_value_t = 256 * 1024)]
-    memory_kb: u64,
-    /// Stack limit per process, KiB.
-    #[arg(long = "stack", default_value_t = 64 * 1024)]
-    stack_kb: u64,
-    /// Processes and threads at once.
-    #[arg(long, default_value_t = 64)]
-    processes: u64,
-    /// Largest file the program may write, KiB.
-    #[arg(long = "fsize", default_value_t = 64 * 1024)]
-    file_size_kb: u64,
-    /// Open files per process.
-    #[arg(long, default_value_t = 256)]
-    open_files: u64,
-    /// stdout + stderr limit, KiB.
-    #[arg(long = "output", default_value_t = 64 * 1024)]
-    output_kb: u64,
-    /// Address-space limit per process, KiB (default: none).
-    #[arg(long = "as")]
-    address_space_kb: Option<u64>,
+    #[command(flatten)]
+    limits: crate::limit_args::LimitArgs,
     /// Extra host directory in the box: HOST[:BOX][:rw] (read-only unless `:rw`).
     #[arg(long = "dir")]
     dirs: Vec<String>,
@@ -67,18 +42,7 @@ pub struct RunArgs {
 }
 
 pub fn main(a: RunArgs) -> anyhow::Result<i32> {
-    let limits = Limits {
-        cpu_time: a.cpu_time,
-        wall_time: a.wall_time,
-        memory_kb: a.memory_kb,
-        stack_kb: a.stack_kb,
-        processes: a.processes,
-        file_size_kb: a.file_size_kb,
-        open_files: a.open_files,
-        output_kb: a.output_kb,
-        address_space_kb: a.address_space_kb,
-    };
-    limits.validate().map_err(anyhow::Error::msg).context("invalid limit")?;
+    let limits = a.limits.limits()?;
     let mut cfg = PoolConfig::new(1)?;
     for d in &a.dirs {
         cfg.mounts.push(parse_dir(d)?);
