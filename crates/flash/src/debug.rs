@@ -6,7 +6,7 @@
 //! exactly as the HTTP API answers it. Exits 0 when the program ran to its
 //! end with status ok, 1 for any other status.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use flash_debugger::{DebugLimits, DebugRequest, Event, Step, Trace, TraceStatus, Value};
 use flash_engine::Registry;
@@ -45,16 +45,7 @@ pub struct DebugArgs {
 
 pub fn main(a: DebugArgs) -> anyhow::Result<i32> {
     let registry = Registry::load(None)?;
-    let language = match &a.language {
-        Some(l) => l.clone(),
-        None => {
-            let ext = a.file.extension().and_then(|e| e.to_str()).unwrap_or("");
-            match registry.by_extension(ext) {
-                Some(l) => l.spec.name.clone(),
-                None => bail!("cannot tell the language of {} from its extension; use --language", a.file.display()),
-            }
-        }
-    };
+    let language = crate::exec::language_of(&registry, &a.file, a.language.as_deref())?;
     let code = std::fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
     let input = match &a.stdin {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,

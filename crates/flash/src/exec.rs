@@ -42,6 +42,26 @@ pub struct ExecArgs {
     args: Vec<String>,
 }
 
+/// The language a source file is in: `--language` if given (checked), else
+/// from the file's extension.
+pub fn language_of(registry: &Registry, file: &std::path::Path, given: Option<&str>) -> anyhow::Result<String> {
+    let language = match given {
+        Some(l) => l.to_owned(),
+        None => {
+            let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
+            match registry.by_extension(ext) {
+                Some(l) => l.spec.name.clone(),
+                None => bail!("cannot tell the language of {} from its extension; use --language", file.display()),
+            }
+        }
+    };
+    if registry.find(&language).is_none() {
+        let known: Vec<String> = registry.languages().iter().map(|l| l.spec.name.clone()).collect();
+        bail!("unknown language {language:?}; available here: {}", known.join(", "));
+    }
+    Ok(language)
+}
+
 /// The default place for the compile cache: `$XDG_CACHE_HOME/flash` or `~/.cache/flash`.
 pub fn default_cache_dir() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
@@ -59,20 +79,7 @@ fn read(p: &PathBuf) -> anyhow::Result<Vec<u8>> {
 
 pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
     let registry = Registry::load(None)?;
-    let language = match &a.language {
-        Some(l) => l.clone(),
-        None => {
-            let ext = a.file.extension().and_then(|e| e.to_str()).unwrap_or("");
-            match registry.by_extension(ext) {
-                Some(l) => l.spec.name.clone(),
-                None => bail!("cannot tell the language of {} from its extension; use --language", a.file.display()),
-            }
-        }
-    };
-    if registry.find(&language).is_none() {
-        let known: Vec<String> = registry.languages().iter().map(|l| l.spec.name.clone()).collect();
-        bail!("unknown language {language:?}; available here: {}", known.join(", "));
-    }
+    let language = language_of(&registry, &a.file, a.language.as_deref())?;
     let mut tests = Vec::new();
     for pair in a.tests.chunks(2) {
         tests.push(TestCase { input: read(&pair[0])?, expected: Some(read(&pair[1])?) });
