@@ -123,6 +123,8 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
         }
         // A session of its own: no controlling terminal, its own process group.
         libc::setsid();
+        // Back to normal priority: only the helper, the watchdog, runs above it.
+        libc::setpriority(libc::PRIO_PROCESS, 0, 0);
         if libc::chdir(p.cwd.as_ptr()) != 0 {
             fail(3);
         }

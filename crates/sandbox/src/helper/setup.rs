@@ -14,6 +14,9 @@ use std::io;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// The helper's nice value (see [`prepare`]).
+const WATCHDOG_NICE: libc::c_int = -5;
+
 /// Flags for read-only binds: no setuid binaries, no device nodes from the host view.
 const RO_FLAGS: libc::c_ulong = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID;
 
@@ -26,6 +29,11 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     // Lowering needs CAP_SYS_RESOURCE, which some hosts withhold even from root; the
     // programs raise their own score to 1000 anyway, so this is best effort.
     let _ = fs::write("/proc/self/oom_score_adj", "-1000");
+    // The helper is the watchdog: it must get the CPU to check limits even while a
+    // fork bomb keeps 64 processes runnable. A slightly higher priority (best
+    // effort: needs CAP_SYS_NICE); every program goes back to nice 0 before exec.
+    // SAFETY: setpriority takes no pointers.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, WATCHDOG_NICE) };
     // Compile both seccomp profiles now: installing one later allocates nothing.
     let policy = flash_seccomp::Policy::shipped().map_err(|e| Error::Setup(e.to_string()))?;
     let seccomp_default = policy.compile(flash_seccomp::Profile::Default).map_err(|e| Error::Setup(e.to_string()))?;
