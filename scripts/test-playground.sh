@@ -78,7 +78,10 @@ else
   "$FLASH" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" --log-level warn >"$tmp/out" 2>"$tmp/log" &
   pid=$!
   url=$(wait_for_address "flash serve")
-  if ! curl -fsS "$url/" 2>/dev/null | grep -q '<title>Flash playground</title>'; then
+  # Read the whole page first: `curl | grep -q` under pipefail fails whenever grep
+  # stops reading before curl has written everything (curl then exits 23).
+  page=$(curl -fsS "$url/" 2>/dev/null || true)
+  if ! grep -q '<title>Flash playground</title>' <<<"$page"; then
     echo "test-playground: $FLASH serve does not serve the playground at / (is flash_playground::router() merged?)" >&2
     echo "test-playground: use --mock to test the page against the mock server" >&2
     exit 1
