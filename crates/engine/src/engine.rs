@@ -87,8 +87,8 @@ impl Engine {
     pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
         let lang = self.registry.find(&sub.language).ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
         sub.limits.validate().map_err(Error::Invalid)?;
-        for (path, _) in &sub.extra_files {
-            flash_sandbox::spec::check_box_path(path).map_err(Error::Invalid)?;
+        for f in &sub.extra_files {
+            flash_sandbox::spec::check_box_path(&f.path).map_err(Error::Invalid)?;
         }
         let options = split_options(sub.compiler_options.as_deref());
         let start = Instant::now();
@@ -134,11 +134,12 @@ impl Engine {
         let joined = argv.join("\0");
         parts.push(joined.as_bytes());
         parts.push(&sub.source);
-        let mut extra: Vec<&(String, Vec<u8>)> = sub.extra_files.iter().collect();
-        extra.sort_by(|a, b| a.0.cmp(&b.0));
-        for (p, d) in &extra {
-            parts.push(p.as_bytes());
-            parts.push(d);
+        let mut extra: Vec<&crate::types::ExtraFile> = sub.extra_files.iter().collect();
+        extra.sort_by(|a, b| a.path.cmp(&b.path));
+        for f in &extra {
+            parts.push(f.path.as_bytes());
+            parts.push(if f.executable { b"x" } else { b"-" });
+            parts.push(&f.data);
         }
         let key = cache::key(&parts);
         self.cache.get_or_compile(&key, || {
@@ -259,7 +260,10 @@ fn box_files(lang: &Language, sub: &Submission) -> Vec<BoxFile> {
 }
 
 fn extra_files(sub: &Submission) -> Vec<BoxFile> {
-    sub.extra_files.iter().map(|(p, d)| BoxFile { path: p.clone(), mode: 0o644, data: d.clone() }).collect()
+    sub.extra_files
+        .iter()
+        .map(|f| BoxFile { path: f.path.clone(), mode: if f.executable { 0o755 } else { 0o644 }, data: f.data.clone() })
+        .collect()
 }
 
 /// Splits compiler options on whitespace: each becomes one argument, no shell.

@@ -14,7 +14,7 @@ pub mod verdict;
 
 pub use engine::{Engine, EngineConfig};
 pub use registry::{Language, Registry};
-pub use types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
+pub use types::{ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
 
 /// Why a submission could not be judged, or the engine could not start.
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,17 @@ pub struct TestCase {
     pub expected: Option<Vec<u8>>,
 }
 
+/// A file given with a submission (Judge0's `additional_files`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtraFile {
+    /// Path relative to the box.
+    pub path: String,
+    /// Whether it may be executed (0755 in the box, else 0644), as its zip entry said.
+    pub executable: bool,
+    /// Its bytes.
+    pub data: Vec<u8>,
+}
+
 /// A program to judge.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
@@ -39,8 +50,8 @@ pub struct Submission {
     pub stop_on_first_failure: bool,
     /// Send stderr into stdout.
     pub redirect_stderr_to_stdout: bool,
-    /// Extra files put in the box before compiling (path relative to the box, bytes).
-    pub extra_files: Vec<(String, Vec<u8>)>,
+    /// Extra files put in the box before compiling (and into every run box).
+    pub extra_files: Vec<ExtraFile>,
 }
 
 /// Judge0's status ids, plus 15 and 16.

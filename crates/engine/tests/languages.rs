@@ -671,6 +671,25 @@ mod judging {
         j.tests.iter().map(|t| t.status).collect()
     }
 
+    /// Extra files keep their executable bit (Judge0 unpacks its zip with
+    /// `unzip`, which does): an executable script runs, a plain one does not.
+    #[test]
+    fn extra_files_keep_their_executable_bit() {
+        let tool = |executable| flash_engine::ExtraFile {
+            path: "bin/tool.sh".into(),
+            executable,
+            data: b"#!/bin/sh\necho tool ran\n".to_vec(),
+        };
+        let sub =
+            |executable| Submission { extra_files: vec![tool(executable)], ..submission("bash", "./bin/tool.sh") };
+        let Some(j) = judge(&sub(true)) else { return };
+        assert_status(&j, StatusId::Accepted);
+        assert_eq!(j.stdout, b"tool ran\n", "{}", describe(&j));
+        let Some(j) = judge(&sub(false)) else { return };
+        assert_status(&j, StatusId::RuntimeNzec);
+        assert!(String::from_utf8_lossy(&j.stderr).contains("Permission denied"), "{}", describe(&j));
+    }
+
     /// Three tests, the second wrong: one compile, three results, and the
     /// overall verdict (with stdout) is the failing test's.
     #[test]

@@ -6,6 +6,7 @@
 //! encryption; and the count and the real (not the declared) unpacked size
 //! are capped, so a zip bomb stops at the cap.
 
+use flash_engine::ExtraFile;
 use std::io::{Cursor, Read};
 
 /// Caps on what one archive may unpack to.
@@ -17,13 +18,13 @@ pub struct ExtractLimits {
     pub max_files: usize,
 }
 
-/// Unpacks `zip` into `(path, bytes)` pairs, or says why it cannot.
-pub fn extract(zip: &[u8], lim: ExtractLimits) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// Unpacks `zip` into files (path, executable bit, bytes), or says why it cannot.
+pub fn extract(zip: &[u8], lim: ExtractLimits) -> Result<Vec<ExtraFile>, String> {
     let mut ar = zip::ZipArchive::new(Cursor::new(zip)).map_err(|e| format!("is not a valid zip archive ({e})"))?;
     if ar.len() > lim.max_files {
         return Err(format!("has {} entries, more than the {} allowed", ar.len(), lim.max_files));
     }
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut out: Vec<ExtraFile> = Vec::new();
     let mut total: u64 = 0;
     for i in 0..ar.len() {
         let mut f = ar.by_index(i).map_err(|e| format!("entry {i} cannot be read ({e})"))?;
@@ -38,6 +39,7 @@ pub fn extract(zip: &[u8], lim: ExtractLimits) -> Result<Vec<(String, Vec<u8>)>,
         if f.encrypted() {
             return Err(format!("entry {name:?} is encrypted"));
         }
+        let executable = f.unix_mode().is_some_and(|m| m & 0o111 != 0);
         if let Some(mode) = f.unix_mode() {
             let kind = mode & 0o170000;
             if kind != 0 && kind != 0o100000 {
@@ -55,8 +57,8 @@ pub fn extract(zip: &[u8], lim: ExtractLimits) -> Result<Vec<(String, Vec<u8>)>,
         }
         total += data.len() as u64;
         // `unzip -n` (Judge0) keeps the first of two entries with one name.
-        if !out.iter().any(|(p, _)| *p == name) {
-            out.push((name, data));
+        if !out.iter().any(|f| f.path == name) {
+            out.push(ExtraFile { path: name, executable, data });
         }
     }
     Ok(out)
@@ -104,7 +106,21 @@ mod tests {
     fn plain_files_and_directories_unpack() {
         let z = zip_of(&[("run", b"echo hi"), ("lib/", b""), ("lib/a.h", b"int x;")]);
         let files = extract(&z, LIM).unwrap();
-        assert_eq!(files, vec![("run".into(), b"echo hi".to_vec()), ("lib/a.h".into(), b"int x;".to_vec())]);
+        let got: Vec<(&str, bool, &[u8])> =
+            files.iter().map(|f| (f.path.as_str(), f.executable, &f.data[..])).collect();
+        assert_eq!(got, vec![("run", false, &b"echo hi"[..]), ("lib/a.h", false, &b"int x;"[..])]);
+    }
+
+    #[test]
+    fn the_executable_bit_comes_through() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, mode) in [("run", 0o755), ("data", 0o644)] {
+            w.start_file(name, SimpleFileOptions::default().unix_permissions(mode)).unwrap();
+            w.write_all(b"x").unwrap();
+        }
+        let z = w.finish().unwrap().into_inner();
+        let got: Vec<(String, bool)> = extract(&z, LIM).unwrap().into_iter().map(|f| (f.path, f.executable)).collect();
+        assert_eq!(got, [("run".to_string(), true), ("data".to_string(), false)]);
     }
 
     #[test]

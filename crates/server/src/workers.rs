@@ -202,8 +202,8 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
 pub fn preflight(svc: &Service, req: &JobRequest) -> Result<(), String> {
     let sub = to_submission(svc, req)?;
     sub.limits.validate()?;
-    for (p, _) in &sub.extra_files {
-        flash_sandbox::spec::check_box_path(p)?;
+    for f in &sub.extra_files {
+        flash_sandbox::spec::check_box_path(&f.path)?;
     }
     Ok(())
 }
@@ -219,7 +219,7 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         let lim = ExtractLimits { max_bytes: svc.cfg.max_extract_size * 1024, max_files: svc.cfg.max_extract_files };
         extra_files = extract(zip, lim).map_err(|e| format!("additional_files {e}"))?;
         // The source file wins over a zip entry of the same name (`unzip -n`).
-        extra_files.retain(|(p, _)| *p != lang.source_file);
+        extra_files.retain(|f| f.path != lang.source_file);
     }
     Ok(Submission {
         language: lang.engine_id.to_string(),

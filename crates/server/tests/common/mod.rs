@@ -110,7 +110,7 @@ impl Judge for FakeJudge {
             j.stdout = sub.args.join("|").into_bytes();
         }
         if src.contains("FILES") {
-            let names: Vec<&str> = sub.extra_files.iter().map(|(p, _)| p.as_str()).collect();
+            let names: Vec<&str> = sub.extra_files.iter().map(|f| f.path.as_str()).collect();
             j.stdout = names.join(",").into_bytes();
         }
         if src.contains("MLE") {

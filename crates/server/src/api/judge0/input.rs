@@ -139,7 +139,7 @@ fn additional_files(svc: &Service, r: &mut Reader<'_>, is_project: bool) -> Opti
             let lim =
                 ExtractLimits { max_bytes: svc.cfg.max_extract_size * 1024, max_files: svc.cfg.max_extract_files };
             match extract(z, lim) {
-                Ok(files) if is_project && !files.iter().any(|(p, _)| p == "run") => {
+                Ok(files) if is_project && !files.iter().any(|f| f.path == "run") => {
                     r.err("additional_files", "must contain a `run` script at its root");
                 }
                 Ok(_) => {}
