@@ -112,18 +112,7 @@ mod tests {
     use super::*;
 
     fn meas(status: Status) -> Measurement {
-        Measurement {
-            status,
-            exit_code: None,
-            signal: None,
-            cpu_time: 0.0,
-            wall_time: 0.0,
-            memory_kb: 0,
-            memory_limit_hit: false,
-            message: None,
-            exec_errno: None,
-            slot_leftover_kb: 0,
-        }
+        Measurement::new(status)
     }
 
     #[test]

@@ -339,7 +339,12 @@ impl SlotHandle {
         // The helper enforces the wall limit itself; this only catches a stuck helper.
         let guard = Duration::from_secs_f64(spec.limits.wall_time) + Duration::from_secs(30);
         s.set_read_timeout(Some(guard)).map_err(Error::io("helper socket"))?;
-        let mut out = RunResult { meas: placeholder(), stdout: Vec::new(), stderr: Vec::new(), files: Vec::new() };
+        let mut out = RunResult {
+            meas: Measurement::new(crate::Status::InternalError),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            files: Vec::new(),
+        };
         loop {
             let (kind, payload) = read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
             match kind {
@@ -365,20 +370,5 @@ impl SlotHandle {
                 k => return Err(Error::Protocol(format!("unexpected {k:?} frame"))),
             }
         }
-    }
-}
-
-fn placeholder() -> Measurement {
-    Measurement {
-        status: crate::Status::InternalError,
-        exit_code: None,
-        signal: None,
-        cpu_time: 0.0,
-        wall_time: 0.0,
-        memory_kb: 0,
-        memory_limit_hit: false,
-        message: None,
-        exec_errno: None,
-        slot_leftover_kb: 0,
     }
 }

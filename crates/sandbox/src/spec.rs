@@ -199,6 +199,24 @@ pub struct Measurement {
     pub slot_leftover_kb: u64,
 }
 
+impl Measurement {
+    /// A measurement with this status and nothing measured yet.
+    pub fn new(status: Status) -> Measurement {
+        Measurement {
+            status,
+            exit_code: None,
+            signal: None,
+            cpu_time: 0.0,
+            wall_time: 0.0,
+            memory_kb: 0,
+            memory_limit_hit: false,
+            message: None,
+            exec_errno: None,
+            slot_leftover_kb: 0,
+        }
+    }
+}
+
 /// The full outcome of a run as the library returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {

@@ -351,16 +351,11 @@ struct Verdict {
 
 fn verdict(v: Verdict) -> Measurement {
     let mut m = Measurement {
-        status: Status::Ok,
-        exit_code: None,
-        signal: None,
         cpu_time: v.cpu_ns as f64 / 1e9,
         wall_time: v.wall.as_secs_f64(),
         memory_kb: v.mem_kb,
         memory_limit_hit: v.memory_limit_hit,
-        message: None,
-        exec_errno: None,
-        slot_leftover_kb: 0,
+        ..Measurement::new(Status::Ok)
     };
     if v.got_report {
         if libc::WIFEXITED(v.status) {
