@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use crate::cgfile::{parse_u64, CgDir, CgFile};
-use crate::{v1, v2, Controller, Error, SlotPaths, Version};
+use crate::{v1, v2, Controller, Error, MemoryMethod, SlotPaths, Version};
 
 /// Open handles to the control files of one slot.
 #[derive(Debug)]
@@ -23,6 +23,9 @@ pub struct Controls {
     /// return the same cached pid list for as long as it is read more
     /// often than once a second.
     first_dir: CgDir,
+    /// A weaker method than the files allow, to test the others on any
+    /// kernel ([`Controls::downgrade_memory_method`]).
+    ceiling: MemoryMethod,
 }
 
 #[derive(Debug)]
@@ -56,7 +59,7 @@ impl Controls {
         }
         let first_dir = CgDir::open(distinct[0].to_path_buf())?;
         let procs = distinct.into_iter().map(|d| CgFile::open_rw(d.join("cgroup.procs"))).collect::<Result<_, _>>()?;
-        Ok(Controls { backend, procs, first_dir })
+        Ok(Controls { backend, procs, first_dir, ceiling: MemoryMethod::ResettablePeak })
     }
 
     /// Moves the calling process into the slot (writes "0" to every
@@ -103,6 +106,9 @@ impl Controls {
     /// not an error: [`Controls::memory_peak`] then reports the slot's
     /// lifetime peak (see [`Controls::peak_is_resettable`]).
     pub fn reset_memory_peak(&self) -> Result<(), Error> {
+        if self.ceiling < MemoryMethod::ResettablePeak {
+            return Ok(());
+        }
         match &self.backend {
             Backend::V1(f) => f.reset_memory_peak(),
             Backend::V2(f) => f.reset_memory_peak(),
@@ -115,6 +121,35 @@ impl Controls {
         match &self.backend {
             Backend::V1(_) => true,
             Backend::V2(f) => f.peak_is_resettable(),
+        }
+    }
+
+    /// How a run's peak can be measured with these files.
+    pub fn memory_method(&self) -> MemoryMethod {
+        let found = match &self.backend {
+            Backend::V1(_) => MemoryMethod::ResettablePeak,
+            Backend::V2(f) if f.peak_is_resettable() => MemoryMethod::ResettablePeak,
+            Backend::V2(f) if f.has_peak() => MemoryMethod::LifetimePeak,
+            Backend::V2(_) => MemoryMethod::Sampled,
+        };
+        found.min(self.ceiling)
+    }
+
+    /// Measures as if the kernel offered no more than `to` (never more than
+    /// it does): tests use it to exercise the methods of older kernels on
+    /// any host. With [`MemoryMethod::LifetimePeak`] the peak is no longer
+    /// reset; with [`MemoryMethod::Sampled`] it is not read either.
+    pub fn downgrade_memory_method(&mut self, to: MemoryMethod) {
+        self.ceiling = self.ceiling.min(to);
+    }
+
+    /// How often memory use reached the limit and had to be reclaimed
+    /// (v2: `max` of `memory.events`; v1: `memory.failcnt`). Its growth
+    /// during a run is evidence that this run hit its limit.
+    pub fn memory_limit_events(&self) -> Result<u64, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.failcnt(),
+            Backend::V2(f) => f.max_events(),
         }
     }
 

@@ -34,6 +34,7 @@ fn fake_v1_slot(root: &Path, oom_control: &str) -> SlotPaths {
         (&memory, "memory.max_usage_in_bytes", "8192\n"),
         (&memory, "memory.usage_in_bytes", "4096\n"),
         (&memory, "memory.oom_control", oom_control),
+        (&memory, "memory.failcnt", "3\n"),
         (&pids, "pids.max", ""),
         (&pids, "pids.current", "1\n"),
         (&cpuacct, "cpuacct.usage", "123456789\n"),
@@ -71,8 +72,10 @@ fn v2_readings_are_parsed() {
     assert_eq!(c.procs().unwrap(), vec![12, 34]);
     // Readings repeat on the same fds.
     assert_eq!(c.cpu_usage_ns().unwrap(), 1_500_000);
+    assert_eq!(c.memory_limit_events().unwrap(), 7);
     write(&tmp.path().join("memory.events"), "low 0\noom 0\n");
     assert_eq!(c.oom_kills().unwrap(), 0, "absent oom_kill line means 0");
+    assert_eq!(c.memory_limit_events().unwrap(), 0, "absent max line means 0");
 }
 
 #[test]
@@ -80,6 +83,7 @@ fn v2_peak_is_reset_through_the_fd_that_reads_it() {
     let tmp = tempfile::tempdir().unwrap();
     let c = Controls::open(&fake_v2_slot(tmp.path(), true)).unwrap();
     assert!(c.peak_is_resettable());
+    assert_eq!(c.memory_method(), MemoryMethod::ResettablePeak);
     c.reset_memory_peak().unwrap();
     assert_eq!(read(&tmp.path().join("memory.peak")), "1");
     assert_eq!(c.memory_peak().unwrap(), 1);
@@ -94,6 +98,7 @@ fn v2_without_swap_and_peak_files() {
     assert!(!tmp.path().join("memory.swap.max").exists());
     c.reset_memory_peak().unwrap();
     assert!(!c.peak_is_resettable());
+    assert_eq!(c.memory_method(), MemoryMethod::Sampled);
     let msg = c.memory_peak().unwrap_err().to_string();
     assert!(msg.contains("memory.peak does not exist"), "{msg}");
 }
@@ -131,6 +136,8 @@ fn v1_limits_and_readings() {
     assert!(read(&memory.join("memory.max_usage_in_bytes")).starts_with('0'));
     assert_eq!(c.memory_usage().unwrap(), 4096);
     assert_eq!(c.oom_kills().unwrap(), 2);
+    assert_eq!(c.memory_limit_events().unwrap(), 3);
+    assert_eq!(c.memory_method(), MemoryMethod::ResettablePeak);
     assert_eq!(c.cpu_usage_ns().unwrap(), 123_456_789);
     assert_eq!(c.pids_current().unwrap(), 1);
 }
@@ -173,4 +180,20 @@ fn slot_paths_must_name_the_needed_directories() {
     let paths = SlotPaths { version: Version::V1, dirs: vec![(Controller::Memory, PathBuf::from("/nonexistent"))] };
     let msg = Controls::open(&paths).unwrap_err().to_string();
     assert!(msg.starts_with("invalid slot paths: no pids directory"), "{msg}");
+}
+
+#[test]
+fn a_downgraded_method_stops_resetting_the_peak() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = fake_v1_slot(tmp.path(), "");
+    let mut c = Controls::open(&paths).unwrap();
+    c.downgrade_memory_method(MemoryMethod::LifetimePeak);
+    assert_eq!(c.memory_method(), MemoryMethod::LifetimePeak);
+    c.reset_memory_peak().unwrap();
+    assert_eq!(c.memory_peak().unwrap(), 8192, "not reset");
+    // Never upgraded again.
+    c.downgrade_memory_method(MemoryMethod::ResettablePeak);
+    assert_eq!(c.memory_method(), MemoryMethod::LifetimePeak);
+    c.downgrade_memory_method(MemoryMethod::Sampled);
+    assert_eq!(c.memory_method(), MemoryMethod::Sampled);
 }

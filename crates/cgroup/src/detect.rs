@@ -25,6 +25,8 @@ struct Mount {
     fs_type: String,
     /// Super options; for v1 they name the controllers of the hierarchy.
     super_options: Vec<String>,
+    /// Mounted read-only (per-mount option `ro`).
+    read_only: bool,
 }
 
 /// One line of `/proc/self/cgroup`: `id:controllers:path`.
@@ -46,6 +48,8 @@ pub(crate) struct Hierarchy {
     pub(crate) own_path: String,
     /// The own cgroup's directory: Flash creates `flash-<pid>` in here.
     pub(crate) own_dir: PathBuf,
+    /// The mount is read-only: nothing can be created in it.
+    pub(crate) read_only: bool,
 }
 
 /// The result of detection: which cgroup version Flash uses and where.
@@ -58,6 +62,11 @@ pub struct Host {
     controllers: Vec<String>,
     /// v2 only: the own `cgroup.subtree_control` at detection time.
     subtree_control: Option<String>,
+    /// The parent was named by the operator ([`Host::with_parent`]).
+    pub(crate) named_parent: bool,
+    /// The own cgroup is a `flash-supervisor` leaf: its parent was arranged
+    /// by an earlier Flash and is used instead ([`Host::arrange`]).
+    pub(crate) inherited: bool,
 }
 
 /// Detects the cgroup layout from `<proc_root>/self/mountinfo` and
@@ -129,6 +138,7 @@ impl Host {
             h.own_path = format!("/{rel}");
             h.own_dir = dir;
         }
+        self.named_parent = true;
         Ok(self)
     }
 
@@ -183,7 +193,14 @@ fn detect_v1(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>
         .cloned()
         .collect();
     controllers.sort();
-    Ok(Host { version: Version::V1, hierarchies, controllers, subtree_control: None })
+    Ok(Host {
+        version: Version::V1,
+        hierarchies,
+        controllers,
+        subtree_control: None,
+        named_parent: false,
+        inherited: false,
+    })
 }
 
 fn detect_v2(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>) -> Result<Host, String> {
@@ -199,12 +216,25 @@ fn detect_v2(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>
     let missing: Vec<&str> =
         ["memory", "pids"].into_iter().filter(|c| !controllers.iter().any(|have| have == c)).collect();
     if !missing.is_empty() {
-        return Err(format!("{} lacks {} (has: {:?})", path.display(), missing.join(" and "), text.trim()));
+        return Err(format!(
+            "{} lacks {} (has: {:?}): the parent cgroup must enable them for it in its \
+             cgroup.subtree_control (`echo +memory +pids > <parent>/cgroup.subtree_control`, or systemd's Delegate=yes)",
+            path.display(),
+            missing.join(" and "),
+            text.trim()
+        ));
     }
     let subtree_control = fs::read_to_string(hierarchy.own_dir.join("cgroup.subtree_control"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|e| format!("(unreadable: {e})"));
-    Ok(Host { version: Version::V2, hierarchies: vec![hierarchy], controllers, subtree_control: Some(subtree_control) })
+    Ok(Host {
+        version: Version::V2,
+        hierarchies: vec![hierarchy],
+        controllers,
+        subtree_control: Some(subtree_control),
+        named_parent: false,
+        inherited: false,
+    })
 }
 
 /// Picks the first mount whose root contains the own cgroup path and
@@ -222,7 +252,13 @@ fn locate(
                 None => mount.mount_point.clone(),
             };
             let own_dir = if rel.is_empty() { mount_point.clone() } else { mount_point.join(rel) };
-            return Ok(Hierarchy { controller, mount_point, own_path: own_path.to_string(), own_dir });
+            return Ok(Hierarchy {
+                controller,
+                mount_point,
+                own_path: own_path.to_string(),
+                own_dir,
+                read_only: mount.read_only,
+            });
         }
     }
     let roots: Vec<&str> = candidates.iter().map(|m| m.root.as_str()).collect();
@@ -254,11 +290,12 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
     let mut fields = before.split(' ');
     let root = unescape(fields.nth(3)?);
     let mount_point = PathBuf::from(unescape(fields.next()?));
+    let read_only = fields.next().is_some_and(|opts| opts.split(',').any(|o| o == "ro"));
     let mut after = after.split(' ');
     let fs_type = after.next()?.to_string();
     let _source = after.next()?;
     let super_options = after.next().unwrap_or("").split(',').map(str::to_string).collect();
-    Some(Mount { root, mount_point, fs_type, super_options })
+    Some(Mount { root, mount_point, fs_type, super_options, read_only })
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space, etc.).

@@ -21,19 +21,57 @@ pub enum Error {
         reason: String,
     },
 
-    /// The own cgroup does not give `flash-<pid>` the controllers it needs
-    /// on cgroup v2. Flash never writes a `cgroup.subtree_control` it did not
-    /// create, so whoever owns that cgroup must enable them.
+    /// The cgroup that would be the parent of Flash's cgroups (v2) does not
+    /// give memory and pids to its children, and is not Flash's to change
+    /// (see [`crate::Host::arrange`] for when it is).
     #[error(
-        "{missing} not enabled in {path}, so Flash's cgroups cannot get them; \
-         the parent must delegate them (e.g. systemd Delegate=yes) and enable \
-         them in that file (Flash never writes a subtree_control it did not create)"
+        "{missing} not enabled in {path}, and that cgroup is not Flash's to change; run Flash as a systemd \
+         service with Delegate=yes, or in a container (its own cgroup namespace), or set \
+         FLASH_CGROUP_DELEGATED=1 if this cgroup is Flash's alone, or name a cgroup made for it with \
+         FLASH_CGROUP_PARENT"
     )]
     NotDelegated {
-        /// The own cgroup's `cgroup.subtree_control`.
+        /// The cgroup's `cgroup.subtree_control`.
         path: PathBuf,
         /// The missing controllers, space-separated.
         missing: String,
+    },
+
+    /// The cgroup filesystem is mounted read-only.
+    #[error(
+        "the cgroup filesystem at {mount_point} is read-only, so Flash cannot create cgroups for its boxes; \
+         mount it read-write (for a container: run it with --privileged, or give it a writable cgroup \
+         mount, e.g. podman's --security-opt unmask=/sys/fs/cgroup)"
+    )]
+    ReadOnly {
+        /// Where it is mounted.
+        mount_point: PathBuf,
+    },
+
+    /// The parent cgroup itself lacks controllers Flash needs: its own
+    /// parent does not delegate them.
+    #[error(
+        "{dir} lacks the {missing} controller(s), so Flash cannot limit its boxes there; enable them in its \
+         parent (`echo +memory +pids +cpu > <parent>/cgroup.subtree_control`, or systemd's Delegate=yes)"
+    )]
+    ControllersMissing {
+        /// The cgroup.
+        dir: PathBuf,
+        /// The missing controllers, space-separated.
+        missing: String,
+    },
+
+    /// A named parent cgroup holds processes, so it cannot give controllers
+    /// to children (cgroup v2's no-internal-processes rule).
+    #[error(
+        "{dir} holds {count} process(es), so cgroup v2 does not let it enable controllers for children; \
+         name an empty cgroup with FLASH_CGROUP_PARENT (or move those processes into a leaf below it)"
+    )]
+    Busy {
+        /// The cgroup.
+        dir: PathBuf,
+        /// How many processes it holds.
+        count: usize,
     },
 
     /// A file could not be read.

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 mod cgfile;
 mod controls;
+mod delegate;
 mod detect;
 mod error;
 mod root;
@@ -54,6 +55,7 @@ mod v1;
 mod v2;
 
 pub use controls::Controls;
+pub use delegate::{Arranged, SUPERVISOR};
 pub use detect::{detect, detect_from, Host};
 pub use error::Error;
 pub use root::{FlashRoot, Slot};
@@ -66,6 +68,40 @@ pub enum Version {
     V1,
     /// The unified hierarchy.
     V2,
+}
+
+/// How a run's peak memory is measured, which depends on the kernel.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryMethod {
+    /// No peak file (cgroup v2 before Linux 5.19): `memory.current` sampled
+    /// at every watchdog tick, and the largest process's peak RSS.
+    Sampled,
+    /// A peak that cannot be reset (cgroup v2, Linux 5.19 to 6.11): exact
+    /// for a run that sets the slot's record, else sampled as above.
+    LifetimePeak,
+    /// A peak reset before every run (cgroup v1's
+    /// `memory.max_usage_in_bytes`, v2's `memory.peak` from Linux 6.12).
+    ResettablePeak,
+}
+
+impl MemoryMethod {
+    /// One line for `flash check`: what is read and how precise it is.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MemoryMethod::ResettablePeak => "the cgroup's peak, reset before each run: exact",
+            MemoryMethod::LifetimePeak => {
+                "the cgroup's lifetime peak (this kernel cannot reset it, Linux < 6.12): exact when a run sets the \
+                 slot's record, else the highest of memory.current sampled every 5 ms and the largest process's \
+                 peak RSS; the memory-limit verdict is exact (the run's own OOM and limit events)"
+            }
+            MemoryMethod::Sampled => {
+                "no peak file (Linux < 5.19): the highest of memory.current sampled every 5 ms and the largest \
+                 process's peak RSS (may miss spikes shorter than 5 ms in multi-process programs); the \
+                 memory-limit verdict is exact (the run's own OOM and limit events)"
+            }
+        }
+    }
 }
 
 /// Which hierarchy a directory belongs to.

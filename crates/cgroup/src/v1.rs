@@ -16,6 +16,8 @@ pub(crate) struct Files {
     /// `memory.max_usage_in_bytes`: the peak, reset by writing 0.
     max_usage: CgFile,
     usage: CgFile,
+    /// `memory.failcnt`: how often usage hit the limit.
+    failcnt: CgFile,
     oom_control: CgFile,
     pids_max: CgFile,
     pids_current: CgFile,
@@ -29,6 +31,7 @@ impl Files {
             memsw_limit: CgFile::open_rw_optional(memory.join("memory.memsw.limit_in_bytes"))?,
             max_usage: CgFile::open_rw(memory.join("memory.max_usage_in_bytes"))?,
             usage: CgFile::open_ro(memory.join("memory.usage_in_bytes"))?,
+            failcnt: CgFile::open_ro(memory.join("memory.failcnt"))?,
             oom_control: CgFile::open_ro(memory.join("memory.oom_control"))?,
             pids_max: CgFile::open_rw(pids.join("pids.max"))?,
             pids_current: CgFile::open_ro(pids.join("pids.current"))?,
@@ -73,6 +76,10 @@ impl Files {
     /// kernels without it.
     pub(crate) fn oom_kills(&self) -> Result<u64, Error> {
         Ok(self.oom_control.read_keyed("oom_kill")?.unwrap_or(0))
+    }
+
+    pub(crate) fn failcnt(&self) -> Result<u64, Error> {
+        self.failcnt.read_u64()
     }
 
     pub(crate) fn cpu_usage_ns(&self) -> Result<u64, Error> {

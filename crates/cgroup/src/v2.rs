@@ -9,10 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::cgfile::CgFile;
 use crate::Error;
 
-/// Controllers Flash enables for its slots; the first two are required
-/// (cpu is optional: `cpu.stat` has `usage_usec` without it).
-const WANTED: [&str; 3] = ["memory", "pids", "cpu"];
-const REQUIRED: usize = 2;
+use crate::delegate::{REQUIRED, WANTED};
 
 /// Reads (never writes) the own cgroup's `cgroup.subtree_control` and
 /// returns what to write into `flash-<pid>/cgroup.subtree_control`, e.g.
@@ -94,6 +91,14 @@ impl Files {
             self.peak_resettable.store(false, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    pub(crate) fn has_peak(&self) -> bool {
+        self.peak.is_some()
+    }
+
+    pub(crate) fn max_events(&self) -> Result<u64, Error> {
+        Ok(self.events.read_keyed("max")?.unwrap_or(0))
     }
 
     pub(crate) fn peak_is_resettable(&self) -> bool {

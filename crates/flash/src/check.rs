@@ -23,8 +23,34 @@ fn line(k: &str, v: impl std::fmt::Display) {
     println!("{k:<22} {v}");
 }
 
+/// The oldest kernel Flash is tested on (Debian 11's): cgroup v2 with
+/// `memory.events` oom_kill, seccomp's kill_process, cgroup namespaces, and
+/// the remount fallback for `mount_setattr` (5.12) all hold from here on.
+const MIN_KERNEL: (u32, u32) = (5, 10);
+
+/// `major.minor` of a kernel release string such as `6.1.0-26-amd64`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
     let mut problems = Vec::new();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = release.trim();
+    match kernel_version(release) {
+        Some(v) if v >= MIN_KERNEL => {
+            line("kernel", format!("{release} (Flash needs {}.{} or later)", MIN_KERNEL.0, MIN_KERNEL.1))
+        }
+        _ => {
+            line("kernel", release);
+            problems.push(format!(
+                "kernel {release} is older than {}.{}, the oldest Flash supports (it needs cgroup v2's memory \
+                 events, seccomp's kill_process and cgroup namespaces as they are from there on); upgrade the kernel",
+                MIN_KERNEL.0, MIN_KERNEL.1
+            ));
+        }
+    }
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
     line("user", if euid == 0 { "root (euid 0)".to_string() } else { format!("euid {euid}") });
@@ -55,6 +81,9 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
             }
         }
         Err(e) => problems.push(format!("cgroups: {e}")),
+    }
+    if let Ok(p) = std::env::var("FLASH_CGROUP_PARENT") {
+        line("FLASH_CGROUP_PARENT", p);
     }
     for (name, path, args) in TOOLCHAINS {
         let v = std::process::Command::new(path).args(*args).output();
@@ -88,6 +117,11 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
 /// Builds a one-slot pool and runs `/bin/true` in it.
 fn live_check() -> anyhow::Result<String> {
     let pool = Pool::new(PoolConfig::new(1)?)?;
+    let report = pool.cgroup_report();
+    let parents: Vec<String> = report.parents.iter().map(|p| p.display().to_string()).collect();
+    line("cgroup parent used", parents.join(" "));
+    line("cgroup parent setup", &report.arranged);
+    line("memory measurement", format!("{:?}: {}", report.memory_method, report.memory_method.describe()));
     let spec = RunSpec { argv: vec!["/bin/true".into()], env: flash_sandbox::default_env(), ..RunSpec::default() };
     let t = std::time::Instant::now();
     let r = pool.run(&spec)?;

@@ -152,8 +152,20 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
         tracing::warn!(language = %name, reason = %why, "language not offered");
     }
     let table = LanguageTable::new(&text, &registry);
-    let pool = Pool::new(PoolConfig::new(cfg.workers)?)
-        .with_context(|| format!("cannot build the sandbox ({who} needs root; see `flash check`)"))?;
+    let pool = Pool::new(PoolConfig::new(cfg.workers)?).with_context(|| {
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let hint = if root { "" } else { "; it needs root" };
+        format!("{who} cannot build the sandbox{hint} (`flash check` tells what this host lacks)")
+    })?;
+    let report = pool.cgroup_report();
+    tracing::info!(
+        cgroup = ?report.version,
+        parent = %report.parents.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
+        arranged = %report.arranged,
+        memory = ?report.memory_method,
+        "sandbox ready"
+    );
     let engine = Engine::new(Arc::new(pool), registry, EngineConfig::new(cfg.data_dir.join("cache")))?;
     Ok((Arc::new(engine), table))
 }

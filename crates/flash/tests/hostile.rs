@@ -397,13 +397,12 @@ fn a_slot_whose_cgroup_keeps_memory_is_renewed() {
     assert_nothing_left(&pool);
 }
 
-#[test]
-fn host_submounts_under_a_read_only_bind_stay_read_only() {
-    if !root_or_skip() {
-        return;
-    }
-    // A host directory with a world-writable tmpfs mounted inside it.
-    let outer = std::env::temp_dir().join(format!("flash-submount-{}", std::process::id()));
+/// A host directory with a world-writable tmpfs mounted inside it, bound
+/// read-only into the box: the submount must be read-only too. `fallback`
+/// locks the binds down the way kernels before 5.12 need (a remount per
+/// submount) instead of with mount_setattr.
+fn submount_stays_read_only(fallback: bool) {
+    let outer = std::env::temp_dir().join(format!("flash-submount-{}-{fallback}", std::process::id()));
     let inner = outer.join("inner");
     std::fs::create_dir_all(&outer).unwrap();
     let mount = |args: &[&str]| assert!(std::process::Command::new("mount").args(args).status().unwrap().success());
@@ -411,15 +410,18 @@ fn host_submounts_under_a_read_only_bind_stay_read_only() {
     std::fs::create_dir_all(&inner).unwrap();
     mount(&["-t", "tmpfs", "-o", "mode=1777", "none", inner.to_str().unwrap()]);
     let mut cfg = config(1);
+    cfg.force_remount_fallback = fallback;
     cfg.mounts.push(flash_sandbox::Mount {
         source: outer.clone(),
         target: "/data".into(),
         writable: false,
         optional: false,
     });
+    let script = "touch /data/inner/x 2>&1 || true; touch /data/y 2>&1 || true; touch /usr/z 2>&1 || true; \
+                  grep -c ' ro,' /proc/self/mountinfo";
     let result = Pool::new(cfg).and_then(|pool| {
         pool.run(&RunSpec {
-            argv: vec!["/bin/sh".into(), "-c".into(), "touch /data/inner/x 2>&1 || true".into()],
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
             env: flash_sandbox::default_env(),
             limits: limits(),
             ..RunSpec::default()
@@ -428,5 +430,70 @@ fn host_submounts_under_a_read_only_bind_stay_read_only() {
     let _ = std::process::Command::new("umount").arg("-R").arg(&outer).status();
     let _ = std::fs::remove_dir(&outer);
     let out = stdout(&result.unwrap());
-    assert!(out.contains("Read-only file system"), "{out}");
+    assert_eq!(out.matches("Read-only file system").count(), 3, "{out}");
+}
+
+#[test]
+fn host_submounts_under_a_read_only_bind_stay_read_only() {
+    if !root_or_skip() {
+        return;
+    }
+    submount_stays_read_only(false);
+}
+
+#[test]
+fn without_mount_setattr_every_submount_is_remounted_read_only() {
+    if !root_or_skip() {
+        return;
+    }
+    submount_stays_read_only(true);
+}
+
+/// The memory figures and verdicts of one slot, run after run, measured the
+/// way a kernel that offers no more than `method` allows (Linux 5.19-6.11:
+/// a peak that cannot be reset; before 5.19: no peak at all).
+fn memory_across_runs(method: flash_sandbox::MemoryMethod) {
+    let mut cfg = config(1);
+    cfg.memory_method_ceiling = Some(method);
+    let pool = Pool::new(cfg).unwrap();
+    assert_eq!(pool.cgroup_report().memory_method, method);
+    let big = run(&pool, "touch_mb", &["150"], Limits { memory_kb: 256 * 1024, ..limits() });
+    assert_eq!(big.meas.status, Status::Ok);
+    let mb = big.meas.memory_kb / 1024;
+    assert!((145..=190).contains(&mb), "touched 150 MB, reported {mb} MB");
+    // The slot's lifetime peak is 150 MB now; a small run must not inherit it.
+    let small = run(&pool, "touch_mb", &["1"], limits());
+    assert_eq!(small.meas.status, Status::Ok);
+    assert!(small.meas.memory_kb < 30 * 1024, "touched 1 MB after a 150 MB run, reported {} KB", small.meas.memory_kb);
+    let exit3 = pool
+        .run(&RunSpec {
+            argv: vec!["/bin/sh".into(), "-c".into(), "exit 3".into()],
+            limits: Limits { memory_kb: 64 * 1024, ..limits() },
+            ..RunSpec::default()
+        })
+        .unwrap();
+    assert_eq!((exit3.meas.status, exit3.meas.exit_code), (Status::RuntimeError, Some(3)));
+    assert!(!exit3.meas.memory_limit_hit, "{:?}", exit3.meas);
+    let hog = run(&pool, "memory_hog", &[], Limits { memory_kb: 64 * 1024, ..limits() });
+    assert_eq!(hog.meas.status, Status::MemoryLimit);
+    assert!(hog.meas.memory_limit_hit);
+    let mb = run(&pool, "touch_mb", &["100"], limits()).meas.memory_kb / 1024;
+    assert!((95..=130).contains(&mb), "touched 100 MB, reported {mb} MB");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn memory_figures_are_per_run_where_the_peak_cannot_be_reset() {
+    if !root_or_skip() {
+        return;
+    }
+    memory_across_runs(flash_sandbox::MemoryMethod::LifetimePeak);
+}
+
+#[test]
+fn memory_figures_are_per_run_where_there_is_no_peak_file() {
+    if !root_or_skip() {
+        return;
+    }
+    memory_across_runs(flash_sandbox::MemoryMethod::Sampled);
 }

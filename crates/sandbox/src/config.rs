@@ -79,4 +79,13 @@ pub struct SlotConfig {
     pub tmp_size_kb: u64,
     /// The library's pid: the helper exits if its parent changes.
     pub parent_pid: i32,
+    /// Measure memory as if the kernel offered no more than this (tests
+    /// use it to exercise older kernels' methods on any host).
+    #[serde(default)]
+    pub memory_method_ceiling: Option<flash_cgroup::MemoryMethod>,
+    /// Lock read-only binds down by remounting each mount below them, as on
+    /// kernels without `mount_setattr` (before 5.12), even where it exists
+    /// (tests use it to prove that path on any host).
+    #[serde(default)]
+    pub force_remount_fallback: bool,
 }

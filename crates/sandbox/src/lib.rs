@@ -29,7 +29,8 @@ mod sys;
 
 pub use config::{default_mounts, Mount, SlotConfig};
 pub use error::Error;
-pub use pool::{Pool, PoolConfig, BOX_FLASH};
+pub use flash_cgroup::MemoryMethod;
+pub use pool::{CgroupReport, Pool, PoolConfig, BOX_FLASH};
 pub use spec::{BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
 
 /// The default environment for a program in the box.

@@ -42,6 +42,14 @@ pub struct PoolConfig {
     /// cgroup v2 when Flash's own cgroup cannot enable controllers for
     /// children. Default: `$FLASH_CGROUP_PARENT`, else the own cgroup.
     pub cgroup_parent: Option<String>,
+    /// The operator's word that Flash's own cgroup is Flash's to arrange
+    /// (cgroup v2; see [`flash_cgroup::Host::arrange`]). Default:
+    /// `$FLASH_CGROUP_DELEGATED` is `1` or `true`.
+    pub cgroup_delegated: bool,
+    /// Measure memory as if the kernel offered no more than this (tests).
+    pub memory_method_ceiling: Option<flash_cgroup::MemoryMethod>,
+    /// Lock read-only binds down the way kernels before 5.12 need (tests).
+    pub force_remount_fallback: bool,
     /// Renew a slot (new helper, new cgroup) when more than this much memory,
     /// KiB, stays charged to its cgroup after a run. A run's memory limit is
     /// set above that leftover (page cache first read by earlier runs, which
@@ -64,6 +72,9 @@ impl PoolConfig {
             uid_base: default_uid_base(),
             proc_root: PathBuf::from("/proc"),
             cgroup_parent: std::env::var("FLASH_CGROUP_PARENT").ok().filter(|p| !p.is_empty()),
+            cgroup_delegated: std::env::var("FLASH_CGROUP_DELEGATED").is_ok_and(|v| v == "1" || v == "true"),
+            memory_method_ceiling: None,
+            force_remount_fallback: false,
             renew_above_kb: 16 * 1024,
         })
     }
@@ -83,6 +94,8 @@ struct SlotHandle {
     index: usize,
     /// The uid (and gid) the slot's programs run as.
     uid: u32,
+    /// How the slot's runs measure memory.
+    memory_method: flash_cgroup::MemoryMethod,
     /// Held for its `Drop`, which removes the slot's cgroup (after the helper is gone).
     _cgroup: flash_cgroup::Slot,
     helper: Child,
@@ -95,9 +108,23 @@ enum Entry {
     Broken(usize),
 }
 
+/// Where a pool's cgroups live and how it measures, for `flash check` and logs.
+#[derive(Debug, Clone)]
+pub struct CgroupReport {
+    /// cgroup v1 or v2.
+    pub version: flash_cgroup::Version,
+    /// The directory (per hierarchy) Flash's `flash-<pid>-<n>` cgroups are in.
+    pub parents: Vec<PathBuf>,
+    /// What Flash did to make that parent usable.
+    pub arranged: flash_cgroup::Arranged,
+    /// How a run's peak memory is measured.
+    pub memory_method: flash_cgroup::MemoryMethod,
+}
+
 /// A pool of prepared boxes.
 pub struct Pool {
     cfg: PoolConfig,
+    report: CgroupReport,
     root: flash_cgroup::FlashRoot,
     free: Mutex<Vec<Entry>>,
     ready: Condvar,
@@ -113,17 +140,41 @@ impl Pool {
         if cfg.uid_base < 1000 || cfg.uid_base.checked_add(cfg.slots as u32).is_none() {
             return Err(Error::Request(format!("uid_base {} is not an unprivileged uid range", cfg.uid_base)));
         }
-        let mut host = flash_cgroup::detect(&cfg.proc_root).map_err(|e| Error::Unsupported(e.to_string()))?;
+        let unsupported = |e: flash_cgroup::Error| Error::Unsupported(e.to_string());
+        let mut host = flash_cgroup::detect(&cfg.proc_root).map_err(unsupported)?;
         if let Some(parent) = &cfg.cgroup_parent {
-            host = host.with_parent(parent).map_err(|e| Error::Unsupported(e.to_string()))?;
+            host = host.with_parent(parent).map_err(unsupported)?;
         }
+        let arranged = host.arrange(cfg.cgroup_delegated).map_err(unsupported)?;
         let root = host.create_root(&cfg.proc_root).map_err(|e| Error::Cgroup(e.to_string()))?;
         std::fs::create_dir_all(&cfg.scratch).map_err(Error::io(&cfg.scratch))?;
-        let pool =
-            Pool { cfg, root, free: Mutex::new(Vec::new()), ready: Condvar::new(), renewals: Default::default() };
+        let mut parents: Vec<PathBuf> = Vec::new();
+        for (_, d) in host.own_cgroups() {
+            if !parents.contains(&d) {
+                parents.push(d);
+            }
+        }
+        let report = CgroupReport {
+            version: host.version(),
+            parents,
+            arranged,
+            memory_method: flash_cgroup::MemoryMethod::ResettablePeak,
+        };
+        let mut pool = Pool {
+            cfg,
+            report,
+            root,
+            free: Mutex::new(Vec::new()),
+            ready: Condvar::new(),
+            renewals: Default::default(),
+        };
         let mut slots = Vec::new();
         for i in 0..pool.cfg.slots {
-            slots.push(Entry::Ready(pool.spawn(i)?));
+            let handle = pool.spawn(i)?;
+            if i == 0 {
+                pool.report.memory_method = handle.memory_method;
+            }
+            slots.push(Entry::Ready(handle));
         }
         *pool.free.lock().unwrap() = slots;
         Ok(pool)
@@ -132,6 +183,11 @@ impl Pool {
     /// Number of slots.
     pub fn size(&self) -> usize {
         self.cfg.slots
+    }
+
+    /// Where the pool's cgroups are and how it measures memory.
+    pub fn cgroup_report(&self) -> &CgroupReport {
+        &self.report
     }
 
     /// How many slots were renewed because memory stayed charged to them.
@@ -157,6 +213,16 @@ impl Pool {
             box_size_kb: self.cfg.box_size_kb,
             tmp_size_kb: self.cfg.tmp_size_kb,
             parent_pid: std::process::id() as i32,
+            memory_method_ceiling: self.cfg.memory_method_ceiling,
+            force_remount_fallback: self.cfg.force_remount_fallback,
+        };
+        // The files of this slot tell how its runs' memory will be measured.
+        let memory_method = {
+            let mut c = flash_cgroup::Controls::open(&cfg.cgroup).map_err(|e| Error::Cgroup(e.to_string()))?;
+            if let Some(ceiling) = cfg.memory_method_ceiling {
+                c.downgrade_memory_method(ceiling);
+            }
+            c.memory_method()
         };
         let (mine, theirs) = UnixStream::pair().map_err(Error::io("socketpair"))?;
         let helper = Command::new(&self.cfg.helper_exe)
@@ -168,7 +234,7 @@ impl Pool {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(Error::io(&self.cfg.helper_exe))?;
-        let mut handle = SlotHandle { index, uid, _cgroup: cgroup, helper, sock: mine };
+        let mut handle = SlotHandle { index, uid, memory_method, _cgroup: cgroup, helper, sock: mine };
         handle.sock.set_read_timeout(Some(Duration::from_secs(30))).map_err(Error::io("socket"))?;
         match read_frame(&mut handle.sock) {
             Ok((Kind::Ready, _)) => Ok(handle),

@@ -69,6 +69,77 @@ pub fn mount_setattr_recursive(target: &Path, attrs: u64) -> io::Result<()> {
     .map(drop)
 }
 
+/// Without `mount_setattr` (Linux < 5.12): remounts the bind at `target` and
+/// every mount below it (from `/proc/self/mountinfo`) nosuid, nodev and,
+/// if `read_only`, read-only, keeping the flags each already has (noexec,
+/// atime). A plain remount changes only the one mount it names, so every
+/// submount is named in turn.
+pub fn remount_tree_locked(target: &Path, read_only: bool) -> io::Result<()> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo")?;
+    let mut done = 0;
+    for (point, opts) in mounts_below(&info, target) {
+        let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV;
+        if read_only || opts.iter().any(|o| o == "ro") {
+            flags |= libc::MS_RDONLY;
+        }
+        for (name, flag) in [
+            ("noexec", libc::MS_NOEXEC),
+            ("noatime", libc::MS_NOATIME),
+            ("nodiratime", libc::MS_NODIRATIME),
+            ("relatime", libc::MS_RELATIME),
+            ("strictatime", libc::MS_STRICTATIME),
+        ] {
+            if opts.iter().any(|o| o == name) {
+                flags |= flag;
+            }
+        }
+        mount(None, Path::new(&point), None, flags, None)?;
+        done += 1;
+    }
+    if done == 0 {
+        return Err(io::Error::new(io::ErrorKind::NotFound, format!("no mount at {}", target.display())));
+    }
+    Ok(())
+}
+
+/// The mount points at or below `target` in a mountinfo text, with their
+/// per-mount options.
+pub fn mounts_below(mountinfo: &str, target: &Path) -> Vec<(String, Vec<String>)> {
+    let target = target.to_string_lossy();
+    let target = target.trim_end_matches('/');
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split(' ');
+            let point = unescape_mountinfo(f.nth(4)?);
+            let opts = f.next()?.split(',').map(str::to_owned).collect();
+            let below = point == target || point.strip_prefix(target).is_some_and(|rest| rest.starts_with('/'));
+            below.then_some((point, opts))
+        })
+        .collect()
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space).
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let oct = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], oct) {
+            (b'\\', Some(d)) => {
+                out.push(d.iter().fold(0u8, |acc, c| acc.wrapping_mul(8).wrapping_add(c - b'0')));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `umount2(2)`.
 pub fn umount2(target: &Path, flags: libc::c_int) -> io::Result<()> {
     let t = cpath(target)?;
@@ -143,4 +214,26 @@ pub fn loopback_up() -> io::Result<()> {
     unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
     // SAFETY: as above, with the flags to set.
     cvt(unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } as _).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_below_finds_the_bind_and_every_submount_only() {
+        let info = "\
+1 0 8:1 / / rw,relatime - ext4 /dev/sda1 rw
+2 1 8:1 /usr /r/usr rw,relatime - ext4 /dev/sda1 rw
+3 2 8:2 / /r/usr/local rw,noexec,nosuid - ext4 /dev/sda2 rw
+4 2 0:5 / /r/usr/my\\040dir ro,noatime - tmpfs tmpfs rw
+5 1 8:1 /usr2 /r/usr2 rw,relatime - ext4 /dev/sda1 rw
+";
+        let got = mounts_below(info, Path::new("/r/usr"));
+        let points: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(points, ["/r/usr", "/r/usr/local", "/r/usr/my dir"]);
+        assert!(got[1].1.contains(&"noexec".to_string()));
+        assert!(got[2].1.contains(&"ro".to_string()));
+        assert!(mounts_below(info, Path::new("/nope")).is_empty());
+    }
 }

@@ -6,6 +6,7 @@ use super::Slot;
 use crate::protocol::{write_frame, Kind};
 use crate::spec::{check_box_path, Measurement, RunSpec, Status};
 use crate::{sys, Error};
+use flash_cgroup::MemoryMethod;
 use std::ffi::{c_char, CString};
 use std::fs::File;
 use std::io::Read;
@@ -209,12 +210,19 @@ impl Slot {
         // time is subtracted, and memory is reported above the starting level.
         let cg = &self.cgroup;
         let cgerr = |e: flash_cgroup::Error| Error::Cgroup(e.to_string());
+        let method = cg.memory_method();
         cg.reset_memory_peak().map_err(cgerr)?;
+        // Where the peak cannot be reset, only a new record says something of this run.
+        let peak0 = match method {
+            MemoryMethod::LifetimePeak => cg.memory_peak().map_err(cgerr)?,
+            _ => 0,
+        };
         let mem_base = cg.memory_usage().map_err(cgerr)?;
         let mem_limit = kb(lim.memory_kb) + mem_base;
         cg.set_memory_limit(mem_limit).map_err(cgerr)?;
         cg.set_pids_max(lim.processes + 2).map_err(cgerr)?;
         let oom0 = cg.oom_kills().map_err(cgerr)?;
+        let limit_events0 = cg.memory_limit_events().map_err(cgerr)?;
         let cpu0 = cg.cpu_usage_ns().map_err(cgerr)?;
         let self0 = sys::self_cpu_ns();
         let start = Instant::now();
@@ -263,8 +271,14 @@ impl Slot {
         let mut report = [0u8; 8];
         let mut got_report = false;
         let mut wall;
+        // Without a resettable peak, memory.current is sampled at every tick.
+        let sample = method != MemoryMethod::ResettablePeak;
+        let mut sampled = 0;
         loop {
             wall = start.elapsed();
+            if sample {
+                sampled = sampled.max(cg.memory_usage().unwrap_or(0));
+            }
             if cpu_used() > cpu_limit_ns {
                 reason = Some(Status::TimeLimit);
                 break;
@@ -300,8 +314,11 @@ impl Slot {
         // End the namespace: pid 1's death takes every other process with it.
         sys::kill(pid, libc::SIGKILL);
         let mut init_status = 0;
-        // SAFETY: waiting for our own child.
-        unsafe { libc::waitpid(pid, &mut init_status, libc::__WALL) };
+        // SAFETY: an all-zero rusage is valid.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waiting for our own child; both pointers are valid. Its usage
+        // covers the descendants it reaped: ru_maxrss is the largest one's peak.
+        unsafe { libc::wait4(pid, &mut init_status, libc::__WALL, &mut usage) };
         // Every writer is dead: drain what is left in the pipes, within the budget.
         for (i, kind) in [(0, Kind::Stdout), (1, Kind::Stderr)] {
             if fds[i].fd >= 0 && !out.exceeded {
@@ -312,8 +329,23 @@ impl Slot {
             reason = Some(Status::OutputLimit);
         }
         let cpu_ns = cpu_used();
-        let peak = cg.memory_peak().map_err(cgerr)?;
+        let peak = match method {
+            MemoryMethod::Sampled => 0,
+            _ => cg.memory_peak().map_err(cgerr)?,
+        };
         let oom = cg.oom_kills().map_err(cgerr)?.saturating_sub(oom0);
+        let limit_events = cg.memory_limit_events().map_err(cgerr)?.saturating_sub(limit_events0);
+        let memory = run_memory(MemoryFacts {
+            method,
+            peak0,
+            peak,
+            base: mem_base,
+            sampled,
+            max_rss: (usage.ru_maxrss.max(0) as u64).saturating_mul(1024),
+            limit: mem_limit,
+            oom,
+            limit_events,
+        });
         let leftover = cg.pids_current().map_err(cgerr)?;
         if leftover > 1 {
             return Err(Error::Setup(format!("{leftover} processes left in the box's cgroup after the run")));
@@ -328,11 +360,57 @@ impl Slot {
             cpu_ns,
             cpu_limit_ns,
             wall,
-            mem_kb: peak.saturating_sub(mem_base) / 1024,
-            memory_limit_hit: oom > 0 || peak >= mem_limit.saturating_sub(mem_limit / 50),
+            mem_kb: memory.bytes / 1024,
+            memory_limit_hit: memory.limit_hit,
             oom,
         }))
     }
+}
+
+/// What a run's memory figures are made from.
+struct MemoryFacts {
+    method: MemoryMethod,
+    /// The peak before the run (only read where it cannot be reset).
+    peak0: u64,
+    /// The peak after the run (0 where there is none).
+    peak: u64,
+    /// Memory charged to the slot before the run.
+    base: u64,
+    /// The highest `memory.current` seen at a tick (0 if not sampled).
+    sampled: u64,
+    /// The largest peak RSS among the processes the box's init reaped.
+    max_rss: u64,
+    /// The memory limit as set (base included).
+    limit: u64,
+    /// OOM kills during the run.
+    oom: u64,
+    /// Limit hits (reclaim at the limit) during the run.
+    limit_events: u64,
+}
+
+struct RunMemory {
+    /// The run's peak, bytes.
+    bytes: u64,
+    /// Evidence that this run reached its limit.
+    limit_hit: bool,
+}
+
+/// The run's peak and whether it hit its limit, from the evidence this kernel
+/// gives (see [`MemoryMethod`]): an exact peak where there is one for the run
+/// alone, else the best sampled figure; the limit verdict from the run's own
+/// OOM kills and limit events, and from an exact peak near the limit.
+fn run_memory(f: MemoryFacts) -> RunMemory {
+    let exact = match f.method {
+        MemoryMethod::ResettablePeak => Some(f.peak),
+        MemoryMethod::LifetimePeak if f.peak > f.peak0 => Some(f.peak),
+        _ => None,
+    };
+    let bytes = match exact {
+        Some(p) => p.saturating_sub(f.base),
+        None => f.sampled.saturating_sub(f.base).max(f.max_rss),
+    };
+    let near_limit = exact.is_some_and(|p| p >= f.limit.saturating_sub(f.limit / 50));
+    RunMemory { bytes, limit_hit: f.oom > 0 || f.limit_events > 0 || near_limit }
 }
 
 /// The facts a verdict is made from.
@@ -400,4 +478,59 @@ fn verdict(v: Verdict) -> Measurement {
         });
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MB: u64 = 1 << 20;
+
+    fn facts(method: MemoryMethod) -> MemoryFacts {
+        MemoryFacts {
+            method,
+            peak0: 0,
+            peak: 0,
+            base: MB,
+            sampled: 0,
+            max_rss: 0,
+            limit: 65 * MB,
+            oom: 0,
+            limit_events: 0,
+        }
+    }
+
+    #[test]
+    fn a_resettable_peak_is_the_figure_and_near_the_limit_is_evidence() {
+        let m = run_memory(MemoryFacts { peak: 11 * MB, sampled: 40 * MB, ..facts(MemoryMethod::ResettablePeak) });
+        assert_eq!((m.bytes, m.limit_hit), (10 * MB, false));
+        let m = run_memory(MemoryFacts { peak: 64 * MB + MB / 2, ..facts(MemoryMethod::ResettablePeak) });
+        assert!(m.limit_hit);
+    }
+
+    #[test]
+    fn a_lifetime_peak_counts_only_when_the_run_sets_a_record() {
+        // After a 150 MB run: the peak stays at 151 MB, the run used ~8 MB.
+        let old = MemoryFacts {
+            peak0: 151 * MB,
+            peak: 151 * MB,
+            sampled: 6 * MB,
+            max_rss: 8 * MB,
+            ..facts(MemoryMethod::LifetimePeak)
+        };
+        let m = run_memory(old);
+        assert_eq!((m.bytes, m.limit_hit), (8 * MB, false), "sampled figure, no MLE from the old peak");
+        let record = MemoryFacts { peak0: 20 * MB, peak: 41 * MB, ..facts(MemoryMethod::LifetimePeak) };
+        assert_eq!(run_memory(record).bytes, 40 * MB);
+    }
+
+    #[test]
+    fn without_a_peak_the_best_sample_wins_and_events_decide_the_limit() {
+        let m = run_memory(MemoryFacts { sampled: 30 * MB, max_rss: 12 * MB, ..facts(MemoryMethod::Sampled) });
+        assert_eq!((m.bytes, m.limit_hit), (29 * MB, false));
+        let m = run_memory(MemoryFacts { sampled: 2 * MB, max_rss: 12 * MB, ..facts(MemoryMethod::Sampled) });
+        assert_eq!(m.bytes, 12 * MB);
+        assert!(run_memory(MemoryFacts { oom: 1, ..facts(MemoryMethod::Sampled) }).limit_hit);
+        assert!(run_memory(MemoryFacts { limit_events: 3, ..facts(MemoryMethod::Sampled) }).limit_hit);
+    }
 }

@@ -39,7 +39,10 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     let seccomp_default = policy.compile(flash_seccomp::Profile::Default).map_err(|e| Error::Setup(e.to_string()))?;
     let seccomp_debugger = policy.compile(flash_seccomp::Profile::Debugger).map_err(|e| Error::Setup(e.to_string()))?;
     // Open the cgroup files while /sys is still visible; after pivot_root only fds remain.
-    let cgroup = flash_cgroup::Controls::open(&cfg.cgroup).map_err(|e| Error::Setup(e.to_string()))?;
+    let mut cgroup = flash_cgroup::Controls::open(&cfg.cgroup).map_err(|e| Error::Setup(e.to_string()))?;
+    if let Some(ceiling) = cfg.memory_method_ceiling {
+        cgroup.downgrade_memory_method(ceiling);
+    }
     // A private mount namespace for the box view, and a network namespace with only loopback.
     sys::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWNET).map_err(Error::setup("unshare"))?;
     // Nothing we mount may propagate back to the host.
@@ -54,7 +57,7 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
         .map_err(Error::setup("mount root tmpfs"))?;
     // Host toolchains, read-only.
     for m in &cfg.mounts {
-        bind(&root, m)?;
+        bind(&root, m, cfg.force_remount_fallback)?;
     }
     // A synthetic /etc: the box's own user names and hosts, nothing from the host.
     write_etc(&root, cfg.uid, cfg.gid)?;
@@ -93,7 +96,7 @@ fn mkdir(p: &Path, mode: u32) -> Result<(), Error> {
 }
 
 /// Binds one host path into the root, or recreates it as a symlink.
-fn bind(root: &Path, m: &Mount) -> Result<(), Error> {
+fn bind(root: &Path, m: &Mount, force_fallback: bool) -> Result<(), Error> {
     let meta = match fs::symlink_metadata(&m.source) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound && m.optional => return Ok(()),
@@ -122,7 +125,18 @@ fn bind(root: &Path, m: &Mount) -> Result<(), Error> {
     if !m.writable {
         attrs |= libc::MOUNT_ATTR_RDONLY;
     }
-    sys::mount_setattr_recursive(&target, attrs).map_err(Error::setup(format!("lock down {}", m.target.display())))
+    let locked = if force_fallback {
+        Err(io::Error::from_raw_os_error(libc::ENOSYS))
+    } else {
+        sys::mount_setattr_recursive(&target, attrs)
+    };
+    match locked {
+        // Before Linux 5.12 there is no mount_setattr: remount every mount at or
+        // below the target, one by one, as bubblewrap does.
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => sys::remount_tree_locked(&target, !m.writable),
+        other => other,
+    }
+    .map_err(Error::setup(format!("lock down {}", m.target.display())))
 }
 
 fn write_etc(root: &Path, uid: u32, gid: u32) -> Result<(), Error> {
