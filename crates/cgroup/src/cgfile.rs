@@ -161,9 +161,66 @@ impl CgDir {
 
     /// Opens `name` in the directory read-only, with `openat`.
     pub(crate) fn open_ro(&self, name: &CStr) -> Result<CgFile, Error> {
+        self.openat(name, libc::O_RDONLY)
+    }
+
+    /// Opens the control file `name`, read-write if `write`.
+    pub(crate) fn open_file(&self, name: &str, write: bool) -> Result<CgFile, Error> {
+        let c = std::ffi::CString::new(name).map_err(|_| self.bad_name(name))?;
+        self.openat(&c, if write { libc::O_RDWR } else { libc::O_RDONLY })
+    }
+
+    /// Like [`CgDir::open_file`], but a file that does not exist is `None`.
+    pub(crate) fn open_file_optional(&self, name: &str, write: bool) -> Result<Option<CgFile>, Error> {
+        match self.open_file(name, write) {
+            Ok(f) => Ok(Some(f)),
+            Err(Error::Open { error, .. }) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens the sub-cgroup `name` as a directory.
+    pub(crate) fn open_dir(&self, name: &str) -> Result<CgDir, Error> {
+        let c = std::ffi::CString::new(name).map_err(|_| self.bad_name(name))?;
+        let f = self.openat(&c, libc::O_RDONLY | libc::O_DIRECTORY)?;
+        Ok(CgDir { dir: f.file, path: f.path })
+    }
+
+    /// Creates the sub-cgroup `name` (`mkdirat`).
+    pub(crate) fn mkdir(&self, name: &str) -> Result<(), Error> {
+        let c = std::ffi::CString::new(name).map_err(|_| self.bad_name(name))?;
+        // SAFETY: `c` is NUL-terminated and `self.dir` an open directory fd.
+        let r = unsafe { libc::mkdirat(self.dir.as_raw_fd(), c.as_ptr(), 0o755) };
+        if r != 0 {
+            return Err(Error::CreateDir { path: self.path.join(name), error: io::Error::last_os_error() });
+        }
+        Ok(())
+    }
+
+    /// Removes the sub-cgroup `name` (`unlinkat` with `AT_REMOVEDIR`).
+    pub(crate) fn rmdir(&self, name: &str) -> Result<(), Error> {
+        let c = std::ffi::CString::new(name).map_err(|_| self.bad_name(name))?;
+        // SAFETY: `c` is NUL-terminated and `self.dir` an open directory fd.
+        let r = unsafe { libc::unlinkat(self.dir.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) };
+        if r != 0 {
+            return Err(Error::RemoveDir { path: self.path.join(name), error: io::Error::last_os_error() });
+        }
+        Ok(())
+    }
+
+    /// The directory's fd (for `clone3`'s `CLONE_INTO_CGROUP`).
+    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
+        self.dir.as_raw_fd()
+    }
+
+    fn bad_name(&self, name: &str) -> Error {
+        Error::Open { path: self.path.join(name), error: io::Error::from(io::ErrorKind::InvalidInput) }
+    }
+
+    fn openat(&self, name: &CStr, flags: libc::c_int) -> Result<CgFile, Error> {
         // SAFETY: `name` is NUL-terminated and `self.dir` is an open
         // directory fd for the whole call; openat touches nothing else.
-        let fd = unsafe { libc::openat(self.dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        let fd = unsafe { libc::openat(self.dir.as_raw_fd(), name.as_ptr(), flags | libc::O_CLOEXEC) };
         let path = self.path.join(name.to_string_lossy().as_ref());
         if fd < 0 {
             let error = io::Error::last_os_error();

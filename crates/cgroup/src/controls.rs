@@ -26,6 +26,31 @@ pub struct Controls {
     /// A weaker method than the files allow, to test the others on any
     /// kernel ([`Controls::downgrade_memory_method`]).
     ceiling: MemoryMethod,
+    /// A cgroup made for one run ([`Controls::create_run`]): its lifetime
+    /// peak is the run's peak.
+    fresh: bool,
+}
+
+/// A cgroup made for one run below a slot's cgroup (cgroup v2), for kernels
+/// whose peak cannot be reset: a program started into it with `clone3`'s
+/// `CLONE_INTO_CGROUP` (no migration) is measured alone, from zero.
+#[derive(Debug)]
+pub struct RunCgroup {
+    name: String,
+    dir: CgDir,
+    controls: Controls,
+}
+
+impl RunCgroup {
+    /// The run's control files.
+    pub fn controls(&self) -> &Controls {
+        &self.controls
+    }
+
+    /// The cgroup directory's fd, for `clone3`'s `cgroup` field.
+    pub fn dir_fd(&self) -> std::os::fd::RawFd {
+        self.dir.fd()
+    }
 }
 
 #[derive(Debug)]
@@ -49,7 +74,7 @@ impl Controls {
                 dir(Controller::Pids)?,
                 dir(Controller::Cpuacct)?,
             )?),
-            Version::V2 => Backend::V2(v2::Files::open(dir(Controller::Unified)?)?),
+            Version::V2 => Backend::V2(v2::Files::open_in(&CgDir::open(dir(Controller::Unified)?.to_path_buf())?)?),
         };
         let mut distinct: Vec<&Path> = Vec::new();
         for (_, d) in &paths.dirs {
@@ -59,7 +84,7 @@ impl Controls {
         }
         let first_dir = CgDir::open(distinct[0].to_path_buf())?;
         let procs = distinct.into_iter().map(|d| CgFile::open_rw(d.join("cgroup.procs"))).collect::<Result<_, _>>()?;
-        Ok(Controls { backend, procs, first_dir, ceiling: MemoryMethod::ResettablePeak })
+        Ok(Controls { backend, procs, first_dir, ceiling: MemoryMethod::ResettablePeak, fresh: false })
     }
 
     /// Moves the calling process into the slot (writes "0" to every
@@ -124,10 +149,58 @@ impl Controls {
         }
     }
 
+    /// Creates the sub-cgroup `run-<seq>` of this slot (cgroup v2; the slot
+    /// must enable memory and pids for children and hold no process) and
+    /// opens its files, relative to the slot's directory fd, so it works
+    /// after pivot_root.
+    pub fn create_run(&self, seq: u64) -> Result<RunCgroup, Error> {
+        if !matches!(self.backend, Backend::V2(_)) {
+            return Err(Error::InvalidSlotPaths { reason: "a cgroup per run needs cgroup v2".into() });
+        }
+        let name = format!("run-{seq}");
+        // A leftover of a helper that died mid-run goes first.
+        let _ = self.first_dir.rmdir(&name);
+        self.first_dir.mkdir(&name)?;
+        let opened = self.first_dir.open_dir(&name).and_then(|dir| {
+            let files = v2::Files::open_in(&dir)?;
+            let procs = vec![dir.open_file("cgroup.procs", true)?];
+            let first_dir = self.first_dir.open_dir(&name)?;
+            let controls =
+                Controls { backend: Backend::V2(files), procs, first_dir, ceiling: self.ceiling, fresh: true };
+            Ok(RunCgroup { name: name.clone(), dir, controls })
+        });
+        if opened.is_err() {
+            let _ = self.first_dir.rmdir(&name);
+        }
+        opened
+    }
+
+    /// Removes a run's cgroup; every process of the run must be gone.
+    pub fn remove_run(&self, run: RunCgroup) -> Result<(), Error> {
+        let name = run.name.clone();
+        drop(run);
+        self.first_dir.rmdir(&name)
+    }
+
+    /// Lets this slot's cgroup give memory, pids and (if available) cpu to
+    /// children, for [`Controls::create_run`] (v2; the slot must hold no
+    /// process). Writes only to the slot, a cgroup Flash created.
+    pub fn enable_run_cgroups(&self) -> Result<(), Error> {
+        let available = self.first_dir.open_file("cgroup.controllers", false)?.read_all()?;
+        let available = String::from_utf8_lossy(&available);
+        let plus: Vec<String> = crate::delegate::WANTED
+            .iter()
+            .filter(|c| available.split_whitespace().any(|a| a == **c))
+            .map(|c| format!("+{c}"))
+            .collect();
+        self.first_dir.open_file("cgroup.subtree_control", true)?.write_bytes(plus.join(" ").as_bytes())
+    }
+
     /// How a run's peak can be measured with these files.
     pub fn memory_method(&self) -> MemoryMethod {
         let found = match &self.backend {
             Backend::V1(_) => MemoryMethod::ResettablePeak,
+            Backend::V2(f) if self.fresh && f.has_peak() => MemoryMethod::ResettablePeak,
             Backend::V2(f) if f.peak_is_resettable() => MemoryMethod::ResettablePeak,
             Backend::V2(f) if f.has_peak() => MemoryMethod::LifetimePeak,
             Backend::V2(_) => MemoryMethod::Sampled,

@@ -54,7 +54,7 @@ mod testutil;
 mod v1;
 mod v2;
 
-pub use controls::Controls;
+pub use controls::{Controls, RunCgroup};
 pub use delegate::{Arranged, SUPERVISOR};
 pub use detect::{detect, detect_from, Host};
 pub use error::Error;
@@ -75,11 +75,16 @@ pub enum Version {
 #[serde(rename_all = "snake_case")]
 pub enum MemoryMethod {
     /// No peak file (cgroup v2 before Linux 5.19): `memory.current` sampled
-    /// at every watchdog tick, and the largest process's peak RSS.
+    /// at every watchdog tick, and the largest process's peak RSS (in a
+    /// fresh cgroup per run on cgroup v2).
     Sampled,
     /// A peak that cannot be reset (cgroup v2, Linux 5.19 to 6.11): exact
     /// for a run that sets the slot's record, else sampled as above.
     LifetimePeak,
+    /// A fresh cgroup for every run, started into with `clone3`'s
+    /// `CLONE_INTO_CGROUP` (cgroup v2, Linux 5.19 to 6.11): its
+    /// `memory.peak` is the run's.
+    RunCgroupPeak,
     /// A peak reset before every run (cgroup v1's
     /// `memory.max_usage_in_bytes`, v2's `memory.peak` from Linux 6.12).
     ResettablePeak,
@@ -90,15 +95,18 @@ impl MemoryMethod {
     pub fn describe(self) -> &'static str {
         match self {
             MemoryMethod::ResettablePeak => "the cgroup's peak, reset before each run: exact",
+            MemoryMethod::RunCgroupPeak => {
+                "a fresh cgroup for every run (clone3 CLONE_INTO_CGROUP, no migration), its memory.peak: exact"
+            }
             MemoryMethod::LifetimePeak => {
                 "the cgroup's lifetime peak (this kernel cannot reset it, Linux < 6.12): exact when a run sets the \
                  slot's record, else the highest of memory.current sampled every 5 ms and the largest process's \
                  peak RSS; the memory-limit verdict is exact (the run's own OOM and limit events)"
             }
             MemoryMethod::Sampled => {
-                "no peak file (Linux < 5.19): the highest of memory.current sampled every 5 ms and the largest \
-                 process's peak RSS (may miss spikes shorter than 5 ms in multi-process programs); the \
-                 memory-limit verdict is exact (the run's own OOM and limit events)"
+                "no peak file (Linux < 5.19): a fresh cgroup per run, the highest of its memory.current sampled \
+                 every 5 ms and the largest process's peak RSS (may miss spikes shorter than 5 ms in \
+                 multi-process programs); the memory-limit verdict is exact (the run's own OOM and limit events)"
             }
         }
     }

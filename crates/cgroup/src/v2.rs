@@ -6,7 +6,7 @@ use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cgfile::CgFile;
+use crate::cgfile::{CgDir, CgFile};
 use crate::Error;
 
 use crate::delegate::{REQUIRED, WANTED};
@@ -55,18 +55,20 @@ pub(crate) struct Files {
 }
 
 impl Files {
-    pub(crate) fn open(dir: &Path) -> Result<Self, Error> {
+    /// Opens the files of the cgroup at `dir`, relative to its directory fd
+    /// (so it works after pivot_root, for cgroups made then).
+    pub(crate) fn open_in(dir: &CgDir) -> Result<Self, Error> {
         let (peak, peak_resettable) = open_peak(dir)?;
         Ok(Files {
-            memory_max: CgFile::open_rw(dir.join("memory.max"))?,
-            swap_max: CgFile::open_rw_optional(dir.join("memory.swap.max"))?,
+            memory_max: dir.open_file("memory.max", true)?,
+            swap_max: dir.open_file_optional("memory.swap.max", true)?,
             peak,
             peak_resettable: AtomicBool::new(peak_resettable),
-            current: CgFile::open_ro(dir.join("memory.current"))?,
-            events: CgFile::open_ro(dir.join("memory.events"))?,
-            pids_max: CgFile::open_rw(dir.join("pids.max"))?,
-            pids_current: CgFile::open_ro(dir.join("pids.current"))?,
-            cpu_stat: CgFile::open_ro(dir.join("cpu.stat"))?,
+            current: dir.open_file("memory.current", false)?,
+            events: dir.open_file("memory.events", false)?,
+            pids_max: dir.open_file("pids.max", true)?,
+            pids_current: dir.open_file("pids.current", false)?,
+            cpu_stat: dir.open_file("cpu.stat", false)?,
         })
     }
 
@@ -132,16 +134,20 @@ impl Files {
     }
 }
 
-/// Opens `memory.peak` writable if the kernel allows it (Linux >= 6.12 has
-/// a write handler; older ones refuse a writable open with `EACCES`), else
-/// read-only; `None` if it does not exist.
-fn open_peak(dir: &Path) -> Result<(Option<CgFile>, bool), Error> {
-    let path = dir.join("memory.peak");
-    match CgFile::open_rw_optional(path.clone()) {
-        Ok(Some(f)) => Ok((Some(f), true)),
+/// Opens `memory.peak` and finds out whether it can be reset: Linux >= 6.12
+/// resets the peak seen through an fd when "1" is written to it; older
+/// kernels let root open it writable but refuse the write (EINVAL), or
+/// refuse a writable open (EACCES). `None` if it does not exist (< 5.19).
+fn open_peak(dir: &CgDir) -> Result<(Option<CgFile>, bool), Error> {
+    match dir.open_file_optional("memory.peak", true) {
+        Ok(Some(f)) => {
+            // Harmless where it works: it only starts this fd's measurement afresh.
+            let resettable = f.write_bytes(b"1").is_ok();
+            Ok((Some(f), resettable))
+        }
         Ok(None) => Ok((None, false)),
         Err(Error::Open { error, .. }) if error.kind() == io::ErrorKind::PermissionDenied => {
-            Ok((Some(CgFile::open_ro(path)?), false))
+            Ok((Some(dir.open_file("memory.peak", false)?), false))
         }
         Err(e) => Err(e),
     }

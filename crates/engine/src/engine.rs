@@ -43,6 +43,24 @@ impl EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// Applies `FLASH_COMPILE_TIME` (seconds of CPU for one compile; the wall
+    /// limit is twice that), for slow machines and emulators where the
+    /// default 10 s is too little. Err names the variable and the reason.
+    pub fn with_env(mut self) -> Result<EngineConfig, String> {
+        if let Ok(v) = std::env::var("FLASH_COMPILE_TIME") {
+            match v.trim().parse::<f64>() {
+                Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
+                    self.compile_limits.cpu_time = secs;
+                    self.compile_limits.wall_time = 2.0 * secs;
+                }
+                _ => return Err(format!("FLASH_COMPILE_TIME must be seconds in (0, 3600], got {v:?}")),
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// Judges submissions. Share it (`Arc`); every method takes `&self` and blocks.
 pub struct Engine {
     pool: Arc<Pool>,

@@ -97,7 +97,9 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         ..Submission::default()
     };
     let pool = Arc::new(Pool::new(PoolConfig::new(1)?).context("cannot build the sandbox")?);
-    let engine = Engine::new(pool, registry, EngineConfig::new(a.cache_dir.unwrap_or_else(default_cache_dir)))?;
+    let cfg =
+        EngineConfig::new(a.cache_dir.unwrap_or_else(default_cache_dir)).with_env().map_err(anyhow::Error::msg)?;
+    let engine = Engine::new(pool, registry, cfg)?;
     let j = engine.judge(&sub)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json(&j))?);

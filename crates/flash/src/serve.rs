@@ -166,7 +166,8 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
         memory = ?report.memory_method,
         "sandbox ready"
     );
-    let engine = Engine::new(Arc::new(pool), registry, EngineConfig::new(cfg.data_dir.join("cache")))?;
+    let engine_cfg = EngineConfig::new(cfg.data_dir.join("cache")).with_env().map_err(anyhow::Error::msg)?;
+    let engine = Engine::new(Arc::new(pool), registry, engine_cfg)?;
     Ok((Arc::new(engine), table))
 }
 

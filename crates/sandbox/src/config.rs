@@ -88,4 +88,8 @@ pub struct SlotConfig {
     /// (tests use it to prove that path on any host).
     #[serde(default)]
     pub force_remount_fallback: bool,
+    /// Start every run in a fresh cgroup below the slot's (cgroup v2 where
+    /// the peak cannot be reset); the helper then stays out of the slot.
+    #[serde(default)]
+    pub run_cgroups: bool,
 }

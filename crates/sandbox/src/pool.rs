@@ -215,14 +215,27 @@ impl Pool {
             parent_pid: std::process::id() as i32,
             memory_method_ceiling: self.cfg.memory_method_ceiling,
             force_remount_fallback: self.cfg.force_remount_fallback,
+            run_cgroups: false,
         };
-        // The files of this slot tell how its runs' memory will be measured.
+        // The files of this slot tell how its runs' memory will be measured. On
+        // cgroup v2 without a resettable peak every run gets a fresh cgroup.
+        let mut cfg = cfg;
         let memory_method = {
-            let mut c = flash_cgroup::Controls::open(&cfg.cgroup).map_err(|e| Error::Cgroup(e.to_string()))?;
+            use flash_cgroup::MemoryMethod;
+            let cgerr = |e: flash_cgroup::Error| Error::Cgroup(e.to_string());
+            let mut c = flash_cgroup::Controls::open(&cfg.cgroup).map_err(cgerr)?;
             if let Some(ceiling) = cfg.memory_method_ceiling {
                 c.downgrade_memory_method(ceiling);
             }
-            c.memory_method()
+            let method = c.memory_method();
+            cfg.run_cgroups = cfg.cgroup.version == flash_cgroup::Version::V2 && method < MemoryMethod::ResettablePeak;
+            if cfg.run_cgroups {
+                c.enable_run_cgroups().map_err(cgerr)?;
+            }
+            match method {
+                MemoryMethod::LifetimePeak if cfg.run_cgroups => MemoryMethod::RunCgroupPeak,
+                m => m,
+            }
         };
         let (mine, theirs) = UnixStream::pair().map_err(Error::io("socketpair"))?;
         let helper = Command::new(&self.cfg.helper_exe)

@@ -140,6 +140,49 @@ fn unescape_mountinfo(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `clone3(2)` like `fork`, with namespace `flags`, the child born straight
+/// into the cgroup whose directory fd is `cgroup` (`CLONE_INTO_CGROUP`,
+/// Linux 5.7): no migration afterwards. Returns the child's pid in the
+/// parent and 0 in the child, or -1 with errno set.
+///
+/// # Safety
+/// As for `fork`: the caller must be single-threaded, and the child may only
+/// do what is safe after a fork.
+pub unsafe fn clone3_into_cgroup(flags: u64, cgroup: std::os::fd::RawFd) -> libc::c_long {
+    /// `struct clone_args` as of Linux 5.7 (its size tells the kernel the version).
+    #[repr(C)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let args = CloneArgs {
+        flags: flags | CLONE_INTO_CGROUP,
+        pidfd: 0,
+        child_tid: 0,
+        parent_tid: 0,
+        exit_signal: libc::SIGCHLD as u64,
+        stack: 0,
+        stack_size: 0,
+        tls: 0,
+        set_tid: 0,
+        set_tid_size: 0,
+        cgroup: cgroup as u64,
+    };
+    // SAFETY: `args` is a valid clone_args of the size passed; with no stack the
+    // child continues on a copy of ours, as after fork (the caller's contract).
+    unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, std::mem::size_of::<CloneArgs>()) }
+}
+
 /// `umount2(2)`.
 pub fn umount2(target: &Path, flags: libc::c_int) -> io::Result<()> {
     let t = cpath(target)?;

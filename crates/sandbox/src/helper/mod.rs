@@ -22,6 +22,12 @@ use std::os::fd::FromRawFd;
 
 /// A built box, ready for runs.
 pub struct Slot {
+    /// Every run gets a cgroup of its own below the slot's.
+    run_cgroups: bool,
+    /// The cgroup of the next run, made after the last one (off the run's path).
+    next_run: std::cell::RefCell<Option<flash_cgroup::RunCgroup>>,
+    /// Runs started, naming their cgroups.
+    runs: std::cell::Cell<u64>,
     box_size_kb: u64,
     tmp_size_kb: u64,
     uid: u32,
@@ -104,10 +110,30 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
     }
     slot.reset_writable()?;
     let mut meas = meas;
-    meas.slot_leftover_kb = slot.cgroup.memory_usage().map_err(|e| Error::Cgroup(e.to_string()))? / 1024;
+    // With a cgroup per run, nothing charged to the slot loosens the next limit.
+    meas.slot_leftover_kb = match slot.run_cgroups {
+        true => 0,
+        false => slot.cgroup.memory_usage().map_err(|e| Error::Cgroup(e.to_string()))? / 1024,
+    };
     let json = serde_json::to_vec(&meas).expect("a measurement always serializes");
     write_frame(ctl, Kind::Result, &json).map_err(Error::io("control socket"))?;
+    if slot.run_cgroups {
+        slot.prepare_next_run()?;
+    }
     Ok(true)
+}
+
+impl Slot {
+    /// Makes the cgroup the next run will be born into.
+    fn prepare_next_run(&self) -> Result<(), Error> {
+        if self.next_run.borrow().is_none() {
+            let seq = self.runs.get();
+            self.runs.set(seq + 1);
+            let run = self.cgroup.create_run(seq).map_err(|e| Error::Cgroup(e.to_string()))?;
+            *self.next_run.borrow_mut() = Some(run);
+        }
+        Ok(())
+    }
 }
 
 /// Opens a stdin file that lives in the box (opened by root, read by the program).

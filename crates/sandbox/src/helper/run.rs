@@ -208,8 +208,15 @@ impl Slot {
 
         // Limits and baselines. The helper sits in this cgroup too: its own CPU
         // time is subtracted, and memory is reported above the starting level.
-        let cg = &self.cgroup;
         let cgerr = |e: flash_cgroup::Error| Error::Cgroup(e.to_string());
+        // Where the slot's peak cannot be reset, the run gets a fresh cgroup of its own.
+        let run_cg = if self.run_cgroups {
+            self.prepare_next_run()?;
+            self.next_run.borrow_mut().take()
+        } else {
+            None
+        };
+        let cg = run_cg.as_ref().map_or(&self.cgroup, |r| r.controls());
         let method = cg.memory_method();
         cg.reset_memory_peak().map_err(cgerr)?;
         // Where the peak cannot be reset, only a new record says something of this run.
@@ -230,14 +237,17 @@ impl Slot {
         // SAFETY: the helper is single-threaded, so a fork-style clone is sound;
         // the child only runs `box_init`, which makes raw syscalls on `prepared`.
         let pid = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (RUN_NAMESPACES | libc::SIGCHLD) as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
-            )
+            match &run_cg {
+                Some(r) => sys::clone3_into_cgroup(RUN_NAMESPACES as u64, r.dir_fd()),
+                None => libc::syscall(
+                    libc::SYS_clone,
+                    (RUN_NAMESPACES | libc::SIGCHLD) as libc::c_ulong,
+                    0usize,
+                    0usize,
+                    0usize,
+                    0usize,
+                ),
+            }
         };
         if pid == 0 {
             // SAFETY: we are the freshly cloned child.
@@ -251,9 +261,14 @@ impl Slot {
         drop((out_w, err_w, st_w, input));
 
         let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
+        // The helper's own CPU time counts only where it shares the cgroup.
+        let shares_cgroup = run_cg.is_none();
         let cpu_used = || {
             let cg_ns = cg.cpu_usage_ns().unwrap_or(cpu0).saturating_sub(cpu0);
-            cg_ns.saturating_sub(sys::self_cpu_ns() - self0)
+            match shares_cgroup {
+                true => cg_ns.saturating_sub(sys::self_cpu_ns() - self0),
+                false => cg_ns,
+            }
         };
         let cpu_limit_ns = (lim.cpu_time * 1e9) as u64;
         let wall_limit = Duration::from_secs_f64(lim.wall_time);
@@ -347,8 +362,11 @@ impl Slot {
             limit_events,
         });
         let leftover = cg.pids_current().map_err(cgerr)?;
-        if leftover > 1 {
+        if leftover > u64::from(shares_cgroup) {
             return Err(Error::Setup(format!("{leftover} processes left in the box's cgroup after the run")));
+        }
+        if let Some(r) = run_cg {
+            self.cgroup.remove_run(r).map_err(cgerr)?;
         }
         let status = i32::from_ne_bytes(report[..4].try_into().unwrap());
         let exec_err = i32::from_ne_bytes(report[4..].try_into().unwrap());

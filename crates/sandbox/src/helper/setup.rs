@@ -74,6 +74,9 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
         .map_err(Error::setup("remount / read-only"))?;
     // The box is built: from now on the helper's own memory is not the box's.
     let slot = Slot {
+        run_cgroups: cfg.run_cgroups,
+        next_run: Default::default(),
+        runs: Default::default(),
         box_size_kb: cfg.box_size_kb,
         tmp_size_kb: cfg.tmp_size_kb,
         uid: cfg.uid,
@@ -84,9 +87,15 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     };
     // A fresh writable /box and /tmp.
     slot.reset_writable()?;
-    // Join the slot's cgroup last: every process we fork from here on is born in it,
-    // so no run ever pays for a cgroup migration.
-    slot.cgroup.join_self().map_err(|e| Error::Setup(e.to_string()))?;
+    if slot.run_cgroups {
+        // Every run is born into a cgroup of its own (clone3 CLONE_INTO_CGROUP);
+        // the helper stays where the library started it, out of the slot.
+        slot.prepare_next_run()?;
+    } else {
+        // Join the slot's cgroup last: every process we fork from here on is born
+        // in it, so no run ever pays for a cgroup migration.
+        slot.cgroup.join_self().map_err(|e| Error::Setup(e.to_string()))?;
+    }
     Ok(slot)
 }
 
