@@ -87,6 +87,8 @@ pub(crate) trait Ops {
     fn write(&self, file: &Path, value: &str) -> io::Result<()>;
     /// The value of an extended attribute, if set.
     fn xattr(&self, dir: &Path, name: &str) -> Option<Vec<u8>>;
+    /// Makes the (bind) mount at `mount_point` writable.
+    fn remount_rw(&self, mount_point: &Path) -> io::Result<()>;
 }
 
 /// The real kernel.
@@ -120,6 +122,19 @@ impl Ops for Kernel {
         let n = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
         (n >= 0).then(|| buf[..n as usize].to_vec())
     }
+
+    fn remount_rw(&self, mount_point: &Path) -> io::Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let target = std::ffi::CString::new(mount_point.as_os_str().as_bytes())?;
+        let flags = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        // SAFETY: `target` is NUL-terminated; the other pointers may be null for a remount.
+        let r = unsafe { libc::mount(std::ptr::null(), target.as_ptr(), std::ptr::null(), flags, std::ptr::null()) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
 }
 
 impl Host {
@@ -132,8 +147,16 @@ impl Host {
     }
 
     pub(crate) fn arrange_with(&mut self, declared: bool, ops: &dyn Ops) -> Result<Arranged, Error> {
-        if let Some(h) = self.hierarchies.iter().find(|h| h.read_only) {
-            return Err(Error::ReadOnly { mount_point: h.mount_point.clone() });
+        // A read-only cgroup mount (a container's default) is made writable
+        // only on the operator's word that the cgroups below are Flash's.
+        for h in self.hierarchies.iter_mut().filter(|h| h.read_only) {
+            if !declared {
+                return Err(Error::ReadOnly { mount_point: h.mount_point.clone() });
+            }
+            ops.remount_rw(&h.mount_point)
+                .map_err(|error| Error::Remount { mount_point: h.mount_point.clone(), error })?;
+            h.read_only = false;
+            self.remounted.push(h.mount_point.clone());
         }
         if self.version != Version::V2 {
             return Ok(Arranged::AsFound);

@@ -20,6 +20,7 @@ struct Fake {
     read_only: bool,
     xattrs: RefCell<HashMap<(PathBuf, String), Vec<u8>>>,
     writes: RefCell<Vec<(PathBuf, String)>>,
+    remounts: RefCell<Vec<PathBuf>>,
 }
 
 impl Fake {
@@ -29,6 +30,7 @@ impl Fake {
             read_only: false,
             xattrs: Default::default(),
             writes: Default::default(),
+            remounts: Default::default(),
         };
         let root = fake.cg("");
         write(&root.join("cgroup.controllers"), "cpuset cpu io memory hugetlb pids rdma misc\n");
@@ -159,6 +161,11 @@ impl Ops for Fake {
 
     fn xattr(&self, dir: &Path, name: &str) -> Option<Vec<u8>> {
         self.xattrs.borrow().get(&(dir.to_path_buf(), name.to_string())).cloned()
+    }
+
+    fn remount_rw(&self, mount_point: &Path) -> io::Result<()> {
+        self.remounts.borrow_mut().push(mount_point.to_path_buf());
+        Ok(())
     }
 }
 
@@ -309,6 +316,13 @@ fn a_read_only_cgroup_mount_is_refused_with_the_remedy() {
     let msg = host.arrange_with(false, &fake).unwrap_err().to_string();
     assert!(msg.contains("is read-only"), "{msg}");
     assert!(msg.contains("--privileged"), "{msg}");
+    assert!(msg.contains("FLASH_CGROUP_DELEGATED=1"), "{msg}");
+    assert!(fake.remounts.borrow().is_empty());
+    // On the operator's word, Flash makes the mount writable, then goes on.
+    let got = host.arrange_with(true, &fake).unwrap();
+    assert_eq!(*fake.remounts.borrow(), [fake.cg("")]);
+    assert_eq!(host.remounted(), [fake.cg("")]);
+    assert!(matches!(got, Arranged::Enabled { why: "the machine's root cgroup", .. }), "{got:?}");
     // A tree that refuses writes without saying so in mountinfo.
     let mut ro = Fake::new();
     ro.read_only = true;
@@ -333,4 +347,20 @@ fn an_already_delegating_parent_is_used_as_found() {
     let mut host = fake.host(V2, "/app");
     assert_eq!(host.arrange_with(false, &fake).unwrap(), Arranged::AsFound);
     assert!(fake.writes.borrow().iter().all(|(f, _)| f.file_name().unwrap() == "cgroup.procs"));
+}
+
+#[test]
+fn a_systemd_control_process_is_told_to_run_as_the_main_process() {
+    let fake = Fake::new();
+    write(&fake.cg("").join("cgroup.subtree_control"), "memory pids cpu");
+    fake.make("system.slice", &[], "memory pids cpu");
+    fake.make("system.slice/flash.service", &[], "");
+    fake.make("system.slice/flash.service/.control", &[77], "");
+    fake.xattrs.borrow_mut().insert((fake.cg("system.slice/flash.service"), "trusted.delegate".into()), b"1".to_vec());
+    fake.writes.borrow_mut().clear();
+    // As systemd leaves it: nothing enabled for .control, so detection stops.
+    let own = "0::/system.slice/flash.service/.control\n";
+    let msg = detect_from(V2, own, Some(fake.tmp.path())).unwrap_err().to_string();
+    assert!(msg.contains("ExecStart="), "{msg}");
+    assert!(fake.writes.borrow().is_empty());
 }

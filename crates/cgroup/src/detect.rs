@@ -67,6 +67,8 @@ pub struct Host {
     /// The own cgroup is a `flash-supervisor` leaf: its parent was arranged
     /// by an earlier Flash and is used instead ([`Host::arrange`]).
     pub(crate) inherited: bool,
+    /// Read-only cgroup mounts made writable by [`Host::arrange`].
+    pub(crate) remounted: Vec<PathBuf>,
 }
 
 /// Detects the cgroup layout from `<proc_root>/self/mountinfo` and
@@ -142,6 +144,11 @@ impl Host {
         Ok(self)
     }
 
+    /// The read-only cgroup mounts [`Host::arrange`] made writable.
+    pub fn remounted(&self) -> &[PathBuf] {
+        &self.remounted
+    }
+
     /// Human-readable facts for `flash check`, as (label, value) pairs:
     /// the version, each hierarchy's mount point, own cgroup and directory,
     /// and the controllers available.
@@ -200,6 +207,7 @@ fn detect_v1(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>
         subtree_control: None,
         named_parent: false,
         inherited: false,
+        remounted: Vec::new(),
     })
 }
 
@@ -210,6 +218,12 @@ fn detect_v2(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>
     }
     let own = memberships.iter().find(|m| m.id == "0").ok_or("no 0:: line in /proc/self/cgroup")?;
     let hierarchy = locate(Controller::Unified, &candidates, &own.path, prefix)?;
+    // systemd runs ExecStartPre= and the like of a Delegate=yes unit in its own
+    // ".control" leaf: systemd's, and enabling controllers above it would keep
+    // the unit's main process out of the unit's cgroup.
+    if hierarchy.own_dir.file_name().is_some_and(|n| n == ".control") {
+        return Err(Error::SystemdControl { dir: hierarchy.own_dir.clone() }.to_string());
+    }
     let path = hierarchy.own_dir.join("cgroup.controllers");
     let text = fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let controllers: Vec<String> = text.split_whitespace().map(str::to_string).collect();
@@ -234,6 +248,7 @@ fn detect_v2(mounts: &[Mount], memberships: &[Membership], prefix: Option<&Path>
         subtree_control: Some(subtree_control),
         named_parent: false,
         inherited: false,
+        remounted: Vec::new(),
     })
 }
 

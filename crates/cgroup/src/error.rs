@@ -40,12 +40,36 @@ pub enum Error {
     /// The cgroup filesystem is mounted read-only.
     #[error(
         "the cgroup filesystem at {mount_point} is read-only, so Flash cannot create cgroups for its boxes; \
-         mount it read-write (for a container: run it with --privileged, or give it a writable cgroup \
-         mount, e.g. podman's --security-opt unmask=/sys/fs/cgroup)"
+         in a container whose cgroups are its own, set FLASH_CGROUP_DELEGATED=1 and Flash remounts it \
+         read-write (needs CAP_SYS_ADMIN, which the sandbox needs anyway), or run the container with \
+         --privileged; elsewhere, mount it read-write"
     )]
     ReadOnly {
         /// Where it is mounted.
         mount_point: PathBuf,
+    },
+
+    /// A read-only cgroup mount could not be made writable.
+    #[error(
+        "the cgroup filesystem at {mount_point} is read-only and remounting it read-write failed: {error}; \
+         give the container CAP_SYS_ADMIN (or run it with --privileged)"
+    )]
+    Remount {
+        /// Where it is mounted.
+        mount_point: PathBuf,
+        /// What the kernel said.
+        error: io::Error,
+    },
+
+    /// Flash runs as a control process of a systemd `Delegate=yes` unit.
+    #[error(
+        "Flash runs in {dir}, systemd's cgroup for the control processes (ExecStartPre= and the like) of a \
+         Delegate=yes unit; run it as the unit's main process (ExecStart=): `flash serve` checks the host \
+         when it starts"
+    )]
+    SystemdControl {
+        /// The `.control` cgroup.
+        dir: PathBuf,
     },
 
     /// The parent cgroup itself lacks controllers Flash needs: its own

@@ -121,12 +121,29 @@ fn live_check() -> anyhow::Result<String> {
     let parents: Vec<String> = report.parents.iter().map(|p| p.display().to_string()).collect();
     line("cgroup parent used", parents.join(" "));
     line("cgroup parent setup", &report.arranged);
+    if !report.remounted.is_empty() {
+        let points: Vec<String> = report.remounted.iter().map(|p| p.display().to_string()).collect();
+        line("cgroup remounted rw", format!("{} (FLASH_CGROUP_DELEGATED=1)", points.join(" ")));
+    }
     line("memory measurement", format!("{:?}: {}", report.memory_method, report.memory_method.describe()));
-    let spec = RunSpec { argv: vec!["/bin/true".into()], env: flash_sandbox::default_env(), ..RunSpec::default() };
+    // A job's path: a file staged into /box, run by the box user, who writes next to it.
+    let script = b"echo ok > out && cat out\n".to_vec();
+    let spec = RunSpec {
+        argv: vec!["/bin/sh".into(), "check.sh".into()],
+        env: flash_sandbox::default_env(),
+        files: vec![flash_sandbox::BoxFile { path: "check.sh".into(), mode: 0o644, data: script }],
+        ..RunSpec::default()
+    };
     let t = std::time::Instant::now();
     let r = pool.run(&spec)?;
-    if r.meas.status != Status::Ok {
-        anyhow::bail!("/bin/true in a box: {:?} {:?}", r.meas.status, r.meas.message);
+    if r.meas.status != Status::Ok || r.stdout != b"ok\n" {
+        anyhow::bail!(
+            "a script staged into a box: {:?} {:?}, stdout {:?}, stderr {:?}",
+            r.meas.status,
+            r.meas.message,
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
     }
-    Ok(format!("ok (/bin/true ran in a box in {:.1} ms)", t.elapsed().as_secs_f64() * 1e3))
+    Ok(format!("ok (a file staged into a box, run and written next to in {:.1} ms)", t.elapsed().as_secs_f64() * 1e3))
 }

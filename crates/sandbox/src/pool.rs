@@ -96,6 +96,8 @@ struct SlotHandle {
     uid: u32,
     /// How the slot's runs measure memory.
     memory_method: flash_cgroup::MemoryMethod,
+    /// Whether each run gets a cgroup of its own.
+    run_cgroups: bool,
     /// Held for its `Drop`, which removes the slot's cgroup (after the helper is gone).
     _cgroup: flash_cgroup::Slot,
     helper: Child,
@@ -119,6 +121,10 @@ pub struct CgroupReport {
     pub arranged: flash_cgroup::Arranged,
     /// How a run's peak memory is measured.
     pub memory_method: flash_cgroup::MemoryMethod,
+    /// Every run gets a fresh cgroup of its own (cgroup v2 before 6.12).
+    pub run_cgroups: bool,
+    /// Read-only cgroup mounts Flash made writable (`cgroup_delegated`).
+    pub remounted: Vec<PathBuf>,
 }
 
 /// A pool of prepared boxes.
@@ -159,6 +165,8 @@ impl Pool {
             parents,
             arranged,
             memory_method: flash_cgroup::MemoryMethod::ResettablePeak,
+            run_cgroups: false,
+            remounted: host.remounted().to_vec(),
         };
         let mut pool = Pool {
             cfg,
@@ -173,6 +181,7 @@ impl Pool {
             let handle = pool.spawn(i)?;
             if i == 0 {
                 pool.report.memory_method = handle.memory_method;
+                pool.report.run_cgroups = handle.run_cgroups;
             }
             slots.push(Entry::Ready(handle));
         }
@@ -247,7 +256,8 @@ impl Pool {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(Error::io(&self.cfg.helper_exe))?;
-        let mut handle = SlotHandle { index, uid, memory_method, _cgroup: cgroup, helper, sock: mine };
+        let run_cgroups = cfg.run_cgroups;
+        let mut handle = SlotHandle { index, uid, memory_method, run_cgroups, _cgroup: cgroup, helper, sock: mine };
         handle.sock.set_read_timeout(Some(Duration::from_secs(30))).map_err(Error::io("socket"))?;
         match read_frame(&mut handle.sock) {
             Ok((Kind::Ready, _)) => Ok(handle),
