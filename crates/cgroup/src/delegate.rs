@@ -217,7 +217,10 @@ impl Host {
             return Err(Error::Busy { dir, count: procs.len() });
         }
         let supervisor = dir.join(SUPERVISOR);
-        ops.mkdir(&supervisor).map_err(|error| Error::CreateDir { path: supervisor.clone(), error })?;
+        ops.mkdir(&supervisor).map_err(|error| match error.raw_os_error() {
+            Some(libc::EROFS) => Error::ReadOnly { mount_point: self.hierarchies[0].mount_point.clone() },
+            _ => Error::CreateDir { path: supervisor.clone(), error },
+        })?;
         // Processes may fork while they are moved: move, try, and move the
         // newcomers again, a few times.
         let mut moved = 0;

@@ -174,6 +174,8 @@ const V2: &str = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime sh
 /// namespace root, which /proc/self/cgroup calls "/".
 const V2_NS: &str = "1200 1100 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n";
 const V2_RO: &str = "30 23 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw\n";
+/// Read-only as a filesystem (super options), writable as a mount.
+const V2_RO_SB: &str = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 ro\n";
 
 /// After arranging, Flash's root and a slot can be made where expected.
 fn assert_boxes_under(fake: &Fake, host: &Host, rel: &str) {
@@ -323,9 +325,17 @@ fn a_read_only_cgroup_mount_is_refused_with_the_remedy() {
     assert_eq!(*fake.remounts.borrow(), [fake.cg("")]);
     assert_eq!(host.remounted(), [fake.cg("")]);
     assert!(matches!(got, Arranged::Enabled { why: "the machine's root cgroup", .. }), "{got:?}");
+    let mut host = fake.host(V2_RO_SB, "/");
+    let msg = host.arrange_with(false, &fake).unwrap_err().to_string();
+    assert!(msg.contains("is read-only"), "{msg}");
     // A tree that refuses writes without saying so in mountinfo.
     let mut ro = Fake::new();
     ro.read_only = true;
+    let mut host = ro.host(V2, "/");
+    let msg = host.arrange_with(false, &ro).unwrap_err().to_string();
+    assert!(msg.contains("is read-only"), "{msg}");
+    // ...also where Flash would move its processes first (a namespace root).
+    write(&ro.cg("").join("cgroup.type"), "domain\n");
     let mut host = ro.host(V2, "/");
     let msg = host.arrange_with(false, &ro).unwrap_err().to_string();
     assert!(msg.contains("is read-only"), "{msg}");

@@ -309,7 +309,9 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
     let mut after = after.split(' ');
     let fs_type = after.next()?.to_string();
     let _source = after.next()?;
-    let super_options = after.next().unwrap_or("").split(',').map(str::to_string).collect();
+    let super_options: Vec<String> = after.next().unwrap_or("").split(',').map(str::to_string).collect();
+    // Read-only as a mount, or as a whole filesystem (super options).
+    let read_only = read_only || super_options.iter().any(|o| o == "ro");
     Some(Mount { root, mount_point, fs_type, super_options, read_only })
 }
 

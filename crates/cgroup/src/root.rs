@@ -167,7 +167,10 @@ fn create_fresh(dir: &Path) -> Result<(), Error> {
         }
         other => other,
     }
-    .map_err(|error| Error::CreateDir { path: dir.to_path_buf(), error })
+    .map_err(|error| match error.raw_os_error() {
+        Some(libc::EROFS) => Error::ReadOnly { mount_point: dir.to_path_buf() },
+        _ => Error::CreateDir { path: dir.to_path_buf(), error },
+    })
 }
 
 /// Removes `flash-<pid>` directories under `own` whose process is gone.
