@@ -196,6 +196,20 @@ fn network_is_unreachable_from_the_box() {
 }
 
 #[test]
+fn only_the_socket_families_a_program_needs_exist_in_the_box() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "sockets", &[], limits());
+    assert_eq!(r.meas.status, Status::Ok);
+    let want = "unix ok\ninet ok\ninet6 ok\nnetlink-route ok\nnetlink-uevent EPROTONOSUPPORT\n\
+                vsock EAFNOSUPPORT\npacket EAFNOSUPPORT\nsocketpair-inet refused\n";
+    assert_eq!(stdout(&r), want);
+    assert_healthy(&pool);
+}
+
+#[test]
 fn host_files_are_invisible_and_the_root_is_read_only() {
     if !root_or_skip() {
         return;

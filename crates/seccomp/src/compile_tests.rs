@@ -116,13 +116,27 @@ fn foreign_abis_are_killed() {
 fn every_syscall_gets_exactly_its_rule() {
     let policy = Policy::shipped().unwrap();
     let p = policy.compile(Profile::Default).unwrap();
+    // The policy's meaning, evaluated in Rust: the first rule on the syscall
+    // whose conditions all hold for these arguments decides.
+    let holds = |c: &Condition, args: &[u64; 6]| {
+        let a = args[c.arg];
+        match &c.test {
+            ArgTest::AnyBits(mask) => a & mask != 0,
+            ArgTest::OneOf(v) => v.contains(&a),
+            ArgTest::NoneOf(v) => !v.contains(&a),
+        }
+    };
     for nr in 0..512 {
-        let rule = policy.rules().iter().find(|r| r.nr() == nr);
-        let want = match rule {
-            Some(r) if r.conditions().is_empty() => r.action().seccomp_ret(),
-            _ => ALLOW, // conditional rules: arg 0 = 0 passes clone and personality
-        };
-        assert_eq!(eval(&p, nr, 0), want, "syscall {nr}");
+        for arg0 in [0, 1, 2, 10, 16, 40, 0x1_0000_0001, 0xffff_ffff] {
+            let args = [arg0, 0, 0, 0, 0, 0];
+            let want = policy
+                .rules()
+                .iter()
+                .filter(|r| r.nr() == nr)
+                .find(|r| r.conditions().iter().all(|c| holds(c, &args)))
+                .map_or(ALLOW, |r| r.action().seccomp_ret());
+            assert_eq!(p.evaluate(AUDIT_ARCH_X86_64, nr, args), want, "syscall {nr} arg0 {arg0:#x}");
+        }
     }
 }
 
@@ -186,4 +200,29 @@ fn programs_are_well_formed() {
     }
     let default = program(Profile::Default).len();
     assert!(program(Profile::Debugger).len() < default);
+}
+
+#[test]
+fn only_the_socket_families_a_program_needs() {
+    let p = program(Profile::Default);
+    let sock =
+        |domain: u64, protocol: u64| p.evaluate(AUDIT_ARCH_X86_64, libc::SYS_socket, [domain, 1, protocol, 0, 0, 0]);
+    let eafnosupport = libc::SECCOMP_RET_ERRNO | libc::EAFNOSUPPORT as u32;
+    for family in [libc::AF_UNIX, libc::AF_INET, libc::AF_INET6] {
+        assert_eq!(sock(family as u64, 0), ALLOW, "{family}");
+    }
+    assert_eq!(sock(libc::AF_NETLINK as u64, libc::NETLINK_ROUTE as u64), ALLOW);
+    assert_eq!(
+        sock(libc::AF_NETLINK as u64, libc::NETLINK_KOBJECT_UEVENT as u64),
+        libc::SECCOMP_RET_ERRNO | libc::EPROTONOSUPPORT as u32
+    );
+    for family in [libc::AF_VSOCK, libc::AF_PACKET, libc::AF_ALG, libc::AF_BLUETOOTH, libc::AF_XDP, 0] {
+        assert_eq!(sock(family as u64, 0), eafnosupport, "{family}");
+    }
+    // Junk in the upper half does not turn a family into an allowed one.
+    assert_eq!(sock(0x1_0000_0000 | libc::AF_VSOCK as u64, 0), eafnosupport);
+    assert_eq!(sock(0x1_0000_0000 | libc::AF_NETLINK as u64, 15), eafnosupport);
+    let pair = |domain: u64| p.evaluate(AUDIT_ARCH_X86_64, libc::SYS_socketpair, [domain, 1, 0, 0, 0, 0]);
+    assert_eq!(pair(libc::AF_UNIX as u64), ALLOW);
+    assert_eq!(pair(libc::AF_INET as u64), eafnosupport);
 }

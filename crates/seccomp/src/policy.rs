@@ -29,6 +29,8 @@ const ERRNO_NAMES: &[(&str, i32)] = &[
     ("EINVAL", libc::EINVAL),
     ("ENOSYS", libc::ENOSYS),
     ("EOPNOTSUPP", libc::EOPNOTSUPP),
+    ("EAFNOSUPPORT", libc::EAFNOSUPPORT),
+    ("EPROTONOSUPPORT", libc::EPROTONOSUPPORT),
 ];
 
 /// Which set of rules a box gets.
