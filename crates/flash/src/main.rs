@@ -61,7 +61,7 @@ fn main() {
     // exists): it forks untrusted code and must stay single-threaded.
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("__sandbox-helper") {
-        let code = flash_sandbox::helper::main(args.get(2).map(String::as_str).unwrap_or(""));
+        let code = flash_sandbox::helper::main();
         std::process::exit(code);
     }
     if args.get(1).map(String::as_str) == Some("__seccomp-exec") {

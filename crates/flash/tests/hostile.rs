@@ -196,6 +196,30 @@ fn network_is_unreachable_from_the_box() {
 }
 
 #[test]
+fn proc_shows_nothing_of_the_host_or_of_the_helper() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let script = "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/cmdline; echo \"[$(ls /proc/pressure)]\"; \
+                  cat /proc/sys/kernel/random/boot_id; echo; cat /proc/key-users; head -c 9 /proc/meminfo";
+    let r = pool
+        .run(&RunSpec {
+            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+            env: flash_sandbox::default_env(),
+            limits: limits(),
+            ..RunSpec::default()
+        })
+        .unwrap();
+    assert_eq!(r.meas.status, Status::Ok, "{}", String::from_utf8_lossy(&r.stderr));
+    // pid 1's command line: no configuration, no host path; the host's kernel
+    // command line, pressure figures, boot id and key users: empty; what
+    // programs read (meminfo) is still there.
+    assert_eq!(stdout(&r), "flash __sandbox-helper \n[]\n\nMemTotal:");
+    assert_healthy(&pool);
+}
+
+#[test]
 fn only_the_socket_families_a_program_needs_exist_in_the_box() {
     if !root_or_skip() {
         return;

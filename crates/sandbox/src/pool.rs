@@ -10,6 +10,7 @@ use crate::protocol::{decode_file, read_frame, write_frame, Kind};
 use crate::spec::{check_box_path, BoxFile, Measurement, RunResult, RunSpec, Stdin};
 use crate::Error;
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Condvar, Mutex};
@@ -247,9 +248,10 @@ impl Pool {
             }
         };
         let (mine, theirs) = UnixStream::pair().map_err(Error::io("socketpair"))?;
+        // argv[0] "flash", not the host path: every box's /proc/1/cmdline shows it.
         let helper = Command::new(&self.cfg.helper_exe)
+            .arg0("flash")
             .arg("__sandbox-helper")
-            .arg(serde_json::to_string(&cfg).expect("config serializes"))
             .env_clear()
             .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
             .stdout(Stdio::null())
@@ -258,6 +260,11 @@ impl Pool {
             .map_err(Error::io(&self.cfg.helper_exe))?;
         let run_cgroups = cfg.run_cgroups;
         let mut handle = SlotHandle { index, uid, memory_method, run_cgroups, _cgroup: cgroup, helper, sock: mine };
+        let config = serde_json::to_vec(&cfg).expect("config serializes");
+        if let Err(e) = write_frame(&mut handle.sock, Kind::Config, &config) {
+            handle.kill();
+            return Err(Error::Helper(format!("slot {index} helper did not take its config: {e}")));
+        }
         handle.sock.set_read_timeout(Some(Duration::from_secs(30))).map_err(Error::io("socket"))?;
         match read_frame(&mut handle.sock) {
             Ok((Kind::Ready, _)) => Ok(handle),

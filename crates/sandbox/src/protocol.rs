@@ -30,6 +30,9 @@ pub enum Kind {
     Stderr = 7,
     Result = 8,
     Error = 9,
+    /// The slot's configuration, the helper's first frame (not its command
+    /// line: every box's /proc/1/cmdline would show it).
+    Config = 10,
 }
 
 impl Kind {
@@ -44,6 +47,7 @@ impl Kind {
             7 => Kind::Stderr,
             8 => Kind::Result,
             9 => Kind::Error,
+            10 => Kind::Config,
             _ => return None,
         })
     }

@@ -31,6 +31,45 @@ pub struct Prepared<'a> {
     pub seccomp: &'a Program,
 }
 
+/// World-readable files of /proc that tell about the host, not the box: the
+/// host's kernel command line (which carries agent ports and secrets on some
+/// hosts), its kernel configuration, every user's key counts, the boot id
+/// and scheduler latency records. Each reads as empty.
+const MASKED_FILES: [&std::ffi::CStr; 6] = [
+    c"/proc/cmdline",
+    c"/proc/config.gz",
+    c"/proc/key-users",
+    c"/proc/keys",
+    c"/proc/latency_stats",
+    c"/proc/sys/kernel/random/boot_id",
+];
+
+/// Directories of /proc with host-wide state: pressure stall figures of the
+/// whole machine, ACPI, SCSI and sound devices. Each shows as empty.
+const MASKED_DIRS: [&std::ffi::CStr; 4] = [c"/proc/pressure", c"/proc/acpi", c"/proc/scsi", c"/proc/asound"];
+
+/// Hides [`MASKED_FILES`] behind /dev/null and [`MASKED_DIRS`] behind an
+/// empty read-only tmpfs, as container runtimes mask /proc. What a kernel
+/// does not have is skipped. Raw syscalls only: runs in the box's pid 1.
+unsafe fn mask_proc() {
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    // SAFETY: static NUL-terminated strings; a failed mount changes nothing.
+    unsafe {
+        for f in MASKED_FILES {
+            libc::mount(c"/dev/null".as_ptr(), f.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null());
+        }
+        for d in MASKED_DIRS {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                d.as_ptr(),
+                c"tmpfs".as_ptr(),
+                flags | libc::MS_RDONLY,
+                c"size=4k".as_ptr().cast(),
+            );
+        }
+    }
+}
+
 /// Writes the whole buffer or gives up (nothing useful to do on failure here).
 fn write_all(fd: RawFd, buf: &[u8]) {
     // SAFETY: `buf` is valid for `buf.len()` bytes.
@@ -50,6 +89,7 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) != 0 {
             report(p.status_w, 0, *libc::__errno_location() | 0x1000_0000);
         }
+        mask_proc();
         libc::sethostname(c"box".as_ptr(), 3);
         let (mut errp, mut errp_w) = ([0; 2], 0);
         if libc::pipe2(errp.as_mut_ptr(), libc::O_CLOEXEC) == 0 {

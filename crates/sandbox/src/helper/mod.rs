@@ -37,13 +37,19 @@ pub struct Slot {
     seccomp_debugger: flash_seccomp::Program,
 }
 
-/// Entry point of `flash __sandbox-helper CONFIG_JSON`. Returns the exit code.
-pub fn main(config_json: &str) -> i32 {
+/// Entry point of `flash __sandbox-helper`; the configuration comes as the
+/// first frame on the control socket. Returns the exit code.
+pub fn main() -> i32 {
     // SAFETY: fd 0 is the control socket the library gave us; we take ownership.
     let mut ctl = unsafe { File::from_raw_fd(0) };
-    let slot = serde_json::from_str::<SlotConfig>(config_json)
-        .map_err(|e| Error::Setup(format!("bad slot config: {e}")))
-        .and_then(setup::prepare);
+    let slot = match read_frame(&mut ctl) {
+        Ok((Kind::Config, json)) => {
+            serde_json::from_slice::<SlotConfig>(&json).map_err(|e| Error::Setup(format!("bad slot config: {e}")))
+        }
+        Ok((k, _)) => Err(Error::Protocol(format!("expected the slot config, got {k:?}"))),
+        Err(e) => Err(Error::Io("control socket".into(), e)),
+    }
+    .and_then(setup::prepare);
     let slot = match slot {
         Ok(s) => s,
         Err(e) => {
