@@ -6,6 +6,14 @@ use std::path::Path;
 use crate::cgfile::CgFile;
 use crate::Error;
 
+/// A v1 slot's TCP buffer accounting (`memory.kmem.tcp.*`).
+#[derive(Debug)]
+struct Tcp {
+    limit: CgFile,
+    max_usage: CgFile,
+    failcnt: CgFile,
+}
+
 /// The kept-open control files of a v1 slot.
 #[derive(Debug)]
 pub(crate) struct Files {
@@ -18,6 +26,10 @@ pub(crate) struct Files {
     usage: CgFile,
     /// `memory.failcnt`: how often usage hit the limit.
     failcnt: CgFile,
+    /// `memory.kmem.tcp.*`: v1 charges TCP socket buffers apart from
+    /// `memory.usage_in_bytes`, and only once a limit is set; absent without
+    /// kernel memory accounting.
+    tcp: Option<Tcp>,
     oom_control: CgFile,
     pids_max: CgFile,
     pids_current: CgFile,
@@ -32,6 +44,14 @@ impl Files {
             max_usage: CgFile::open_rw(memory.join("memory.max_usage_in_bytes"))?,
             usage: CgFile::open_ro(memory.join("memory.usage_in_bytes"))?,
             failcnt: CgFile::open_ro(memory.join("memory.failcnt"))?,
+            tcp: match CgFile::open_rw_optional(memory.join("memory.kmem.tcp.limit_in_bytes"))? {
+                Some(limit) => Some(Tcp {
+                    limit,
+                    max_usage: CgFile::open_rw(memory.join("memory.kmem.tcp.max_usage_in_bytes"))?,
+                    failcnt: CgFile::open_ro(memory.join("memory.kmem.tcp.failcnt"))?,
+                }),
+                None => None,
+            },
             oom_control: CgFile::open_ro(memory.join("memory.oom_control"))?,
             pids_max: CgFile::open_rw(pids.join("pids.max"))?,
             pids_current: CgFile::open_ro(pids.join("pids.current"))?,
@@ -44,6 +64,11 @@ impl Files {
     /// where memsw < limit, so when raising memsw goes first and when
     /// lowering the limit goes first.
     pub(crate) fn set_memory_limit(&self, bytes: u64) -> Result<(), Error> {
+        // Socket buffers get the same limit (and, once it is set, are counted
+        // at all): loopback TCP could otherwise hold many times the limit.
+        if let Some(tcp) = &self.tcp {
+            tcp.limit.write_u64(bytes)?;
+        }
         let Some(memsw) = &self.memsw_limit else {
             return self.limit.write_u64(bytes);
         };
@@ -61,11 +86,19 @@ impl Files {
     }
 
     pub(crate) fn reset_memory_peak(&self) -> Result<(), Error> {
+        if let Some(tcp) = &self.tcp {
+            tcp.max_usage.write_bytes(b"0")?;
+        }
         self.max_usage.write_bytes(b"0")
     }
 
+    /// The memory peak plus the socket buffers' peak (charged apart on v1).
     pub(crate) fn memory_peak(&self) -> Result<u64, Error> {
-        self.max_usage.read_u64()
+        let tcp = match &self.tcp {
+            Some(tcp) => tcp.max_usage.read_u64()?,
+            None => 0,
+        };
+        Ok(self.max_usage.read_u64()? + tcp)
     }
 
     pub(crate) fn memory_usage(&self) -> Result<u64, Error> {
@@ -78,8 +111,13 @@ impl Files {
         Ok(self.oom_control.read_keyed("oom_kill")?.unwrap_or(0))
     }
 
+    /// Limit hits of memory and of socket buffers.
     pub(crate) fn failcnt(&self) -> Result<u64, Error> {
-        self.failcnt.read_u64()
+        let tcp = match &self.tcp {
+            Some(tcp) => tcp.failcnt.read_u64()?,
+            None => 0,
+        };
+        Ok(self.failcnt.read_u64()? + tcp)
     }
 
     pub(crate) fn cpu_usage_ns(&self) -> Result<u64, Error> {

@@ -196,6 +196,22 @@ fn network_is_unreachable_from_the_box() {
 }
 
 #[test]
+fn loopback_socket_buffers_count_against_the_memory_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let r = run(&pool, "tcp_hog", &["60"], Limits { memory_kb: 64 * 1024, cpu_time: 3.0 * slow(), ..limits() });
+    // Either the kernel refuses more buffer space or the box is ended at a
+    // limit; the last total printed is what was queued. Never hundreds of MiB.
+    let out = stdout(&r);
+    let queued: u64 = out.lines().last().and_then(|l| l.trim().parse().ok()).expect("a total");
+    assert!(queued <= 72, "{queued} MiB queued in socket buffers under a 64 MiB limit");
+    assert!(r.meas.memory_kb <= 72 * 1024, "{:?}", r.meas);
+    assert_healthy(&pool);
+}
+
+#[test]
 fn proc_shows_nothing_of_the_host_or_of_the_helper() {
     if !root_or_skip() {
         return;
