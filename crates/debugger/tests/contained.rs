@@ -96,6 +96,38 @@ int main() {
 }
 
 #[test]
+fn cpp_program_cannot_reach_gdb_memory() {
+    if !root_or_skip() {
+        return;
+    }
+    let p = pool(1);
+    // gdb is the traced program's parent: its memory, fds and environment
+    // must be out of reach, or the program could run code as the tracer.
+    let code = r#"
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+int main() {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)getppid());
+    int fd = open(path, O_RDWR);
+    printf("gdb mem: %s\n", fd >= 0 ? "OPENED" : strerror(errno));
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)getppid());
+    fd = open(path, O_RDONLY);
+    printf("gdb environ: %s\n", fd >= 0 ? "OPENED" : strerror(errno));
+    return 0;
+}
+"#;
+    let t = trace(&p, "cpp", code, "", None);
+    assert_eq!(t.status, TraceStatus::Ok, "{:?}", t.message);
+    assert!(t.stdout.contains("gdb mem: Permission denied"), "{}", t.stdout);
+    assert!(t.stdout.contains("gdb environ: Permission denied"), "{}", t.stdout);
+    assert!(t.steps.len() > 3, "the program was traced");
+}
+
+#[test]
 fn python_hostile_program_is_contained() {
     if !root_or_skip() {
         return;

@@ -16,11 +16,14 @@
 #   the program has written (it is stopped).
 # - gdb's own messages never reach the program's stdout or stderr: after the
 #   program is started gdb's fds 1 and 2 point to a log file in /tmp.
+# - gdb makes itself non-dumpable first, so the program cannot reach its
+#   memory through /proc/<gdb>/mem.
 # - The wrapper is gdb's program and gdb stops at its exec (`catch exec`):
 #   `set exec-wrapper` with startup-with-shell off loses count of the execs in
 #   gdb 13.1 and lets the program run to its end during start-up.
 #
 # Output: JSON lines in the trace file, one per step, then one end record.
+import ctypes
 import gdb
 import fcntl
 import itertools
@@ -31,6 +34,14 @@ import struct
 import termios
 import threading
 import time
+
+# gdb and the traced program run as the same user: unless gdb is made
+# non-dumpable, the program could open /proc/<gdb>/mem and run code as its
+# tracer (which may make calls the program itself is denied). Non-dumpable,
+# gdb's /proc files belong to root. The program's exec makes it dumpable
+# again, so gdb keeps tracing it. PR_SET_DUMPABLE is 4.
+if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:
+    raise SystemExit("flash tracer: prctl(PR_SET_DUMPABLE, 0) failed: errno %d" % ctypes.get_errno())
 
 CONFIG = json.load(open(os.environ.get("FLASH_DEBUG_CONFIG", "/box/.flash-debug/config.json")))
 SOURCE = os.path.basename(CONFIG["source"])
