@@ -362,8 +362,21 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
     let mut seen = std::collections::HashSet::new();
     for f in &spec.files {
         check_box_path(&f.path).map_err(Error::Request)?;
+        if let Some(c) = f.path.split('/').find(|c| c.len() > 255) {
+            return Err(Error::Request(format!("file {}: the name {c:?} is longer than 255 bytes", f.path)));
+        }
         if !seen.insert(f.path.trim_end_matches('/')) {
             return Err(Error::Request(format!("file {} given twice", f.path)));
+        }
+    }
+    // A file cannot also be the directory of another (`a` and `a/b`).
+    for f in &spec.files {
+        let mut prefix = f.path.trim_end_matches('/');
+        while let Some((dir, _)) = prefix.rsplit_once('/') {
+            if seen.contains(dir) {
+                return Err(Error::Request(format!("file {dir} is also the directory of file {}", f.path)));
+            }
+            prefix = dir;
         }
     }
     for p in &spec.collect {
@@ -392,15 +405,17 @@ impl SlotHandle {
     fn stage_files(&self, files: &[BoxFile]) -> Result<(), Error> {
         use std::os::unix::fs::{chown, OpenOptionsExt};
         let root = PathBuf::from(format!("/proc/{}/root/box", self.helper.id()));
+        // Errors name the file as the box sees it, never the host's path to it.
+        let in_box = |p: &Path| Path::new("/box").join(p.strip_prefix(&root).unwrap_or(p));
         for f in files {
             let path = root.join(&f.path);
             let mut dir = path.parent().map(Path::to_path_buf);
             if let Some(d) = &dir {
-                std::fs::create_dir_all(d).map_err(Error::io(d))?;
+                std::fs::create_dir_all(d).map_err(Error::io(in_box(d)))?;
             }
             // Directories the library made belong to the box user too.
             while let Some(d) = dir.filter(|d| d != &root) {
-                chown(&d, Some(self.uid), Some(self.uid)).map_err(Error::io(&d))?;
+                chown(&d, Some(self.uid), Some(self.uid)).map_err(Error::io(in_box(&d)))?;
                 dir = d.parent().map(Path::to_path_buf);
             }
             let mut file = std::fs::OpenOptions::new()
@@ -409,9 +424,9 @@ impl SlotHandle {
                 .mode(f.mode & 0o777)
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(&path)
-                .map_err(Error::io(&path))?;
-            std::io::Write::write_all(&mut file, &f.data).map_err(Error::io(&path))?;
-            std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.uid)).map_err(Error::io(&path))?;
+                .map_err(Error::io(in_box(&path)))?;
+            std::io::Write::write_all(&mut file, &f.data).map_err(Error::io(in_box(&path)))?;
+            std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.uid)).map_err(Error::io(in_box(&path)))?;
         }
         Ok(())
     }

@@ -61,7 +61,24 @@ pub fn extract(zip: &[u8], lim: ExtractLimits) -> Result<Vec<ExtraFile>, String>
             out.push(ExtraFile { path: name, executable, data });
         }
     }
+    check_tree(&out)?;
     Ok(out)
+}
+
+/// No file may also be a directory of another (`a` and `a/b`): no
+/// filesystem holds both, so such an archive cannot be unpacked.
+fn check_tree(files: &[ExtraFile]) -> Result<(), String> {
+    let paths: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for f in files {
+        let mut prefix = f.path.as_str();
+        while let Some((dir, _)) = prefix.rsplit_once('/') {
+            if paths.contains(dir) {
+                return Err(format!("entry {dir:?} is a file, but entry {:?} needs it to be a directory", f.path));
+            }
+            prefix = dir;
+        }
+    }
+    Ok(())
 }
 
 /// A path inside the box: relative, no `..`, no empty or odd components.
@@ -77,6 +94,17 @@ fn check_path(name: &str) -> Result<(), String> {
         if c.is_empty() || c == "." {
             return Err(format!("entry {name:?} has an empty or '.' path component"));
         }
+        if c.len() > 255 {
+            return Err(format!("entry {name:?} has a name longer than 255 bytes, which no Linux filesystem holds"));
+        }
+    }
+    if trimmed.len() > 1024 {
+        return Err(format!("entry {:?}... has a path longer than 1024 bytes", &trimmed[..64]));
+    }
+    // Flash's own files in the box (the multi-file tree, the debugger's
+    // tracer) are named .flash*; an entry of that name would collide.
+    if trimmed.starts_with(".flash") {
+        return Err(format!("entry {name:?} uses a name reserved for Flash's own files (.flash*)"));
     }
     Ok(())
 }
@@ -100,6 +128,24 @@ mod tests {
             }
         }
         w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn archives_no_filesystem_could_hold_are_refused_naming_the_entry() {
+        let e = extract(&zip_of(&[("a", b"x"), ("a/b", b"y")]), LIM).unwrap_err();
+        assert_eq!(e, "entry \"a\" is a file, but entry \"a/b\" needs it to be a directory");
+        let e = extract(&zip_of(&[("d/a/b", b"y"), ("d/a", b"x")]), LIM).unwrap_err();
+        assert!(e.contains("entry \"d/a\" is a file"), "{e}");
+        let long = format!("dir/{}", "n".repeat(256));
+        let e = extract(&zip_of(&[(long.as_str(), b"x")]), LIM).unwrap_err();
+        assert!(e.contains("longer than 255 bytes"), "{e}");
+        assert!(extract(&zip_of(&[(&"n".repeat(255)[..], b"x")]), LIM).is_ok());
+        for name in [".flash-tree.tar", ".flash-debug/trace.jsonl"] {
+            let e = extract(&zip_of(&[(name, b"x")]), LIM).unwrap_err();
+            assert!(e.contains("reserved for Flash's own files"), "{e}");
+        }
+        // Directories and files that only share a prefix are fine.
+        assert!(extract(&zip_of(&[("a", b"x"), ("ab/c", b"y"), ("a.d/e", b"z")]), LIM).is_ok());
     }
 
     #[test]

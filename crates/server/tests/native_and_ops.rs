@@ -96,6 +96,17 @@ async fn additional_files_are_checked_and_unpacked() {
     let r = s.post("/submissions", &json!({"source_code": "x", "language_id": 54, "additional_files": slip})).await;
     assert_eq!(r.status, 422);
     assert!(r.json()["additional_files"][0].as_str().unwrap().contains("leaves the box"));
+    // Archives no filesystem holds, and Flash's own names: 422 naming the entry.
+    let long = format!("d/{}", "n".repeat(256));
+    for (zip, says) in [
+        (zip_of(&[("a", b"x"), ("a/b", b"y")]), "entry \"a\" is a file"),
+        (zip_of(&[(long.as_str(), b"x")]), "longer than 255 bytes"),
+        (zip_of(&[(".flash-tree.tar", b"x")]), "reserved for Flash's own files"),
+    ] {
+        let r = s.post("/submissions", &json!({"source_code": "x", "language_id": 54, "additional_files": zip})).await;
+        assert_eq!(r.status, 422);
+        assert!(r.json()["additional_files"][0].as_str().unwrap().contains(says), "{:?}", r.json());
+    }
     // Multi-file programs: scripts in the zip, no source_code.
     let project = zip_of(&[("run", b"FILES"), ("compile", b"true")]);
     let r = s.post("/submissions?wait=true", &json!({"language_id": 89, "additional_files": project})).await;
