@@ -20,6 +20,9 @@ pub struct EngineConfig {
     pub cache_max_bytes: u64,
     /// Limits of every compile step.
     pub compile_limits: Limits,
+    /// Precompiled headers offered to C++ compiles (their directory must be
+    /// mounted in the pool's boxes: [`crate::Pch::mount`]).
+    pub pch: Option<crate::Pch>,
 }
 
 impl EngineConfig {
@@ -39,6 +42,7 @@ impl EngineConfig {
                 output_kb: 1024,
                 address_space_kb: None,
             },
+            pch: None,
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct Engine {
     cache: CompileCache,
     compile_limits: Limits,
     compiles: AtomicU64,
+    pch: Option<crate::Pch>,
 }
 
 impl Engine {
@@ -76,7 +81,14 @@ impl Engine {
         let cache = CompileCache::open(&cfg.cache_dir, cfg.cache_max_bytes)
             .map_err(|e| Error::Cache(format!("{}: {e}", cfg.cache_dir.display())))?;
         cfg.compile_limits.validate().map_err(Error::Invalid)?;
-        Ok(Engine { pool, registry, cache, compile_limits: cfg.compile_limits, compiles: AtomicU64::new(0) })
+        Ok(Engine {
+            pool,
+            registry,
+            cache,
+            compile_limits: cfg.compile_limits,
+            compiles: AtomicU64::new(0),
+            pch: cfg.pch,
+        })
     }
 
     /// The languages offered.
@@ -113,7 +125,11 @@ impl Engine {
         let (artifact, cached) = match &lang.spec.compile {
             None => (Arc::new(Artifact { ok: true, output: Vec::new(), files: Vec::new(), compile_time: 0.0 }), false),
             Some(cmd) => {
-                let argv = expand(cmd, &options, &[], 0);
+                let mut argv = expand(cmd, &options, &[], 0);
+                // First on the include path, so g++ finds the .gch before the header.
+                if let Some(arg) = self.pch.as_ref().and_then(|p| p.arg_for(lang, &sub.source)) {
+                    argv.insert(1, arg);
+                }
                 match self.compile(lang, sub, argv) {
                     (Ok(a), hit) => (a, hit),
                     (Err(msg), _) => return Ok(Judgement::internal(format!("compile step failed: {msg}"))),

@@ -8,11 +8,13 @@
 
 pub mod cache;
 pub mod engine;
+pub mod pch;
 pub mod registry;
 pub mod types;
 pub mod verdict;
 
 pub use engine::{Engine, EngineConfig};
+pub use pch::Pch;
 pub use registry::{Language, Registry};
 pub use types::{ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
 

@@ -782,3 +782,79 @@ mod judging {
         assert_eq!(j.stdout, b"42 7\n", "{}", describe(&j));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Precompiled headers: the same verdicts and outputs with and without them
+// ---------------------------------------------------------------------------
+
+mod precompiled_headers {
+    use super::*;
+
+    /// Competitive-programming style programs (name, source, stdin). The last
+    /// defines a macro before the include, which makes g++ refuse the header.
+    const CORPUS: [(&str, &str, &str); 5] = [
+        (
+            "sort",
+            "#include <bits/stdc++.h>\nusing namespace std;\nint main(){int n;cin>>n;vector<long long>v(n);for(auto&x:v)cin>>x;sort(v.begin(),v.end());for(auto x:v)cout<<x<<' ';cout<<'\\n';}\n",
+            "5\n5 3 9 1 7\n",
+        ),
+        (
+            "map_and_strings",
+            "#include <bits/stdc++.h>\nusing namespace std;\nint main(){map<string,int>m;string w;while(cin>>w)m[w]++;for(auto&[k,c]:m)printf(\"%s %d\\n\",k.c_str(),c);}\n",
+            "b a b c a b\n",
+        ),
+        (
+            "dp_and_math",
+            "#include <bits/stdc++.h>\nint main(){const int M=1e9+7;std::vector<long long>f(91,0);f[1]=1;for(int i=2;i<=90;i++)f[i]=(f[i-1]+f[i-2])%M;std::cout<<f[90]<<' '<<std::gcd(84,36)<<' '<<std::setprecision(10)<<std::sqrt(2.0)<<'\\n';}\n",
+            "",
+        ),
+        (
+            "runtime_error",
+            "#include <bits/stdc++.h>\nint main(){std::vector<int>v;return v.empty()?3:0;}\n",
+            "",
+        ),
+        (
+            "macro_before_include",
+            "#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\nint main(){std::vector<int>v(2);std::cout<<v.size()<<'\\n';}\n",
+            "",
+        ),
+    ];
+
+    #[test]
+    fn outputs_and_verdicts_match_a_plain_compile() {
+        if !root_or_skip() {
+            return;
+        }
+        let base = process_cache_dir();
+        let registry = Registry::load(None).expect("the shipped language table loads");
+        let pch = flash_engine::Pch::plan(&registry, &base.join("pch")).unwrap();
+        for (language, built) in pch.build() {
+            assert!(built.is_ok(), "{language}: {built:?}");
+        }
+        let mut cfg = PoolConfig::new(1).expect("pool configuration");
+        cfg.helper_exe = helper_exe().to_owned();
+        cfg.mounts.push(pch.mount());
+        let pool = Arc::new(Pool::new(cfg).expect("building the sandbox pool"));
+        let mut with_cfg = EngineConfig::new(base.join("with"));
+        with_cfg.pch = Some(pch);
+        let with = Engine::new(pool.clone(), registry.clone(), with_cfg).unwrap();
+        let plain = Engine::new(pool, registry, EngineConfig::new(base.join("plain"))).unwrap();
+        for (name, source, stdin) in CORPUS {
+            // -H makes g++ list the headers it reads; "! <file>.gch" is a used
+            // precompiled header.
+            let sub = Submission {
+                language: "cpp".into(),
+                source: source.into(),
+                stdin: stdin.into(),
+                compiler_options: Some("-H".into()),
+                ..Submission::default()
+            };
+            let a = with.judge(&sub).unwrap();
+            let b = plain.judge(&sub).unwrap();
+            assert_eq!((a.status, &a.stdout, a.exit_code), (b.status, &b.stdout, b.exit_code), "{name}");
+            let used = String::from_utf8_lossy(&a.compile_output).contains("! /.flash/pch/");
+            assert_eq!(used, name != "macro_before_include", "{name}: {}", String::from_utf8_lossy(&a.compile_output));
+            assert!(!String::from_utf8_lossy(&b.compile_output).contains("/.flash/pch"), "{name}");
+        }
+    }
+}

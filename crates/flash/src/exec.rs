@@ -96,9 +96,21 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         stop_on_first_failure: a.stop_on_failure,
         ..Submission::default()
     };
-    let pool = Arc::new(Pool::new(PoolConfig::new(1)?).context("cannot build the sandbox")?);
-    let cfg =
-        EngineConfig::new(a.cache_dir.unwrap_or_else(default_cache_dir)).with_env().map_err(anyhow::Error::msg)?;
+    let cache_dir = a.cache_dir.unwrap_or_else(default_cache_dir);
+    // The precompiled header, built here the first time a source wants it.
+    let pch = flash_engine::Pch::plan(&registry, &cache_dir.with_extension("pch"))?;
+    let mut pool_cfg = PoolConfig::new(1)?;
+    pool_cfg.mounts.push(pch.mount());
+    let pool = Arc::new(Pool::new(pool_cfg).context("cannot build the sandbox")?);
+    let mut cfg = EngineConfig::new(cache_dir).with_env().map_err(anyhow::Error::msg)?;
+    if String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h") {
+        for (language, result) in pch.build() {
+            if let Err(e) = result {
+                eprintln!("flash: no precompiled header for {language} ({e}); compiling plainly");
+            }
+        }
+    }
+    cfg.pch = Some(pch);
     let engine = Engine::new(pool, registry, cfg)?;
     let j = engine.judge(&sub)?;
     if a.json {

@@ -152,7 +152,13 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
         tracing::warn!(language = %name, reason = %why, "language not offered");
     }
     let table = LanguageTable::new(&text, &registry);
-    let pool = Pool::new(PoolConfig::new(cfg.workers)?).with_context(|| {
+    // Precompiled headers live next to the compile cache and are shown in every box.
+    let pch_dir = cfg.data_dir.join("pch");
+    let pch =
+        flash_engine::Pch::plan(&registry, &pch_dir).with_context(|| format!("creating {}", pch_dir.display()))?;
+    let mut pool_cfg = PoolConfig::new(cfg.workers)?;
+    pool_cfg.mounts.push(pch.mount());
+    let pool = Pool::new(pool_cfg).with_context(|| {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
         let hint = if root { "" } else { "; it needs root" };
@@ -166,8 +172,19 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
         memory = ?report.memory_method,
         "sandbox ready"
     );
-    let engine_cfg = EngineConfig::new(cfg.data_dir.join("cache")).with_env().map_err(anyhow::Error::msg)?;
+    let mut engine_cfg = EngineConfig::new(cfg.data_dir.join("cache")).with_env().map_err(anyhow::Error::msg)?;
+    engine_cfg.pch = Some(pch.clone());
     let engine = Engine::new(Arc::new(pool), registry, engine_cfg)?;
+    // Built once per toolchain and flag set, in the background: until then
+    // compiles read the headers themselves.
+    std::thread::spawn(move || {
+        for (language, result) in pch.build() {
+            match result {
+                Ok(()) => tracing::info!(%language, header = "bits/stdc++.h", "precompiled header ready"),
+                Err(e) => tracing::warn!(%language, error = %e, "precompiled header not built; compiling plainly"),
+            }
+        }
+    });
     Ok((Arc::new(engine), table))
 }
 
