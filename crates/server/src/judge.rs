@@ -142,6 +142,8 @@ pub struct Lang {
     pub engine_id: u32,
     /// Display name with version.
     pub name: String,
+    /// The toolchain's probed version, e.g. "12.2.0".
+    pub version: String,
     /// Judge0's "Multi-file program": sources and scripts come in `additional_files`.
     pub is_project: bool,
     /// Whether there is a compile step (compiler options are allowed only then).
@@ -193,6 +195,11 @@ impl Languages {
         self.list.iter().find(|l| l.id == id)
     }
 
+    /// The engine's language behind `l`.
+    pub fn engine_language(&self, l: &Lang) -> Option<&Language> {
+        self.engine.iter().find(|e| e.id() == l.engine_id)
+    }
+
     /// By name, alias or id, as the native API takes it.
     pub fn find(&self, name: &str) -> Option<&Lang> {
         if let Ok(id) = name.trim().parse::<u32>() {
@@ -209,6 +216,7 @@ fn lang(l: &Language) -> Lang {
         id: l.id(),
         engine_id: l.id(),
         name: l.display_name.clone(),
+        version: l.version.clone(),
         is_project: l.id() == MULTI_FILE_ID,
         compiled: l.spec.compile.is_some() && l.id() != MULTI_FILE_ID,
         source_file: l.spec.source.clone(),

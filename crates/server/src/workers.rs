@@ -221,6 +221,9 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         // The source file wins over a zip entry of the same name (`unzip -n`).
         extra_files.retain(|f| f.path != lang.source_file);
     }
+    for f in &req.files {
+        extra_files.push(flash_engine::ExtraFile { path: f.path.clone(), executable: false, data: f.data.clone() });
+    }
     Ok(Submission {
         language: lang.engine_id.to_string(),
         source: req.source_code.clone().unwrap_or_default(),
