@@ -176,6 +176,10 @@ async fn piston_bad_input_is_a_400_naming_the_field() {
         assert_eq!(r.status, 400, "{body}: {v}");
         assert!(v["message"].as_str().unwrap().contains(words), "{body}: {v}");
     }
+    // A form-encoded body (the pistonapi library's): files are contents.
+    let form = b"language=python&version=*&files=print%281%29&stdin=hi&timeout=10000";
+    let r = s.req("POST", "/api/v2/execute", &[("Content-Type", "application/x-www-form-urlencoded")], form).await;
+    assert_eq!((r.status, &r.json()["run"]["stdout"]), (200, &json!("hi")), "{}", String::from_utf8_lossy(&r.body));
     let r = s.req("POST", "/api/v2/execute", &[("Content-Type", "application/json")], b"{oops").await;
     assert_eq!((r.status, r.json()["message"].is_string()), (400, true));
     s.stop().await;

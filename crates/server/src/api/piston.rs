@@ -20,7 +20,7 @@ use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::judge::Lang;
 use crate::service::Service;
-use axum::extract::State;
+use axum::extract::{FromRequest, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -335,11 +335,53 @@ fn limit(b: &Map<String, Value>, field: &str, unit: &str, max: i64) -> Result<Op
     Ok(Some(n.ceil() as i64))
 }
 
-async fn execute(State(svc): AppState, body: Result<JsonBody, ApiError>) -> Result<Response, PistonError> {
-    let JsonBody(body) = body?;
+async fn execute(State(svc): AppState, req: axum::extract::Request) -> Result<Response, PistonError> {
+    let form = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let body = if form {
+        let bytes = axum::body::Bytes::from_request(req, &())
+            .await
+            .map_err(|e| PistonError(e.status(), "cannot read the body".into()))?;
+        from_form(&bytes)?
+    } else {
+        JsonBody::from_request(req, &()).await?.0
+    };
     let ex = parse(&svc, &body)?;
     let rec = crate::api::run_to_end(&svc, ex.request).await?;
     Ok(json(StatusCode::OK, render(&ex.runtime, &rec)))
+}
+
+/// A form-encoded body (`requests.post(url, dict)`, as the pistonapi
+/// library sends) as the JSON object it stands for: each `files` value is a
+/// file's content, repeated keys and `args` are lists, numeric limits numbers.
+fn from_form(bytes: &[u8]) -> Result<Value, PistonError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(bytes).map_err(|e| PistonError::bad(format!("malformed form body: {e}")))?;
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        let k = k.trim_end_matches("[]").to_owned();
+        let v = match k.as_str() {
+            "files" => json!({ "content": v }),
+            _ if k.ends_with("_timeout") || k.ends_with("_cpu_time") || k.ends_with("_memory_limit") => {
+                v.trim().parse::<f64>().map_or(Value::String(v), |n| json!(n))
+            }
+            _ => Value::String(v),
+        };
+        match m.get_mut(&k) {
+            Some(Value::Array(a)) => a.push(v),
+            Some(old) => *old = Value::Array(vec![old.take(), v]),
+            None if k == "files" || k == "args" => {
+                m.insert(k, Value::Array(vec![v]));
+            }
+            None => {
+                m.insert(k, v);
+            }
+        }
+    }
+    Ok(Value::Object(m))
 }
 
 /// A finished job in Piston's shape.
