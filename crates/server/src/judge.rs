@@ -229,7 +229,8 @@ fn lang(l: &Language) -> Lang {
 /// The multi-file program language (Judge0 id 89) as a language-table entry,
 /// appended to the engine's table by the binary. The zip's `compile` script
 /// (if any) runs in the compile box, whose whole tree is carried to the run box
-/// in one archive (the engine keeps only named artifacts); `run` runs there.
+/// in one archive, unpacked by the engine (outside the program's file-size
+/// limit, as Judge0 does: there compile and run share one box); `run` runs there.
 pub const MULTI_FILE_TOML: &str = r#"
 [[language]]
 id = 89
@@ -238,8 +239,9 @@ display = "Multi-file program"
 source = ".flash-empty"
 version_cmd = ["/usr/bin/bash", "--version"]
 compile = ["/usr/bin/bash", "-c", "set -e; rm -f .flash-empty; if [ -f compile ]; then /usr/bin/bash compile; fi; /usr/bin/tar -cf /tmp/.flash-tree.tar . && mv /tmp/.flash-tree.tar .flash-tree.tar"]
-run = ["/usr/bin/bash", "-c", "/usr/bin/tar -xf .flash-tree.tar && rm -f .flash-tree.tar && exec /usr/bin/bash run \"$@\"", "run", "{args}"]
+run = ["/usr/bin/bash", "run", "{args}"]
 artifacts = [".flash-tree.tar"]
+unpack = ".flash-tree.tar"
 [language.adjust]
 min_processes = 8
 "#;
