@@ -162,7 +162,10 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
         tracing::warn!(language = %name, reason = %why, "language not offered");
     }
     let table = LanguageTable::new(&text, &registry);
-    let pool = Pool::new(PoolConfig::new(cfg.workers)?).with_context(|| {
+    let mut pool_cfg = PoolConfig::new(cfg.workers)?;
+    // Judge0's toolchain paths (/usr/local/gcc-9.2.0/bin/g++, ...) for its multi-file programs.
+    pool_cfg.links = flash_engine::links::shipped();
+    let pool = Pool::new(pool_cfg).with_context(|| {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
         let hint = if root { "" } else { "; it needs root" };
