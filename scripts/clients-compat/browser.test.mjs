@@ -71,7 +71,7 @@ test("Judge0 from another origin: preflighted POST with wait=true, then GET", as
   const got = await call(`/submissions/${made.body.token}?fields=stdout,status`, { headers });
   assert.equal(got.body.status.id, 3, JSON.stringify(got));
   const langs = await call("/languages", { headers });
-  assert.ok(langs.body.some((l) => l.id === 54), JSON.stringify(langs));
+  assert.ok(langs.body.some((l) => l.name.startsWith("C++")), JSON.stringify(langs));
 });
 
 test("Judge0 errors reach the page too (CORS headers on a 422)", async () => {

@@ -70,6 +70,11 @@ pub struct ServerConfig {
     /// Extra Judge0 language ids served by one of ours, `"52" = 54` (Judge0
     /// 1.13.1 had several compiler versions per language, and clients hard-code ids).
     pub judge0_language_aliases: BTreeMap<String, u32>,
+    /// The id under which Judge0's `/languages` lists a toolchain, when not
+    /// its own: `"54" = 52` lists C++ once, as 52, the id the official Judge0
+    /// Python SDK submits C++ with (it refuses a language `/languages` lacks).
+    /// Every other id of the toolchain is archived and still takes submissions.
+    pub judge0_listed_ids: BTreeMap<String, u32>,
     /// Redis URL (`redis://[:password@]host[:port][/db]`): the queue and the
     /// results live in Redis, shared by every `flash serve`, `flash server` and
     /// `flash worker` given the same URL. Unset: the embedded SQLite store.
@@ -201,6 +206,7 @@ impl Default for ServerConfig {
             judge0_language_aliases: [("48", 50), ("49", 50), ("52", 54), ("53", 54)]
                 .map(|(a, b)| (a.to_owned(), b))
                 .into(),
+            judge0_listed_ids: [("54".to_owned(), 52)].into(),
             redis_url: None,
             redis_prefix: "flash".into(),
             reclaim_idle_secs: 30,
@@ -288,6 +294,9 @@ impl ServerConfig {
         }
         if !["text", "json"].contains(&self.log_format.as_str()) {
             return Err(format!("log_format must be \"text\" or \"json\", got {:?}", self.log_format));
+        }
+        if let Some(k) = self.judge0_listed_ids.keys().find(|k| k.parse::<u32>().is_err()) {
+            return Err(format!("judge0_listed_ids: key {k:?} is not a language id"));
         }
         if let Some(k) = self.judge0_language_aliases.keys().find(|k| k.parse::<u32>().is_err()) {
             return Err(format!("judge0_language_aliases: key {k:?} is not a language id"));

@@ -156,6 +156,9 @@ pub struct Lang {
     pub run_cmd: String,
     /// Alias ids are listed but never matched by name.
     pub is_alias: bool,
+    /// Shown by Judge0's `/languages` (each toolchain once); the others are
+    /// archived in `/languages/all` and still take submissions.
+    pub listed: bool,
 }
 
 /// The languages, sorted by name like Judge0's `/languages`.
@@ -169,6 +172,16 @@ impl Languages {
     /// Builds the table from the engine's languages and Judge0 alias ids
     /// (`alias id -> engine id`; aliases of missing languages are dropped).
     pub fn new(langs: &[Language], aliases: &BTreeMap<String, u32>) -> Languages {
+        Languages::with_listed(langs, aliases, &BTreeMap::new())
+    }
+
+    /// [`Languages::new`], where `listed` (`engine id -> alias id`) names the
+    /// alias id under which `/languages` shows a toolchain instead of its own.
+    pub fn with_listed(
+        langs: &[Language],
+        aliases: &BTreeMap<String, u32>,
+        listed: &BTreeMap<String, u32>,
+    ) -> Languages {
         let mut list: Vec<Lang> = langs.iter().map(lang).collect();
         for (alias, &target) in aliases {
             let Ok(alias) = alias.parse::<u32>() else {
@@ -178,7 +191,15 @@ impl Languages {
                 continue;
             }
             if let Some(t) = list.iter().find(|l| l.id == target && !l.is_alias) {
-                list.push(Lang { id: alias, is_alias: true, ..t.clone() });
+                list.push(Lang { id: alias, is_alias: true, listed: false, ..t.clone() });
+            }
+        }
+        for (engine, &shown) in listed {
+            let Ok(engine) = engine.parse::<u32>() else { continue };
+            if list.iter().any(|l| l.id == shown && l.engine_id == engine) {
+                for l in list.iter_mut().filter(|l| l.engine_id == engine) {
+                    l.listed = l.id == shown;
+                }
             }
         }
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
@@ -223,6 +244,7 @@ fn lang(l: &Language) -> Lang {
         compile_cmd: l.spec.compile.as_deref().map(join),
         run_cmd: join(&l.spec.run),
         is_alias: false,
+        listed: true,
     }
 }
 

@@ -119,7 +119,7 @@ impl Service {
             tracing::warn!(requeued, "jobs left running by the previous process are queued again");
         }
         let counts = store.counts().await?;
-        let langs = Languages::new(judge.languages(), &cfg.judge0_language_aliases);
+        let langs = Languages::with_listed(judge.languages(), &cfg.judge0_language_aliases, &cfg.judge0_listed_ids);
         Ok(Arc::new(Service {
             cfg,
             store,

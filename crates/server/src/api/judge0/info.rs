@@ -35,17 +35,18 @@ pub fn routes() -> Router<Arc<Service>> {
         .route("/authorize", post(authorize_check))
 }
 
-/// Each toolchain once, as Judge0 lists only its current (unarchived) languages;
-/// the alias ids are in `/languages/all`, archived, and still take submissions.
+/// Each toolchain once, as Judge0 lists only its current (unarchived) languages
+/// (under the id `judge0_listed_ids` names); the other ids are in
+/// `/languages/all`, archived, and still take submissions.
 async fn languages(State(svc): AppState) -> Response {
     let v: Vec<Value> =
-        svc.langs.all().iter().filter(|l| !l.is_alias).map(|l| json!({"id": l.id, "name": l.name})).collect();
+        svc.langs.all().iter().filter(|l| l.listed).map(|l| json!({"id": l.id, "name": l.name})).collect();
     json(StatusCode::OK, v)
 }
 
 async fn languages_all(State(svc): AppState) -> Response {
     let v: Vec<Value> =
-        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": l.is_alias})).collect();
+        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": !l.listed})).collect();
     json(StatusCode::OK, v)
 }
 
@@ -62,7 +63,7 @@ async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Respon
         json!({
             "id": l.id,
             "name": l.name,
-            "is_archived": l.is_alias,
+            "is_archived": !l.listed,
             "source_file": (!l.is_project).then(|| l.source_file.clone()),
             "compile_cmd": compile_cmd,
             "run_cmd": run_cmd,
