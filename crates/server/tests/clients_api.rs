@@ -165,6 +165,14 @@ async fn piston_bad_input_is_a_400_naming_the_field() {
             json!({"language": "python", "version": "*", "files": [{"content": "x"}, {"name": "../x", "content": ""}]}),
             "files[1].name",
         ),
+        (
+            json!({"language": "python", "version": "*", "files": [{"content": "x"}, {"name": "0", "content": ""}, {"name": "0", "content": ""}]}),
+            "given twice",
+        ),
+        (
+            json!({"language": "js", "version": "*", "files": [{"content": "x"}, {"name": ".flash-stdio.js", "content": ""}]}),
+            "given twice",
+        ),
         (json!({"language": "python", "version": "*", "files": file, "run_timeout": 99_999_999}), "run_timeout"),
         (json!({"language": "python", "version": "*", "files": file, "run_memory_limit": "lots"}), "run_memory_limit"),
         (json!({"language": "python", "version": "*", "files": file, "args": [{}]}), "args"),

@@ -215,7 +215,7 @@ fn clients_paths(svc: &Service) -> Vec<(String, Value)> {
             "language": {"type": "string", "enum": piston_names},
             "version": {"type": "string", "example": "*"},
             "files": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "object", "required": ["content"],
-                "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"}, "content": {"type": "string"},
+                "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"}, "content": {"type": "string"},
                 "encoding": {"type": "string", "enum": ["utf8", "base64", "hex"]}}}},
             "stdin": {"type": "string"},
             "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
