@@ -3,7 +3,9 @@
 #  1. the official Judge0 Python SDK (pinned, unchanged) runs Python, C++, Java
 #     and JavaScript programs, a batch, and test cases (scripts/api-compat/sdk_check.py);
 #  2. schemathesis (pinned) generates requests for every operation in
-#     /openapi.json and fails on any 5xx.
+#     /openapi.json and fails on any 5xx;
+#  3. scripts/clients-compat.sh: third-party client libraries, a browser, the
+#     Jobe API and the per-API cost, against a server of its own.
 # Needs root (the sandbox). Uses $FLASH if set, else builds target/debug/flash.
 # The virtualenv lives in target/py-venv; nothing but loopback is contacted
 # (callbacks are off on this server).
@@ -19,16 +21,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install -q --disable-pip-version-check -r scripts/api-compat/requirements.txt
 
-data=$(mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    wait "$pid" || true
-  fi
-  rm -rf "$data"
-}
-trap cleanup EXIT
+who=api-compat
+. scripts/lib-serve.sh
 token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 # Short waits keep the fuzz moving: a wait=true request answers with the job
 # as it is after 2 s. A deep queue keeps fuzzed submissions from filling it.
@@ -36,18 +30,8 @@ cat > "$data/flash.toml" <<TOML
 max_wait_secs = 2
 max_queue_size = 100000
 TOML
-"$FLASH" serve --config "$data/flash.toml" --listen 127.0.0.1:0 --data-dir "$data/db" \
-  --workers 2 --auth-token "$token" --authz-token "$token-admin" --enable-submission-delete \
-  --log-level warn >"$data/out" 2>"$data/log" &
-pid=$!
-for _ in $(seq 1 300); do
-  grep -q 'listening on' "$data/out" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$data/log"; echo "api-compat: flash serve did not start" >&2; exit 1; }
-  sleep 0.1
-done
-url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$data/out" | head -n1)
-[ -n "$url" ] || { echo "api-compat: no address from flash serve" >&2; exit 1; }
-echo "api-compat: flash serve on $url"
+start_serve --config "$data/flash.toml" --workers 2 --auth-token "$token" --authz-token "$token-admin" \
+  --enable-submission-delete
 
 failed=0
 JUDGE0_CE_ENDPOINT="$url" JUDGE0_CE_AUTH_HEADERS="{\"X-Auth-Token\": \"$token\"}" \
@@ -61,11 +45,12 @@ venv_abs=$(pwd)/$VENV
   --checks not_a_server_error --max-examples "${FUZZ_EXAMPLES:-100}" --request-timeout 30 \
   --workers 1 --no-color) || failed=$((failed + 1))
 
-if grep -E 'panicked|ERROR' "$data/log" >/dev/null; then
-  echo "api-compat: the server logged errors:" >&2
-  grep -E 'panicked|ERROR' "$data/log" | head -n 20 >&2
-  failed=$((failed + 1))
-fi
+check_server_log
 # Three checks: the SDK, the fuzz, a clean server log.
 echo "api-compat: $((3 - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+# Third-party Judge0, Piston and Jobe clients, a browser, Jobe, the per-API cost: on a
+# server of their own, once this one (and what the fuzz queued) is gone.
+cleanup
+clients=0
+bash scripts/clients-compat.sh || clients=1
+[ "$failed" -eq 0 ] && [ "$clients" -eq 0 ]

@@ -167,6 +167,10 @@ impl Engine {
         let mut parts: Vec<&[u8]> = vec![b"compile", lang.spec.name.as_bytes(), lang.version.as_bytes()];
         let joined = argv.join("\0");
         parts.push(joined.as_bytes());
+        // An unpacked tree is cached as its files: never mix with entries cached as one archive.
+        if let Some(tree) = &lang.spec.unpack {
+            parts.extend([b"unpack".as_slice(), tree.as_bytes()]);
+        }
         parts.push(&sub.source);
         let mut extra: Vec<&crate::types::ExtraFile> = sub.extra_files.iter().collect();
         extra.sort_by(|a, b| a.path.cmp(&b.path));
@@ -225,7 +229,10 @@ impl Engine {
             };
             let ok =
                 ok && lang.spec.artifacts.iter().all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
-            let files = if ok { r.files } else { Vec::new() };
+            let mut files = if ok { r.files } else { Vec::new() };
+            if let (true, Some(tree)) = (ok, &lang.spec.unpack) {
+                files = unpack(files, tree).map_err(|e| format!("unpacking the compile box's {tree}: {e}"))?;
+            }
             Ok((Artifact { ok, output, files, compile_time }, cacheable))
         })
     }
@@ -245,7 +252,10 @@ impl Engine {
         if lang.spec.compile.is_none() {
             files.extend(box_files(lang, sub));
         } else {
-            files.extend(extra_files(sub));
+            // What the compile box left (an unpacked tree) wins over the files sent.
+            let sent: Vec<BoxFile> =
+                extra_files(sub).into_iter().filter(|f| !files.iter().any(|a| a.path == f.path)).collect();
+            files.extend(sent);
         }
         let spec = RunSpec {
             argv: expand(&lang.spec.run, &[], &sub.args, heap_mb),
@@ -284,6 +294,35 @@ impl Engine {
             },
         }
     }
+}
+
+/// Replaces the artifact `tree` (a tar) with the regular files it holds, so
+/// they are written into each run box by Flash rather than extracted there by
+/// the program under its limits. Directories are recreated for the files in
+/// them; links and other special entries are left out.
+fn unpack(files: Vec<BoxFile>, tree: &str) -> Result<Vec<BoxFile>, String> {
+    let mut out = Vec::new();
+    for f in files {
+        if f.path != tree {
+            out.push(f);
+            continue;
+        }
+        let mut archive = tar::Archive::new(f.data.as_slice());
+        for entry in archive.entries().map_err(|e| e.to_string())? {
+            let mut entry = entry.map_err(|e| e.to_string())?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = entry.path().map_err(|e| e.to_string())?.to_string_lossy().into_owned();
+            let path = path.trim_start_matches("./").to_owned();
+            flash_sandbox::spec::check_box_path(&path)?;
+            let mode = entry.header().mode().map_err(|e| e.to_string())? & 0o777;
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).map_err(|e| e.to_string())?;
+            out.push(BoxFile { path, mode, data });
+        }
+    }
+    Ok(out)
 }
 
 /// The source and extra files, as put in a compile box (or an interpreter's run box).
@@ -356,6 +395,26 @@ fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tree_artifact_is_unpacked_into_its_files() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, mode: u32, data: &[u8]| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(mode);
+            h.set_cksum();
+            b.append_data(&mut h, path, data).unwrap();
+        };
+        add("./main", 0o755, &[7u8; 3 << 20]);
+        add("./sub/data.txt", 0o644, b"x");
+        let tar = b.into_inner().unwrap();
+        let other = BoxFile { path: "keep".into(), mode: 0o600, data: b"k".to_vec() };
+        let files = vec![BoxFile { path: ".tree.tar".into(), mode: 0o644, data: tar }, other.clone()];
+        let got = unpack(files, ".tree.tar").unwrap();
+        let names: Vec<(&str, u32, usize)> = got.iter().map(|f| (f.path.as_str(), f.mode, f.data.len())).collect();
+        assert_eq!(names, [("main", 0o755, 3 << 20), ("sub/data.txt", 0o644, 1), ("keep", 0o600, 1)]);
+    }
 
     #[test]
     fn options_are_separate_arguments_and_placeholders_fill_in() {

@@ -1,6 +1,7 @@
 //! Flash's judge engine: turns "run a command in a box" into "judge a submission".
 //!
 //! - [`registry`]: languages as data (`languages.toml`), probed at start-up.
+//! - [`links`]: other judges' toolchain paths as links in every box (`toolchain-links.toml`).
 //! - [`cache`]: the content-addressed compile cache with single-flight compiles.
 //! - [`engine`]: compile once, run the input or each test case, build the [`Judgement`].
 //! - [`verdict`]: sandbox measurement to Judge0 status; Judge0's output comparison.
@@ -8,6 +9,7 @@
 
 pub mod cache;
 pub mod engine;
+pub mod links;
 pub mod pch;
 pub mod registry;
 pub mod types;

@@ -53,6 +53,11 @@ pub struct LanguageSpec {
     /// Files kept from the compile box (names or "*.ext").
     #[serde(default)]
     pub artifacts: Vec<String>,
+    /// An artifact that is a tar of the compile box's tree: Flash unpacks it
+    /// into the run box itself, so its files are not subject to the program's
+    /// file-size limit (Judge0 creates them outside the program's limits too).
+    #[serde(default)]
+    pub unpack: Option<String>,
     /// Limit adjustments.
     #[serde(default)]
     pub adjust: Adjust,

@@ -114,6 +114,16 @@ pub struct ServeArgs {
     /// Redis: prefix of every key [default: flash].
     #[arg(long, env = "FLASH_REDIS_PREFIX")]
     redis_prefix: Option<String>,
+    /// Origins browser pages may call the API from (CORS), comma-separated, or * for any [default: *].
+    #[arg(long, env = "FLASH_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Option<Vec<String>>,
+    /// Piston API: refuse a `version` no installed toolchain matches, as Piston does
+    /// [default: false: the installed version serves it].
+    #[arg(long, env = "FLASH_PISTON_STRICT_VERSIONS", num_args = 0..=1, default_missing_value = "true")]
+    piston_strict_versions: Option<bool>,
+    /// Jobe API: the key clients send in X-API-KEY [default: none needed].
+    #[arg(long, env = "FLASH_JOBE_API_KEY")]
+    jobe_api_key: Option<String>,
     /// Log format: text or json [default: text].
     #[arg(long, env = "FLASH_LOG_FORMAT")]
     log_format: Option<String>,
@@ -158,6 +168,8 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
         flash_engine::Pch::plan(&registry, &pch_dir).with_context(|| format!("creating {}", pch_dir.display()))?;
     let mut pool_cfg = PoolConfig::new(cfg.workers)?;
     pool_cfg.mounts.push(pch.mount());
+    // Judge0's toolchain paths (/usr/local/gcc-9.2.0/bin/g++, ...) for its multi-file programs.
+    pool_cfg.links = flash_engine::links::shipped();
     let pool = Pool::new(pool_cfg).with_context(|| {
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
@@ -307,6 +319,13 @@ pub(crate) fn load(a: &ServeArgs) -> anyhow::Result<ServerConfig> {
     set(&mut c.redis_prefix, &a.redis_prefix);
     if a.redis.is_some() {
         c.redis_url = a.redis.clone().filter(|u| !u.is_empty());
+    }
+    if let Some(o) = &a.cors_origins {
+        c.cors_allowed_origins = o.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
+    }
+    set(&mut c.piston_strict_versions, &a.piston_strict_versions);
+    if a.jobe_api_key.is_some() {
+        c.jobe_api_key = a.jobe_api_key.clone();
     }
     set(&mut c.log_format, &a.log_format);
     set(&mut c.log_level, &a.log_level);

@@ -24,6 +24,19 @@ impl Mount {
     }
 }
 
+/// A symbolic link shown in every box under `/usr/local`, where other judges
+/// keep their toolchains (Judge0's `/usr/local/gcc-9.2.0/bin/g++`), pointing
+/// at this host's (`/usr/bin/g++`). With any link, the box's `/usr/local` is a
+/// small read-only tmpfs holding the host's `/usr/local` entries (bound
+/// read-only, as before) and the links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// Path inside the box: absolute, under `/usr/local/`.
+    pub path: PathBuf,
+    /// What the link points to (a path inside the box).
+    pub target: PathBuf,
+}
+
 /// The default read-only view of the host: the toolchains, nothing personal.
 ///
 /// - `/usr`: every compiler, interpreter and shared library on Debian (merged /usr).
@@ -70,6 +83,9 @@ pub struct SlotConfig {
     pub cgroup: flash_cgroup::SlotPaths,
     /// Host paths shown in the box.
     pub mounts: Vec<Mount>,
+    /// Links shown under the box's `/usr/local` (see [`Link`]).
+    #[serde(default)]
+    pub links: Vec<Link>,
     /// Host directory where the root is assembled (only inside the helper's
     /// private mount namespace; nothing shows on the host).
     pub scratch: PathBuf,

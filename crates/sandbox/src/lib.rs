@@ -27,7 +27,7 @@ pub mod protocol;
 pub mod spec;
 mod sys;
 
-pub use config::{default_mounts, Mount, SlotConfig};
+pub use config::{default_mounts, Link, Mount, SlotConfig};
 pub use error::Error;
 pub use flash_cgroup::MemoryMethod;
 pub use pool::{CgroupReport, Pool, PoolConfig, BOX_FLASH};

@@ -28,6 +28,8 @@ pub struct PoolConfig {
     pub helper_exe: PathBuf,
     /// Host paths shown read-only (or read-write) in every box.
     pub mounts: Vec<Mount>,
+    /// Links shown under every box's `/usr/local` (none by default).
+    pub links: Vec<crate::config::Link>,
     /// Host directory for the helpers' mount points.
     pub scratch: PathBuf,
     /// Size of each box's writable `/box`, KiB.
@@ -67,6 +69,7 @@ impl PoolConfig {
             slots,
             helper_exe: exe,
             mounts: default_mounts(),
+            links: Vec::new(),
             scratch: PathBuf::from("/run/flash"),
             box_size_kb: 256 * 1024,
             tmp_size_kb: 64 * 1024,
@@ -219,6 +222,7 @@ impl Pool {
             gid: uid,
             cgroup: cgroup.paths(),
             mounts: self.box_mounts(),
+            links: self.cfg.links.clone(),
             scratch: self.cfg.scratch.clone(),
             box_size_kb: self.cfg.box_size_kb,
             tmp_size_kb: self.cfg.tmp_size_kb,

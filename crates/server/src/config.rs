@@ -70,6 +70,11 @@ pub struct ServerConfig {
     /// Extra Judge0 language ids served by one of ours, `"52" = 54` (Judge0
     /// 1.13.1 had several compiler versions per language, and clients hard-code ids).
     pub judge0_language_aliases: BTreeMap<String, u32>,
+    /// The id under which Judge0's `/languages` lists a toolchain, when not
+    /// its own: `"54" = 52` lists C++ once, as 52, the id the official Judge0
+    /// Python SDK submits C++ with (it refuses a language `/languages` lacks).
+    /// Every other id of the toolchain is archived and still takes submissions.
+    pub judge0_listed_ids: BTreeMap<String, u32>,
     /// Redis URL (`redis://[:password@]host[:port][/db]`): the queue and the
     /// results live in Redis, shared by every `flash serve`, `flash server` and
     /// `flash worker` given the same URL. Unset: the embedded SQLite store.
@@ -83,6 +88,19 @@ pub struct ServerConfig {
     /// Redis: a job delivered this many times without a stored result (its
     /// workers kept dying) goes to the dead-letter stream as Internal Error.
     pub max_deliveries: u32,
+    /// Origins a browser page may call the API from (CORS): `"*"` (any, as
+    /// Judge0 allows) or a list of origins such as `"https://judge.example"`.
+    pub cors_allowed_origins: Vec<String>,
+    /// What Judge0's `/about` answers as `homepage`.
+    pub about_homepage: String,
+    /// What Judge0's `/about` answers as `source_code`.
+    pub about_source_code: String,
+    /// Piston API: a `version` that matches no installed toolchain is refused
+    /// (Piston's own behaviour) instead of served by the installed version.
+    pub piston_strict_versions: bool,
+    /// Jobe API: when set, requests to `/jobe/...` need it in `X-API-KEY`
+    /// (the server's `auth_token` is accepted there too).
+    pub jobe_api_key: Option<String>,
     /// Log format: "text" or "json".
     pub log_format: String,
     /// Least severe log level shown: error, warn, info, debug, trace.
@@ -188,10 +206,16 @@ impl Default for ServerConfig {
             judge0_language_aliases: [("48", 50), ("49", 50), ("52", 54), ("53", 54)]
                 .map(|(a, b)| (a.to_owned(), b))
                 .into(),
+            judge0_listed_ids: [("54".to_owned(), 52)].into(),
             redis_url: None,
             redis_prefix: "flash".into(),
             reclaim_idle_secs: 30,
             max_deliveries: 3,
+            cors_allowed_origins: vec!["*".into()],
+            about_homepage: "/".into(),
+            about_source_code: "Flash, MIT OR Apache-2.0 (see /license)".into(),
+            piston_strict_versions: false,
+            jobe_api_key: None,
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -271,6 +295,9 @@ impl ServerConfig {
         if !["text", "json"].contains(&self.log_format.as_str()) {
             return Err(format!("log_format must be \"text\" or \"json\", got {:?}", self.log_format));
         }
+        if let Some(k) = self.judge0_listed_ids.keys().find(|k| k.parse::<u32>().is_err()) {
+            return Err(format!("judge0_listed_ids: key {k:?} is not a language id"));
+        }
         if let Some(k) = self.judge0_language_aliases.keys().find(|k| k.parse::<u32>().is_err()) {
             return Err(format!("judge0_language_aliases: key {k:?} is not a language id"));
         }
@@ -286,6 +313,20 @@ impl ServerConfig {
             || self.authz_token.as_deref().is_some_and(str::is_empty)
         {
             return Err("auth_token and authz_token must not be empty when set".into());
+        }
+        for o in &self.cors_allowed_origins {
+            let ok = o == "*"
+                || ((o.starts_with("http://") || o.starts_with("https://"))
+                    && o.bytes().all(|b| b.is_ascii_graphic())
+                    && !o.ends_with('/'));
+            if !ok {
+                return Err(format!(
+                    "cors_allowed_origins: {o:?} is not \"*\" nor an origin like \"https://judge.example\" (scheme and host, no path)"
+                ));
+            }
+        }
+        if self.jobe_api_key.as_deref().is_some_and(str::is_empty) {
+            return Err("jobe_api_key must not be empty when set".into());
         }
         Ok(())
     }
@@ -313,6 +354,16 @@ mod tests {
         let mut c = ServerConfig::default();
         c.limits.cpu_time_limit = f64::NAN;
         assert!(c.validate().unwrap_err().contains("cpu_time_limit"));
+    }
+
+    #[test]
+    fn cors_origins_are_checked() {
+        let mut c = ServerConfig::default();
+        assert_eq!(c.cors_allowed_origins, ["*"], "Judge0 allows any origin");
+        c.cors_allowed_origins = vec!["https://a.example".into(), "http://127.0.0.1:8080".into()];
+        c.validate().unwrap();
+        c.cors_allowed_origins = vec!["a.example/x".into()];
+        assert!(c.validate().unwrap_err().contains("cors_allowed_origins"));
     }
 
     #[test]

@@ -16,6 +16,20 @@ pub enum Origin {
     Native,
     /// `POST /submissions`.
     Judge0,
+    /// Piston's `POST /api/v2/execute` (or its WebSocket).
+    Piston,
+    /// Jobe's `POST runs`.
+    Jobe,
+}
+
+/// A file put next to the source (Piston's further `files`, Jobe's `file_list`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Path in the box.
+    pub path: String,
+    /// Its bytes.
+    #[serde(with = "b64")]
+    pub data: Vec<u8>,
 }
 
 /// One native test case.
@@ -86,6 +100,9 @@ pub struct JobRequest {
     /// Judge0's zip of extra files, as sent (decoded from base64).
     #[serde(with = "b64_opt", default)]
     pub additional_files: Option<Vec<u8>>,
+    /// Extra files sent one by one (Piston, Jobe).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<StoredFile>,
     /// Where to PUT the result.
     pub callback_url: Option<String>,
     /// A `POST /debug` request that a `flash server` without a sandbox queued
@@ -331,6 +348,7 @@ pub(crate) fn sample_request() -> JobRequest {
         redirect_stderr_to_stdout: false,
         enable_network: false,
         additional_files: None,
+        files: Vec::new(),
         callback_url: None,
         debug: None,
     }

@@ -142,6 +142,8 @@ pub struct Lang {
     pub engine_id: u32,
     /// Display name with version.
     pub name: String,
+    /// The toolchain's probed version, e.g. "12.2.0".
+    pub version: String,
     /// Judge0's "Multi-file program": sources and scripts come in `additional_files`.
     pub is_project: bool,
     /// Whether there is a compile step (compiler options are allowed only then).
@@ -154,6 +156,9 @@ pub struct Lang {
     pub run_cmd: String,
     /// Alias ids are listed but never matched by name.
     pub is_alias: bool,
+    /// Shown by Judge0's `/languages` (each toolchain once); the others are
+    /// archived in `/languages/all` and still take submissions.
+    pub listed: bool,
 }
 
 /// The languages, sorted by name like Judge0's `/languages`.
@@ -167,6 +172,16 @@ impl Languages {
     /// Builds the table from the engine's languages and Judge0 alias ids
     /// (`alias id -> engine id`; aliases of missing languages are dropped).
     pub fn new(langs: &[Language], aliases: &BTreeMap<String, u32>) -> Languages {
+        Languages::with_listed(langs, aliases, &BTreeMap::new())
+    }
+
+    /// [`Languages::new`], where `listed` (`engine id -> alias id`) names the
+    /// alias id under which `/languages` shows a toolchain instead of its own.
+    pub fn with_listed(
+        langs: &[Language],
+        aliases: &BTreeMap<String, u32>,
+        listed: &BTreeMap<String, u32>,
+    ) -> Languages {
         let mut list: Vec<Lang> = langs.iter().map(lang).collect();
         for (alias, &target) in aliases {
             let Ok(alias) = alias.parse::<u32>() else {
@@ -176,7 +191,15 @@ impl Languages {
                 continue;
             }
             if let Some(t) = list.iter().find(|l| l.id == target && !l.is_alias) {
-                list.push(Lang { id: alias, is_alias: true, ..t.clone() });
+                list.push(Lang { id: alias, is_alias: true, listed: false, ..t.clone() });
+            }
+        }
+        for (engine, &shown) in listed {
+            let Ok(engine) = engine.parse::<u32>() else { continue };
+            if list.iter().any(|l| l.id == shown && l.engine_id == engine) {
+                for l in list.iter_mut().filter(|l| l.engine_id == engine) {
+                    l.listed = l.id == shown;
+                }
             }
         }
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
@@ -191,6 +214,11 @@ impl Languages {
     /// By Judge0 id (aliases included).
     pub fn by_id(&self, id: u32) -> Option<&Lang> {
         self.list.iter().find(|l| l.id == id)
+    }
+
+    /// The engine's language behind `l`.
+    pub fn engine_language(&self, l: &Lang) -> Option<&Language> {
+        self.engine.iter().find(|e| e.id() == l.engine_id)
     }
 
     /// By name, alias or id, as the native API takes it.
@@ -209,19 +237,22 @@ fn lang(l: &Language) -> Lang {
         id: l.id(),
         engine_id: l.id(),
         name: l.display_name.clone(),
+        version: l.version.clone(),
         is_project: l.id() == MULTI_FILE_ID,
         compiled: l.spec.compile.is_some() && l.id() != MULTI_FILE_ID,
         source_file: l.spec.source.clone(),
         compile_cmd: l.spec.compile.as_deref().map(join),
         run_cmd: join(&l.spec.run),
         is_alias: false,
+        listed: true,
     }
 }
 
 /// The multi-file program language (Judge0 id 89) as a language-table entry,
 /// appended to the engine's table by the binary. The zip's `compile` script
 /// (if any) runs in the compile box, whose whole tree is carried to the run box
-/// in one archive (the engine keeps only named artifacts); `run` runs there.
+/// in one archive, unpacked by the engine (outside the program's file-size
+/// limit, as Judge0 does: there compile and run share one box); `run` runs there.
 pub const MULTI_FILE_TOML: &str = r#"
 [[language]]
 id = 89
@@ -230,8 +261,9 @@ display = "Multi-file program"
 source = ".flash-empty"
 version_cmd = ["/usr/bin/bash", "--version"]
 compile = ["/usr/bin/bash", "-c", "set -e; rm -f .flash-empty; if [ -f compile ]; then /usr/bin/bash compile; fi; /usr/bin/tar -cf /tmp/.flash-tree.tar . && mv /tmp/.flash-tree.tar .flash-tree.tar"]
-run = ["/usr/bin/bash", "-c", "/usr/bin/tar -xf .flash-tree.tar && rm -f .flash-tree.tar && exec /usr/bin/bash run \"$@\"", "run", "{args}"]
+run = ["/usr/bin/bash", "run", "{args}"]
 artifacts = [".flash-tree.tar"]
+unpack = ".flash-tree.tar"
 [language.adjust]
 min_processes = 8
 "#;

@@ -97,7 +97,7 @@ async fn serve(
     let mut stop = svc.shutdown_signal();
     let served = match listener {
         Some(listener) => {
-            axum::serve(listener, api::router(svc.clone()))
+            axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(api::app(svc.clone())))
                 .with_graceful_shutdown(async move {
                     let _ = stop.wait_for(|s| *s).await;
                 })

@@ -119,7 +119,7 @@ impl Service {
             tracing::warn!(requeued, "jobs left running by the previous process are queued again");
         }
         let counts = store.counts().await?;
-        let langs = Languages::new(judge.languages(), &cfg.judge0_language_aliases);
+        let langs = Languages::with_listed(judge.languages(), &cfg.judge0_language_aliases, &cfg.judge0_listed_ids);
         Ok(Arc::new(Service {
             cfg,
             store,
@@ -194,9 +194,20 @@ impl Service {
     /// then returns the job as it is. A wake-up without a result (the
     /// notification channel reconnected) subscribes again, looks once more
     /// (so a finish in between is not missed) and goes on waiting.
-    pub async fn wait_for(&self, token: &str, mut rx: watch::Receiver<bool>) -> Result<Option<JobRecord>, StoreError> {
+    pub async fn wait_for(&self, token: &str, rx: watch::Receiver<bool>) -> Result<Option<JobRecord>, StoreError> {
+        self.wait_at_most(token, rx, Duration::from_secs(self.cfg.max_wait_secs)).await
+    }
+
+    /// [`Service::wait_for`] with its own limit (the synchronous APIs, whose
+    /// clients cannot come back for the result, wait longer).
+    pub async fn wait_at_most(
+        &self,
+        token: &str,
+        mut rx: watch::Receiver<bool>,
+        limit: Duration,
+    ) -> Result<Option<JobRecord>, StoreError> {
         let mut stop = self.shutdown.subscribe();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.cfg.max_wait_secs);
+        let deadline = tokio::time::Instant::now() + limit;
         let finished = |r: &Option<JobRecord>| r.as_ref().is_none_or(|r| r.state == JobState::Done);
         loop {
             let woken = tokio::select! {

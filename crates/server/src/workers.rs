@@ -202,8 +202,19 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
 pub fn preflight(svc: &Service, req: &JobRequest) -> Result<(), String> {
     let sub = to_submission(svc, req)?;
     sub.limits.validate()?;
+    // Every file lands in one box: a name may come once, and not as the
+    // source's or a file the language itself puts there.
+    let lang = svc.langs.by_id(req.language_id).and_then(|l| svc.langs.engine_language(l));
+    let mut taken: std::collections::HashSet<&str> = lang
+        .map(|l| {
+            std::iter::once(l.spec.source.as_str()).chain(l.spec.support.iter().map(|f| f.path.as_str())).collect()
+        })
+        .unwrap_or_default();
     for f in &sub.extra_files {
         flash_sandbox::spec::check_box_path(&f.path)?;
+        if !taken.insert(f.path.as_str()) {
+            return Err(format!("file {} is given twice (or is a name this language uses itself)", f.path));
+        }
     }
     Ok(())
 }
@@ -220,6 +231,9 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         extra_files = extract(zip, lim).map_err(|e| format!("additional_files {e}"))?;
         // The source file wins over a zip entry of the same name (`unzip -n`).
         extra_files.retain(|f| f.path != lang.source_file);
+    }
+    for f in &req.files {
+        extra_files.push(flash_engine::ExtraFile { path: f.path.clone(), executable: false, data: f.data.clone() });
     }
     Ok(Submission {
         language: lang.engine_id.to_string(),

@@ -265,6 +265,15 @@ async fn health_and_openapi_describe_the_service() {
         "/openapi.json",
         "/authenticate",
         "/authorize",
+        "/isolate",
+        "/license",
+        "/api/v2/runtimes",
+        "/api/v2/execute",
+        "/api/v2/piston/runtimes",
+        "/api/v2/piston/execute",
+        "/jobe/index.php/restapi/languages",
+        "/jobe/index.php/restapi/runs",
+        "/jobe/index.php/restapi/files/{id}",
     ] {
         assert!(paths.contains_key(p), "{p} is not described");
     }

@@ -59,6 +59,10 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     for m in &cfg.mounts {
         bind(&root, m, cfg.force_remount_fallback)?;
     }
+    // Other judges' toolchain paths, as links under a /usr/local of the box's own.
+    if !cfg.links.is_empty() {
+        local_links(&root, &cfg.links, cfg.force_remount_fallback)?;
+    }
     // A synthetic /etc: the box's own user names and hosts, nothing from the host.
     write_etc(&root, cfg.uid, cfg.gid)?;
     // A minimal /dev: five harmless character devices and the usual symlinks.
@@ -146,6 +150,40 @@ fn bind(root: &Path, m: &Mount, force_fallback: bool) -> Result<(), Error> {
         other => other,
     }
     .map_err(Error::setup(format!("lock down {}", m.target.display())))
+}
+
+/// Makes the box's `/usr/local` a small tmpfs (a mount point needs no write
+/// access to the read-only `/usr` below it), binds the host's `/usr/local`
+/// entries back read-only, adds the links, and makes the tmpfs read-only.
+fn local_links(root: &Path, links: &[crate::config::Link], force_fallback: bool) -> Result<(), Error> {
+    let local = root.join("usr/local");
+    sys::mount(
+        Some(Path::new("tmpfs")),
+        &local,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("mode=0755,size=1m"),
+    )
+    .map_err(Error::setup("mount /usr/local tmpfs"))?;
+    let host = fs::read_dir("/usr/local").map_err(Error::io("/usr/local"))?;
+    for entry in host.flatten() {
+        if let Some(p) = entry.path().to_str() {
+            bind(root, &Mount::ro(p, true), force_fallback)?;
+        }
+    }
+    for l in links {
+        let rel = l.path.strip_prefix("/usr/local/").ok().filter(|r| !r.as_os_str().is_empty());
+        let Some(rel) = rel.filter(|r| r.components().all(|c| matches!(c, std::path::Component::Normal(_)))) else {
+            return Err(Error::Setup(format!("link {}: must be a path under /usr/local/", l.path.display())));
+        };
+        let at = local.join(rel);
+        if let Some(parent) = at.parent() {
+            mkdir(parent, 0o755)?;
+        }
+        symlink(&l.target, &at).map_err(Error::io(&at))?;
+    }
+    sys::mount(None, &local, None, libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, None)
+        .map_err(Error::setup("remount /usr/local read-only"))
 }
 
 fn write_etc(root: &Path, uid: u32, gid: u32) -> Result<(), Error> {

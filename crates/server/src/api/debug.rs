@@ -22,7 +22,11 @@ pub fn routes() -> Router<Arc<crate::service::Service>> {
 const FIELDS: [&str; 4] = ["code", "language", "input", "max_steps"];
 
 async fn debug(axum::extract::State(svc): AppState, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
-    let req = parse(&body)?;
+    let mut req = parse(&body)?;
+    // Judge0's alias ids (C++ is listed as 52) name the engine's language.
+    if let Some(l) = svc.langs.find(&req.language).filter(|l| l.is_alias) {
+        req.language = l.engine_id.to_string();
+    }
     if !svc.judge.can_debug() {
         return queued(&svc, req).await;
     }

@@ -1,7 +1,11 @@
-//! The HTTP surface, built by [`router`] so tests can call it in-process.
+//! The HTTP surface, built by [`router`] so tests can call it in-process;
+//! [`app`] wraps it in what must happen before routing (CORS preflights, path
+//! normalisation), and is what the server serves.
 //!
 //! - [`native`]: `POST /create`, `GET /check/{token}`.
 //! - [`judge0`]: the Judge0 CE 1.13.1 API (`/submissions`, `/languages`, ...).
+//! - [`piston`]: the Piston v2 API (`/api/v2/runtimes`, `/api/v2/execute`).
+//! - [`jobe`]: the Jobe REST API (`/jobe/index.php/restapi/...`), Moodle CodeRunner's.
 //! - [`ops`]: `/health`, `/metrics`, `/openapi.json` (built by [`openapi`]).
 //! - [`error`]: [`ApiError`], the one way a handler says no.
 //!
@@ -11,10 +15,12 @@
 pub mod debug;
 pub mod error;
 pub mod fields;
+pub mod jobe;
 pub mod judge0;
 pub mod native;
 pub mod openapi;
 pub mod ops;
+pub mod piston;
 
 pub use error::{ApiError, FieldErrors};
 
@@ -27,9 +33,68 @@ use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 /// The shared state every handler gets.
 pub type AppState = State<Arc<Service>>;
+
+/// What the server serves: [`router`] behind CORS and path normalisation.
+pub type App = tower_http::cors::Cors<tower::util::MapRequest<Router, fn(Request) -> Request>>;
+
+/// The application as served. Outside the router, because both must act
+/// before a route is chosen: a CORS preflight (`OPTIONS`) is answered for
+/// every path, with no token needed, and `Access-Control-Allow-Origin` is on
+/// every answer (errors included); `/submissions/`, `//submissions` and
+/// `/languages/` reach the same routes as without the extra slashes, as with
+/// Judge0's router.
+pub fn app(svc: Arc<Service>) -> App {
+    let cors = cors(&svc.cfg.cors_allowed_origins);
+    let normalize: fn(Request) -> Request = normalize_path;
+    tower::Layer::layer(&cors, tower::util::MapRequest::new(router(svc), normalize))
+}
+
+/// Judge0's CORS (rack-cors): any header, the usual methods, the configured origins.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers(Any)
+        .max_age(Duration::from_secs(7200))
+}
+
+/// Collapses runs of `/` and drops a trailing one (the query is kept).
+pub fn normalize_path(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if !path.contains("//") && (path.len() == 1 || !path.ends_with('/')) {
+        return req;
+    }
+    let mut clean = String::with_capacity(path.len());
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        clean.push('/');
+        clean.push_str(part);
+    }
+    if clean.is_empty() {
+        clean.push('/');
+    }
+    if let Some(q) = req.uri().query() {
+        clean.push('?');
+        clean.push_str(q);
+    }
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = clean.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
 
 /// The whole application.
 pub fn router(svc: Arc<Service>) -> Router {
@@ -37,6 +102,8 @@ pub fn router(svc: Arc<Service>) -> Router {
     Router::new()
         .merge(native::routes())
         .merge(judge0::routes())
+        .merge(piston::routes())
+        .merge(jobe::routes())
         .merge(ops::routes())
         .merge(debug::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
@@ -55,8 +122,16 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal("a handler panicked".into()).into_response()
 }
 
-/// `X-Auth-Token` (header or query parameter, as Judge0 accepts) when configured.
+/// `X-Auth-Token` (header or query parameter, as Judge0 accepts) when
+/// configured. Jobe clients send `X-API-KEY` instead: there the Jobe key or
+/// the auth token is accepted (see [`jobe`]).
 async fn authenticate(State(svc): AppState, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/jobe/") {
+        return match jobe::authenticate(&svc, &req) {
+            Ok(()) => next.run(req).await,
+            Err(e) => e.into_response(),
+        };
+    }
     if let Some(want) = &svc.cfg.auth_token {
         if req.uri().path() != "/health" && !presented(&req, "x-auth-token", want) {
             return ApiError::Unauthorized.into_response();
@@ -75,7 +150,7 @@ pub fn authorize(svc: &Service, headers: &HeaderMap, query: &Params) -> Result<(
     }
 }
 
-fn presented(req: &Request, name: &str, want: &str) -> bool {
+pub(crate) fn presented(req: &Request, name: &str, want: &str) -> bool {
     if let Some(v) = req.headers().get(name).and_then(|v| v.to_str().ok()) {
         return same(v.as_bytes(), want.as_bytes());
     }
@@ -168,6 +243,24 @@ pub fn check_token(t: &str) -> Result<(), ApiError> {
         ))),
     }
 }
+
+/// Submits one job and waits for its result (the synchronous APIs: Piston,
+/// Jobe, whose clients have no token to come back with). They wait at least
+/// [`SYNC_WAIT`] whatever `max_wait_secs` says; a job unfinished after that
+/// (a long queue) is a 503.
+pub async fn run_to_end(svc: &Service, req: crate::job::JobRequest) -> Result<crate::job::JobRecord, ApiError> {
+    let (token, rx) = svc.submit(vec![req], true).await?.pop().expect("one job");
+    let rx = rx.expect("a receiver when waiting");
+    let limit = Duration::from_secs(svc.cfg.max_wait_secs).max(SYNC_WAIT);
+    match svc.wait_at_most(&token, rx, limit).await? {
+        Some(rec) if rec.result.is_some() => Ok(rec),
+        Some(_) => Err(ApiError::Unavailable(format!("job {token} did not finish within the server's wait limit"))),
+        None => Err(ApiError::Internal(format!("job {token} vanished while waited for"))),
+    }
+}
+
+/// The least a synchronous API waits for its job.
+pub const SYNC_WAIT: Duration = Duration::from_secs(300);
 
 /// The JSON answer with a status.
 pub fn json(code: StatusCode, v: impl serde::Serialize) -> Response {

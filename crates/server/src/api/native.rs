@@ -113,6 +113,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         redirect_stderr_to_stdout: false,
         enable_network: false,
         additional_files: None,
+        files: Vec::new(),
         callback_url: None,
         debug: None,
     };

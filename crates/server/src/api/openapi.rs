@@ -50,13 +50,18 @@ pub fn spec(svc: &Service) -> Value {
     for (p, item) in native_paths().into_iter().chain(judge0_paths(cfg)).chain(ops_paths()) {
         paths[p] = item;
     }
+    for (p, item) in clients_paths(svc) {
+        paths[p] = item;
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Flash",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Flash's native API (/create, /check) and a Judge0 CE 1.13.1-compatible API. \
-                When the server has an auth token, every endpoint but /health needs it in X-Auth-Token.",
+            "description": "Flash's native API (/create, /check), a Judge0 CE 1.13.1-compatible API, \
+                the Piston v2 API (/api/v2) and the Jobe REST API (/jobe/index.php/restapi). \
+                When the server has an auth token, every endpoint but /health needs it in X-Auth-Token \
+                (Jobe clients may send it, or the Jobe key, in X-API-KEY).",
         },
         "paths": paths,
         "components": {"schemas": schemas(svc)},
@@ -172,6 +177,8 @@ fn judge0_paths(cfg: &ServerConfig) -> Vec<(&'static str, Value)> {
         ("/config_info", simple_get("Judge0 configuration keys", json!({"type": "object"}))),
         ("/about", simple_get("Version 1.13.1 and project links", json!({"type": "object"}))),
         ("/system_info", simple_get("CPU and memory", json!({"type": "object"}))),
+        ("/isolate", text_get("Which sandbox this is (Judge0: isolate --version)")),
+        ("/license", text_get("The licence (text)")),
         ("/workers", simple_get("Queue and workers", json!({"type": "array", "items": {"type": "object"}}))),
         (
             "/version",
@@ -189,6 +196,95 @@ fn judge0_paths(cfg: &ServerConfig) -> Vec<(&'static str, Value)> {
             "200": {"description": "Authorized"}, "403": resp("Not authorized", r("Error"))}}}),
         ),
     ]
+}
+
+fn text_get(summary: &str) -> Value {
+    json!({"get": {"summary": summary, "responses": {
+        "200": {"description": summary, "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "401": resp("Not authenticated", r("Error"))}}})
+}
+
+/// Piston's and Jobe's endpoints (their own error shapes: `{message}` and a string).
+fn clients_paths(svc: &Service) -> Vec<(String, Value)> {
+    let l = &svc.cfg.limits;
+    let piston_names: Vec<&str> = crate::api::piston::runtimes_of(svc).iter().map(|r| r.name).collect();
+    let ms = |max: f64| json!({"type": "integer", "minimum": 1, "maximum": (max * 1000.0) as i64});
+    let piston_req = json!({
+        "type": "object", "required": ["language", "version", "files"],
+        "properties": {
+            "language": {"type": "string", "enum": piston_names},
+            "version": {"type": "string", "example": "*"},
+            "files": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "object", "required": ["content"],
+                "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"}, "content": {"type": "string"},
+                "encoding": {"type": "string", "enum": ["utf8", "base64", "hex"]}}}},
+            "stdin": {"type": "string"},
+            "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
+            "run_timeout": ms(l.max_wall_time_limit), "run_cpu_time": ms(l.max_cpu_time_limit),
+            "compile_timeout": ms(20.0), "compile_cpu_time": ms(10.0),
+            "run_memory_limit": {"type": "integer", "minimum": 2_097_152, "maximum": l.max_memory_limit * 1024},
+            "compile_memory_limit": {"type": "integer", "minimum": -1},
+        },
+    });
+    let message = json!({"type": "object", "properties": {"message": {"type": "string"}}});
+    let piston_errors = |ok: Value| {
+        let mut v = json!({"400": resp("Bad request", message.clone()), "503": resp("Queue full", message.clone())});
+        v["200"] = ok;
+        v
+    };
+    let jobe_langs: Vec<&str> = vec!["c", "cpp", "python3", "java", "nodejs"];
+    let jobe_req = json!({"type": "object", "required": ["run_spec"], "properties": {"run_spec": {
+    "type": "object", "required": ["language_id", "sourcecode"],
+    "properties": {
+        "language_id": {"type": "string", "enum": jobe_langs}, "sourcecode": {"type": "string"},
+        "sourcefilename": {"type": "string", "pattern": "^[A-Za-z0-9_.]+$"}, "input": {"type": "string"},
+        "file_list": {"type": "array", "maxItems": 100, "items": {"type": "array", "minItems": 2, "maxItems": 2,
+            "items": {"type": "string", "pattern": "^[A-Za-z0-9_.]+$"}}},
+        "parameters": {"type": "object", "properties": {
+            "cputime": {"type": "number", "exclusiveMinimum": true, "minimum": 0},
+            "memorylimit": {"type": "number", "minimum": 2},
+            "numprocs": {"type": "integer", "minimum": 1},
+            "compileargs": {"type": "array", "items": {"type": "string"}},
+            "linkargs": {"type": "array", "items": {"type": "string"}},
+            "interpreterargs": {"type": "array", "items": {"type": "string"}},
+            "runargs": {"type": "array", "items": {"type": "string"}}}},
+    }}}});
+    let jobe_result = json!({"type": "object", "properties": {"run_id": {"nullable": true}, "outcome": {"type": "integer"},
+        "cmpinfo": {"type": "string"}, "stdout": {"type": "string"}, "stderr": {"type": "string"}}});
+    let text = json!({"type": "string"});
+    let file_id = json!({"name": "id", "in": "path", "required": true,
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"}});
+    let mut out = Vec::new();
+    for prefix in ["/api/v2", "/api/v2/piston"] {
+        out.push((
+            format!("{prefix}/runtimes"),
+            simple_get("Piston: the runtimes", json!({"type": "array", "items": {"type": "object"}})),
+        ));
+        out.push((format!("{prefix}/execute"), json!({"post": {
+            "summary": "Piston: run a program and answer its result",
+            "requestBody": body(piston_req.clone()),
+            "responses": piston_errors(resp("compile (compiled languages) and run stages", json!({"type": "object"}))),
+        }})));
+    }
+    let base = "/jobe/index.php/restapi";
+    out.push((format!("{base}/languages"), simple_get("Jobe: [id, version] pairs", json!({"type": "array"}))));
+    out.push((format!("{base}/runs"), json!({"post": {
+        "summary": "Jobe: run a program",
+        "requestBody": body(jobe_req),
+        "responses": {"200": resp("The outcome", jobe_result), "400": resp("Bad run_spec", text.clone()),
+            "403": resp("Wrong X-API-KEY", r("Error")), "404": resp("A file of file_list is unknown", text.clone())},
+    }})));
+    out.push((
+        format!("{base}/files/{{id}}"),
+        json!({
+            "put": {"summary": "Jobe: keep a file for later runs", "parameters": [file_id.clone()],
+                "requestBody": body(json!({"type": "object", "required": ["file_contents"],
+                    "properties": {"file_contents": {"type": "string", "format": "byte"}}})),
+                "responses": {"204": {"description": "Kept"}, "400": resp("Bad id or contents", text.clone())}},
+            "head": {"summary": "Jobe: whether a file is kept", "parameters": [file_id],
+                "responses": {"204": {"description": "Kept"}, "404": {"description": "Unknown"}}},
+        }),
+    ));
+    out
 }
 
 fn simple_get(summary: &str, schema: Value) -> Value {

@@ -137,6 +137,14 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Jobs per state.
     async fn counts(&self) -> Result<Counts, StoreError>;
+
+    /// Keeps a file for later jobs (Jobe's file cache: `PUT files/{id}`),
+    /// where every worker can read it; replaced when the id exists. Files
+    /// expire like results, by the time they were put.
+    async fn put_file(&self, id: &str, data: &[u8], now_ms: i64) -> Result<(), StoreError>;
+
+    /// A kept file, `None` when unknown (or expired).
+    async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// A worker process as its heartbeat describes it (`/workers`, `/metrics`).

@@ -16,7 +16,8 @@
 //! - `flash:dead`: the dead-letter stream; `flash:done`: the pub/sub channel
 //!   that announces finished tokens to every server.
 //! - `flash:worker:<id>` (heartbeats with a TTL) and `flash:workers` (ids by
-//!   last heartbeat); `flash:languages`: the table the workers judge with.
+//!   last heartbeat); `flash:languages`: the table the workers judge with;
+//!   `flash:file:<id>`: Jobe's file cache (with the results' TTL).
 //!
 //! Delivery is at least once. A running job's entry is refreshed every third
 //! of the reclaim time (`XCLAIM ... JUSTID`, which does not count a delivery);
@@ -120,6 +121,11 @@ impl Keys {
 
     fn job(&self, token: &str) -> String {
         format!("{}{token}", self.job_prefix)
+    }
+
+    /// A kept file (Jobe's file cache), under the same prefix as the jobs.
+    fn file(&self, id: &str) -> String {
+        format!("{}file:{id}", self.job_prefix.trim_end_matches("job:"))
     }
 }
 
@@ -553,6 +559,19 @@ impl JobStore for RedisStore {
         }
         self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).clear();
         Ok(n)
+    }
+
+    async fn put_file(&self, id: &str, data: &[u8], _now_ms: i64) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.keys().file(id)).arg(data);
+        if self.inner.cfg.retention_secs > 0 {
+            cmd.arg("EX").arg(self.inner.cfg.retention_secs);
+        }
+        cmd.query_async(&mut self.conn()).await.map_err(rerr("SET file"))
+    }
+
+    async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        redis::cmd("GET").arg(self.keys().file(id)).query_async(&mut self.conn()).await.map_err(rerr("GET file"))
     }
 
     async fn get(&self, token: &str) -> Result<Option<JobRecord>, StoreError> {

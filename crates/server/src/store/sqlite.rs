@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs(finished_at) WHERE state = 3;
+CREATE TABLE IF NOT EXISTS files (
+    id      TEXT PRIMARY KEY,
+    data    BLOB NOT NULL,
+    put_at  INTEGER NOT NULL
+);
 ";
 
 const COLUMNS: &str = "token, state, created_at, started_at, finished_at, request, result";
@@ -276,7 +281,26 @@ impl JobStore for SqliteStore {
 
     async fn expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.with(true, move |c| {
+            c.execute("DELETE FROM files WHERE put_at < ?1", [before_ms])?;
             c.execute("DELETE FROM jobs WHERE state = 3 AND finished_at < ?1", [before_ms]).map(|n| n as u64)
+        })
+        .await
+    }
+
+    async fn put_file(&self, id: &str, data: &[u8], now_ms: i64) -> Result<(), StoreError> {
+        let (id, data) = (id.to_owned(), data.to_vec());
+        self.with(true, move |c| {
+            c.execute("INSERT OR REPLACE INTO files (id, data, put_at) VALUES (?1, ?2, ?3)", (id, data, now_ms))
+                .map(|_| ())
+        })
+        .await
+    }
+
+    async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let id = id.to_owned();
+        self.with(false, move |c| {
+            use rusqlite::OptionalExtension as _;
+            c.query_row("SELECT data FROM files WHERE id = ?1", [id], |r| r.get(0)).optional()
         })
         .await
     }

@@ -35,7 +35,8 @@ pub fn split() -> bool {
 }
 
 /// Judges by looking at the source: `COMPILE_ERROR`, `SLEEP`, `SLEEP_LONG`, `MLE`, `BINARY`,
-/// `PANIC`; otherwise echoes stdin and compares with the expected output.
+/// `PANIC`, verdict markers (`MLE`, `TLE`, `SEGV`, `SIGSYS`, `NZEC`, `OLE`, `INTERNAL`),
+/// `LIMITS`, `FILEDATA`, `ARGS`, `FILES`; otherwise echoes stdin and compares with the expected output.
 pub struct FakeJudge {
     langs: Vec<Language>,
     /// Calls made.
@@ -113,11 +114,34 @@ impl Judge for FakeJudge {
             let names: Vec<&str> = sub.extra_files.iter().map(|f| f.path.as_str()).collect();
             j.stdout = names.join(",").into_bytes();
         }
-        if src.contains("MLE") {
-            j.status = StatusId::MemoryLimitExceeded;
-            j.message = Some("memory limit exceeded".into());
+        if src.contains("LIMITS") {
+            let l = &sub.limits;
+            j.stdout = format!("cpu={} wall={} mem={} procs={}", l.cpu_time, l.wall_time, l.memory_kb, l.processes)
+                .into_bytes();
+        }
+        if src.contains("FILEDATA") {
+            let all: Vec<String> =
+                sub.extra_files.iter().map(|f| format!("{}={}", f.path, String::from_utf8_lossy(&f.data))).collect();
+            j.stdout = all.join(";").into_bytes();
         }
         j.exit_code = Some(0);
+        // Verdicts by marker, for the APIs that map them to their own codes.
+        let verdicts = [
+            ("MLE", StatusId::MemoryLimitExceeded, None, None),
+            ("TLE", StatusId::TimeLimitExceeded, None, Some(9)),
+            ("SEGV", StatusId::RuntimeSigsegv, None, Some(11)),
+            ("SIGSYS", StatusId::RuntimeOther, None, Some(31)),
+            ("NZEC", StatusId::RuntimeNzec, Some(3), None),
+            ("OLE", StatusId::OutputLimitExceeded, None, None),
+            ("INTERNAL", StatusId::InternalError, None, None),
+        ];
+        if let Some((m, status, code, signal)) = verdicts.iter().find(|v| src.contains(v.0)) {
+            j.status = *status;
+            j.message = Some(if *m == "MLE" { "memory limit exceeded".into() } else { format!("{m} (fake)") });
+            j.exit_code = *code;
+            j.exit_signal = *signal;
+            j.stderr = format!("{m} on stderr").into_bytes();
+        }
         j.time = 0.01;
         j.wall_time = 0.02;
         j.memory = 1000;

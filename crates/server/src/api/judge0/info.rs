@@ -26,6 +26,8 @@ pub fn routes() -> Router<Arc<Service>> {
         .route("/statuses", get(statuses))
         .route("/config_info", get(config_info))
         .route("/about", get(about))
+        .route("/isolate", get(isolate))
+        .route("/license", get(license))
         .route("/version", get(|| async { JUDGE0_VERSION }))
         .route("/system_info", get(system_info))
         .route("/workers", get(workers))
@@ -33,14 +35,18 @@ pub fn routes() -> Router<Arc<Service>> {
         .route("/authorize", post(authorize_check))
 }
 
+/// Each toolchain once, as Judge0 lists only its current (unarchived) languages
+/// (under the id `judge0_listed_ids` names); the other ids are in
+/// `/languages/all`, archived, and still take submissions.
 async fn languages(State(svc): AppState) -> Response {
-    let v: Vec<Value> = svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name})).collect();
+    let v: Vec<Value> =
+        svc.langs.all().iter().filter(|l| l.listed).map(|l| json!({"id": l.id, "name": l.name})).collect();
     json(StatusCode::OK, v)
 }
 
 async fn languages_all(State(svc): AppState) -> Response {
     let v: Vec<Value> =
-        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": false})).collect();
+        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": !l.listed})).collect();
     json(StatusCode::OK, v)
 }
 
@@ -57,7 +63,7 @@ async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Respon
         json!({
             "id": l.id,
             "name": l.name,
-            "is_archived": false,
+            "is_archived": !l.listed,
             "source_file": (!l.is_project).then(|| l.source_file.clone()),
             "compile_cmd": compile_cmd,
             "run_cmd": run_cmd,
@@ -122,16 +128,39 @@ pub fn config_json(svc: &Service) -> Value {
     })
 }
 
-async fn about() -> Response {
+async fn about(State(svc): AppState) -> Response {
     json(
         StatusCode::OK,
         json!({
             "version": JUDGE0_VERSION,
-            "homepage": null,
-            "source_code": null,
+            "homepage": svc.cfg.about_homepage,
+            "source_code": svc.cfg.about_source_code,
             "maintainer": "Flash (a Judge0-compatible server)",
         }),
     )
+}
+
+/// Judge0 answers the output of `isolate --version` as text; Flash's
+/// sandbox is its own, so this says which one, in the same form.
+async fn isolate() -> Response {
+    let text = format!(
+        "Flash sandbox {} (namespaces, cgroups, seccomp; `flash run` takes isolate-like flags)\n\
+         Compatible with the Judge0 {JUDGE0_VERSION} API; not isolate itself.\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
+/// Judge0 answers its licence text; this is Flash's.
+async fn license() -> Response {
+    let text = format!(
+        "Flash {} is licensed under {}, at your option.\n\
+         Licensed under the Apache License, Version 2.0 <http://www.apache.org/licenses/LICENSE-2.0>\n\
+         or the MIT license <http://opensource.org/licenses/MIT>.\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_LICENSE")
+    );
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
 async fn system_info() -> Response {

@@ -1,0 +1,528 @@
+//! The Piston v2 API (engineer-man/piston): `GET /api/v2/runtimes`,
+//! `POST /api/v2/execute`, both also under `/api/v2/piston/` (the public
+//! instance's prefix, which clients hard-code). A request becomes the same
+//! [`JobRequest`] as every other API's, judged by the same workers; the
+//! answer is rendered back in Piston's shape.
+//!
+//! Where Flash differs from Piston, knowingly:
+//! - one version per language (the installed toolchain). A `version` is a
+//!   SemVer selector (`*`, `3`, `3.10.0`, `^3.9`, `>=10`); clients send the
+//!   versions of Piston's public instance ("10.2.0" for C++), so by default a
+//!   selector that matches nothing is served by the installed version
+//!   (`piston_strict_versions` refuses it instead, as Piston does);
+//! - `output` is stdout followed by stderr, not interleaved;
+//! - `compile_timeout`, `compile_cpu_time` and `compile_memory_limit` are
+//!   checked but the engine's compile limits apply (they are shared through
+//!   the compile cache);
+//! - Java's main class is `Main` whatever the file is called.
+
+use crate::api::{json, ApiError, AppState, JsonBody};
+use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
+use crate::judge::Lang;
+use crate::service::Service;
+use axum::extract::{FromRequest, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use flash_engine::StatusId;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// The Piston routes (with and without the public instance's `/piston` prefix).
+pub fn routes() -> Router<Arc<Service>> {
+    let mut r = Router::new();
+    for prefix in ["/api/v2", "/api/v2/piston"] {
+        r = r.route(&format!("{prefix}/runtimes"), get(runtimes)).route(&format!("{prefix}/execute"), post(execute));
+    }
+    r
+}
+
+/// Piston's name, aliases and runtime for each of our languages (by engine id).
+const NAMES: [(u32, &str, &[&str], Option<&str>); 7] = [
+    (54, "c++", &["cpp", "g++", "cxx"], Some("gcc")),
+    (50, "c", &["gcc"], Some("gcc")),
+    (71, "python", &["py", "py3", "python3"], None),
+    (63, "javascript", &["node-javascript", "node-js", "javascript", "js", "node", "nodejs"], Some("node")),
+    (62, "java", &[], None),
+    (82, "sqlite3", &["sqlite", "sql"], None),
+    (46, "bash", &["sh"], None),
+];
+
+/// A refusal in Piston's shape: `{"message": ...}`.
+pub struct PistonError(pub StatusCode, pub String);
+
+impl PistonError {
+    fn bad(msg: impl Into<String>) -> PistonError {
+        PistonError(StatusCode::BAD_REQUEST, msg.into())
+    }
+}
+
+impl IntoResponse for PistonError {
+    fn into_response(self) -> Response {
+        json(self.0, json!({ "message": self.1 }))
+    }
+}
+
+impl From<ApiError> for PistonError {
+    fn from(e: ApiError) -> PistonError {
+        let r = e.into_response();
+        let code = r.status();
+        let msg = match code {
+            StatusCode::PAYLOAD_TOO_LARGE => "request body is too large".to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE => "queue is full or the server is shutting down".to_owned(),
+            StatusCode::BAD_REQUEST => "malformed JSON body".to_owned(),
+            _ => "internal server error".to_owned(),
+        };
+        PistonError(code, msg)
+    }
+}
+
+/// A language as Piston names it.
+pub struct Runtime<'a> {
+    /// Piston's language name.
+    pub name: &'static str,
+    /// Piston's aliases.
+    pub aliases: &'static [&'static str],
+    /// Piston's runtime (gcc, node), when it has one.
+    pub runtime: Option<&'static str>,
+    /// The installed version as SemVer ("12.2.0").
+    pub version: String,
+    /// Ours.
+    pub lang: &'a Lang,
+}
+
+/// Every runtime this server offers.
+pub fn runtimes_of(svc: &Service) -> Vec<Runtime<'_>> {
+    NAMES
+        .iter()
+        .filter_map(|&(id, name, aliases, runtime)| {
+            let lang = svc.langs.by_id(id).filter(|l| !l.is_alias)?;
+            Some(Runtime { name, aliases, runtime, version: semver(&lang.version).join("."), lang })
+        })
+        .collect()
+}
+
+async fn runtimes(State(svc): AppState) -> Response {
+    let v: Vec<Value> = runtimes_of(&svc)
+        .iter()
+        .map(|r| {
+            let mut m = json!({"language": r.name, "version": r.version, "aliases": r.aliases});
+            if let Some(rt) = r.runtime {
+                m["runtime"] = json!(rt);
+            }
+            m
+        })
+        .collect();
+    json(StatusCode::OK, v)
+}
+
+/// The first three numeric components of a probed version ("v20.1" -> 20.1.0).
+pub fn semver(v: &str) -> Vec<String> {
+    let first = v.split_whitespace().next().unwrap_or("").trim_start_matches(['v', 'V']);
+    let mut parts: Vec<String> = first
+        .split(['.', '-', '+', '_'])
+        .take(3)
+        .map(|p| p.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|p| if p.is_empty() { "0".to_owned() } else { p })
+        .collect();
+    parts.resize(3, "0".to_owned());
+    parts
+}
+
+/// Whether `installed` (x.y.z) satisfies a SemVer selector: `*`, `x`, `x.y`,
+/// `x.y.z` (each part may be `x` or `*`), with `^`, `~`, `=`, `>`, `>=`, `<`, `<=`.
+pub fn satisfies(installed: &str, selector: &str) -> bool {
+    let have: Vec<u64> = semver(installed).iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let sel = selector.trim();
+    if sel.is_empty() || sel == "*" || sel.eq_ignore_ascii_case("x") || sel == "latest" {
+        return true;
+    }
+    let (op, rest) = ["^", "~", ">=", "<=", ">", "<", "="]
+        .iter()
+        .find_map(|op| sel.strip_prefix(op).map(|r| (*op, r.trim())))
+        .unwrap_or(("", sel));
+    let rest = rest.trim_start_matches(['v', 'V']);
+    let parts: Vec<&str> = rest.split('.').collect();
+    let wild = |p: &str| matches!(p, "x" | "X" | "*");
+    if parts.len() > 3 || parts.iter().any(|p| p.parse::<u64>().is_err() && !wild(p)) {
+        return false;
+    }
+    // Numbers up to the first wildcard count; the rest match anything.
+    let want: Vec<u64> = parts.iter().map_while(|p| p.parse().ok()).collect();
+    let n = want.len();
+    let full: Vec<u64> = (0..3).map(|i| want.get(i).copied().unwrap_or(0)).collect();
+    let prefix = || have[..n] == want[..];
+    match op {
+        "" | "=" => prefix(),
+        "^" => have[0] == full[0] && (full[0] > 0 || n < 2 || have[1] == full[1]) && have >= full,
+        "~" => have[0] == full[0] && (n < 2 || have[1] == full[1]) && have >= full,
+        ">=" => have >= full,
+        ">" => have > full,
+        "<=" => have <= full || prefix(),
+        "<" => have < full,
+        _ => false,
+    }
+}
+
+/// Finds the runtime for `language` (name or alias, any case) and `version`.
+pub fn find<'a>(svc: &'a Service, language: &str, version: &str) -> Result<Runtime<'a>, PistonError> {
+    let name = language.trim().to_ascii_lowercase();
+    let unknown = || PistonError::bad(format!("{language}-{version} runtime is unknown"));
+    let rt = runtimes_of(svc)
+        .into_iter()
+        .find(|r| r.name == name || r.aliases.contains(&name.as_str()) || r.lang.id.to_string() == name)
+        .or_else(|| {
+            // Flash's own names and aliases ("python3", "cpp") too.
+            let l = svc.langs.find(&name).filter(|l| !l.is_project)?;
+            runtimes_of(svc).into_iter().find(|r| r.lang.engine_id == l.engine_id)
+        })
+        .ok_or_else(unknown)?;
+    if svc.cfg.piston_strict_versions && !satisfies(&rt.version, version) {
+        return Err(unknown());
+    }
+    Ok(rt)
+}
+
+/// A parsed `POST /api/v2/execute` (or the WebSocket's `init`).
+pub struct Execute<'a> {
+    /// What to run.
+    pub runtime: Runtime<'a>,
+    /// The job.
+    pub request: JobRequest,
+}
+
+/// Validates Piston's request body; every message names the field.
+pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonError> {
+    let b = body.as_object().ok_or_else(|| PistonError::bad("the body must be a JSON object"))?;
+    let language = match b.get("language") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
+        _ => return Err(PistonError::bad("language is required as a string")),
+    };
+    let version = match b.get("version") {
+        None | Some(Value::Null) => "*",
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(PistonError::bad("version is required as a string")),
+    };
+    let runtime = find(svc, language, version)?;
+    let files = files(b, &runtime.lang.source_file)?;
+    let stdin = match b.get("stdin") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.clone().into_bytes(),
+        Some(_) => return Err(PistonError::bad("stdin must be a string")),
+    };
+    let args = match b.get("args") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) if a.len() <= 256 => a
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(PistonError::bad("args must be an array of strings")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(PistonError::bad("args must be an array of at most 256 strings")),
+    };
+    let l = &svc.cfg.limits;
+    let max_wall = (l.max_wall_time_limit * 1000.0) as i64;
+    let max_cpu = (l.max_cpu_time_limit * 1000.0) as i64;
+    // Piston's defaults: 3 s to run, 10 s to compile.
+    let run_timeout = limit(b, "run_timeout", "milliseconds", max_wall)?.unwrap_or(3000.min(max_wall));
+    let run_cpu = limit(b, "run_cpu_time", "milliseconds", max_cpu)?.unwrap_or(3000.min(max_cpu));
+    limit(b, "compile_timeout", "milliseconds", 20_000)?;
+    limit(b, "compile_cpu_time", "milliseconds", 10_000)?;
+    let run_mem = limit(b, "run_memory_limit", "bytes", l.max_memory_limit as i64 * 1024)?;
+    limit(b, "compile_memory_limit", "bytes", i64::MAX)?;
+    let (main, rest) = files.split_first().expect("at least one file");
+    let request = JobRequest {
+        origin: Origin::Piston,
+        language_id: runtime.lang.id,
+        engine_language: runtime.lang.engine_id,
+        source_code: Some(main.data.clone()),
+        stdin: Some(stdin),
+        expected_output: None,
+        tests: Vec::new(),
+        cpu_time_limit: run_cpu as f64 / 1000.0,
+        cpu_extra_time: 0.0,
+        wall_time_limit: run_timeout as f64 / 1000.0,
+        memory_limit: run_mem.map_or(l.max_memory_limit, |m| (m as u64).div_ceil(1024).max(2048)),
+        stack_limit: l.stack_limit,
+        max_processes_and_or_threads: l.max_processes_and_or_threads,
+        enable_per_process_and_thread_time_limit: false,
+        enable_per_process_and_thread_memory_limit: false,
+        max_file_size: l.max_file_size,
+        output_limit: l.output_limit,
+        number_of_runs: 1,
+        compiler_options: None,
+        command_line_arguments: None,
+        args,
+        redirect_stderr_to_stdout: false,
+        enable_network: false,
+        additional_files: None,
+        files: rest.to_vec(),
+        callback_url: None,
+        debug: None,
+    };
+    crate::workers::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
+    Ok(Execute { runtime, request })
+}
+
+/// `files`: at least one; the first is the program whatever its name.
+fn files(b: &Map<String, Value>, source: &str) -> Result<Vec<StoredFile>, PistonError> {
+    let Some(Value::Array(list)) = b.get("files") else {
+        return Err(PistonError::bad("files is required as an array"));
+    };
+    if list.is_empty() || list.len() > 100 {
+        return Err(PistonError::bad("files must hold 1 to 100 files"));
+    }
+    let mut out = Vec::new();
+    for (i, f) in list.iter().enumerate() {
+        let f = f.as_object().ok_or_else(|| PistonError::bad(format!("files[{i}] must be an object")))?;
+        let content = match f.get("content") {
+            Some(Value::String(s)) => s,
+            _ => return Err(PistonError::bad(format!("files[{i}].content is required as a string"))),
+        };
+        let data = match f.get("encoding").and_then(Value::as_str).unwrap_or("utf8") {
+            "utf8" => content.clone().into_bytes(),
+            "base64" => crate::api::fields::decode_b64(content)
+                .ok_or_else(|| PistonError::bad(format!("files[{i}].content is not valid base64")))?,
+            "hex" => hex(content).ok_or_else(|| PistonError::bad(format!("files[{i}].content is not valid hex")))?,
+            e => {
+                return Err(PistonError::bad(format!(
+                    "files[{i}].encoding must be one of utf8, base64, hex (got {:?})",
+                    e.chars().take(20).collect::<String>()
+                )))
+            }
+        };
+        let path = match f.get("name") {
+            _ if i == 0 => source.to_owned(),
+            Some(Value::String(n)) if !n.is_empty() => n.clone(),
+            None | Some(Value::Null) | Some(Value::String(_)) => format!("file{i}.code"),
+            Some(_) => return Err(PistonError::bad(format!("files[{i}].name must be a string"))),
+        };
+        flash_sandbox::spec::check_box_path(&path).map_err(|e| PistonError::bad(format!("files[{i}].name: {e}")))?;
+        if i > 0 && path == source {
+            return Err(PistonError::bad(format!("files[{i}].name: {source} is the program's own file name here")));
+        }
+        out.push(StoredFile { path, data });
+    }
+    Ok(out)
+}
+
+fn hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// A limit: positive, at most `max`, in `unit`s; `None` when absent or -1
+/// (Piston's "as much as the server allows").
+fn limit(b: &Map<String, Value>, field: &str, unit: &str, max: i64) -> Result<Option<i64>, PistonError> {
+    let Some(v) = b.get(field).filter(|v| !v.is_null()) else { return Ok(None) };
+    let n =
+        v.as_f64().filter(|n| n.is_finite()).ok_or_else(|| PistonError::bad(format!("{field} must be a number")))?;
+    if n == -1.0 {
+        return Ok(None);
+    }
+    if n <= 0.0 {
+        return Err(PistonError::bad(format!("{field} must be a positive number of {unit} (or -1)")));
+    }
+    if n > max as f64 {
+        return Err(PistonError::bad(format!("{field} cannot exceed the configured limit of {max}")));
+    }
+    Ok(Some(n.ceil() as i64))
+}
+
+async fn execute(State(svc): AppState, req: axum::extract::Request) -> Result<Response, PistonError> {
+    let form = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let body = if form {
+        let bytes = axum::body::Bytes::from_request(req, &())
+            .await
+            .map_err(|e| PistonError(e.status(), "cannot read the body".into()))?;
+        from_form(&bytes)?
+    } else {
+        JsonBody::from_request(req, &()).await?.0
+    };
+    let ex = parse(&svc, &body)?;
+    let rec = crate::api::run_to_end(&svc, ex.request).await?;
+    Ok(json(StatusCode::OK, render(&ex.runtime, &rec)))
+}
+
+/// A form-encoded body (`requests.post(url, dict)`, as the pistonapi
+/// library sends) as the JSON object it stands for: each `files` value is a
+/// file's content, repeated keys and `args` are lists, numeric limits numbers.
+fn from_form(bytes: &[u8]) -> Result<Value, PistonError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(bytes).map_err(|e| PistonError::bad(format!("malformed form body: {e}")))?;
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        let k = k.trim_end_matches("[]").to_owned();
+        let v = match k.as_str() {
+            "files" => json!({ "content": v }),
+            _ if k.ends_with("_timeout") || k.ends_with("_cpu_time") || k.ends_with("_memory_limit") => {
+                v.trim().parse::<f64>().map_or(Value::String(v), |n| json!(n))
+            }
+            _ => Value::String(v),
+        };
+        match m.get_mut(&k) {
+            Some(Value::Array(a)) => a.push(v),
+            Some(old) => *old = Value::Array(vec![old.take(), v]),
+            None if k == "files" || k == "args" => {
+                m.insert(k, Value::Array(vec![v]));
+            }
+            None => {
+                m.insert(k, v);
+            }
+        }
+    }
+    Ok(Value::Object(m))
+}
+
+/// A finished job in Piston's shape.
+pub fn render(rt: &Runtime<'_>, rec: &JobRecord) -> Value {
+    let mut out = json!({"language": rt.name, "version": rt.version});
+    let Some(r) = &rec.result else { return out };
+    let status = r.status_id();
+    if rt.lang.compiled {
+        let failed = status == StatusId::CompilationError;
+        let text = String::from_utf8_lossy(&r.compile_output).into_owned();
+        let ms = (r.compile_time * 1000.0).round() as i64;
+        out["compile"] = json!({
+            "stdout": "", "stderr": text, "output": text, "code": i32::from(failed), "signal": null,
+            "message": failed.then_some("compilation failed"), "status": failed.then_some("RE"),
+            "cpu_time": ms, "wall_time": ms, "memory": null,
+        });
+        if failed {
+            return out;
+        }
+    }
+    out["run"] = stage(r);
+    out
+}
+
+/// The run stage: Piston's status codes from our verdict.
+pub fn stage(r: &crate::job::JobResult) -> Value {
+    let stdout = String::from_utf8_lossy(&r.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&r.stderr).into_owned();
+    let (code, status) = piston_status(r.status_id(), r.exit_code);
+    let signal = r.exit_signal.map(signal_name).or_else(|| {
+        matches!(r.status_id(), StatusId::TimeLimitExceeded | StatusId::MemoryLimitExceeded).then(|| "SIGKILL".into())
+    });
+    json!({
+        "stdout": stdout,
+        "stderr": stderr,
+        "output": format!("{stdout}{stderr}"),
+        "code": code,
+        "signal": signal,
+        "message": r.message,
+        "status": status,
+        "cpu_time": r.time.map(|t| (t * 1000.0).round() as i64),
+        "wall_time": r.wall_time.map(|t| (t * 1000.0).round() as i64),
+        "memory": r.memory.map(|k| k * 1024),
+    })
+}
+
+/// Exit code (null when killed) and Piston's status (null when it exited 0).
+pub fn piston_status(s: StatusId, exit: Option<i32>) -> (Option<i32>, Option<&'static str>) {
+    use StatusId as S;
+    match s {
+        S::Accepted | S::WrongAnswer => (exit.or(Some(0)), None),
+        S::RuntimeNzec => (exit, Some("RE")),
+        S::TimeLimitExceeded => (None, Some("TO")),
+        S::OutputLimitExceeded => (None, Some("OL")),
+        S::InternalError | S::ExecFormatError | S::CompilationError | S::InQueue | S::Processing => (exit, Some("XX")),
+        _ => (None, Some("SG")),
+    }
+}
+
+/// "SIGSEGV" for 11.
+pub fn signal_name(sig: i32) -> String {
+    let names = [
+        "",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    names.get(sig as usize).filter(|n| !n.is_empty()).map_or_else(|| format!("SIG{sig}"), |n| (*n).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_semver() {
+        assert_eq!(semver("12.2.0"), ["12", "2", "0"]);
+        assert_eq!(semver("v20.20.2"), ["20", "20", "2"]);
+        assert_eq!(semver("3.40.1 2022-12-28 14:03:47"), ["3", "40", "1"]);
+        assert_eq!(semver("17.0.13"), ["17", "0", "13"]);
+        assert_eq!(semver("5.2.15(1)-release"), ["5", "2", "15"]);
+    }
+
+    #[test]
+    fn selectors_match_like_semver() {
+        for (sel, ok) in [
+            ("*", true),
+            ("3", true),
+            ("3.11", true),
+            ("3.11.2", true),
+            ("3.11.x", true),
+            ("3.10.0", false),
+            ("^3.9", true),
+            ("^3.12", false),
+            ("~3.11.0", true),
+            (">=3", true),
+            ("<3", false),
+            ("4", false),
+            ("banana", false),
+        ] {
+            assert_eq!(satisfies("3.11.2", sel), ok, "{sel}");
+        }
+    }
+
+    #[test]
+    fn statuses_and_signals() {
+        assert_eq!(piston_status(StatusId::Accepted, Some(0)), (Some(0), None));
+        assert_eq!(piston_status(StatusId::RuntimeNzec, Some(3)), (Some(3), Some("RE")));
+        assert_eq!(piston_status(StatusId::TimeLimitExceeded, None).1, Some("TO"));
+        assert_eq!(piston_status(StatusId::RuntimeSigsegv, None).1, Some("SG"));
+        assert_eq!(signal_name(11), "SIGSEGV");
+        assert_eq!(signal_name(64), "SIG64");
+        assert_eq!(hex("48690a"), Some(b"Hi\n".to_vec()));
+        assert_eq!(hex("4"), None);
+    }
+}
