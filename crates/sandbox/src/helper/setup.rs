@@ -71,6 +71,8 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     for d in ["proc", "box", "tmp"] {
         mkdir(&root.join(d), 0o755)?;
     }
+    // Bound over the parts of each run's /proc that show the host (child.rs).
+    mkdir(&root.join(".empty"), 0o555)?;
     // Enter the new root; the old one is detached so no path leads back to the host.
     pivot(&root)?;
     // The root itself becomes read-only: writes to / fail with EROFS.
