@@ -15,6 +15,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 [ -x /usr/bin/sqlite3 ] || need+=(sqlite3)
 [ -x /usr/bin/gdb ] || need+=(gdb)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
+# systemd-analyze checks the deployment's unit files (deploy/systemd/verify.sh).
+[ -x /usr/bin/systemd-analyze ] || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -22,3 +22,15 @@ bash scripts/api-compat.sh
 # Debian's headless Chromium against a real `flash serve` (run, debug, errors).
 bash scripts/build-playground.sh --check
 FLASH=target/debug/flash bash scripts/test-playground.sh
+# Deployment recipes: the systemd units (systemd-analyze, warnings fail), the
+# Kubernetes manifests (their schemas, offline), and the container image and
+# compose files built and run with podman (flash check and a submission per
+# language inside). They ship the release binary.
+cargo build --release -p flash
+bash deploy/systemd/verify.sh
+bash deploy/k8s/validate.sh
+bash deploy/container/test.sh
+# Pure cgroup v2 on stock Debian kernels (Debian 11's 5.10, Debian 12's 6.1,
+# bookworm-backports' 6.12) in QEMU: every layout, the hostile tests, a run per
+# language and the memory figures (tests/vm/README.md).
+bash tests/vm/run.sh
