@@ -17,9 +17,11 @@ show 'echo "root subtree_control [$(cat $CG/cgroup.subtree_control)]; system.sli
 sec "S12. flash serve in a Delegate=yes unit, no wrapper"
 UNIT=$REPO/deploy/systemd/flash.service
 if [ -f "$UNIT" ]; then
-    echo "(the project's unit $UNIT, installed as its header says; /usr/local/bin/flash -> $F)"
+    echo "(the project's unit $UNIT, installed as its header says: install -m 0755 $F /usr/local/bin/flash)"
+    # A copy, not a link: the unit has PrivateTmp=yes, which hides a binary
+    # under the host's /tmp (where CI clones the repository) from the service.
     mkdir -p /usr/local/bin
-    ln -sf "$F" /usr/local/bin/flash
+    install -m 0755 "$F" /usr/local/bin/flash
     cp "$UNIT" /etc/systemd/system/flash.service
     systemctl daemon-reload
     show 'systemctl show -p Delegate,ExecStartPre,ExecStart,Environment flash.service | cut -c1-200'
@@ -32,7 +34,7 @@ else
 fi
 why=
 [ "$RC" = 0 ] || why="starting the unit: rc=$RC $(gist 2)"
-if [ -z "$why" ] && ! wait_health 2358 90; then why="no /health answer within 90 s"; fi
+if [ -z "$why" ] && ! wait_health 2358 90 unit:flash.service; then why="no /health answer"; fi
 if [ -n "$why" ]; then
     show 'systemctl status --no-pager -n 0 flash.service'
     why="$why; journal: $(journalctl --no-pager -o cat -u flash.service | grep -v '^\s*$' | tail -n 4 | tr '\n' '|' | cut -c1-500)"
