@@ -32,5 +32,6 @@ bash deploy/k8s/validate.sh
 bash deploy/container/test.sh
 # Pure cgroup v2 on stock Debian kernels (Debian 11's 5.10, Debian 12's 6.1,
 # bookworm-backports' 6.12) in QEMU: every layout, the hostile tests, a run per
-# language and the memory figures (tests/vm/README.md).
-bash tests/vm/run.sh
+# language and the memory figures (tests/vm/README.md). The sandbox bench in
+# the guest is recorded, not judged: CI leaves it out (about 2 minutes).
+FLASH_VM_BENCH_ON=none bash tests/vm/run.sh
