@@ -121,6 +121,10 @@ impl Engine {
             flash_sandbox::spec::check_box_path(&f.path).map_err(Error::Invalid)?;
         }
         let options = split_options(sub.compiler_options.as_deref());
+        // An argv cannot carry NUL: the request's mistake, not Flash's failure.
+        if options.iter().chain(&sub.args).any(|a| a.contains('\0')) {
+            return Err(Error::Invalid("compiler options and arguments must not contain NUL characters".into()));
+        }
         let start = Instant::now();
         let (artifact, cached) = match &lang.spec.compile {
             None => (Arc::new(Artifact { ok: true, output: Vec::new(), files: Vec::new(), compile_time: 0.0 }), false),

@@ -161,6 +161,7 @@ async fn piston_bad_input_is_a_400_naming_the_field() {
         (json!({"language": "python", "version": "*", "files": [{"name": "a"}]}), "files[0].content"),
         (json!({"language": "python", "version": "*", "files": [{"content": "x", "encoding": "rot13"}]}), "encoding"),
         (json!({"language": "python", "version": "*", "files": [{"content": "zz", "encoding": "hex"}]}), "hex"),
+        (json!({"language": "c", "version": "*", "files": file, "args": ["3\0"]}), "args must not contain NUL"),
         (
             json!({"language": "python", "version": "*", "files": [{"content": "x"}, {"name": "../x", "content": ""}]}),
             "files[1].name",
@@ -268,6 +269,9 @@ async fn jobe_file_cache_and_errors() {
         (run_spec("c", "x", json!({"parameters": {"cputime": "fast"}})), "cputime"),
         (run_spec("c", "x", json!({"file_list": [["id"]]})), "file_list[0]"),
         (run_spec("c", "x", json!({"sourcefilename": "/etc/passwd"})), "sourcefilename"),
+        // An argv cannot hold NUL: found by the schema fuzz as an Internal Error.
+        (run_spec("c", "x", json!({"parameters": {"compileargs": ["-O2\0"]}})), "compileargs"),
+        (run_spec("c", "x", json!({"parameters": {"runargs": "a\0b"}})), "runargs"),
     ] {
         let r = s.req("POST", &format!("{base}/runs"), &key, body.to_string().as_bytes()).await;
         assert_eq!(r.status, 400, "{body}");

@@ -267,10 +267,14 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
                         .map(str::to_owned)
                         .ok_or_else(|| bad(format!("run_spec.parameters.{k} must be a list of strings")))
                 })
-                .collect(),
+                .collect::<Result<Vec<_>, _>>(),
             Some(Value::String(s)) => Ok(s.split_whitespace().map(str::to_owned).collect()),
             Some(_) => Err(bad(format!("run_spec.parameters.{k} must be a list of strings"))),
         }
+        .and_then(|l| match l.iter().any(|s| s.contains('\0')) {
+            true => Err(bad(format!("run_spec.parameters.{k} must not contain NUL characters"))),
+            false => Ok(l),
+        })
     };
     let mut options = list("compileargs")?;
     options.extend(list("linkargs")?);

@@ -223,6 +223,9 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(PistonError::bad("args must be an array of at most 256 strings")),
     };
+    if args.iter().any(|a: &String| a.contains('\0')) {
+        return Err(PistonError::bad("args must not contain NUL characters"));
+    }
     let l = &svc.cfg.limits;
     let max_wall = (l.max_wall_time_limit * 1000.0) as i64;
     let max_cpu = (l.max_cpu_time_limit * 1000.0) as i64;
