@@ -18,10 +18,15 @@
 #
 # Environment (all optional):
 #   FLASH=target/release/flash      the binary under test (host path; built if missing)
-#   FLASH_VM_HOSTILE=PATH           the prebuilt hostile test binary (default: found under
+#   FLASH_VM_HOSTILE=PATH           the prebuilt hostile test binary (default: the newest under
 #                                   target/release/deps, built with
-#                                   `cargo test --release -p flash --test hostile --no-run` if none)
-#   FLASH_VM_BUILD=auto             auto: build only what is missing; 1: always run the cargo
+#                                   `cargo test --release -p flash --test hostile --no-run` if none
+#                                   or older than target/release/flash)
+#   FLASH_VM_HOSTILE_HELPER=PATH    the flash binary that hostile binary was built with (its
+#                                   compiled-in CARGO_BIN_EXE_flash; default
+#                                   target/release/flash for a binary from target/release/deps)
+#   FLASH_VM_BUILD=auto             auto: build flash if missing, the hostile tests if missing or
+#                                   older than target/release/flash; 1: always run both cargo
 #                                   builds (a failed build falls back to the existing binaries
 #                                   with a warning); 0: never build
 #   FLASH_VM_KERNELS="5.10 6.1 6.12"   which kernels (Debian 11's, Debian 12's, bookworm-backports')
@@ -42,12 +47,14 @@
 #                                   multi-threaded TCG on host time (CPU-time limits then
 #                                   trip at random on a loaded host)
 #   MEM=4G SMP=1                    guest size (SMP defaults to 2 without icount; icount runs
-#                                   all vCPUs on one host thread, and 2 vCPUs stalled the boot)
+#                                   all vCPUs on one host thread, and with 2 the boot did not
+#                                   finish in 10 minutes here)
 #   CPU=max                         QEMU CPU model (kvm: host,-arch-capabilities)
 #   VM_TIMEOUT=900                  seconds per boot before it counts as hung
-#   FLASH_VM_JOBS=2                 boots at once (default: the host's cores); with icount the
-#                                   guests' clocks do not depend on the host's load, so
-#                                   parallel boots do not change any verdict
+#   FLASH_VM_JOBS=3                 boots at once. The guests wait on 9p often, so three
+#                                   single-vCPU VMs on 2 cores finish sooner than two; with
+#                                   icount their clocks do not depend on the host's load, so
+#                                   parallel boots change no verdict
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,7 +72,7 @@ CACHE=${FLASH_VM_CACHE:-/var/cache/flash-vm}
 REFRESH=${FLASH_VM_REFRESH:-0}
 MEM=${MEM:-4G}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
-JOBS=${FLASH_VM_JOBS:-$(nproc)}
+JOBS=${FLASH_VM_JOBS:-3}
 if [ -z "${ACCEL:-}" ] || [ "$ACCEL" = auto ]; then
     if [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then ACCEL=kvm; else ACCEL=tcg; fi
 fi
@@ -79,6 +86,12 @@ in_list() { case " $2 " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 [ "$(id -u)" = 0 ] || die "run as root"
 mkdir -p "$WORK" "$CACHE"
+# One run per work directory: two would write into the same logs.
+exec 9> "$WORK/.lock"
+if ! flock -n 9; then
+    log "another run is using $WORK; waiting for it (or set FLASH_VM_WORK)"
+    flock 9
+fi
 
 # ------------------------------------------------------------------ packages
 # The VM tools and the toolchains the guest borrows from the host.
@@ -110,7 +123,17 @@ APT_OPTS=(-o Dir::Etc::SourceList="$APT/sources.list" -o Dir::Etc::SourceParts="
 APT_STAMP=$WORK/.apt-updated.$$   # fetch_kernel runs in a subshell: a file, not a variable
 # On exit (also ^C): no VM left running (each boot runs in a background
 # subshell that kills its QEMU when terminated), no stamp left behind.
-trap 'rm -f "$APT_STAMP"; for j in $(jobs -p); do kill "$j" 2>/dev/null; done; wait' EXIT
+SNAP=
+cleanup() {
+    local rc=$?
+    set +e
+    rm -f "$APT_STAMP"
+    for j in $(jobs -p); do kill "$j" 2>/dev/null; done
+    wait
+    [ -z "$SNAP" ] || rm -rf "$SNAP"
+    exit $rc
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 apt_private_update() {
     [ -f "$APT_STAMP" ] && return 0
@@ -242,8 +265,24 @@ for l in sys.stdin:
         [ -n "$HOSTILE" ] || HOSTILE=$(newest_hostile || true)
     fi
     [ -n "$HOSTILE" ] && [ -x "$HOSTILE" ] || die "no hostile test binary (set FLASH_VM_HOSTILE or let it build)"
-    log "flash under test: $FLASH ($(date -r "$FLASH" '+%F %T'))"
+    FLASH_DESC="$FLASH ($(date -r "$FLASH" '+%F %T'))"
+    log "flash under test: $FLASH_DESC"
     log "hostile tests:    $HOSTILE ($(date -r "$HOSTILE" '+%F %T'))"
+    # Snapshots: the guest reads the host's files live over 9p, and a rebuild
+    # during the run (cargo replaces target/release/flash) must not mix two
+    # builds. Not under /tmp: flash.service has PrivateTmp=yes.
+    SNAP=$CACHE/bin/run-$$
+    find "$CACHE/bin" -mindepth 1 -maxdepth 1 -name 'run-*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
+    mkdir -p "$SNAP"
+    cp "$FLASH" "$SNAP/flash"
+    cp "$HOSTILE" "$SNAP/hostile"
+    # The hostile binary runs the flash it was built with (CARGO_BIN_EXE_flash,
+    # compiled in); the guest binds the snapshot over that path.
+    HELPER=${FLASH_VM_HOSTILE_HELPER:-}
+    if [ -z "$HELPER" ] && [[ $HOSTILE == "$ROOT"/target/release/deps/* ]]; then HELPER=$ROOT/target/release/flash; fi
+    if [ -n "$HELPER" ]; then
+        if [ "$(realpath "$HELPER")" = "$(realpath "$FLASH")" ]; then ln "$SNAP/flash" "$SNAP/helper"; else cp "$HELPER" "$SNAP/helper"; fi
+    fi
 }
 
 # ---------------------------------------------------------------------- boot
@@ -261,7 +300,8 @@ make_initramfs() {
     in_list "$label" "$HOSTILE_ON" && hostile_on=1
     in_list "$label" "$BENCH_ON" && bench_on=1
     {
-        printf 'FLASH=%q\nHOSTILE=%q\nREPO=%q\nKLABEL=%q\n' "$FLASH" "$HOSTILE" "$ROOT" "$label"
+        printf 'FLASH=%q\nHOSTILE=%q\nREPO=%q\nKLABEL=%q\n' "$SNAP/flash" "$SNAP/hostile" "$ROOT" "$label"
+        printf 'HELPER=%q\nHELPER_SNAPSHOT=%q\n' "$HELPER" "$SNAP/helper"
         printf 'RUN_HOSTILE=%s\nRUN_BENCH=%s\nBENCH_N=%s\n' "$hostile_on" "$bench_on" "$BENCH_N"
     } > "$ird/flash-vm/guest.env"
     chmod +x "$ird/init" "$ird"/flash-vm/*.sh
@@ -338,10 +378,14 @@ boot() {
 install_packages
 declare -A KDIR
 FETCH_FAILED=()
+exec 8> "$CACHE/.lock"   # runs with other work directories share the cache
+flock 8
 for k in $KERNELS; do
     deb=$(fetch_kernel "$k") && kd=$(extract_kernel "$deb") && KDIR[$k]=$kd || FETCH_FAILED+=("$k")
     [ -n "${KDIR[$k]:-}" ] && log "kernel $k: $(cat "${KDIR[$k]}/version") from $(basename "$deb")"
 done
+flock -u 8
+exec 8>&-
 if [ "$STEP" = fetch ]; then
     [ ${#FETCH_FAILED[@]} = 0 ] || die "could not fetch: ${FETCH_FAILED[*]}"
     exit 0
@@ -377,7 +421,7 @@ done
 npass=$(grep -c ' PASS ' "$RESULTS" || true)
 nfail=$(grep -c ' FAIL ' "$RESULTS" || true)
 {
-    echo "flash: $FLASH ($(date -r "$FLASH" '+%F %T'))"
+    echo "flash: $FLASH_DESC"
     echo "boots (label mode kernel wall-time):"
     sed 's/^/  /' "$TIMES"
     echo "total $((T1 - T0))s; $npass passed, $nfail failed"

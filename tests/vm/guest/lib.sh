@@ -49,10 +49,17 @@ cgtree() {
     done)
 }
 
+# The reasons `flash check` gives after "NOT OK", on one line (else gist).
+problems() {
+    local p
+    p=$(printf '%s\n' "$OUT" | sed -n '/^NOT OK/,$p' | grep -E '^\s+- ' | sed 's/^\s*- //' | tr '\n' '|' | sed 's/|$//; s/|/ | /g' | cut -c1-500)
+    if [ -n "$p" ]; then printf '%s' "$p"; else gist "${1:-3}"; fi
+}
+
 # check_ok NAME: judges $OUT/$RC of `flash check` that must succeed.
 check_ok() {
     local why=
-    if [ "$RC" != 0 ]; then why="flash check exited $RC: $(gist 4)"
+    if [ "$RC" != 0 ]; then why="flash check exited $RC: $(problems 4)"
     elif ! printf '%s\n' "$OUT" | grep -q '^OK'; then why="exit 0 but no OK line: $(gist 2)"; fi
     judge "$1" "$why"
 }
@@ -62,7 +69,7 @@ check_refuses() {
     local why=
     if [ "$RC" = 0 ]; then why="flash check exited 0 (must refuse): $(gist 2)"
     elif [ "$RC" = 124 ]; then why="flash check timed out"
-    elif ! printf '%s\n' "$OUT" | grep -Eq "$2"; then why="exit $RC but the output does not match /$2/: $(gist 3)"; fi
+    elif ! printf '%s\n' "$OUT" | grep -Eq "$2"; then why="exit $RC but the output does not match /$2/: $(problems 3)"; fi
     judge "$1" "$why"
 }
 
@@ -156,11 +163,21 @@ jcheck() {
         || echo "want $3: not a JSON answer: $(printf '%s' "$1" | head -c 200)"
 }
 
-# wait_health PORT [SECONDS]: until /health answers.
+# wait_health PORT [SECONDS [PID|unit:NAME]]: until /health answers; gives up
+# at once when process PID (the server) has exited, or unit NAME has failed or
+# been restarted.
 wait_health() {
     local i
     for i in $(seq 1 $((${2:-60} * 5))); do
         curl -sf "127.0.0.1:$1/health" > /dev/null 2>&1 && { echo "(serve up after ~$((i / 5)) s)"; return 0; }
+        case ${3:-} in
+            "") ;;
+            unit:*) if [ "$(systemctl show -p ActiveState --value "${3#unit:}")" = failed ] ||
+                       [ "$(systemctl show -p NRestarts --value "${3#unit:}")" != 0 ]; then
+                        echo "(${3#unit:} failed)"; return 1
+                    fi ;;
+            *) kill -0 "$3" 2>/dev/null || { echo "(the server exited)"; return 1; } ;;
+        esac
         sleep 0.2
     done
     return 1

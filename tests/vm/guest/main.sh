@@ -12,6 +12,7 @@ show 'uname -r; nproc; free -m | sed -n 2p'
 show 'grep cgroup /proc/self/mountinfo'
 show 'echo "root cgroup.controllers [$(cat $CG/cgroup.controllers)] subtree_control [$(cat $CG/cgroup.subtree_control)]"'
 show 'ls -l --time-style=+%F_%T $F $HOSTILE'
+show 'grep -F " ${HELPER:-none} " /proc/self/mountinfo'
 show 'cat /proc/self/cgroup'
 
 # ---------------------------------------------------------------- layout C, bare root
@@ -50,7 +51,7 @@ cgtree
 sec "R3. memory figures through flash serve --workers 1 (one slot, reused by every run)"
 "$F" serve --listen 127.0.0.1:2358 --data-dir "$W/serve-r3" --workers 1 > "$W/serve-r3.log" 2>&1 &
 SP=$!
-if wait_health 2358 90; then
+if wait_health 2358 90 $SP; then
     cgtree
     echo "--- a: Python touching 150 MiB, memory_limit 256000"
     A=$(sub 2358 71 "$W/alloc150.py" 256000); echo "$A"
@@ -66,7 +67,7 @@ if wait_health 2358 90; then
     judge R3d-cpp-200MiB-is-mle "$(jcheck "$D" '.status.id == 12' 'status 12 (memory limit)')"
 else
     for n in R3a-python-150MiB-accepted-memory R3b-small-run-after-big-one R3c-exit3-is-nzec-not-mle R3d-cpp-200MiB-is-mle; do
-        fail $n "flash serve did not answer /health within 90 s: $(tail -n 3 "$W/serve-r3.log" | tr '\n' ' ' | cut -c1-300)"
+        fail $n "flash serve did not answer /health: $(tail -n 3 "$W/serve-r3.log" | tr '\n' ' ' | cut -c1-300)"
     done
 fi
 kill $SP 2>/dev/null; wait $SP 2>/dev/null
@@ -159,7 +160,7 @@ mkdir "$CG/ro"
             own=$(printf "%s\n" "$OUT" | sed "s/Read-only file system//g")
             if [ "$RC" = 0 ]; then fail RO11-read-only-cgroupfs-says-so "flash check exited 0 (must refuse): $(gist 2)"
             elif ! printf "%s\n" "$own" | grep -qi "read-only"; then
-                fail RO11-read-only-cgroupfs-says-so "exit $RC but no sentence saying read-only: $(gist 3)"
+                fail RO11-read-only-cgroupfs-says-so "exit $RC but no sentence saying read-only: $(problems 3)"
             else pass RO11-read-only-cgroupfs-says-so; fi
         fi'
 )

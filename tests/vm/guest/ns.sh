@@ -36,7 +36,7 @@ judge N8-supervisor-leaf "$why"
 sec "N8b. while flash serve runs: it is in /flash-supervisor, its slots in flash-<pid>-<n>/slot-<k> next to it"
 "$F" serve --listen 127.0.0.1:2361 --data-dir "$W/serve-n" --workers 1 > "$W/serve-n.log" 2>&1 &
 SP=$!
-if wait_health 2361 90; then
+if wait_health 2361 90 $SP; then
     cgtree
     why=
     cg=$(sed -n 's/^0:://p' /proc/$SP/cgroup)
@@ -48,7 +48,7 @@ if wait_health 2361 90; then
     [ -z "$r" ] || why="${why:+$why; }$r"
     judge N8b-serve-layout "$why"
 else
-    fail N8b-serve-layout "flash serve did not answer /health within 90 s: $(tail -n 3 "$W/serve-n.log" | tr '\n' ' ' | cut -c1-300)"
+    fail N8b-serve-layout "flash serve did not answer /health: $(tail -n 3 "$W/serve-n.log" | tr '\n' ' ' | cut -c1-300)"
 fi
 kill $SP 2>/dev/null; wait $SP 2>/dev/null
 show "tail -n 5 $W/serve-n.log"

@@ -5,6 +5,10 @@
 # layouts R, N, C and RO (main.sh); flashvm.mode=systemd starts systemd 252 as
 # pid 1, which runs layout S (systemd.sh) as a oneshot service.
 mount -t proc proc /proc
+. /flash-vm/guest.env
+# The hostile tests run the flash binary compiled into them: show them the
+# snapshot taken at the start of the run there (run.sh).
+if [ -n "$HELPER" ] && [ -e "$HELPER" ]; then mount --bind "$HELPER_SNAPSHOT" "$HELPER"; fi
 echo "=== stage 2 at $(cut -d' ' -f1 /proc/uptime) s since boot: $(uname -r), $(cat /proc/cmdline)" > /dev/ttyS1
 if grep -qw 'flashvm.mode=systemd' /proc/cmdline; then
     mkdir -p /etc/systemd/system

@@ -40,6 +40,7 @@ if [ -n "$why" ]; then
     why="$why; journal: $(journalctl --no-pager -o cat -u flash.service | grep -v '^\s*$' | tail -n 4 | tr '\n' '|' | cut -c1-500)"
 fi
 judge S12a-delegated-unit-serves "$why"
+served=$([ -z "$why" ] && echo yes)
 show 'systemd-cgls --no-pager -u flash.service'
 show "cat /proc/\$(systemctl show -p MainPID --value flash.service)/cgroup"
 if [ -z "$why" ]; then
@@ -61,6 +62,7 @@ res=$(systemctl show -p ActiveState,Result,ExecMainStatus flash.service | tr '\n
 echo "after stop: $res"
 case $res in *ActiveState=inactive*Result=success*|*Result=success*ActiveState=inactive*) ;; *) why="${why:+$why; }after stop: $res" ;; esac
 if [ -n "$cg" ] && [ -d "$CG$cg" ]; then why="${why:+$why; }its cgroup $cg is still there: $(find "$CG$cg" -name cgroup.procs -exec cat {} + | tr '\n' ' ')"; fi
+[ -n "$served" ] || why="${why:+$why; }the unit never served (S12a), so there was nothing to stop cleanly"
 judge S12d-stop-is-clean "$why"
 show 'journalctl --no-pager -o cat -u flash.service | tail -n 15'
 
