@@ -206,7 +206,28 @@ fn remove_tree(dir: &Path) -> Result<(), Error> {
             }
         }
     }
-    fs::remove_dir(dir).map_err(|error| Error::RemoveDir { path: dir.to_path_buf(), error })
+    match fs::remove_dir(dir) {
+        // Processes remain: the last run of a slot whose helper was killed
+        // (they die with its box, but not at once). The cgroup is ours: end
+        // them, and wait for the kernel to let them go (at most a second or so).
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+            for _ in 0..200 {
+                let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+                for pid in procs.lines().filter_map(|l| l.trim().parse::<libc::pid_t>().ok()) {
+                    // SAFETY: kill takes no pointers; the pid is in our own cgroup.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                match fs::remove_dir(dir) {
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                        std::thread::sleep(std::time::Duration::from_millis(5))
+                    }
+                    other => return other.map_err(|error| Error::RemoveDir { path: dir.to_path_buf(), error }),
+                }
+            }
+            fs::remove_dir(dir).map_err(|error| Error::RemoveDir { path: dir.to_path_buf(), error })
+        }
+        other => other.map_err(|error| Error::RemoveDir { path: dir.to_path_buf(), error }),
+    }
 }
 
 /// The distinct paths, in first-seen order.

@@ -5,9 +5,10 @@ use crate::registry::{Language, Registry};
 use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
 use crate::verdict::run_status;
 use crate::Error;
-use flash_sandbox::{BoxFile, Limits, Pool, RunSpec, Status, Stdin};
+use flash_sandbox::{BoxFile, Limits, LiveInput, Pool, RunSpec, Status, Stdin, Stream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -115,6 +116,64 @@ impl Engine {
     /// (unknown language, invalid limits); failures of Flash itself come back
     /// as a judgement with status Internal Error.
     pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
+        let (lang, artifact, cached, compile_time) = match self.prepare(sub)? {
+            Prepared::Ready(lang, artifact, cached, compile_time) => (lang, artifact, cached, compile_time),
+            Prepared::Done(j) => return Ok(j),
+        };
+        let cases: Vec<TestCase> = if sub.tests.is_empty() {
+            vec![TestCase { input: sub.stdin.clone(), expected: sub.expected.clone() }]
+        } else {
+            sub.tests.clone()
+        };
+        let mut outcomes = Vec::with_capacity(cases.len());
+        for case in &cases {
+            let o = self.run_case(lang, sub, &artifact, case, None);
+            let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
+            outcomes.push(o);
+            if stop {
+                break;
+            }
+        }
+        Ok(summarize(outcomes, !sub.tests.is_empty(), artifact.output.clone(), cached, compile_time))
+    }
+
+    /// Judges one submission while it is talked to: `on` hears the stages and
+    /// every chunk of output as it comes (the compiler's as one chunk of the
+    /// compile stage), and what arrives on `input` goes to the running program
+    /// (`sub.stdin` and `sub.tests` are not used: send the input there).
+    /// Dropping the sender closes the program's stdin.
+    pub fn judge_live(
+        &self,
+        sub: &Submission,
+        input: Receiver<LiveInput>,
+        on: &mut (dyn FnMut(LiveEvent<'_>) + Send),
+    ) -> Result<Judgement, Error> {
+        let compiled = self.registry.find(&sub.language).is_some_and(|l| l.spec.compile.is_some());
+        if compiled {
+            on(LiveEvent::Stage(Stage::Compile));
+        }
+        let (lang, artifact, cached, compile_time) = match self.prepare(sub)? {
+            Prepared::Ready(lang, artifact, cached, compile_time) => (lang, artifact, cached, compile_time),
+            Prepared::Done(j) => {
+                if !j.compile_output.is_empty() {
+                    on(LiveEvent::Output(Stream::Stdout, &j.compile_output));
+                }
+                return Ok(j);
+            }
+        };
+        if compiled && !artifact.output.is_empty() {
+            on(LiveEvent::Output(Stream::Stdout, &artifact.output));
+        }
+        on(LiveEvent::Stage(Stage::Run));
+        let case = TestCase { input: Vec::new(), expected: None };
+        let mut output = |s: Stream, d: &[u8]| on(LiveEvent::Output(s, d));
+        let o = self.run_case(lang, sub, &artifact, &case, Some((input, &mut output)));
+        Ok(summarize(vec![o], false, artifact.output.clone(), cached, compile_time))
+    }
+
+    /// Checks the request and compiles it (through the cache): the artifact,
+    /// or the judgement already reached (a compile error).
+    fn prepare(&self, sub: &Submission) -> Result<Prepared<'_>, Error> {
         let lang = self.registry.find(&sub.language).ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
         sub.limits.validate().map_err(Error::Invalid)?;
         for f in &sub.extra_files {
@@ -136,7 +195,9 @@ impl Engine {
                 }
                 match self.compile(lang, sub, argv) {
                     (Ok(a), hit) => (a, hit),
-                    (Err(msg), _) => return Ok(Judgement::internal(format!("compile step failed: {msg}"))),
+                    (Err(msg), _) => {
+                        return Ok(Prepared::Done(Judgement::internal(format!("compile step failed: {msg}"))))
+                    }
                 }
             }
         };
@@ -148,23 +209,9 @@ impl Engine {
             j.compile_output = artifact.output.clone();
             j.compile_cached = cached;
             j.compile_time = compile_time;
-            return Ok(j);
+            return Ok(Prepared::Done(j));
         }
-        let cases: Vec<TestCase> = if sub.tests.is_empty() {
-            vec![TestCase { input: sub.stdin.clone(), expected: sub.expected.clone() }]
-        } else {
-            sub.tests.clone()
-        };
-        let mut outcomes = Vec::with_capacity(cases.len());
-        for case in &cases {
-            let o = self.run_case(lang, sub, &artifact, case);
-            let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
-            outcomes.push(o);
-            if stop {
-                break;
-            }
-        }
-        Ok(summarize(outcomes, !sub.tests.is_empty(), artifact.output.clone(), cached, compile_time))
+        Ok(Prepared::Ready(lang, artifact, cached, compile_time))
     }
 
     fn compile(&self, lang: &Language, sub: &Submission, argv: Vec<String>) -> (Result<Arc<Artifact>, String>, bool) {
@@ -241,7 +288,14 @@ impl Engine {
         })
     }
 
-    fn run_case(&self, lang: &Language, sub: &Submission, art: &Artifact, case: &TestCase) -> RunOutcome {
+    fn run_case(
+        &self,
+        lang: &Language,
+        sub: &Submission,
+        art: &Artifact,
+        case: &TestCase,
+        live: Option<LiveRun<'_>>,
+    ) -> RunOutcome {
         let mut limits = sub.limits.clone();
         if let Some(p) = lang.spec.adjust.min_processes {
             limits.processes = limits.processes.max(p);
@@ -265,12 +319,19 @@ impl Engine {
             argv: expand(&lang.spec.run, &[], &sub.args, heap_mb),
             env: flash_sandbox::default_env(),
             limits,
-            stdin: Stdin::Bytes(case.input.clone()),
+            stdin: match live {
+                Some(_) => Stdin::Live,
+                None => Stdin::Bytes(case.input.clone()),
+            },
             files,
             merge_stderr: sub.redirect_stderr_to_stdout,
             ..RunSpec::default()
         };
-        match self.pool.run(&spec) {
+        let result = match live {
+            Some((input, output)) => self.pool.run_live(&spec, input, output),
+            None => self.pool.run(&spec),
+        };
+        match result {
             Ok(r) => {
                 let (status, message) = run_status(&r.meas, &r.stdout, &r.stderr, case.expected.as_deref());
                 RunOutcome {
@@ -298,6 +359,32 @@ impl Engine {
             },
         }
     }
+}
+
+/// What [`Engine::prepare`] reached: a language and its artifact (cached or
+/// not, compile seconds), or a final judgement.
+enum Prepared<'a> {
+    Ready(&'a Language, Arc<Artifact>, bool, f64),
+    Done(Judgement),
+}
+
+/// A live run's input and output sides.
+type LiveRun<'a> = (Receiver<LiveInput>, &'a mut (dyn FnMut(Stream, &[u8]) + Send));
+
+/// The stage a live judgement is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Compile,
+    Run,
+}
+
+/// What a live judgement tells while it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveEvent<'a> {
+    /// A stage begins (no compile stage for interpreted languages).
+    Stage(Stage),
+    /// A chunk of output of the current stage.
+    Output(Stream, &'a [u8]),
 }
 
 /// Replaces the artifact `tree` (a tar) with the regular files it holds, so

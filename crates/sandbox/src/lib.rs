@@ -30,7 +30,7 @@ mod sys;
 pub use config::{default_mounts, Link, Mount, SlotConfig};
 pub use error::Error;
 pub use flash_cgroup::MemoryMethod;
-pub use pool::{CgroupReport, Pool, PoolConfig, BOX_FLASH};
+pub use pool::{CgroupReport, LiveInput, Pool, PoolConfig, Stream, BOX_FLASH};
 pub use spec::{BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
 
 /// The default environment for a program in the box.

@@ -13,6 +13,8 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -302,10 +304,29 @@ impl Pool {
     }
 
     /// Runs `spec` in the next free box. Blocks while all boxes are busy.
+    /// A [`Stdin::Live`] program reads EOF at once here: see [`Pool::run_live`].
     pub fn run(&self, spec: &RunSpec) -> Result<RunResult, Error> {
+        self.run_with(spec, None)
+    }
+
+    /// Runs `spec` while it is talked to: `output` gets every chunk of stdout
+    /// and stderr as the program writes it (they are also in the result), and
+    /// what arrives on `input` goes to the program (its stdin must be
+    /// [`Stdin::Live`] for [`LiveInput::Stdin`] to reach it). Dropping the
+    /// sender closes the program's stdin. Blocks while all boxes are busy.
+    pub fn run_live(
+        &self,
+        spec: &RunSpec,
+        input: Receiver<LiveInput>,
+        output: &mut (dyn FnMut(Stream, &[u8]) + Send),
+    ) -> Result<RunResult, Error> {
+        self.run_with(spec, Some((input, output)))
+    }
+
+    fn run_with(&self, spec: &RunSpec, live: Option<Live<'_>>) -> Result<RunResult, Error> {
         validate(spec)?;
         let mut handle = self.take()?;
-        let result = handle.exchange(spec);
+        let result = handle.exchange(spec, live);
         let leftover = result.as_ref().map_or(0, |r| r.meas.slot_leftover_kb);
         if leftover > self.cfg.renew_above_kb {
             self.renewals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -356,6 +377,103 @@ impl Drop for Pool {
         }
         // `root` drops after this, removing Flash's cgroups.
     }
+}
+
+/// Where a live run's output goes as it comes.
+type OutputSink<'a> = &'a mut (dyn FnMut(Stream, &[u8]) + Send);
+
+/// A live run's two directions.
+type Live<'a> = (Receiver<LiveInput>, OutputSink<'a>);
+
+/// What a caller sends to a live run while it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveInput {
+    /// Bytes for the program's stdin.
+    Stdin(Vec<u8>),
+    /// End of the program's stdin.
+    CloseStdin,
+    /// A signal (1-31) for the program and its process group.
+    Signal(i32),
+    /// End the run now (the caller is gone): the slot is rebuilt afterwards,
+    /// and the run answers an error.
+    Cancel,
+}
+
+/// Which of the program's pipes a chunk of output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Largest stdin chunk per frame: big inputs go as several frames.
+const LIVE_CHUNK: usize = 64 << 10;
+
+/// Forwards a live run's input to the helper until the run is `done`; the
+/// helper drops whatever of it arrives after the run ended. Without a
+/// receiver (or once its sender is gone) the program's stdin is closed.
+/// [`LiveInput::Cancel`] is honoured even while a write waits on a helper
+/// that reads no more: the socket is shut down, which ends the run.
+fn feed(mut sock: UnixStream, input: Option<Receiver<LiveInput>>, done: &AtomicBool) {
+    use std::io::Write;
+    // Short write waits, so a cancel is seen while the helper does not read
+    // (it stops at a full pipe: back-pressure). Restored before returning.
+    let _ = sock.set_write_timeout(Some(Duration::from_millis(20)));
+    let mut queue = std::collections::VecDeque::new();
+    let mut open = true;
+    let mut frames = Vec::new();
+    if input.is_none() {
+        queue.push_back(LiveInput::CloseStdin);
+    }
+    // Once the run is over, what is left is dropped (a caller that keeps
+    // sending cannot keep the slot).
+    'run: while !done.load(Ordering::Relaxed) {
+        let next = match (queue.pop_front(), &input) {
+            (Some(m), _) => m,
+            (None, Some(rx)) if open => match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => {
+                    open = false;
+                    LiveInput::CloseStdin
+                }
+            },
+            (None, _) => break,
+        };
+        frames.clear();
+        let r = match next {
+            LiveInput::Stdin(b) => b.chunks(LIVE_CHUNK).try_for_each(|c| write_frame(&mut frames, Kind::Stdin, c)),
+            LiveInput::CloseStdin => write_frame(&mut frames, Kind::Stdin, &[]),
+            LiveInput::Signal(n) => write_frame(&mut frames, Kind::Signal, &n.to_le_bytes()),
+            LiveInput::Cancel => {
+                let _ = sock.shutdown(std::net::Shutdown::Both);
+                break;
+            }
+        };
+        if r.is_err() {
+            break;
+        }
+        // A frame is written whole, or the socket is shut down: never half of
+        // one, which would garble the next run's request.
+        let mut off = 0;
+        while off < frames.len() {
+            match sock.write(&frames[off..]) {
+                Ok(n) => off += n,
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    if let Some(rx) = &input {
+                        queue.extend(rx.try_iter());
+                    }
+                    if queue.contains(&LiveInput::Cancel) {
+                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                        break 'run;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break 'run,
+            }
+        }
+    }
+    let _ = sock.set_write_timeout(None);
 }
 
 fn validate(spec: &RunSpec) -> Result<(), Error> {
@@ -441,16 +559,41 @@ impl SlotHandle {
         let _ = self.helper.wait();
     }
 
-    /// Sends one request and reads the answer.
-    fn exchange(&mut self, spec: &RunSpec) -> Result<RunResult, Error> {
+    /// Sends one request and reads the answer; a live run's input goes to the
+    /// helper from a second thread meanwhile.
+    fn exchange(&mut self, spec: &RunSpec, live: Option<Live<'_>>) -> Result<RunResult, Error> {
         let head = serde_json::to_vec(spec).expect("a run spec serializes");
         self.stage_files(&spec.files)?;
+        let (input, output) = match live {
+            Some((i, o)) => (Some(i), Some(o)),
+            None => (None, None),
+        };
+        let writer = match spec.stdin {
+            Stdin::Live => Some(self.sock.try_clone().map_err(Error::io("helper socket"))?),
+            _ => None,
+        };
         let s = &mut self.sock;
         write_frame(s, Kind::Request, &head).map_err(Error::io("helper socket"))?;
         if let Stdin::Bytes(b) = &spec.stdin {
             write_frame(s, Kind::Stdin, b).map_err(Error::io("helper socket"))?;
         }
         write_frame(s, Kind::Go, &[]).map_err(Error::io("helper socket"))?;
+        // Only now may the feeder write: after `Go`, never between frames of ours.
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            if let Some(w) = writer {
+                let done = &done;
+                scope.spawn(move || feed(w, input, done));
+            }
+            let r = self.read_answer(spec, output);
+            done.store(true, Ordering::Relaxed);
+            r
+        })
+    }
+
+    /// Reads the helper's frames up to the run's end.
+    fn read_answer(&mut self, spec: &RunSpec, mut output: Option<OutputSink<'_>>) -> Result<RunResult, Error> {
+        let s = &mut self.sock;
         // The helper enforces the wall limit itself; this only catches a stuck helper.
         let guard = Duration::from_secs_f64(spec.limits.wall_time) + Duration::from_secs(30);
         s.set_read_timeout(Some(guard)).map_err(Error::io("helper socket"))?;
@@ -463,8 +606,18 @@ impl SlotHandle {
         loop {
             let (kind, payload) = read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
             match kind {
-                Kind::Stdout => out.stdout.extend_from_slice(&payload),
-                Kind::Stderr => out.stderr.extend_from_slice(&payload),
+                Kind::Stdout => {
+                    if let Some(f) = output.as_mut() {
+                        f(Stream::Stdout, &payload);
+                    }
+                    out.stdout.extend_from_slice(&payload)
+                }
+                Kind::Stderr => {
+                    if let Some(f) = output.as_mut() {
+                        f(Stream::Stderr, &payload);
+                    }
+                    out.stderr.extend_from_slice(&payload)
+                }
                 Kind::File => {
                     let (path, mode, data) = decode_file(payload).map_err(Error::io("helper socket"))?;
                     out.files.push(BoxFile { path, mode, data });

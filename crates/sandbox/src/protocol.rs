@@ -7,6 +7,11 @@
 //! collected files, and exactly one `Result` (JSON [`Measurement`]) or `Error`
 //! (UTF-8 message) to end the run. At start-up the helper sends `Ready` or `Error`.
 //!
+//! A live run (`Stdin::Live`) has a pipe for stdin that the library feeds while
+//! the program runs: `Stdin` frames after `Go` are written into it (an empty one
+//! closes it), and a `Signal` frame (the number, i32 LE) is sent to the program.
+//! Frames of a run that arrive after its `Result` are dropped by the helper.
+//!
 //! The helper's output is untrusted in spirit (the box could in theory confuse
 //! it), so every length is checked against [`MAX_FRAME`].
 //!
@@ -33,6 +38,8 @@ pub enum Kind {
     /// The slot's configuration, the helper's first frame (not its command
     /// line: every box's /proc/1/cmdline would show it).
     Config = 10,
+    /// A signal for the program of a live run.
+    Signal = 11,
 }
 
 impl Kind {
@@ -48,6 +55,7 @@ impl Kind {
             8 => Kind::Result,
             9 => Kind::Error,
             10 => Kind::Config,
+            11 => Kind::Signal,
             _ => return None,
         })
     }

@@ -99,6 +99,9 @@ pub enum Stdin {
     Bytes(#[serde(skip)] Vec<u8>),
     /// A file inside the box (relative to `/box`), e.g. one put there with `files`.
     BoxPath(String),
+    /// A pipe fed while the program runs: see [`crate::Pool::run_live`]. Through
+    /// [`crate::Pool::run`] it is closed at once (the program reads EOF).
+    Live,
 }
 
 /// One execution request.

@@ -7,7 +7,7 @@
 //! server serves it through a [`TableJudge`], which lists but never judges.
 
 use flash_debugger::{DebugLimits, DebugRequest, Trace};
-use flash_engine::{Engine, Judgement, Language, Registry, Submission};
+use flash_engine::{Engine, Judgement, Language, LiveEvent, LiveInput, Registry, Submission};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -29,6 +29,19 @@ pub trait Judge: Send + Sync + 'static {
     /// Records a step-by-step trace (blocking); `Err` when it cannot be traced at all.
     fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
         Err(flash_debugger::Error::Unsupported(format!("{} (this process has no sandbox to trace in)", req.language)))
+    }
+    /// Whether [`Judge::judge_live`] works in this process (it needs a sandbox here).
+    fn can_stream(&self) -> bool {
+        false
+    }
+    /// Judges while talking to the program (blocking): see [`Engine::judge_live`].
+    fn judge_live(
+        &self,
+        sub: &Submission,
+        _input: std::sync::mpsc::Receiver<LiveInput>,
+        _on: &mut (dyn FnMut(LiveEvent<'_>) + Send),
+    ) -> Result<Judgement, flash_engine::Error> {
+        Err(flash_engine::Error::Invalid(format!("{}: this process has no sandbox to stream from", sub.language)))
     }
 }
 
@@ -54,6 +67,19 @@ impl Judge for Engine {
 
     fn can_debug(&self) -> bool {
         true
+    }
+
+    fn can_stream(&self) -> bool {
+        true
+    }
+
+    fn judge_live(
+        &self,
+        sub: &Submission,
+        input: std::sync::mpsc::Receiver<LiveInput>,
+        on: &mut (dyn FnMut(LiveEvent<'_>) + Send),
+    ) -> Result<Judgement, flash_engine::Error> {
+        Engine::judge_live(self, sub, input, on)
     }
 
     fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {

@@ -24,6 +24,9 @@ pub struct Prepared<'a> {
     pub stderr: RawFd,
     /// Write end of the pipe that carries `[wait status, exec errno]` to the helper.
     pub status_w: RawFd,
+    /// The helper's end of a live run's stdin pipe (-1 if none): init must not
+    /// hold it, or the program never reads EOF.
+    pub live_w: RawFd,
     /// (resource, soft, hard)
     pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
     pub uid: u32,
@@ -95,7 +98,7 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
             report(p.status_w, 0, *libc::__errno_location() | 0x2000_0000);
         }
         // Hold nothing of the run's: the program's pipes must see EOF when it is gone.
-        for fd in [errp_w, p.stdin, p.stdout, p.stderr, 0] {
+        for fd in [errp_w, p.stdin, p.stdout, p.stderr, p.live_w, 0] {
             libc::close(fd);
         }
         let mut status = 0;

@@ -35,6 +35,9 @@ pub struct Slot {
     cgroup: flash_cgroup::Controls,
     seccomp_default: flash_seccomp::Program,
     seccomp_debugger: flash_seccomp::Program,
+    /// The host's /proc, opened before the box's root replaced it: where a
+    /// live run's program is found to be signalled.
+    host_proc: File,
 }
 
 /// Entry point of `flash __sandbox-helper`; the configuration comes as the
@@ -78,10 +81,14 @@ pub fn main() -> i32 {
 
 /// Serves one request. `Ok(false)` when the library closed the socket.
 fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
-    let (kind, payload) = match read_frame(ctl) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
-        Err(e) => return Err(Error::Io("control socket".into(), e)),
+    let (kind, payload) = loop {
+        match read_frame(ctl) {
+            // Input for a live run that ended before it arrived.
+            Ok((Kind::Stdin | Kind::Signal, _)) => continue,
+            Ok(f) => break f,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
+            Err(e) => return Err(Error::Io("control socket".into(), e)),
+        }
     };
     if kind != Kind::Request {
         return Err(Error::Protocol(format!("expected a request, got {kind:?}")));
@@ -144,8 +151,13 @@ impl Slot {
 
 /// Opens a stdin file that lives in the box (opened by root, read by the program).
 fn box_stdin(spec: &RunSpec, input: run::Input) -> Result<run::Input, Error> {
-    let crate::spec::Stdin::BoxPath(p) = &spec.stdin else {
-        return Ok(input);
+    let p = match &spec.stdin {
+        crate::spec::Stdin::BoxPath(p) => p,
+        crate::spec::Stdin::Live => {
+            let (r, w) = crate::sys::pipe().map_err(Error::io("pipe"))?;
+            return Ok(run::Input::Live(r, w));
+        }
+        _ => return Ok(input),
     };
     crate::spec::check_box_path(p).map_err(Error::Request)?;
     let f = run::open_box_file(p).ok_or_else(|| Error::Request(format!("stdin file {p} not found in the box")))?;

@@ -3,7 +3,7 @@
 
 use super::child::{self, Prepared};
 use super::Slot;
-use crate::protocol::{write_frame, Kind};
+use crate::protocol::{read_frame, write_frame, Kind};
 use crate::spec::{check_box_path, Measurement, RunSpec, Status};
 use crate::{sys, Error};
 use flash_cgroup::MemoryMethod;
@@ -29,6 +29,64 @@ const RUN_NAMESPACES: libc::c_int =
 pub enum Input {
     Null,
     Fd(OwnedFd),
+    /// A pipe (read end, write end) the helper feeds from `Stdin` frames.
+    Live(OwnedFd, OwnedFd),
+}
+
+/// Input of a live run not yet written into the program's stdin pipe. At most
+/// this much is held; beyond it the helper stops reading the control socket
+/// until the program has read some (back-pressure to the library).
+const LIVE_PENDING_MAX: usize = 1 << 20;
+
+/// The helper's side of a live run's stdin.
+struct LiveIn {
+    /// The pipe's write end; `None` once closed.
+    pipe: Option<OwnedFd>,
+    pending: Vec<u8>,
+    /// Close the pipe once `pending` is written.
+    close: bool,
+}
+
+impl LiveIn {
+    /// Writes what the pipe takes now. A program that closed its stdin drops the rest.
+    fn flush(&mut self) {
+        while let (Some(fd), false) = (&self.pipe, self.pending.is_empty()) {
+            // SAFETY: writing from a valid buffer of its length to our own pipe.
+            let n = unsafe { libc::write(fd.as_raw_fd(), self.pending.as_ptr().cast(), self.pending.len()) };
+            if n > 0 {
+                self.pending.drain(..n as usize);
+                continue;
+            }
+            let e = std::io::Error::last_os_error();
+            match e.kind() {
+                std::io::ErrorKind::Interrupted => continue,
+                std::io::ErrorKind::WouldBlock => return,
+                _ => {
+                    self.pending.clear();
+                    self.pipe = None;
+                }
+            }
+        }
+        if self.close && self.pending.is_empty() {
+            self.pipe = None;
+        }
+    }
+}
+
+/// The host pid of the program a box's init started (its only child), found
+/// through the host's /proc (`proc` is a descriptor of it).
+fn program_pid(proc: &File, init: libc::pid_t) -> Option<libc::pid_t> {
+    let path = CString::new(format!("{init}/task/{init}/children")).ok()?;
+    // SAFETY: openat on a directory fd we own with a valid C string.
+    let fd = unsafe { libc::openat(proc.as_raw_fd(), path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: openat succeeded, so `fd` is a fresh descriptor that we own.
+    let mut f = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let mut s = String::new();
+    f.read_to_string(&mut s).ok()?;
+    s.split_whitespace().next()?.parse().ok()
 }
 
 /// Reads a file the program left in /box: regular files only, never through a
@@ -168,8 +226,16 @@ impl Slot {
         let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let envp = cstrings(env.iter().map(String::as_str))?;
         let null;
+        let mut input = input;
+        let mut live = None;
+        if let Input::Live(r, w) = input {
+            set_nonblocking(w.as_raw_fd());
+            live = Some(LiveIn { pipe: Some(w), pending: Vec::new(), close: false });
+            input = Input::Fd(r);
+        }
         let stdin_fd = match &input {
             Input::Fd(fd) => fd.as_raw_fd(),
+            Input::Live(..) => unreachable!("made an Fd above"),
             Input::Null => {
                 null = File::open("/dev/null").map_err(Error::io("/dev/null"))?;
                 null.as_raw_fd()
@@ -200,6 +266,7 @@ impl Slot {
             stdout: out_w.as_raw_fd(),
             stderr: if spec.merge_stderr { out_w.as_raw_fd() } else { err_w.as_raw_fd() },
             status_w: st_w.as_raw_fd(),
+            live_w: live.as_ref().and_then(|l| l.pipe.as_ref()).map_or(-1, |p| p.as_raw_fd()),
             rlimits,
             uid: self.uid,
             gid: self.gid,
@@ -281,6 +348,8 @@ impl Slot {
             libc::pollfd { fd: st_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
             // The library's end: a hang-up means Flash is gone, and so must the run be.
             libc::pollfd { fd: out.ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
+            // A live run's stdin pipe, while it has input waiting.
+            libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
         ];
         let mut reason = None;
         let mut report = [0u8; 8];
@@ -302,6 +371,14 @@ impl Slot {
                 reason = Some(Status::WallTimeLimit);
                 break;
             }
+            if let Some(l) = &live {
+                let room = l.pending.len() < LIVE_PENDING_MAX && !l.close;
+                fds[3].events = libc::POLLRDHUP | if room { libc::POLLIN } else { 0 };
+                fds[4].fd = match (&l.pipe, l.pending.is_empty()) {
+                    (Some(p), false) => p.as_raw_fd(),
+                    _ => -1,
+                };
+            }
             let timeout = TICK.min(wall_limit - wall).as_millis().max(1) as libc::c_int;
             // SAFETY: `fds` is a valid array of pollfd of the given length.
             unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as _, timeout) };
@@ -314,9 +391,36 @@ impl Slot {
                 reason = Some(Status::OutputLimit);
                 break;
             }
-            if fds[3].revents != 0 {
+            if let (Some(l), true) = (&mut live, fds[3].revents & libc::POLLIN != 0) {
+                match read_frame(out.ctl) {
+                    Ok((Kind::Stdin, data)) if data.is_empty() => l.close = true,
+                    Ok((Kind::Stdin, data)) => l.pending.extend_from_slice(&data),
+                    Ok((Kind::Signal, n)) => {
+                        let sig = n.get(..4).map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap()));
+                        if (1..32).contains(&sig) {
+                            // The program leads its own process group (setsid): signal all of it.
+                            if let Some(p) = program_pid(&self.host_proc, pid) {
+                                sys::kill(-p, sig);
+                            }
+                        }
+                    }
+                    Ok((k, _)) => {
+                        sys::kill(pid, libc::SIGKILL);
+                        return Err(Error::Protocol(format!("unexpected {k:?} frame during a run")));
+                    }
+                    Err(_) => {
+                        sys::kill(pid, libc::SIGKILL);
+                        return Err(Error::Helper("the library hung up during a run".into()));
+                    }
+                }
+                l.flush();
+            }
+            if fds[3].revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
                 sys::kill(pid, libc::SIGKILL);
                 return Err(Error::Helper("the library hung up during a run".into()));
+            }
+            if let (Some(l), true) = (&mut live, fds[4].revents != 0) {
+                l.flush();
             }
             if fds[2].revents != 0 {
                 wall = start.elapsed();

@@ -73,6 +73,8 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     }
     // Bound over the parts of each run's /proc that show the host (child.rs).
     mkdir(&root.join(".empty"), 0o555)?;
+    // Kept for signalling a live run's program (its host pid is under /proc).
+    let host_proc = fs::File::open("/proc").map_err(Error::io("/proc"))?;
     // Enter the new root; the old one is detached so no path leads back to the host.
     pivot(&root)?;
     // The root itself becomes read-only: writes to / fail with EROFS.
@@ -90,6 +92,7 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
         cgroup,
         seccomp_default,
         seccomp_debugger,
+        host_proc,
     };
     // A fresh writable /box and /tmp.
     slot.reset_writable()?;
