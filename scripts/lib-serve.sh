@@ -28,9 +28,9 @@ start_serve() { # flags for flash serve...
 
 # Counts the server's logged errors as one more failure ($failed).
 check_server_log() {
-  if grep -E 'panicked|ERROR' "$data/log" >/dev/null; then
+  if grep -E 'panicked|ERROR|memory allocation of|fatal runtime error' "$data/log" >/dev/null; then
     echo "$who: the server logged errors:" >&2
-    grep -E 'panicked|ERROR' "$data/log" | head -n 20 >&2
+    grep -E 'panicked|ERROR|memory allocation of|fatal runtime error' "$data/log" | head -n 20 >&2
     failed=$((failed + 1))
   fi
 }

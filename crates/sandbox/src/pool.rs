@@ -338,9 +338,21 @@ impl Pool {
         } else {
             // The helper is in an unknown state: end it; the slot is rebuilt on next use.
             let index = handle.index;
+            // A helper that died on its own says how (a signal, an exit code):
+            // part of the error, so the log tells what happened.
+            let died = (0..10).find_map(|_| {
+                let s = handle.helper.try_wait().ok().flatten();
+                if s.is_none() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                s
+            });
             handle.kill();
             drop(handle);
             self.put(Entry::Broken(index));
+            if let (Some(status), Err(Error::Helper(msg))) = (died, &result) {
+                return Err(Error::Helper(format!("{msg} (the helper had ended: {status})")));
+            }
         }
         result
     }
