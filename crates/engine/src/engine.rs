@@ -138,8 +138,8 @@ impl Engine {
     }
 
     /// Judges one submission while it is talked to: `on` hears the stages and
-    /// every chunk of output as it comes (the compiler's as one chunk of the
-    /// compile stage), and what arrives on `input` goes to the running program
+    /// every chunk of output as it comes (the compiler's, stdout and stderr
+    /// together, as one stderr chunk of the compile stage), and what arrives on `input` goes to the running program
     /// (`sub.stdin` and `sub.tests` are not used: send the input there).
     /// Dropping the sender closes the program's stdin.
     pub fn judge_live(
@@ -156,13 +156,13 @@ impl Engine {
             Prepared::Ready(lang, artifact, cached, compile_time) => (lang, artifact, cached, compile_time),
             Prepared::Done(j) => {
                 if !j.compile_output.is_empty() {
-                    on(LiveEvent::Output(Stream::Stdout, &j.compile_output));
+                    on(LiveEvent::Output(Stream::Stderr, &j.compile_output));
                 }
                 return Ok(j);
             }
         };
         if compiled && !artifact.output.is_empty() {
-            on(LiveEvent::Output(Stream::Stdout, &artifact.output));
+            on(LiveEvent::Output(Stream::Stderr, &artifact.output));
         }
         on(LiveEvent::Stage(Stage::Run));
         let case = TestCase { input: Vec::new(), expected: None };

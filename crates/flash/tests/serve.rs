@@ -252,3 +252,203 @@ async fn kill_9_mid_way_then_restart_finishes_every_job_exactly_once() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert!(child.wait().unwrap().success(), "SIGTERM stops the server cleanly");
 }
+
+/// A WebSocket to a live endpoint of `addr`.
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws_connect(addr: SocketAddr, path: &str) -> Ws {
+    tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.expect("the WebSocket opens").0
+}
+
+async fn ws_send(ws: &mut Ws, v: Value) {
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::text(v.to_string())).await.unwrap();
+}
+
+/// The next JSON message, or `Err(close code)` when the server closes.
+async fn ws_next(ws: &mut Ws) -> Result<Value, u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(60), ws.next()).await.expect("a message within a minute");
+        match m {
+            Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str()).unwrap()),
+            Some(Ok(Message::Close(c))) => return Err(c.map_or(1005, |c| u16::from(c.code))),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("websocket error: {e}"),
+            None => return Err(1006),
+        }
+    }
+}
+
+/// Messages until one of `kind` (returned) or the close (Err).
+async fn ws_until(ws: &mut Ws, kind: &str, seen: &mut Vec<Value>) -> Result<Value, u16> {
+    loop {
+        let v = ws_next(ws).await.inspect_err(|c| eprintln!("closed {c} after {seen:?}"))?;
+        seen.push(v.clone());
+        if v["type"] == kind {
+            return Ok(v);
+        }
+    }
+}
+
+/// Output text of `stream` until it ends with `want` (a program's one line
+/// may come in several writes).
+async fn ws_output(ws: &mut Ws, stream: &str, want: &str, seen: &mut Vec<Value>) -> String {
+    let mut text = String::new();
+    while !text.ends_with(want) {
+        let d = ws_until(ws, "data", seen).await.unwrap_or_else(|c| panic!("closed {c} before {want:?}: {seen:?}"));
+        if d["stream"] == stream {
+            text += d["data"].as_str().unwrap();
+        }
+    }
+    text
+}
+
+/// Opens a live run with `init`, waiting while the service says it is busy
+/// (a slot freed by a run that just ended comes back within moments): the
+/// socket, once the `runtime` message came. None if still busy after 10 s,
+/// shorter than the 15 s runs of these tests: a slot that frees only when its
+/// run times out does not count.
+async fn ws_start(addr: SocketAddr, path: &str, init: &Value) -> Option<Ws> {
+    let t = Instant::now();
+    loop {
+        let mut ws = ws_connect(addr, path).await;
+        ws_send(&mut ws, init.clone()).await;
+        let first = ws_next(&mut ws).await.unwrap_or_else(|c| panic!("closed {c} at init"));
+        if first["type"] == "runtime" {
+            return Some(ws);
+        }
+        assert!(first["message"].as_str().unwrap().contains("busy"), "{first}");
+        if t.elapsed() > Duration::from_secs(10) {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piston_connect_streams_output_takes_stdin_and_signals() {
+    if !root_or_skip() {
+        return;
+    }
+    let s = start(config(2)).await;
+    let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
+    // The program answers only after input that is sent once "ready" has come:
+    // output flows while it runs, and stdin reaches it; then it waits forever.
+    let prog = "import sys,time\nprint('ready',flush=True)\nprint('got',sys.stdin.readline().strip(),flush=True)\ntime.sleep(60)";
+    ws_send(
+        &mut ws,
+        json!({"type": "init", "language": "python", "version": "*", "files": [{"content": prog}], "run_timeout": 15000}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let rt = ws_until(&mut ws, "runtime", &mut seen).await.unwrap();
+    assert_eq!(rt["language"], "python", "{rt}");
+    assert_eq!(ws_until(&mut ws, "stage", &mut seen).await.unwrap()["stage"], "run");
+    assert_eq!(ws_output(&mut ws, "stdout", "\n", &mut seen).await, "ready\n");
+    ws_send(&mut ws, json!({"type": "data", "stream": "stdin", "data": "héllo\n"})).await;
+    assert_eq!(ws_output(&mut ws, "stdout", "\n", &mut seen).await, "got héllo\n");
+    ws_send(&mut ws, json!({"type": "signal", "signal": "SIGKILL"})).await;
+    let exit = ws_until(&mut ws, "exit", &mut seen).await.unwrap();
+    assert_eq!((exit["stage"].as_str(), exit["signal"].as_str()), (Some("run"), Some("SIGKILL")), "{exit}");
+    assert_eq!(ws_next(&mut ws).await, Err(4999));
+
+    // A compiled language: a compile stage with its own exit, then the run.
+    let mut ws = ws_connect(s.addr, "/api/v2/piston/connect").await;
+    let cpp = "#include <cstdio>\nint main(){int x;if(scanf(\"%d\",&x)==1)printf(\"%d\\n\",x*2);}";
+    ws_send(
+        &mut ws,
+        json!({"type": "init", "language": "c++", "version": "*", "files": [{"content": cpp}], "stdin": "21\n"}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    assert_eq!(ws_until(&mut ws, "stage", &mut seen).await.unwrap()["stage"], "compile");
+    let exit = ws_until(&mut ws, "exit", &mut seen).await.unwrap();
+    assert_eq!((exit["stage"].as_str(), exit["code"].as_i64()), (Some("compile"), Some(0)), "{exit}");
+    assert_eq!(ws_until(&mut ws, "stage", &mut seen).await.unwrap()["stage"], "run");
+    assert_eq!(ws_output(&mut ws, "stdout", "\n", &mut seen).await, "42\n");
+    ws_send(&mut ws, json!({"type": "eof"})).await;
+    let exit = ws_until(&mut ws, "exit", &mut seen).await.unwrap();
+    assert_eq!((exit["stage"].as_str(), exit["code"].as_i64()), (Some("run"), Some(0)), "{exit}");
+    assert_eq!(ws_next(&mut ws).await, Err(4999));
+
+    // A compile error: the compiler's message on stderr, the compile stage's exit 1.
+    let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
+    ws_send(&mut ws, json!({"type": "init", "language": "cpp", "version": "*", "files": [{"content": "int main( {"}]}))
+        .await;
+    let mut seen = Vec::new();
+    let exit = ws_until(&mut ws, "exit", &mut seen).await.unwrap();
+    assert_eq!((exit["stage"].as_str(), exit["code"].as_i64()), (Some("compile"), Some(1)), "{exit}");
+    assert!(seen.iter().any(|m| m["type"] == "data" && m["stream"] == "stderr"), "{seen:?}");
+    assert_eq!(ws_next(&mut ws).await, Err(4999));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_protocol_mistakes_get_pistons_close_codes_and_a_leaving_client_frees_its_slot() {
+    if !root_or_skip() {
+        return;
+    }
+    // One worker: one live run at a time.
+    let s = start(config(1)).await;
+    let init = json!({"type": "init", "language": "bash", "version": "*", "files": [{"content": "echo ready; read x; sleep 60"}], "run_timeout": 15000});
+    // No init within a second.
+    let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
+    assert_eq!(ws_next(&mut ws).await, Err(4001));
+    // Data before init.
+    let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
+    ws_send(&mut ws, json!({"type": "data", "stream": "stdin", "data": "x"})).await;
+    assert_eq!(ws_next(&mut ws).await, Err(4003));
+    // A bad init: told why, then 4002.
+    let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
+    ws_send(&mut ws, json!({"type": "init", "language": "cobol", "version": "*", "files": [{"content": "x"}]})).await;
+    let e = ws_next(&mut ws).await.unwrap();
+    assert!(e["type"] == "error" && e["message"].as_str().unwrap().contains("cobol"), "{e}");
+    assert_eq!(ws_next(&mut ws).await, Err(4002));
+    for (msg, code) in [
+        (json!({"type": "init"}), 4000),
+        (json!({"type": "data", "stream": "stdout", "data": "x"}), 4004),
+        (json!({"type": "signal", "signal": "SIGNOPE"}), 4005),
+    ] {
+        let mut ws = ws_start(s.addr, "/api/v2/connect", &init).await.expect("a live slot");
+        let mut seen = Vec::new();
+        ws_until(&mut ws, "data", &mut seen).await.unwrap();
+        ws_send(&mut ws, msg.clone()).await;
+        assert_eq!(ws_until(&mut ws, "never", &mut seen).await, Err(code), "{msg}: {seen:?}");
+    }
+    // A client that leaves mid-run: its run ends and the one live slot frees
+    // (not after the program's minute of sleep), and the service answers.
+    let mut ws = ws_start(s.addr, "/api/v2/connect", &init).await.expect("a live slot");
+    ws_until(&mut ws, "data", &mut Vec::new()).await.unwrap();
+    drop(ws);
+    assert!(ws_start(s.addr, "/api/v2/connect", &init).await.is_some(), "the left run still held its slot after 10 s");
+    let r = get(s.addr, "/health").await;
+    assert_eq!(r.status, 200);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_live_runs_end_with_the_submission_as_the_api_shows_it() {
+    if !root_or_skip() {
+        return;
+    }
+    let s = start(config(1)).await;
+    let mut ws = ws_connect(s.addr, "/live").await;
+    ws_send(&mut ws, json!({"type": "init", "language": 71, "code": "print(input()[::-1])", "time_limit": 2})).await;
+    let mut seen = Vec::new();
+    let rt = ws_until(&mut ws, "runtime", &mut seen).await.unwrap();
+    assert_eq!(rt["language"], 71, "{rt}");
+    ws_send(&mut ws, json!({"type": "data", "stream": "stdin", "data": "hsalf\n"})).await;
+    assert_eq!(ws_output(&mut ws, "stdout", "\n", &mut seen).await, "flash\n");
+    let r = ws_until(&mut ws, "result", &mut seen).await.unwrap();
+    assert_eq!(r["result"]["stdout"], "flash\n", "{r}");
+    assert_eq!(r["result"]["status"]["id"], 3, "{r}");
+    assert_eq!(ws_next(&mut ws).await, Err(4999));
+    // A native mistake names the field.
+    let mut ws = ws_connect(s.addr, "/live").await;
+    ws_send(&mut ws, json!({"type": "init", "language": 71, "code": "x", "time_limit": -1})).await;
+    let e = ws_next(&mut ws).await.unwrap();
+    assert!(e["message"].as_str().unwrap().contains("time_limit"), "{e}");
+    s.stop().await;
+}

@@ -93,6 +93,8 @@ pub struct Service {
     pub(crate) started_at_ms: i64,
     /// Finished-job signals.
     pub waiters: Waiters,
+    /// Live runs (WebSocket) at once: one a worker, each holds a sandbox slot.
+    pub live: Arc<tokio::sync::Semaphore>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -120,6 +122,7 @@ impl Service {
         }
         let counts = store.counts().await?;
         let langs = Languages::with_listed(judge.languages(), &cfg.judge0_language_aliases, &cfg.judge0_listed_ids);
+        let cfg_workers = cfg.workers.max(1);
         Ok(Arc::new(Service {
             cfg,
             store,
@@ -131,6 +134,7 @@ impl Service {
             running: AtomicI64::new(0),
             started_at_ms: now_ms(),
             waiters: Waiters::default(),
+            live: Arc::new(tokio::sync::Semaphore::new(cfg_workers)),
             shutdown: watch::channel(false).0,
         }))
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod fields;
 pub mod jobe;
 pub mod judge0;
+pub mod live;
 pub mod native;
 pub mod openapi;
 pub mod ops;
@@ -106,6 +107,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(jobe::routes())
         .merge(ops::routes())
         .merge(debug::routes())
+        .merge(live::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(middleware::from_fn_with_state(svc.clone(), authenticate))
         // The playground's page and assets load without a token; what it calls needs one.
