@@ -306,7 +306,7 @@ mod tests {
             "message": null, "exec_errno": null,
         }))
         .unwrap();
-        RunResult { meas, stdout: Vec::new(), stderr: Vec::new(), files: Vec::new() }
+        RunResult { meas, stdout: Vec::new(), stderr: Vec::new(), files: Vec::new(), interleave: Vec::new() }
     }
 
     fn end(why: &str, exit: Option<i32>, signal: Option<i32>) -> Parsed {

@@ -344,6 +344,7 @@ impl Engine {
                     memory: r.meas.memory_kb,
                     stdout: r.stdout,
                     stderr: r.stderr,
+                    interleave: r.interleave,
                 }
             }
             Err(e) => RunOutcome {
@@ -356,6 +357,7 @@ impl Engine {
                 memory: 0,
                 stdout: Vec::new(),
                 stderr: Vec::new(),
+                interleave: Vec::new(),
             },
         }
     }
@@ -473,6 +475,7 @@ fn summarize(
         tests: Vec::new(),
         compile_cached: cached,
         compile_time,
+        interleave: o.interleave.clone(),
     };
     if had_tests {
         if o.status != StatusId::Accepted {

@@ -161,6 +161,9 @@ pub struct RunOutcome {
     pub wall_time: f64,
     /// Peak memory, KiB.
     pub memory: u64,
+    /// The order of stdout and stderr: see [`flash_sandbox::RunResult::interleave`].
+    #[serde(default)]
+    pub interleave: Vec<i64>,
 }
 
 /// The whole verdict on a submission.
@@ -192,6 +195,9 @@ pub struct Judgement {
     pub compile_cached: bool,
     /// Time spent compiling (0 when cached or interpreted), seconds.
     pub compile_time: f64,
+    /// The order of `stdout` and `stderr`: see [`flash_sandbox::RunResult::interleave`].
+    #[serde(default)]
+    pub interleave: Vec<i64>,
 }
 
 impl Judgement {
@@ -211,6 +217,7 @@ impl Judgement {
             tests: Vec::new(),
             compile_cached: false,
             compile_time: 0.0,
+            interleave: Vec::new(),
         }
     }
 }

@@ -452,3 +452,21 @@ async fn native_live_runs_end_with_the_submission_as_the_api_shows_it() {
     assert!(e["message"].as_str().unwrap().contains("time_limit"), "{e}");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piston_output_interleaves_stdout_and_stderr_in_the_order_written() {
+    if !root_or_skip() {
+        return;
+    }
+    let s = start(config(1)).await;
+    // Each write waits a little, so the two pipes are read in the order written.
+    let prog = "import sys,time\nfor i in range(3):\n print('out',i,flush=True);time.sleep(0.05)\n print('err',i,file=sys.stderr,flush=True);time.sleep(0.05)";
+    let r =
+        s.post("/api/v2/execute", &json!({"language": "python", "version": "*", "files": [{"content": prog}]})).await;
+    assert_eq!(r.status, 200);
+    let run = &r.json()["run"];
+    assert_eq!(run["stdout"], "out 0\nout 1\nout 2\n");
+    assert_eq!(run["stderr"], "err 0\nerr 1\nerr 2\n");
+    assert_eq!(run["output"], "out 0\nerr 0\nout 1\nerr 1\nout 2\nerr 2\n", "{run}");
+    s.stop().await;
+}

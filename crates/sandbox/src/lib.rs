@@ -31,7 +31,7 @@ pub use config::{default_mounts, Link, Mount, SlotConfig};
 pub use error::Error;
 pub use flash_cgroup::MemoryMethod;
 pub use pool::{CgroupReport, LiveInput, Pool, PoolConfig, Stream, BOX_FLASH};
-pub use spec::{BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
+pub use spec::{interleave, BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
 
 /// The default environment for a program in the box.
 pub fn default_env() -> Vec<(String, String)> {

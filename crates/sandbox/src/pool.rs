@@ -614,6 +614,7 @@ impl SlotHandle {
             stdout: Vec::new(),
             stderr: Vec::new(),
             files: Vec::new(),
+            interleave: Vec::new(),
         };
         loop {
             let (kind, payload) = read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
@@ -622,12 +623,14 @@ impl SlotHandle {
                     if let Some(f) = output.as_mut() {
                         f(Stream::Stdout, &payload);
                     }
+                    crate::spec::record_interleave(&mut out.interleave, false, payload.len());
                     out.stdout.extend_from_slice(&payload)
                 }
                 Kind::Stderr => {
                     if let Some(f) = output.as_mut() {
                         f(Stream::Stderr, &payload);
                     }
+                    crate::spec::record_interleave(&mut out.interleave, true, payload.len());
                     out.stderr.extend_from_slice(&payload)
                 }
                 Kind::File => {

@@ -231,6 +231,74 @@ pub struct RunResult {
     pub stderr: Vec<u8>,
     /// Files collected from the box after the run.
     pub files: Vec<BoxFile>,
+    /// The order stdout and stderr came in, as the helper read them: runs of
+    /// bytes, positive for stdout and negative for stderr (see [`interleave`]).
+    /// At most [`INTERLEAVE_MAX`] runs; what comes after is in stream order.
+    pub interleave: Vec<i64>,
+}
+
+/// Most runs kept in [`RunResult::interleave`] (a program alternating
+/// one-byte writes would otherwise cost 8 bytes per byte of output).
+pub const INTERLEAVE_MAX: usize = 1 << 16;
+
+/// Adds `n` bytes of stdout (or stderr) to an interleave record.
+pub fn record_interleave(order: &mut Vec<i64>, stderr: bool, n: usize) {
+    let n = if stderr { -(n as i64) } else { n as i64 };
+    if n == 0 {
+        return;
+    }
+    let same = order.last().is_some_and(|l| (*l < 0) == (n < 0));
+    if !same && order.len() < INTERLEAVE_MAX {
+        order.push(n);
+    } else if let Some(last) = order.iter_mut().rev().find(|l| (**l < 0) == (n < 0)) {
+        // The last run of its own stream (when full, the rest counts there).
+        *last += n;
+    }
+}
+
+#[cfg(test)]
+mod interleave_tests {
+    use super::*;
+
+    #[test]
+    fn runs_merge_and_replay_in_order() {
+        let mut order = Vec::new();
+        for (err, n) in [(false, 2), (false, 1), (true, 2), (false, 1), (true, 0)] {
+            record_interleave(&mut order, err, n);
+        }
+        assert_eq!(order, [3, -2, 1]);
+        assert_eq!(interleave(b"abcd", b"XY", &order), b"abcXYd");
+        // Bytes the record does not cover follow, stdout first.
+        assert_eq!(interleave(b"abcdef", b"XYZ", &order), b"abcXYdefZ");
+        assert_eq!(interleave(b"ab", b"", &[]), b"ab");
+    }
+
+    #[test]
+    fn a_full_record_still_counts_every_byte() {
+        let mut order = Vec::new();
+        for i in 0..INTERLEAVE_MAX + 10 {
+            record_interleave(&mut order, i % 2 == 1, 1);
+        }
+        assert_eq!(order.len(), INTERLEAVE_MAX);
+        let total: i64 = order.iter().map(|n| n.abs()).sum();
+        assert_eq!(total as usize, INTERLEAVE_MAX + 10);
+    }
+}
+
+/// stdout and stderr merged in the order of `order` (from
+/// [`RunResult::interleave`]); bytes the record does not cover follow, stdout first.
+pub fn interleave(stdout: &[u8], stderr: &[u8], order: &[i64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stdout.len() + stderr.len());
+    let (mut o, mut e) = (0usize, 0usize);
+    for &n in order {
+        let (src, at) = if n < 0 { (stderr, &mut e) } else { (stdout, &mut o) };
+        let end = (*at + n.unsigned_abs() as usize).min(src.len());
+        out.extend_from_slice(&src[*at..end]);
+        *at = end;
+    }
+    out.extend_from_slice(&stdout[o..]);
+    out.extend_from_slice(&stderr[e..]);
+    out
 }
 
 /// Checks a box-relative path: not empty, not absolute, no `..`, no NUL.

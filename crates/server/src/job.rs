@@ -175,6 +175,10 @@ pub struct JobResult {
     /// `{"error": {field: [message]}}` when it could not be traced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<serde_json::Value>,
+    /// The order of `stdout` and `stderr` as they were written (Piston's
+    /// `output`): see [`flash_sandbox::RunResult::interleave`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interleave: Vec<i64>,
 }
 
 impl JobResult {
@@ -203,6 +207,7 @@ impl JobResult {
             compile_time: j.compile_time,
             compile_cached: j.compile_cached,
             trace: None,
+            interleave: j.interleave.clone(),
         }
     }
 

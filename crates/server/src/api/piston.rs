@@ -10,7 +10,8 @@
 //!   versions of Piston's public instance ("10.2.0" for C++), so by default a
 //!   selector that matches nothing is served by the installed version
 //!   (`piston_strict_versions` refuses it instead, as Piston does);
-//! - `output` is stdout followed by stderr, not interleaved;
+//! - `output` interleaves stdout and stderr in the order the sandbox read
+//!   them from their two pipes (writes close together may swap, as in Piston);
 //! - `compile_timeout`, `compile_cpu_time` and `compile_memory_limit` are
 //!   checked but the engine's compile limits apply (they are shared through
 //!   the compile cache);
@@ -420,7 +421,8 @@ pub fn stage(r: &crate::job::JobResult) -> Value {
     json!({
         "stdout": stdout,
         "stderr": stderr,
-        "output": format!("{stdout}{stderr}"),
+        // In the order written (as far as the two pipes tell it).
+        "output": String::from_utf8_lossy(&flash_sandbox::interleave(&r.stdout, &r.stderr, &r.interleave)),
         "code": code,
         "signal": signal,
         "message": r.message,

@@ -70,6 +70,7 @@ fn outcome(stdout: Vec<u8>, expected: Option<&[u8]>) -> RunOutcome {
         time: 0.01,
         wall_time: 0.02,
         memory: 1000,
+        interleave: Vec::new(),
     }
 }
 
