@@ -202,6 +202,17 @@ impl Engine {
             }
         };
         let compile_time = if cached || lang.spec.compile.is_none() { 0.0 } else { start.elapsed().as_secs_f64() };
+        // A compile shared through the cache that took longer than this
+        // submission allows its own.
+        let asked = sub.compile_limits.wall_time.into_iter().chain(sub.compile_limits.cpu_time).reduce(f64::min);
+        let artifact = match asked {
+            Some(limit) if artifact.ok && artifact.compile_time > limit => {
+                let mut output = artifact.output.clone();
+                output.extend_from_slice(b"\ncompilation time limit exceeded\n");
+                Arc::new(Artifact { ok: false, output, files: Vec::new(), compile_time: artifact.compile_time })
+            }
+            _ => artifact,
+        };
         if !artifact.ok {
             let mut j = Judgement::internal("");
             j.status = StatusId::CompilationError;
@@ -237,6 +248,10 @@ impl Engine {
             if let Some(m) = lang.spec.adjust.compile_memory_kb {
                 limits.memory_kb = limits.memory_kb.max(m);
             }
+            let asked = sub.compile_limits;
+            limits.cpu_time = asked.cpu_time.map_or(limits.cpu_time, |c| c.min(limits.cpu_time));
+            limits.wall_time = asked.wall_time.map_or(limits.wall_time, |w| w.min(limits.wall_time));
+            limits.memory_kb = asked.memory_kb.map_or(limits.memory_kb, |m| m.clamp(1024, limits.memory_kb));
             if let Some(p) = lang.spec.adjust.min_processes {
                 limits.processes = limits.processes.max(p);
             }

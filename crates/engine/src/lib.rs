@@ -19,7 +19,7 @@ pub use engine::{Engine, EngineConfig, LiveEvent, Stage};
 pub use flash_sandbox::{LiveInput, Stream};
 pub use pch::Pch;
 pub use registry::{Language, Registry};
-pub use types::{ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
+pub use types::{CompileLimits, ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
 
 /// Why a submission could not be judged, or the engine could not start.
 #[derive(Debug, thiserror::Error)]

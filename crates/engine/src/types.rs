@@ -52,6 +52,23 @@ pub struct Submission {
     pub redirect_stderr_to_stdout: bool,
     /// Extra files put in the box before compiling (and into every run box).
     pub extra_files: Vec<ExtraFile>,
+    /// Tighter limits for the compile step than the engine's (Piston's `compile_*`).
+    #[serde(default)]
+    pub compile_limits: CompileLimits,
+}
+
+/// Limits a submission asks for its compile; each applies only below the
+/// engine's own. Compiles are shared through the cache: a cached compile
+/// that took longer than `wall_time` (or `cpu_time`) counts as over the limit;
+/// one cached under a larger memory limit is served as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompileLimits {
+    /// CPU seconds.
+    pub cpu_time: Option<f64>,
+    /// Wall seconds.
+    pub wall_time: Option<f64>,
+    /// KiB.
+    pub memory_kb: Option<u64>,
 }
 
 /// Judge0's status ids, plus 15 and 16.

@@ -470,3 +470,29 @@ async fn piston_output_interleaves_stdout_and_stderr_in_the_order_written() {
     assert_eq!(run["output"], "out 0\nerr 0\nout 1\nerr 1\nout 2\nerr 2\n", "{run}");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piston_compile_limits_apply_also_to_a_cached_compile() {
+    if !root_or_skip() {
+        return;
+    }
+    let s = start(config(1)).await;
+    let cpp = "#include <iostream>\nint main(){std::cout<<\"ok\\n\";}";
+    let body = |extra: Value| {
+        let mut b = json!({"language": "c++", "version": "*", "files": [{"content": cpp}]});
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b
+    };
+    // No g++ compiles in a millisecond: over the limit, first uncached, then
+    // served from the cache by the one below.
+    for _ in 0..2 {
+        let r = s.post("/api/v2/execute", &body(json!({"compile_timeout": 1}))).await.json();
+        assert_eq!(r["compile"]["code"], 1, "{r}");
+        assert!(r["compile"]["output"].as_str().unwrap().contains("time limit"), "{r}");
+        assert!(r.get("run").is_none(), "{r}");
+        let r =
+            s.post("/api/v2/execute", &body(json!({"compile_timeout": 20000, "compile_cpu_time": 10000}))).await.json();
+        assert_eq!(r["run"]["stdout"], "ok\n", "{r}");
+    }
+    s.stop().await;
+}

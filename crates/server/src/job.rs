@@ -109,6 +109,9 @@ pub struct JobRequest {
     /// for a worker: the worker records the trace instead of judging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug: Option<flash_debugger::DebugRequest>,
+    /// Tighter compile limits (Piston's `compile_*`), each below the engine's.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub compile_limits: flash_engine::CompileLimits,
 }
 
 /// The outcome of one run (native test case).
@@ -356,5 +359,10 @@ pub(crate) fn sample_request() -> JobRequest {
         files: Vec::new(),
         callback_url: None,
         debug: None,
+        compile_limits: Default::default(),
     }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

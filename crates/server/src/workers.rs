@@ -256,5 +256,6 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         stop_on_first_failure: false,
         redirect_stderr_to_stdout: req.redirect_stderr_to_stdout,
         extra_files,
+        compile_limits: req.compile_limits,
     })
 }

@@ -12,9 +12,9 @@
 //!   (`piston_strict_versions` refuses it instead, as Piston does);
 //! - `output` interleaves stdout and stderr in the order the sandbox read
 //!   them from their two pipes (writes close together may swap, as in Piston);
-//! - `compile_timeout`, `compile_cpu_time` and `compile_memory_limit` are
-//!   checked but the engine's compile limits apply (they are shared through
-//!   the compile cache);
+//! - `compile_timeout`, `compile_cpu_time` and `compile_memory_limit` apply
+//!   below the engine's own compile limits; a compile served from the cache
+//!   counts against the time limits by the time it took, not its memory;
 //! - Java's main class is `Main` whatever the file is called.
 
 use crate::api::{json, ApiError, AppState, JsonBody};
@@ -233,10 +233,10 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
     // Piston's defaults: 3 s to run, 10 s to compile.
     let run_timeout = limit(b, "run_timeout", "milliseconds", max_wall)?.unwrap_or(3000.min(max_wall));
     let run_cpu = limit(b, "run_cpu_time", "milliseconds", max_cpu)?.unwrap_or(3000.min(max_cpu));
-    limit(b, "compile_timeout", "milliseconds", 20_000)?;
-    limit(b, "compile_cpu_time", "milliseconds", 10_000)?;
+    let compile_timeout = limit(b, "compile_timeout", "milliseconds", 20_000)?;
+    let compile_cpu = limit(b, "compile_cpu_time", "milliseconds", 10_000)?;
     let run_mem = limit(b, "run_memory_limit", "bytes", l.max_memory_limit as i64 * 1024)?;
-    limit(b, "compile_memory_limit", "bytes", i64::MAX)?;
+    let compile_mem = limit(b, "compile_memory_limit", "bytes", i64::MAX)?;
     let (main, rest) = files.split_first().expect("at least one file");
     let request = JobRequest {
         origin: Origin::Piston,
@@ -266,6 +266,11 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
         files: rest.to_vec(),
         callback_url: None,
         debug: None,
+        compile_limits: flash_engine::CompileLimits {
+            cpu_time: compile_cpu.map(|ms| ms as f64 / 1000.0),
+            wall_time: compile_timeout.map(|ms| ms as f64 / 1000.0),
+            memory_kb: compile_mem.map(|b| (b as u64).div_ceil(1024)),
+        },
     };
     crate::workers::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })
