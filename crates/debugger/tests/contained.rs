@@ -246,7 +246,10 @@ fn limits_end_traces_cleanly() {
     assert_eq!(t.status, TraceStatus::TimeLimit);
     assert_eq!(t.stdout, "start\n");
     assert!(t.steps.len() >= 3, "the steps before the sleep are kept");
-    let t = trace_with(&p, "cpp", "#include <unistd.h>\nint main() {\n    sleep(30);\n}\n", &short);
+    // gdb takes seconds of CPU to start on a loaded machine: more time here,
+    // still far short of the sleep.
+    let gdb = DebugLimits { cpu_time: 10.0, wall_time: 10.0, ..DebugLimits::default() };
+    let t = trace_with(&p, "cpp", "#include <unistd.h>\nint main() {\n    sleep(120);\n}\n", &gdb);
     assert_eq!(t.status, TraceStatus::TimeLimit);
     assert!(!t.steps.is_empty());
     // Output: stdout and stderr together past the limit.
