@@ -315,8 +315,9 @@ fn parse_mountinfo_line(line: &str) -> Option<Mount> {
     Some(Mount { root, mount_point, fs_type, super_options, read_only })
 }
 
-/// Undoes mountinfo's octal escapes (`\040` for a space, etc.).
-fn unescape(s: &str) -> String {
+/// Undoes mountinfo's octal escapes (`\040` for a space, etc.). Public for
+/// the sandbox, which reads mountinfo too.
+pub fn unescape(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

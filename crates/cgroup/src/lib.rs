@@ -56,7 +56,7 @@ mod v2;
 
 pub use controls::{Controls, RunCgroup};
 pub use delegate::{Arranged, SUPERVISOR};
-pub use detect::{detect, detect_from, Host};
+pub use detect::{detect, detect_from, unescape as unescape_mountinfo, Host};
 pub use error::Error;
 pub use root::{FlashRoot, Slot};
 

@@ -111,33 +111,12 @@ pub fn mounts_below(mountinfo: &str, target: &Path) -> Vec<(String, Vec<String>)
         .lines()
         .filter_map(|line| {
             let mut f = line.split(' ');
-            let point = unescape_mountinfo(f.nth(4)?);
+            let point = flash_cgroup::unescape_mountinfo(f.nth(4)?);
             let opts = f.next()?.split(',').map(str::to_owned).collect();
             let below = point == target || point.strip_prefix(target).is_some_and(|rest| rest.starts_with('/'));
             below.then_some((point, opts))
         })
         .collect()
-}
-
-/// Undoes mountinfo's octal escapes (`\040` for a space).
-fn unescape_mountinfo(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let oct = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], oct) {
-            (b'\\', Some(d)) => {
-                out.push(d.iter().fold(0u8, |acc, c| acc.wrapping_mul(8).wrapping_add(c - b'0')));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `clone3(2)` like `fork`, with namespace `flags`, the child born straight
