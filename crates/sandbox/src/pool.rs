@@ -496,22 +496,16 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
     let mut seen = std::collections::HashSet::new();
     for f in &spec.files {
         check_box_path(&f.path).map_err(Error::Request)?;
-        if let Some(c) = f.path.split('/').find(|c| c.len() > 255) {
+        if let Some(c) = f.path.split('/').find(|c| c.len() > crate::spec::NAME_MAX) {
             return Err(Error::Request(format!("file {}: the name {c:?} is longer than 255 bytes", f.path)));
         }
         if !seen.insert(f.path.trim_end_matches('/')) {
             return Err(Error::Request(format!("file {} given twice", f.path)));
         }
     }
-    // A file cannot also be the directory of another (`a` and `a/b`).
-    for f in &spec.files {
-        let mut prefix = f.path.trim_end_matches('/');
-        while let Some((dir, _)) = prefix.rsplit_once('/') {
-            if seen.contains(dir) {
-                return Err(Error::Request(format!("file {dir} is also the directory of file {}", f.path)));
-            }
-            prefix = dir;
-        }
+    let paths: Vec<&str> = spec.files.iter().map(|f| f.path.as_str()).collect();
+    if let Some((dir, path)) = crate::spec::file_and_directory(&paths) {
+        return Err(Error::Request(format!("file {dir} is also the directory of file {path}")));
     }
     for p in &spec.collect {
         check_box_path(p.strip_prefix("*.").unwrap_or(p)).map_err(Error::Request)?;

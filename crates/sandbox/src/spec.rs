@@ -301,6 +301,25 @@ pub fn interleave(stdout: &[u8], stderr: &[u8], order: &[i64]) -> Vec<u8> {
     out
 }
 
+/// The longest name one path component may have on a Linux filesystem, bytes.
+pub const NAME_MAX: usize = 255;
+
+/// A path of `paths` that is also the directory of another (`a` and `a/b`:
+/// no filesystem holds both), as (the directory, the path below it).
+pub fn file_and_directory<'a>(paths: &[&'a str]) -> Option<(&'a str, &'a str)> {
+    let all: std::collections::HashSet<&str> = paths.iter().map(|p| p.trim_end_matches('/')).collect();
+    paths.iter().find_map(|&p| {
+        let mut prefix = p.trim_end_matches('/');
+        while let Some((dir, _)) = prefix.rsplit_once('/') {
+            if all.contains(dir) {
+                return Some((dir, p));
+            }
+            prefix = dir;
+        }
+        None
+    })
+}
+
 /// Checks a box-relative path: not empty, not absolute, no `..`, no NUL.
 pub fn check_box_path(p: &str) -> Result<(), String> {
     if p.is_empty() || p.starts_with('/') || p.contains('\0') {

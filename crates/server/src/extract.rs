@@ -68,15 +68,9 @@ pub fn extract(zip: &[u8], lim: ExtractLimits) -> Result<Vec<ExtraFile>, String>
 /// No file may also be a directory of another (`a` and `a/b`): no
 /// filesystem holds both, so such an archive cannot be unpacked.
 fn check_tree(files: &[ExtraFile]) -> Result<(), String> {
-    let paths: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    for f in files {
-        let mut prefix = f.path.as_str();
-        while let Some((dir, _)) = prefix.rsplit_once('/') {
-            if paths.contains(dir) {
-                return Err(format!("entry {dir:?} is a file, but entry {:?} needs it to be a directory", f.path));
-            }
-            prefix = dir;
-        }
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    if let Some((dir, path)) = flash_sandbox::spec::file_and_directory(&paths) {
+        return Err(format!("entry {dir:?} is a file, but entry {path:?} needs it to be a directory"));
     }
     Ok(())
 }
@@ -94,7 +88,7 @@ fn check_path(name: &str) -> Result<(), String> {
         if c.is_empty() || c == "." {
             return Err(format!("entry {name:?} has an empty or '.' path component"));
         }
-        if c.len() > 255 {
+        if c.len() > flash_sandbox::spec::NAME_MAX {
             return Err(format!("entry {name:?} has a name longer than 255 bytes, which no Linux filesystem holds"));
         }
     }
