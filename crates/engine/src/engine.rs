@@ -5,7 +5,7 @@ use crate::registry::{Language, Registry};
 use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
 use crate::verdict::run_status;
 use crate::Error;
-use flash_sandbox::{BoxFile, Limits, Pool, RunSpec, Status, Stdin};
+use flash_sandbox::{BoxFile, Limits, Pool, RunResult, RunSpec, Status, Stdin};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -115,6 +115,34 @@ impl Engine {
     /// (unknown language, invalid limits); failures of Flash itself come back
     /// as a judgement with status Internal Error.
     pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
+        let program = match self.prepare(sub)? {
+            Prepared::Ready(p) => p,
+            Prepared::Failed(j) => return Ok(*j),
+        };
+        let cases: Vec<TestCase> = if sub.tests.is_empty() {
+            vec![TestCase { input: sub.stdin.clone(), expected: sub.expected.clone() }]
+        } else {
+            sub.tests.clone()
+        };
+        let mut outcomes = Vec::with_capacity(cases.len());
+        for case in &cases {
+            let o = self.run_case(&program, case);
+            let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
+            outcomes.push(o);
+            if stop {
+                break;
+            }
+        }
+        let a = &program.artifact;
+        Ok(summarize(outcomes, !sub.tests.is_empty(), a.output.clone(), program.compile_cached, program.compile_time))
+    }
+
+    /// Compiles a submission once (through the cache) so that callers that
+    /// decide between runs (a problem package's grader, a checker run once per
+    /// test) can run it many times: [`Engine::run_case`], [`Engine::run_program`].
+    /// A compile error or a failure of the compile step comes back as
+    /// [`Prepared::Failed`] with its judgement; `Err` only for an invalid request.
+    pub fn prepare<'a>(&'a self, sub: &'a Submission) -> Result<Prepared<'a>, Error> {
         let lang = self.registry.find(&sub.language).ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
         sub.limits.validate().map_err(Error::Invalid)?;
         for f in &sub.extra_files {
@@ -136,7 +164,11 @@ impl Engine {
                 }
                 match self.compile(lang, sub, argv) {
                     (Ok(a), hit) => (a, hit),
-                    (Err(msg), _) => return Ok(Judgement::internal(format!("compile step failed: {msg}"))),
+                    (Err(msg), _) => {
+                        return Ok(Prepared::Failed(Box::new(Judgement::internal(format!(
+                            "compile step failed: {msg}"
+                        )))))
+                    }
                 }
             }
         };
@@ -148,23 +180,9 @@ impl Engine {
             j.compile_output = artifact.output.clone();
             j.compile_cached = cached;
             j.compile_time = compile_time;
-            return Ok(j);
+            return Ok(Prepared::Failed(Box::new(j)));
         }
-        let cases: Vec<TestCase> = if sub.tests.is_empty() {
-            vec![TestCase { input: sub.stdin.clone(), expected: sub.expected.clone() }]
-        } else {
-            sub.tests.clone()
-        };
-        let mut outcomes = Vec::with_capacity(cases.len());
-        for case in &cases {
-            let o = self.run_case(lang, sub, &artifact, case);
-            let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
-            outcomes.push(o);
-            if stop {
-                break;
-            }
-        }
-        Ok(summarize(outcomes, !sub.tests.is_empty(), artifact.output.clone(), cached, compile_time))
+        Ok(Prepared::Ready(Program { lang, sub, artifact, compile_cached: cached, compile_time }))
     }
 
     fn compile(&self, lang: &Language, sub: &Submission, argv: Vec<String>) -> (Result<Arc<Artifact>, String>, bool) {
@@ -241,36 +259,11 @@ impl Engine {
         })
     }
 
-    fn run_case(&self, lang: &Language, sub: &Submission, art: &Artifact, case: &TestCase) -> RunOutcome {
-        let mut limits = sub.limits.clone();
-        if let Some(p) = lang.spec.adjust.min_processes {
-            limits.processes = limits.processes.max(p);
-        }
-        let heap_mb = (limits.memory_kb * 3 / 4 / 1024).max(16);
-        let mut files = art.files.clone();
-        files.extend(lang.spec.support.iter().map(|f| BoxFile {
-            path: f.path.clone(),
-            mode: 0o644,
-            data: f.content.clone().into_bytes(),
-        }));
-        if lang.spec.compile.is_none() {
-            files.extend(box_files(lang, sub));
-        } else {
-            // What the compile box left (an unpacked tree) wins over the files sent.
-            let sent: Vec<BoxFile> =
-                extra_files(sub).into_iter().filter(|f| !files.iter().any(|a| a.path == f.path)).collect();
-            files.extend(sent);
-        }
-        let spec = RunSpec {
-            argv: expand(&lang.spec.run, &[], &sub.args, heap_mb),
-            env: flash_sandbox::default_env(),
-            limits,
-            stdin: Stdin::Bytes(case.input.clone()),
-            files,
-            merge_stderr: sub.redirect_stderr_to_stdout,
-            ..RunSpec::default()
-        };
-        match self.pool.run(&spec) {
+    /// Runs a prepared program on one test case and judges the run (Judge0's
+    /// comparison when the case has an expected output).
+    pub fn run_case(&self, program: &Program, case: &TestCase) -> RunOutcome {
+        let extra = RunExtra { stdin: case.input.clone(), ..RunExtra::default() };
+        match self.run_program(program, extra) {
             Ok(r) => {
                 let (status, message) = run_status(&r.meas, &r.stdout, &r.stderr, case.expected.as_deref());
                 RunOutcome {
@@ -298,6 +291,91 @@ impl Engine {
             },
         }
     }
+
+    /// Runs a prepared program once in a fresh box with its submission's
+    /// limits and arguments, plus `extra`: the raw sandbox result, for callers
+    /// that judge it themselves (a checker's exit code and feedback files).
+    pub fn run_program(&self, program: &Program, extra: RunExtra) -> Result<RunResult, flash_sandbox::Error> {
+        let (lang, sub, art) = (program.lang, program.sub, &program.artifact);
+        let mut limits = sub.limits.clone();
+        if let Some(p) = lang.spec.adjust.min_processes {
+            limits.processes = limits.processes.max(p);
+        }
+        let heap_mb = (limits.memory_kb * 3 / 4 / 1024).max(16);
+        let mut files = art.files.clone();
+        files.extend(lang.spec.support.iter().map(|f| BoxFile {
+            path: f.path.clone(),
+            mode: 0o644,
+            data: f.content.clone().into_bytes(),
+        }));
+        if lang.spec.compile.is_none() {
+            files.extend(box_files(lang, sub));
+        } else {
+            // What the compile box left (an unpacked tree) wins over the files sent.
+            let sent: Vec<BoxFile> =
+                extra_files(sub).into_iter().filter(|f| !files.iter().any(|a| a.path == f.path)).collect();
+            files.extend(sent);
+        }
+        // The caller's files come last and must not replace the program's own.
+        files.extend(extra.files);
+        let mut args = sub.args.clone();
+        args.extend(extra.args);
+        let spec = RunSpec {
+            argv: expand(&lang.spec.run, &[], &args, heap_mb),
+            env: flash_sandbox::default_env(),
+            limits,
+            stdin: Stdin::Bytes(extra.stdin),
+            files,
+            collect: extra.collect,
+            merge_stderr: sub.redirect_stderr_to_stdout,
+            ..RunSpec::default()
+        };
+        self.pool.run(&spec)
+    }
+}
+
+/// A submission compiled and ready to run many times ([`Engine::prepare`]).
+pub struct Program<'a> {
+    lang: &'a Language,
+    sub: &'a Submission,
+    artifact: Arc<Artifact>,
+    /// Whether the compile step was served from the cache.
+    pub compile_cached: bool,
+    /// Seconds spent compiling (0 when cached or interpreted).
+    pub compile_time: f64,
+}
+
+impl Program<'_> {
+    /// The compiler's output (warnings), empty for interpreted languages.
+    pub fn compile_output(&self) -> &[u8] {
+        &self.artifact.output
+    }
+
+    /// The language it is written in.
+    pub fn language(&self) -> &Language {
+        self.lang
+    }
+}
+
+/// What [`Engine::prepare`] made of a submission.
+pub enum Prepared<'a> {
+    /// Compiled (or interpreted): ready to run.
+    Ready(Program<'a>),
+    /// A compile error, or the compile step failed: the whole judgement.
+    Failed(Box<Judgement>),
+}
+
+/// What one [`Engine::run_program`] adds to the program's own box.
+#[derive(Debug, Clone, Default)]
+pub struct RunExtra {
+    /// stdin of the run.
+    pub stdin: Vec<u8>,
+    /// Arguments after the submission's own.
+    pub args: Vec<String>,
+    /// Files written into the box besides the program's.
+    pub files: Vec<BoxFile>,
+    /// Box paths copied out after the run.
+    pub collect: Vec<String>,
 }
 
 /// Replaces the artifact `tree` (a tar) with the regular files it holds, so

@@ -15,7 +15,7 @@ pub mod registry;
 pub mod types;
 pub mod verdict;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, Prepared, Program, RunExtra};
 pub use pch::Pch;
 pub use registry::{Language, Registry};
 pub use types::{ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
