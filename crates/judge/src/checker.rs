@@ -99,9 +99,11 @@ pub fn call(protocol: Protocol, input: &[u8], answer: &[u8], output: &[u8], flag
 /// Reads a checker's run: its measurement, stdout, stderr and collected files.
 pub fn interpret(protocol: Protocol, m: &Measurement, stdout: &[u8], stderr: &[u8], files: &[BoxFile]) -> CheckOutcome {
     if !matches!(m.status, Status::Ok | Status::RuntimeError) {
-        let detail = m.message.clone().unwrap_or_else(|| m.status.describe().to_string());
-        let sig = m.signal.map(|s| format!(" (signal {s})")).unwrap_or_default();
-        return CheckOutcome::judge_error(format!("checker failed: {detail}{sig}"));
+        let detail = m.message.clone().unwrap_or_else(|| {
+            let sig = m.signal.map(|s| format!(" (signal {s})")).unwrap_or_default();
+            format!("{}{sig}", m.status.describe())
+        });
+        return CheckOutcome::judge_error(format!("checker failed: {detail}"));
     }
     let code = m.exit_code.unwrap_or(0);
     match protocol {

@@ -32,7 +32,11 @@ pub fn check(folder: &str, report: &Report) -> Result<(), String> {
     let (permitted, required) =
         rule(folder, report.version).ok_or_else(|| format!("unknown submissions folder {folder:?}"))?;
     if matches!(report.verdict, Verdict::CE | Verdict::JE) {
-        return Err(format!("{:?}: {}", report.verdict, report.message.as_deref().unwrap_or("")));
+        let why = report.message.clone().or_else(|| {
+            let t = report.tests.iter().find(|t| t.verdict == Verdict::JE)?;
+            Some(format!("{}: {}", t.name, t.message.as_deref().or(t.detail.as_deref()).unwrap_or("")))
+        });
+        return Err(format!("{:?}: {}", report.verdict, why.unwrap_or_default()));
     }
     let judged: Vec<_> = report.tests.iter().filter(|t| t.verdict != Verdict::Skipped).collect();
     for t in &judged {

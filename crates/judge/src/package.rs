@@ -177,11 +177,16 @@ impl Package {
         let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let yaml = read_yaml(&root, "problem.yaml")?.unwrap_or(Value::Null);
         let y = |k: &str| yaml.get(k);
-        let version = match y("problem_format_version").and_then(Value::as_str) {
-            None | Some("legacy") => Version::Legacy,
-            Some(v) if v.starts_with("2023-07") => Version::V2023,
+        let version = match y("problem_format_version") {
+            None => Version::Legacy,
+            Some(Value::String(v)) if v == "legacy" => Version::Legacy,
+            Some(Value::String(v)) if v.starts_with("2023-07") => Version::V2023,
             Some(v) => {
-                return err("problem.yaml", format!("problem_format_version {v:?} is not supported (legacy, 2023-07)"))
+                let v = serde_norway::to_string(v).unwrap_or_default();
+                return err(
+                    "problem.yaml",
+                    format!("problem_format_version {} is not supported (legacy, 2023-07)", v.trim()),
+                );
             }
         };
         let types: Vec<String> = match y("type") {
@@ -536,4 +541,134 @@ fn group_settings(
         }
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn case(root: &Path, rel: &str) {
+        write(root, &format!("data/{rel}.in"), "1\n");
+        write(root, &format!("data/{rel}.ans"), "1\n");
+    }
+
+    fn paths(g: &Group) -> Vec<String> {
+        g.cases().iter().map(|c| c.path.clone()).collect()
+    }
+
+    #[test]
+    fn a_legacy_package_reads_in_order_with_inherited_settings() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        write(r, "problem.yaml", "validation: custom score\nvalidator_flags: a b\nlimits:\n  memory: 300\n");
+        write(r, ".timelimit", "1.5\n");
+        write(r, "output_validators/v/v.cpp", "int main() {}\n");
+        write(r, "output_validators/v/util.h", "\n");
+        case(r, "sample/1");
+        case(r, "secret/b/2");
+        case(r, "secret/a/10");
+        case(r, "secret/a/09");
+        write(r, "data/invalid_input/x.in", "");
+        write(r, "data/secret/testdata.yaml", "on_reject: continue\ngrader_flags: min\naccept_score: 5\n");
+        let p = Package::load(r).unwrap();
+        assert_eq!(p.version, Version::Legacy);
+        assert!(p.scoring && !p.interactive);
+        assert_eq!(p.validator_flags, ["a", "b"]);
+        assert_eq!((p.limits.time_limit, p.limits.memory_mib), (Some(1.5), 300));
+        let c = p.checker.unwrap();
+        assert_eq!((c.extension.as_str(), c.extra.len()), ("cpp", 1));
+        assert_eq!(paths(&p.data), ["sample/1", "secret/a/09", "secret/a/10", "secret/b/2"]);
+        // Legacy: subgroups without a testdata.yaml use their closest ancestor's.
+        let Item::Group(secret) = &p.data.items[1] else { panic!() };
+        let Item::Group(a) = &secret.items[0] else { panic!() };
+        assert!(a.settings.on_reject_continue);
+        assert_eq!((a.settings.accept_score, a.settings.grader_flags.clone()), (5.0, vec!["min".to_string()]));
+    }
+
+    #[test]
+    fn a_2023_package_reads_scoring_and_inherits_only_arguments() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        write(r, "problem.yaml", "problem_format_version: 2023-07-draft\ntype: scoring\nlimits:\n  time_limit: 3\n");
+        write(r, "output_validator/check.py", "\n");
+        case(r, "secret/g1/1");
+        write(r, "data/secret/test_group.yaml", "scoring:\n  score: 50\noutput_validator_args: [x]\n");
+        write(
+            r,
+            "data/secret/g1/test_group.yaml",
+            "scoring:\n  score: unbounded\n  aggregation: min\n  require_pass: [sample]\n",
+        );
+        let p = Package::load(r).unwrap();
+        assert_eq!((p.version, p.scoring, p.limits.time_limit), (Version::V2023, true, Some(3.0)));
+        let Item::Group(secret) = &p.data.items[0] else { panic!() };
+        assert_eq!(secret.settings.max_score, Some(Some(50.0)));
+        let Item::Group(g1) = &secret.items[0] else { panic!() };
+        assert_eq!(g1.settings.max_score, Some(None), "unbounded");
+        assert_eq!(g1.settings.aggregation.as_deref(), Some("min"));
+        assert_eq!(g1.settings.require_pass, ["sample"]);
+        assert_eq!(g1.settings.validator_args, ["x"], "inherited");
+    }
+
+    #[test]
+    fn symlinked_cases_are_followed_inside_the_package_only() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path().join("pkg");
+        write(&r, "problem.yaml", "name: x\n");
+        case(&r, "secret/a/1");
+        std::fs::create_dir_all(r.join("data/secret/b")).unwrap();
+        std::os::unix::fs::symlink("../a/1.in", r.join("data/secret/b/1.in")).unwrap();
+        std::os::unix::fs::symlink("../a/1.ans", r.join("data/secret/b/1.ans")).unwrap();
+        let p = Package::load(&r).unwrap();
+        let cases = p.data.cases();
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[1].input, cases[0].input, "the link resolves to the same file");
+        write(d.path(), "outside.in", "secret\n");
+        std::os::unix::fs::symlink("../../../../outside.in", r.join("data/secret/b/2.in")).unwrap();
+        write(&r, "data/secret/b/2.ans", "\n");
+        let e = Package::load(&r).unwrap_err();
+        assert_eq!(e.path, "data/secret/b/2.in");
+        assert!(e.why.contains("outside the package"), "{e}");
+    }
+
+    #[test]
+    fn broken_packages_are_refused_naming_the_file() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("problem.yaml", "validation: fancy\n", "validation"),
+            ("problem.yaml", "type: [interactive, weird]\n", "unknown type"),
+            ("problem.yaml", "problem_format_version: 2031\n", "not supported"),
+            ("problem.yaml", "limits: {memory: -5}\n", "positive"),
+            ("problem.yaml", "limits: {memory: 100000}\n", "at most"),
+            ("problem.yaml", "validation: custom\n", "no output validator"),
+            ("problem.yaml", "name: [unclosed\n", "not valid YAML"),
+            ("data/secret/testdata.yaml", "grader_flags: shuffle\n", "unknown grader flag"),
+            ("data/secret/testdata.yaml", "on_reject: maybe\n", "on_reject"),
+            ("data/secret/testdata.yaml", "grading: custom\n", "custom graders"),
+            ("data/secret/testdata.yaml", "scoring: {aggregation: max}\n", "aggregation"),
+        ];
+        for (file, text, want) in cases {
+            let d = tempfile::tempdir().unwrap();
+            write(d.path(), "problem.yaml", "name: x\n");
+            case(d.path(), "secret/1");
+            write(d.path(), file, text);
+            let e = match Package::load(d.path()) {
+                Ok(_) => panic!("{file}: {text:?} was accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(e.contains(want), "{file}: {text:?} gave {e}");
+            assert!(!e.contains(&d.path().display().to_string()), "no host path in {e}");
+        }
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "data/secret/1.in", "");
+        let e = Package::load(d.path()).unwrap_err();
+        assert_eq!((e.path.as_str(), e.why.contains("missing")), ("data/secret/1.ans", true));
+        let d = tempfile::tempdir().unwrap();
+        case(d.path(), "sample/1");
+        assert!(Package::load(d.path()).unwrap_err().to_string().contains("data/secret"));
+    }
 }
