@@ -49,6 +49,9 @@ pub fn check(folder: &str, report: &Report) -> Result<(), String> {
         return Err(format!("no test got any of {required:?}, which {folder} requires"));
     }
     if folder == "partially_accepted" {
+        if report.version == Version::Legacy && report.verdict != AC {
+            return Err(format!("overall {:?}: legacy partially_accepted must be accepted overall", report.verdict));
+        }
         let (score, max) = (report.score.unwrap_or(0.0), report.max_score);
         let full = match max {
             Some(m) => score >= m - 1e-9,
@@ -111,5 +114,10 @@ mod tests {
         assert!(check("partially_accepted", &report(&[AC, WA], Some(40.0), Some(100.0))).is_ok());
         assert!(check("partially_accepted", &report(&[AC, AC], Some(100.0), Some(100.0))).is_err());
         assert!(check("partially_accepted", &report(&[WA, WA], Some(0.0), Some(100.0))).is_err());
+        let mut legacy = report(&[AC, WA], Some(20.0), None);
+        legacy.version = Version::Legacy;
+        assert!(check("partially_accepted", &legacy).unwrap_err().contains("accepted overall"));
+        legacy.verdict = AC;
+        assert!(check("partially_accepted", &legacy).is_ok());
     }
 }

@@ -274,7 +274,6 @@ impl Grader<'_> {
 
     fn legacy_group(&mut self, g: &Group) -> (Verdict, f64) {
         let s = &g.settings;
-        let flag = |f: &str| s.grader_flags.iter().rposition(|x| x == f);
         let mut results: Vec<(String, Verdict, f64)> = Vec::new();
         let mut stopped = false;
         for item in &g.items {
@@ -306,41 +305,7 @@ impl Grader<'_> {
                 stopped = true;
             }
         }
-        // ignore_sample applies at the root only: grade secret alone.
-        if g.path.is_empty() && flag("ignore_sample").is_some() {
-            results.retain(|(n, _, _)| n != "sample");
-        }
-        let verdict_mode = ["worst_error", "first_error", "always_accept"]
-            .into_iter()
-            .filter_map(|m| flag(m).map(|i| (i, m)))
-            .max()
-            .map_or("worst_error", |(_, m)| m);
-        let score_mode = ["sum", "avg", "min", "max"]
-            .into_iter()
-            .filter_map(|m| flag(m).map(|i| (i, m)))
-            .max()
-            .map_or("sum", |(_, m)| m);
-        let first_bad = results.iter().map(|r| r.1).find(|v| *v != Verdict::AC);
-        let mut verdict = match verdict_mode {
-            "always_accept" => Verdict::AC,
-            "first_error" => first_bad.unwrap_or(Verdict::AC),
-            _ => results.iter().map(|r| r.1).max_by_key(|v| v.severity()).unwrap_or(Verdict::AC),
-        };
-        if flag("accept_if_any_accepted").is_some() && results.iter().any(|r| r.1 == Verdict::AC) {
-            verdict = Verdict::AC;
-        }
-        // Judge errors are never hidden by a lenient grader.
-        if results.iter().any(|r| r.1 == Verdict::JE) {
-            verdict = Verdict::JE;
-        }
-        let scores: Vec<f64> = results.iter().map(|r| r.2).collect();
-        let score = match (score_mode, scores.is_empty()) {
-            (_, true) => 0.0,
-            ("avg", _) => scores.iter().sum::<f64>() / scores.len() as f64,
-            ("min", _) => scores.iter().copied().fold(f64::INFINITY, f64::min),
-            ("max", _) => scores.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            _ => scores.iter().sum(),
-        };
+        let (verdict, score, score_mode) = legacy_grade(&s.grader_flags, g.path.is_empty(), results);
         if !g.path.is_empty() {
             self.report.groups.push(GroupRow {
                 path: g.path.clone(),
@@ -542,6 +507,53 @@ impl Grader<'_> {
     }
 }
 
+/// The legacy default grader: a group's verdict and score from its items'
+/// (name, verdict, score), by `grader_flags` (the last of conflicting modes
+/// wins). Returns the score mode too.
+fn legacy_grade(
+    flags: &[String],
+    is_root: bool,
+    mut results: Vec<(String, Verdict, f64)>,
+) -> (Verdict, f64, &'static str) {
+    let flag = |f: &str| flags.iter().rposition(|x| x == f);
+    // ignore_sample applies at the root only: grade secret alone.
+    if is_root && flag("ignore_sample").is_some() {
+        results.retain(|(n, _, _)| n != "sample");
+    }
+    let verdict_mode = ["worst_error", "first_error", "always_accept"]
+        .into_iter()
+        .filter_map(|m| flag(m).map(|i| (i, m)))
+        .max()
+        .map_or("worst_error", |(_, m)| m);
+    let score_mode = ["sum", "avg", "min", "max"]
+        .into_iter()
+        .filter_map(|m| flag(m).map(|i| (i, m)))
+        .max()
+        .map_or("sum", |(_, m)| m);
+    let first_bad = results.iter().map(|r| r.1).find(|v| *v != Verdict::AC);
+    let mut verdict = match verdict_mode {
+        "always_accept" => Verdict::AC,
+        "first_error" => first_bad.unwrap_or(Verdict::AC),
+        _ => results.iter().map(|r| r.1).max_by_key(|v| v.severity()).unwrap_or(Verdict::AC),
+    };
+    if flag("accept_if_any_accepted").is_some() && results.iter().any(|r| r.1 == Verdict::AC) {
+        verdict = Verdict::AC;
+    }
+    // Judge errors are never hidden by a lenient grader.
+    if results.iter().any(|r| r.1 == Verdict::JE) {
+        verdict = Verdict::JE;
+    }
+    let scores: Vec<f64> = results.iter().map(|r| r.2).collect();
+    let score = match (score_mode, scores.is_empty()) {
+        (_, true) => 0.0,
+        ("avg", _) => scores.iter().sum::<f64>() / scores.len() as f64,
+        ("min", _) => scores.iter().copied().fold(f64::INFINITY, f64::min),
+        ("max", _) => scores.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        _ => scores.iter().sum(),
+    };
+    (verdict, score, score_mode)
+}
+
 /// A test's score in a `sum`/`min` group whose tests are worth `max`.
 fn case_score(j: Judged, max: Option<f64>) -> (Verdict, f64) {
     if j.verdict != Verdict::AC {
@@ -558,4 +570,62 @@ fn case_score(j: Judged, max: Option<f64>) -> (Verdict, f64) {
 
 fn verdict_name(v: Verdict) -> String {
     format!("{v:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Verdict::{AC, JE, RTE, TLE, WA};
+
+    fn flags(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn items(v: &[(&str, Verdict, f64)]) -> Vec<(String, Verdict, f64)> {
+        v.iter().map(|(n, v, s)| (n.to_string(), *v, *s)).collect()
+    }
+
+    #[test]
+    fn legacy_verdict_modes() {
+        let r = items(&[("a", WA, 0.0), ("b", RTE, 0.0), ("c", AC, 1.0)]);
+        assert_eq!(legacy_grade(&flags(""), false, r.clone()).0, RTE, "worst error by default");
+        assert_eq!(legacy_grade(&flags("first_error"), false, r.clone()).0, WA);
+        assert_eq!(legacy_grade(&flags("always_accept"), false, r.clone()).0, AC);
+        assert_eq!(legacy_grade(&flags("accept_if_any_accepted"), false, r.clone()).0, AC);
+        assert_eq!(legacy_grade(&flags("first_error worst_error"), false, r.clone()).0, RTE, "the last mode wins");
+        assert_eq!(legacy_grade(&flags("always_accept"), false, items(&[("a", JE, 0.0)])).0, JE, "JE is never hidden");
+        assert_eq!(legacy_grade(&flags(""), false, Vec::new()).0, AC, "an empty group");
+        let tle_wa = items(&[("a", WA, 0.0), ("b", TLE, 0.0)]);
+        assert_eq!(legacy_grade(&flags(""), false, tle_wa).0, TLE);
+    }
+
+    #[test]
+    fn legacy_score_modes_and_ignore_sample() {
+        let r = items(&[("sample", AC, 2.0), ("secret", AC, 6.0), ("x", WA, 1.0)]);
+        let score = |f: &str, root| legacy_grade(&flags(f), root, r.clone()).1;
+        assert_eq!(score("", false), 9.0);
+        assert_eq!(score("avg", false), 3.0);
+        assert_eq!(score("min", false), 1.0);
+        assert_eq!(score("max", false), 6.0);
+        assert_eq!(score("sum min max", false), 6.0);
+        assert_eq!(score("ignore_sample", true), 7.0, "sample left out at the root");
+        assert_eq!(score("ignore_sample", false), 9.0, "only at the root");
+        assert_eq!(
+            legacy_grade(&flags("ignore_sample"), true, items(&[("sample", WA, 0.0), ("secret", AC, 5.0)])).0,
+            AC
+        );
+    }
+
+    #[test]
+    fn scores_of_a_test_in_a_sum_or_min_group() {
+        let j = |verdict, score| Judged { verdict, score };
+        assert_eq!(case_score(j(AC, None), Some(10.0)), (AC, 10.0), "full marks");
+        assert_eq!(case_score(j(WA, None), Some(10.0)), (WA, 0.0));
+        assert_eq!(case_score(j(AC, Some(CheckScore::Fraction(0.25))), Some(8.0)), (AC, 2.0));
+        assert_eq!(case_score(j(AC, Some(CheckScore::Absolute(3.0))), Some(8.0)), (AC, 3.0));
+        assert_eq!(case_score(j(AC, Some(CheckScore::Absolute(9.0))), Some(8.0)).0, JE, "above its maximum");
+        assert_eq!(case_score(j(AC, Some(CheckScore::Absolute(1e6))), None), (AC, 1e6), "unbounded");
+        assert_eq!(case_score(j(AC, None), None).0, JE, "unbounded needs score.txt");
+        assert_eq!(case_score(j(AC, Some(CheckScore::Fraction(0.5))), None).0, JE, "no multiplier when unbounded");
+    }
 }
