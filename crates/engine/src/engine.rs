@@ -296,6 +296,25 @@ impl Engine {
     /// limits and arguments, plus `extra`: the raw sandbox result, for callers
     /// that judge it themselves (a checker's exit code and feedback files).
     pub fn run_program(&self, program: &Program, extra: RunExtra) -> Result<RunResult, flash_sandbox::Error> {
+        self.pool.run(&self.program_spec(program, extra))
+    }
+
+    /// As [`Engine::run_program`], with the program's stdin and stdout joined
+    /// to these descriptors (pipes to another box: interactive problems);
+    /// `extra.stdin` must be empty.
+    pub fn run_program_piped(
+        &self,
+        program: &Program,
+        extra: RunExtra,
+        stdin: std::os::fd::OwnedFd,
+        stdout: std::os::fd::OwnedFd,
+    ) -> Result<RunResult, flash_sandbox::Error> {
+        let mut spec = self.program_spec(program, extra);
+        spec.stdin = Stdin::Null;
+        self.pool.run_piped(&spec, stdin, stdout)
+    }
+
+    fn program_spec(&self, program: &Program, extra: RunExtra) -> RunSpec {
         let (lang, sub, art) = (program.lang, program.sub, &program.artifact);
         let mut limits = sub.limits.clone();
         if let Some(p) = lang.spec.adjust.min_processes {
@@ -320,7 +339,7 @@ impl Engine {
         files.extend(extra.files);
         let mut args = sub.args.clone();
         args.extend(extra.args);
-        let spec = RunSpec {
+        RunSpec {
             argv: expand(&lang.spec.run, &[], &args, heap_mb),
             env: flash_sandbox::default_env(),
             limits,
@@ -329,8 +348,7 @@ impl Engine {
             collect: extra.collect,
             merge_stderr: sub.redirect_stderr_to_stdout,
             ..RunSpec::default()
-        };
-        self.pool.run(&spec)
+        }
     }
 }
 

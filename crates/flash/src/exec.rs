@@ -97,7 +97,7 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         ..Submission::default()
     };
     let wants_pch = String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h");
-    let engine = build_engine(a.cache_dir, wants_pch)?;
+    let engine = build_engine(a.cache_dir, wants_pch, 1)?;
     let j = engine.judge(&sub)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json(&j))?);
@@ -107,14 +107,14 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// An engine over a one-slot pool, with the compile cache in `cache_dir` (or
-/// the default) and the precompiled header offered to C++ (built here the first
-/// time when `build_pch`).
-pub fn build_engine(cache_dir: Option<PathBuf>, build_pch: bool) -> anyhow::Result<Engine> {
+/// An engine over a pool of `slots` boxes, with the compile cache in
+/// `cache_dir` (or the default) and the precompiled header offered to C++
+/// (built here the first time when `build_pch`).
+pub fn build_engine(cache_dir: Option<PathBuf>, build_pch: bool, slots: usize) -> anyhow::Result<Engine> {
     let registry = Registry::load(None)?;
     let cache_dir = cache_dir.unwrap_or_else(default_cache_dir);
     let pch = flash_engine::Pch::plan(&registry, &cache_dir.with_extension("pch"))?;
-    let mut pool_cfg = PoolConfig::new(1)?;
+    let mut pool_cfg = PoolConfig::new(slots)?;
     pool_cfg.mounts.push(pch.mount());
     let pool = Arc::new(Pool::new(pool_cfg).context("cannot build the sandbox")?);
     let mut cfg = EngineConfig::new(cache_dir).with_env().map_err(anyhow::Error::msg)?;

@@ -68,8 +68,11 @@ pub fn judge(
     source: Vec<u8>,
     opts: &Options,
 ) -> Result<Report, JudgeError> {
-    if pkg.interactive {
-        return Err(JudgeError::Unsupported("interactive problems are not supported yet".into()));
+    if pkg.interactive && pkg.checker.is_none() {
+        return Err(JudgeError::Unsupported("an interactive problem needs its interactor (output validator)".into()));
+    }
+    if pkg.interactive && engine.pool().slots() < 2 {
+        return Err(JudgeError::Unsupported("an interactive problem needs a pool of at least two boxes".into()));
     }
     let time_limit = opts.time_limit.or(pkg.limits.time_limit).unwrap_or(opts.default_time_limit);
     let sub = Submission {
@@ -178,6 +181,28 @@ struct Judged {
 }
 
 impl Grader<'_> {
+    /// Runs an interactive test: the solution and the interactor in two
+    /// boxes, each one's stdout the other's stdin; pushes its row.
+    fn run_interactive(&mut self, case: &Case, group: &Group, input: &[u8], answer: &[u8]) -> Judged {
+        let checker = self.checker.expect("an interactive package has its interactor");
+        let mut args = self.pkg.validator_flags.clone();
+        args.extend(group.settings.validator_args.iter().cloned());
+        let out = crate::interactive::run(self.engine, self.program, checker, self.pkg.protocol, input, answer, &args);
+        self.report.tests.push(TestRow {
+            name: case.path.clone(),
+            group: group.path.clone(),
+            verdict: out.verdict,
+            detail: out.detail,
+            time: out.solution_time,
+            wall_time: out.solution_wall,
+            memory_kb: out.solution_memory,
+            message: out.message,
+            score: None,
+            max_score: None,
+        });
+        Judged { verdict: out.verdict, score: out.score }
+    }
+
     /// Runs one test and validates its output; pushes its row.
     fn run(&mut self, case: &Case, group: &Group) -> Judged {
         let group_path = group.path.clone();
@@ -192,6 +217,9 @@ impl Grader<'_> {
                 return Judged { verdict: Verdict::JE, score: None };
             }
         };
+        if self.pkg.interactive {
+            return self.run_interactive(case, group, &input, &answer);
+        }
         let o = self.engine.run_case(self.program, &TestCase { input: input.clone(), expected: None });
         let (mut verdict, detail) = Verdict::of_run(&o);
         let mut message = None;
