@@ -29,6 +29,8 @@ pub struct Interaction {
     pub solution_memory: u64,
     /// The interactor's CPU seconds.
     pub interactor_time: f64,
+    /// Wall seconds from when both programs were running to the solution's end.
+    pub dialogue_wall: f64,
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -92,6 +94,8 @@ pub fn run(
     let interactor_first = inter.meas.ended_monotonic < sol.meas.ended_monotonic;
     let (verdict, detail) = precedence(sol_verdict, detail, &checked, interactor_first);
     let keep_score = verdict == Verdict::AC;
+    let started = |m: &flash_sandbox::Measurement| m.ended_monotonic - m.wall_time;
+    let dialogue_wall = (sol.meas.ended_monotonic - started(&sol.meas).max(started(&inter.meas))).max(0.0);
     Interaction {
         verdict,
         detail,
@@ -101,6 +105,7 @@ pub fn run(
         solution_wall: sol.meas.wall_time,
         solution_memory: sol.meas.memory_kb,
         interactor_time: inter.meas.cpu_time,
+        dialogue_wall,
     }
 }
 
@@ -140,6 +145,7 @@ fn failed(why: String) -> Interaction {
         solution_wall: 0.0,
         solution_memory: 0,
         interactor_time: 0.0,
+        dialogue_wall: 0.0,
     }
 }
 

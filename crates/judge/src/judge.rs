@@ -199,6 +199,8 @@ impl Grader<'_> {
             message: out.message,
             score: None,
             max_score: None,
+            interactor_time: Some(out.interactor_time),
+            dialogue_wall: Some(out.dialogue_wall),
         });
         Judged { verdict: out.verdict, score: out.score }
     }
@@ -270,6 +272,8 @@ impl Grader<'_> {
             message,
             score: None,
             max_score: None,
+            interactor_time: None,
+            dialogue_wall: None,
         });
         Judged { verdict, score }
     }

@@ -108,6 +108,13 @@ pub struct TestRow {
     pub score: Option<f64>,
     /// Its maximum, when bounded (2023-07 scoring).
     pub max_score: Option<f64>,
+    /// Interactive tests: the interactor's own CPU seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interactor_time: Option<f64>,
+    /// Interactive tests: wall seconds from when both sides were running
+    /// until the solution ended (the dialogue, box start-up excluded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialogue_wall: Option<f64>,
 }
 
 impl TestRow {
@@ -124,6 +131,8 @@ impl TestRow {
             message: None,
             score: None,
             max_score: None,
+            interactor_time: None,
+            dialogue_wall: None,
         }
     }
 }
