@@ -122,11 +122,7 @@ pub fn judge(
                     .iter()
                     .map(|(p, d)| flash_engine::ExtraFile { path: p.clone(), executable: false, data: d.clone() })
                     .collect(),
-                limits: limits(
-                    pkg.limits.validation_time,
-                    pkg.limits.validation_memory_mib,
-                    pkg.limits.validation_output_mib,
-                ),
+                limits: checker_limits(pkg, sub.limits.wall_time),
                 ..Submission::default()
             })
         }
@@ -152,6 +148,17 @@ pub fn judge(
         Version::V2023 => g.v2023(),
     }
     Ok(report)
+}
+
+/// The checker's limits. An interactor waits on the solution, so it may
+/// stay at least as long as the solution can (never a JE for a slow solution).
+fn checker_limits(pkg: &Package, solution_wall: f64) -> Limits {
+    let l = &pkg.limits;
+    let mut lim = limits(l.validation_time, l.validation_memory_mib, l.validation_output_mib);
+    if pkg.interactive {
+        lim.wall_time = lim.wall_time.max(solution_wall + 1.0);
+    }
+    lim
 }
 
 fn limits(cpu: f64, memory_mib: u64, output_mib: u64) -> Limits {
