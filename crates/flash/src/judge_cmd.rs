@@ -76,8 +76,17 @@ fn submissions(pkg: &Package) -> anyhow::Result<Vec<(String, PathBuf)>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(f.path())?
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
             .collect();
+        // A program given as a directory is not judged yet: say so rather than pass it by.
+        for d in files.iter().filter(|p| p.is_dir()) {
+            eprintln!(
+                "skip {}/{folder}/{}: directory programs are not supported",
+                pkg.name,
+                d.file_name().unwrap_or_default().to_string_lossy()
+            );
+        }
+        files.retain(|p| p.is_file());
         files.sort();
         out.extend(files.into_iter().map(|p| (folder.clone(), p)));
     }
