@@ -22,6 +22,9 @@ bash scripts/api-compat.sh
 # Debian's headless Chromium against a real `flash serve` (run, debug, errors).
 bash scripts/build-playground.sh --check
 FLASH=target/debug/flash bash scripts/test-playground.sh
+# Problem packages (ICPC/Kattis format): every submission of every package in
+# tests/problems gets the verdict its submissions/<folder>/ says.
+FLASH=target/debug/flash bash scripts/judge-packages.sh
 # Deployment recipes: the systemd units (systemd-analyze, warnings fail), the
 # Kubernetes manifests (their schemas, offline), and the container image and
 # compose files built and run with podman (flash check and a submission per

@@ -5,7 +5,7 @@ use crate::registry::{Language, Registry};
 use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
 use crate::verdict::run_status;
 use crate::Error;
-use flash_sandbox::{BoxFile, Limits, LiveInput, Pool, RunSpec, Status, Stdin, Stream};
+use flash_sandbox::{BoxFile, Limits, LiveInput, Pool, RunResult, RunSpec, Status, Stdin, Stream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -116,9 +116,9 @@ impl Engine {
     /// (unknown language, invalid limits); failures of Flash itself come back
     /// as a judgement with status Internal Error.
     pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
-        let (lang, artifact, cached, compile_time) = match self.prepare(sub)? {
-            Prepared::Ready(lang, artifact, cached, compile_time) => (lang, artifact, cached, compile_time),
-            Prepared::Done(j) => return Ok(j),
+        let program = match self.prepare(sub)? {
+            Prepared::Ready(p) => p,
+            Prepared::Failed(j) => return Ok(*j),
         };
         let cases: Vec<TestCase> = if sub.tests.is_empty() {
             vec![TestCase { input: sub.stdin.clone(), expected: sub.expected.clone() }]
@@ -127,21 +127,22 @@ impl Engine {
         };
         let mut outcomes = Vec::with_capacity(cases.len());
         for case in &cases {
-            let o = self.run_case(lang, sub, &artifact, case, None);
+            let o = self.run_case(&program, case);
             let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
             outcomes.push(o);
             if stop {
                 break;
             }
         }
-        Ok(summarize(outcomes, !sub.tests.is_empty(), artifact.output.clone(), cached, compile_time))
+        let a = &program.artifact;
+        Ok(summarize(outcomes, !sub.tests.is_empty(), a.output.clone(), program.compile_cached, program.compile_time))
     }
 
     /// Judges one submission while it is talked to: `on` hears the stages and
     /// every chunk of output as it comes (the compiler's, stdout and stderr
-    /// together, as one stderr chunk of the compile stage), and what arrives on `input` goes to the running program
-    /// (`sub.stdin` and `sub.tests` are not used: send the input there).
-    /// Dropping the sender closes the program's stdin.
+    /// together, as one stderr chunk of the compile stage), and what arrives
+    /// on `input` goes to the running program (`sub.stdin` and `sub.tests` are
+    /// not used: send the input there). Dropping the sender closes its stdin.
     pub fn judge_live(
         &self,
         sub: &Submission,
@@ -152,28 +153,33 @@ impl Engine {
         if compiled {
             on(LiveEvent::Stage(Stage::Compile));
         }
-        let (lang, artifact, cached, compile_time) = match self.prepare(sub)? {
-            Prepared::Ready(lang, artifact, cached, compile_time) => (lang, artifact, cached, compile_time),
-            Prepared::Done(j) => {
+        let program = match self.prepare(sub)? {
+            Prepared::Ready(p) => p,
+            Prepared::Failed(j) => {
                 if !j.compile_output.is_empty() {
                     on(LiveEvent::Output(Stream::Stderr, &j.compile_output));
                 }
-                return Ok(j);
+                return Ok(*j);
             }
         };
-        if compiled && !artifact.output.is_empty() {
-            on(LiveEvent::Output(Stream::Stderr, &artifact.output));
+        if compiled && !program.artifact.output.is_empty() {
+            on(LiveEvent::Output(Stream::Stderr, &program.artifact.output));
         }
         on(LiveEvent::Stage(Stage::Run));
-        let case = TestCase { input: Vec::new(), expected: None };
+        let mut spec = self.program_spec(&program, RunExtra::default());
+        spec.stdin = Stdin::Live;
         let mut output = |s: Stream, d: &[u8]| on(LiveEvent::Output(s, d));
-        let o = self.run_case(lang, sub, &artifact, &case, Some((input, &mut output)));
-        Ok(summarize(vec![o], false, artifact.output.clone(), cached, compile_time))
+        let o = outcome(self.pool.run_live(&spec, input, &mut output), None);
+        let a = &program.artifact;
+        Ok(summarize(vec![o], false, a.output.clone(), program.compile_cached, program.compile_time))
     }
 
-    /// Checks the request and compiles it (through the cache): the artifact,
-    /// or the judgement already reached (a compile error).
-    fn prepare(&self, sub: &Submission) -> Result<Prepared<'_>, Error> {
+    /// Compiles a submission once (through the cache) so that callers that
+    /// decide between runs (a problem package's grader, a checker run once per
+    /// test) can run it many times: [`Engine::run_case`], [`Engine::run_program`].
+    /// A compile error or a failure of the compile step comes back as
+    /// [`Prepared::Failed`] with its judgement; `Err` only for an invalid request.
+    pub fn prepare<'a>(&'a self, sub: &'a Submission) -> Result<Prepared<'a>, Error> {
         let lang = self.registry.find(&sub.language).ok_or_else(|| Error::UnknownLanguage(sub.language.clone()))?;
         sub.limits.validate().map_err(Error::Invalid)?;
         for f in &sub.extra_files {
@@ -196,7 +202,9 @@ impl Engine {
                 match self.compile(lang, sub, argv) {
                     (Ok(a), hit) => (a, hit),
                     (Err(msg), _) => {
-                        return Ok(Prepared::Done(Judgement::internal(format!("compile step failed: {msg}"))))
+                        return Ok(Prepared::Failed(Box::new(Judgement::internal(format!(
+                            "compile step failed: {msg}"
+                        )))))
                     }
                 }
             }
@@ -220,9 +228,9 @@ impl Engine {
             j.compile_output = artifact.output.clone();
             j.compile_cached = cached;
             j.compile_time = compile_time;
-            return Ok(Prepared::Done(j));
+            return Ok(Prepared::Failed(Box::new(j)));
         }
-        Ok(Prepared::Ready(lang, artifact, cached, compile_time))
+        Ok(Prepared::Ready(Program { lang, sub, artifact, compile_cached: cached, compile_time }))
     }
 
     fn compile(&self, lang: &Language, sub: &Submission, argv: Vec<String>) -> (Result<Arc<Artifact>, String>, bool) {
@@ -248,13 +256,13 @@ impl Engine {
             if let Some(m) = lang.spec.adjust.compile_memory_kb {
                 limits.memory_kb = limits.memory_kb.max(m);
             }
+            if let Some(p) = lang.spec.adjust.min_processes {
+                limits.processes = limits.processes.max(p);
+            }
             let asked = sub.compile_limits;
             limits.cpu_time = asked.cpu_time.map_or(limits.cpu_time, |c| c.min(limits.cpu_time));
             limits.wall_time = asked.wall_time.map_or(limits.wall_time, |w| w.min(limits.wall_time));
             limits.memory_kb = asked.memory_kb.map_or(limits.memory_kb, |m| m.clamp(1024, limits.memory_kb));
-            if let Some(p) = lang.spec.adjust.min_processes {
-                limits.processes = limits.processes.max(p);
-            }
             let spec = RunSpec {
                 argv,
                 env: flash_sandbox::default_env(),
@@ -303,14 +311,37 @@ impl Engine {
         })
     }
 
-    fn run_case(
+    /// Runs a prepared program on one test case and judges the run (Judge0's
+    /// comparison when the case has an expected output).
+    pub fn run_case(&self, program: &Program, case: &TestCase) -> RunOutcome {
+        let extra = RunExtra { stdin: case.input.clone(), ..RunExtra::default() };
+        outcome(self.run_program(program, extra), case.expected.as_deref())
+    }
+
+    /// Runs a prepared program once in a fresh box with its submission's
+    /// limits and arguments, plus `extra`: the raw sandbox result, for callers
+    /// that judge it themselves (a checker's exit code and feedback files).
+    pub fn run_program(&self, program: &Program, extra: RunExtra) -> Result<RunResult, flash_sandbox::Error> {
+        self.pool.run(&self.program_spec(program, extra))
+    }
+
+    /// As [`Engine::run_program`], with the program's stdin and stdout joined
+    /// to these descriptors (pipes to another box: interactive problems);
+    /// `extra.stdin` must be empty.
+    pub fn run_program_piped(
         &self,
-        lang: &Language,
-        sub: &Submission,
-        art: &Artifact,
-        case: &TestCase,
-        live: Option<LiveRun<'_>>,
-    ) -> RunOutcome {
+        program: &Program,
+        extra: RunExtra,
+        stdin: std::os::fd::OwnedFd,
+        stdout: std::os::fd::OwnedFd,
+    ) -> Result<RunResult, flash_sandbox::Error> {
+        let mut spec = self.program_spec(program, extra);
+        spec.stdin = Stdin::Null;
+        self.pool.run_piped(&spec, stdin, stdout)
+    }
+
+    fn program_spec(&self, program: &Program, extra: RunExtra) -> RunSpec {
+        let (lang, sub, art) = (program.lang, program.sub, &program.artifact);
         let mut limits = sub.limits.clone();
         if let Some(p) = lang.spec.adjust.min_processes {
             limits.processes = limits.processes.max(p);
@@ -330,63 +361,55 @@ impl Engine {
                 extra_files(sub).into_iter().filter(|f| !files.iter().any(|a| a.path == f.path)).collect();
             files.extend(sent);
         }
-        let spec = RunSpec {
-            argv: expand(&lang.spec.run, &[], &sub.args, heap_mb),
+        // The caller's files come last and must not replace the program's own.
+        files.extend(extra.files);
+        let mut args = sub.args.clone();
+        args.extend(extra.args);
+        RunSpec {
+            argv: expand(&lang.spec.run, &[], &args, heap_mb),
             env: flash_sandbox::default_env(),
             limits,
-            stdin: match live {
-                Some(_) => Stdin::Live,
-                None => Stdin::Bytes(case.input.clone()),
-            },
+            stdin: Stdin::Bytes(extra.stdin),
             files,
+            collect: extra.collect,
             merge_stderr: sub.redirect_stderr_to_stdout,
             ..RunSpec::default()
-        };
-        let result = match live {
-            Some((input, output)) => self.pool.run_live(&spec, input, output),
-            None => self.pool.run(&spec),
-        };
-        match result {
-            Ok(r) => {
-                let (status, message) = run_status(&r.meas, &r.stdout, &r.stderr, case.expected.as_deref());
-                RunOutcome {
-                    status,
-                    message,
-                    exit_code: r.meas.exit_code,
-                    exit_signal: r.meas.signal,
-                    time: r.meas.cpu_time,
-                    wall_time: r.meas.wall_time,
-                    memory: r.meas.memory_kb,
-                    stdout: r.stdout,
-                    stderr: r.stderr,
-                    interleave: r.interleave,
-                }
-            }
-            Err(e) => RunOutcome {
-                status: StatusId::InternalError,
-                message: Some(e.to_string()),
-                exit_code: None,
-                exit_signal: None,
-                time: 0.0,
-                wall_time: 0.0,
-                memory: 0,
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-                interleave: Vec::new(),
-            },
         }
     }
 }
 
-/// What [`Engine::prepare`] reached: a language and its artifact (cached or
-/// not, compile seconds), or a final judgement.
-enum Prepared<'a> {
-    Ready(&'a Language, Arc<Artifact>, bool, f64),
-    Done(Judgement),
+/// A run judged (Judge0's comparison when there is an expected output).
+fn outcome(result: Result<RunResult, flash_sandbox::Error>, expected: Option<&[u8]>) -> RunOutcome {
+    match result {
+        Ok(r) => {
+            let (status, message) = run_status(&r.meas, &r.stdout, &r.stderr, expected);
+            RunOutcome {
+                status,
+                message,
+                exit_code: r.meas.exit_code,
+                exit_signal: r.meas.signal,
+                time: r.meas.cpu_time,
+                wall_time: r.meas.wall_time,
+                memory: r.meas.memory_kb,
+                stdout: r.stdout,
+                stderr: r.stderr,
+                interleave: r.interleave,
+            }
+        }
+        Err(e) => RunOutcome {
+            status: StatusId::InternalError,
+            message: Some(e.to_string()),
+            exit_code: None,
+            exit_signal: None,
+            time: 0.0,
+            wall_time: 0.0,
+            memory: 0,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            interleave: Vec::new(),
+        },
+    }
 }
-
-/// A live run's input and output sides.
-type LiveRun<'a> = (Receiver<LiveInput>, &'a mut (dyn FnMut(Stream, &[u8]) + Send));
 
 /// The stage a live judgement is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,6 +425,50 @@ pub enum LiveEvent<'a> {
     Stage(Stage),
     /// A chunk of output of the current stage.
     Output(Stream, &'a [u8]),
+}
+
+/// A submission compiled and ready to run many times ([`Engine::prepare`]).
+pub struct Program<'a> {
+    lang: &'a Language,
+    sub: &'a Submission,
+    artifact: Arc<Artifact>,
+    /// Whether the compile step was served from the cache.
+    pub compile_cached: bool,
+    /// Seconds spent compiling (0 when cached or interpreted).
+    pub compile_time: f64,
+}
+
+impl Program<'_> {
+    /// The compiler's output (warnings), empty for interpreted languages.
+    pub fn compile_output(&self) -> &[u8] {
+        &self.artifact.output
+    }
+
+    /// The language it is written in.
+    pub fn language(&self) -> &Language {
+        self.lang
+    }
+}
+
+/// What [`Engine::prepare`] made of a submission.
+pub enum Prepared<'a> {
+    /// Compiled (or interpreted): ready to run.
+    Ready(Program<'a>),
+    /// A compile error, or the compile step failed: the whole judgement.
+    Failed(Box<Judgement>),
+}
+
+/// What one [`Engine::run_program`] adds to the program's own box.
+#[derive(Debug, Clone, Default)]
+pub struct RunExtra {
+    /// stdin of the run.
+    pub stdin: Vec<u8>,
+    /// Arguments after the submission's own.
+    pub args: Vec<String>,
+    /// Files written into the box besides the program's.
+    pub files: Vec<BoxFile>,
+    /// Box paths copied out after the run.
+    pub collect: Vec<String>,
 }
 
 /// Replaces the artifact `tree` (a tar) with the regular files it holds, so

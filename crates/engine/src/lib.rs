@@ -15,7 +15,7 @@ pub mod registry;
 pub mod types;
 pub mod verdict;
 
-pub use engine::{Engine, EngineConfig, LiveEvent, Stage};
+pub use engine::{Engine, EngineConfig, LiveEvent, Prepared, Program, RunExtra, Stage};
 pub use flash_sandbox::{LiveInput, Stream};
 pub use pch::Pch;
 pub use registry::{Language, Registry};

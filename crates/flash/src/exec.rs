@@ -96,22 +96,8 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         stop_on_first_failure: a.stop_on_failure,
         ..Submission::default()
     };
-    let cache_dir = a.cache_dir.unwrap_or_else(default_cache_dir);
-    // The precompiled header, built here the first time a source wants it.
-    let pch = flash_engine::Pch::plan(&registry, &cache_dir.with_extension("pch"))?;
-    let mut pool_cfg = PoolConfig::new(1)?;
-    pool_cfg.mounts.push(pch.mount());
-    let pool = Arc::new(Pool::new(pool_cfg).context("cannot build the sandbox")?);
-    let mut cfg = EngineConfig::new(cache_dir).with_env().map_err(anyhow::Error::msg)?;
-    if String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h") {
-        for (language, result) in pch.build() {
-            if let Err(e) = result {
-                eprintln!("flash: no precompiled header for {language} ({e}); compiling plainly");
-            }
-        }
-    }
-    cfg.pch = Some(pch);
-    let engine = Engine::new(pool, registry, cfg)?;
+    let wants_pch = String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h");
+    let engine = build_engine(a.cache_dir, wants_pch, 1)?;
     let j = engine.judge(&sub)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json(&j))?);
@@ -119,6 +105,28 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         print_text(&j);
     }
     Ok(0)
+}
+
+/// An engine over a pool of `slots` boxes, with the compile cache in
+/// `cache_dir` (or the default) and the precompiled header offered to C++
+/// (built here the first time when `build_pch`).
+pub fn build_engine(cache_dir: Option<PathBuf>, build_pch: bool, slots: usize) -> anyhow::Result<Engine> {
+    let registry = Registry::load(None)?;
+    let cache_dir = cache_dir.unwrap_or_else(default_cache_dir);
+    let pch = flash_engine::Pch::plan(&registry, &cache_dir.with_extension("pch"))?;
+    let mut pool_cfg = PoolConfig::new(slots)?;
+    pool_cfg.mounts.push(pch.mount());
+    let pool = Arc::new(Pool::new(pool_cfg).context("cannot build the sandbox")?);
+    let mut cfg = EngineConfig::new(cache_dir).with_env().map_err(anyhow::Error::msg)?;
+    if build_pch {
+        for (language, result) in pch.build() {
+            if let Err(e) = result {
+                eprintln!("flash: no precompiled header for {language} ({e}); compiling plainly");
+            }
+        }
+    }
+    cfg.pch = Some(pch);
+    Ok(Engine::new(pool, registry, cfg)?)
 }
 
 fn text(b: &[u8]) -> String {

@@ -19,6 +19,7 @@ mod bench_redis;
 mod check;
 mod debug;
 mod exec;
+mod judge_cmd;
 mod limit_args;
 mod plot;
 mod run;
@@ -44,6 +45,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Compile and run one source file through the engine (language from the extension).
     Exec(Box<exec::ExecArgs>),
+    /// Judge a solution on an ICPC/Kattis problem package (or every one of its submissions/).
+    Judge(Box<judge_cmd::JudgeArgs>),
     /// Record a step-by-step trace of one source file (Python, C, C++, JavaScript, Java).
     Debug(Box<debug::DebugArgs>),
     /// Benchmarks.
@@ -70,7 +73,12 @@ fn main() {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Run(_) | Command::Exec(_) | Command::Check(_) | Command::Debug(_) | Command::Bench(_)
+        Command::Run(_)
+            | Command::Exec(_)
+            | Command::Judge(_)
+            | Command::Check(_)
+            | Command::Debug(_)
+            | Command::Bench(_)
     ) {
         default_sigpipe();
     }
@@ -78,6 +86,7 @@ fn main() {
         Command::Run(a) => run::main(*a),
         Command::Check(a) => check::main(a),
         Command::Exec(a) => exec::main(*a),
+        Command::Judge(a) => judge_cmd::main(*a),
         Command::Debug(a) => debug::main(*a),
         Command::Bench(a) => bench::main(a),
         Command::Serve(a) => serve::main(*a),

@@ -584,3 +584,68 @@ fn memory_figures_are_per_run_where_there_is_no_peak_file() {
     }
     memory_across_runs(flash_sandbox::MemoryMethod::Sampled);
 }
+
+fn pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    unsafe {
+        (
+            <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[0]),
+            std::os::fd::FromRawFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+fn sh(script: &str, wall: f64) -> RunSpec {
+    let limits = Limits { cpu_time: wall, wall_time: wall, ..Limits::default() };
+    RunSpec { argv: vec!["/bin/sh".into(), "-c".into(), script.into()], limits, ..RunSpec::default() }
+}
+
+/// Two boxes joined by pipes (an interactive problem): each one's stdout is
+/// the other's stdin; returns (a, b).
+fn joined(pool: &Pool, a: RunSpec, b: RunSpec) -> (RunResult, RunResult) {
+    let (a_to_b_r, a_to_b_w) = pipe();
+    let (b_to_a_r, b_to_a_w) = pipe();
+    std::thread::scope(|s| {
+        let other = s.spawn(|| pool.run_piped(&b, a_to_b_r, b_to_a_w).expect("box b"));
+        let ra = pool.run_piped(&a, b_to_a_r, a_to_b_w).expect("box a");
+        (ra, other.join().unwrap())
+    })
+}
+
+#[test]
+fn two_boxes_talk_through_pipes_and_see_each_others_end() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = Pool::new(config(2)).unwrap();
+    let (a, b) = joined(
+        &pool,
+        sh("echo ping; read x; echo \"a got $x\" >&2", 5.0),
+        sh("read y; echo \"pong-$y\"; echo \"b got $y\" >&2", 5.0),
+    );
+    assert_eq!(String::from_utf8_lossy(&a.stderr), "a got pong-ping\n");
+    assert_eq!(String::from_utf8_lossy(&b.stderr), "b got ping\n");
+    assert!(a.stdout.is_empty() && b.stdout.is_empty(), "a piped stdout is not captured");
+    // One side leaves at once: the other reads end-of-file, not a hang (no copy
+    // of the pipe ends is left open in Flash or a helper).
+    let (a, b) = joined(&pool, sh("exit 0", 5.0), sh("if read y; then echo data >&2; else echo eof >&2; fi", 5.0));
+    assert_eq!((a.meas.status, String::from_utf8_lossy(&b.stderr).as_ref()), (Status::Ok, "eof\n"));
+    assert!(b.meas.wall_time < 2.0, "b waited {} s for an end-of-file", b.meas.wall_time);
+    // Both wait for the other: each ends at its own wall limit.
+    let (a, b) = joined(&pool, sh("read x", 1.0), sh("read y", 2.0));
+    // b's `read` meets end-of-file (exit 1) once a is killed, before b's own limit.
+    assert_eq!(
+        (a.meas.status, b.meas.status, b.meas.exit_code),
+        (Status::WallTimeLimit, Status::RuntimeError, Some(1))
+    );
+    assert!(b.meas.wall_time < 1.9, "b ended at {} s", b.meas.wall_time);
+    // A stdin given as bytes cannot be mixed with pipes.
+    let (r, w) = pipe();
+    let bad = RunSpec { stdin: Stdin::Bytes(b"x".to_vec()), ..sh("true", 1.0) };
+    assert!(matches!(pool.run_piped(&bad, r, w), Err(flash_sandbox::Error::Request(_))));
+    assert!(matches!(pool.run(&RunSpec { stdio_fds: true, ..sh("true", 1.0) }), Err(flash_sandbox::Error::Request(_))));
+    assert_healthy(&pool);
+}

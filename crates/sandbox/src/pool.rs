@@ -9,6 +9,7 @@ use crate::config::{default_mounts, Mount, SlotConfig};
 use crate::protocol::{decode_file, read_frame, write_frame, Kind};
 use crate::spec::{check_box_path, BoxFile, Measurement, RunResult, RunSpec, Stdin};
 use crate::Error;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -210,6 +211,11 @@ impl Pool {
         self.renewals.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many boxes can run at once.
+    pub fn slots(&self) -> usize {
+        self.cfg.slots
+    }
+
     /// The uids this pool's boxes run as.
     pub fn uids(&self) -> std::ops::Range<u32> {
         self.cfg.uid_base..self.cfg.uid_base + self.cfg.slots as u32
@@ -306,7 +312,10 @@ impl Pool {
     /// Runs `spec` in the next free box. Blocks while all boxes are busy.
     /// A [`Stdin::Live`] program reads EOF at once here: see [`Pool::run_live`].
     pub fn run(&self, spec: &RunSpec) -> Result<RunResult, Error> {
-        self.run_with(spec, None)
+        if spec.stdio_fds {
+            return Err(Error::Request("stdio_fds is set by run_piped only".into()));
+        }
+        self.run_with(spec, None, None)
     }
 
     /// Runs `spec` while it is talked to: `output` gets every chunk of stdout
@@ -320,13 +329,31 @@ impl Pool {
         input: Receiver<LiveInput>,
         output: &mut (dyn FnMut(Stream, &[u8]) + Send),
     ) -> Result<RunResult, Error> {
-        self.run_with(spec, Some((input, output)))
+        if spec.stdio_fds {
+            return Err(Error::Request("stdio_fds is set by run_piped only".into()));
+        }
+        self.run_with(spec, None, Some((input, output)))
     }
 
-    fn run_with(&self, spec: &RunSpec, live: Option<Live<'_>>) -> Result<RunResult, Error> {
+    /// Runs `spec` with the program's stdin reading from `stdin` and its
+    /// stdout writing to `stdout` (pipe ends, typically joined to another
+    /// run's box: an interactive problem) instead of bytes and a capture;
+    /// stderr is still captured. The descriptors go to the slot's helper
+    /// (SCM_RIGHTS) and are closed here once sent, so the other side sees
+    /// end-of-file when this program is gone. `spec.stdin` must be `Null`
+    /// and `merge_stderr` off.
+    pub fn run_piped(&self, spec: &RunSpec, stdin: OwnedFd, stdout: OwnedFd) -> Result<RunResult, Error> {
+        if !matches!(spec.stdin, Stdin::Null) || spec.merge_stderr {
+            return Err(Error::Request("a piped run takes no stdin bytes and keeps stderr apart".into()));
+        }
+        let spec = RunSpec { stdio_fds: true, ..spec.clone() };
+        self.run_with(&spec, Some([stdin, stdout]), None)
+    }
+
+    fn run_with(&self, spec: &RunSpec, fds: Option<[OwnedFd; 2]>, live: Option<Live<'_>>) -> Result<RunResult, Error> {
         validate(spec)?;
         let mut handle = self.take()?;
-        let result = handle.exchange(spec, live);
+        let result = handle.exchange(spec, fds, live);
         let leftover = result.as_ref().map_or(0, |r| r.meas.slot_leftover_kb);
         if leftover > self.cfg.renew_above_kb {
             self.renewals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -567,7 +594,12 @@ impl SlotHandle {
 
     /// Sends one request and reads the answer; a live run's input goes to the
     /// helper from a second thread meanwhile.
-    fn exchange(&mut self, spec: &RunSpec, live: Option<Live<'_>>) -> Result<RunResult, Error> {
+    fn exchange(
+        &mut self,
+        spec: &RunSpec,
+        fds: Option<[OwnedFd; 2]>,
+        live: Option<Live<'_>>,
+    ) -> Result<RunResult, Error> {
         let head = serde_json::to_vec(spec).expect("a run spec serializes");
         self.stage_files(&spec.files)?;
         let (input, output) = match live {
@@ -580,6 +612,13 @@ impl SlotHandle {
         };
         let s = &mut self.sock;
         write_frame(s, Kind::Request, &head).map_err(Error::io("helper socket"))?;
+        if let Some(fds) = fds {
+            let raw = [fds[0].as_raw_fd(), fds[1].as_raw_fd()];
+            crate::sys::send_fds(s.as_raw_fd(), &[Kind::Fds as u8, 0, 0, 0, 0], &raw)
+                .map_err(Error::io("helper socket"))?;
+            // Ours close now: only the box holds these ends from here.
+            drop(fds);
+        }
         if let Stdin::Bytes(b) = &spec.stdin {
             write_frame(s, Kind::Stdin, b).map_err(Error::io("helper socket"))?;
         }

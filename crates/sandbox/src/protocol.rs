@@ -2,7 +2,9 @@
 //!
 //! One stream socket (a `socketpair`), frames of `[kind: u8][len: u32 LE][payload]`.
 //! A run is: the library sends `Request` (JSON), then one `File` frame per input
-//! file, an optional `Stdin` frame, then `Go`. The helper answers with any number
+//! file, an optional `Stdin` frame, then `Go`. A run whose stdin and stdout are
+//! descriptors (`Pool::run_piped`) sends them in an `Fds` frame right after
+//! the `Request`. The helper answers with any number
 //! of `Stdout`/`Stderr` frames while the program runs, `File` frames for the
 //! collected files, and exactly one `Result` (JSON [`Measurement`]) or `Error`
 //! (UTF-8 message) to end the run. At start-up the helper sends `Ready` or `Error`.
@@ -40,6 +42,9 @@ pub enum Kind {
     Config = 10,
     /// A signal for the program of a live run.
     Signal = 11,
+    /// Empty, sent with the program's stdin and stdout descriptors attached
+    /// (SCM_RIGHTS), right after a `Request` whose `stdio_fds` is set.
+    Fds = 12,
 }
 
 impl Kind {
@@ -56,6 +61,7 @@ impl Kind {
             9 => Kind::Error,
             10 => Kind::Config,
             11 => Kind::Signal,
+            12 => Kind::Fds,
             _ => return None,
         })
     }

@@ -126,6 +126,10 @@ pub struct RunSpec {
     pub merge_stderr: bool,
     /// Use the debugger's seccomp profile (ptrace allowed inside the box).
     pub debugger: bool,
+    /// Set by [`crate::Pool::run_piped`] only: stdin and stdout are
+    /// descriptors sent with the request, not bytes and a capture.
+    #[serde(default)]
+    pub stdio_fds: bool,
 }
 
 /// Why a run ended.
@@ -200,6 +204,10 @@ pub struct Measurement {
     /// the next run's memory limit is set on top of it.
     #[serde(default)]
     pub slot_leftover_kb: u64,
+    /// When the program ended, in seconds of CLOCK_MONOTONIC (shared by every
+    /// process of the host): which of two runs side by side ended first.
+    #[serde(default)]
+    pub ended_monotonic: f64,
 }
 
 impl Measurement {
@@ -216,6 +224,7 @@ impl Measurement {
             message: None,
             exec_errno: None,
             slot_leftover_kb: 0,
+            ended_monotonic: 0.0,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::spec::RunSpec;
 use crate::Error;
 use std::fs::File;
 use std::io;
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 
 /// A built box, ready for runs.
 pub struct Slot {
@@ -95,6 +95,16 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
     }
     let spec: RunSpec = serde_json::from_slice(&payload).map_err(|e| Error::Request(format!("bad request: {e}")))?;
     let mut input = run::Input::Null;
+    let mut output = None;
+    if spec.stdio_fds {
+        let mut head = [0u8; 5];
+        let mut fds = crate::sys::recv_fds(ctl.as_raw_fd(), &mut head, 2).map_err(Error::io("control socket"))?;
+        if head != [Kind::Fds as u8, 0, 0, 0, 0] {
+            return Err(Error::Protocol("expected an Fds frame after a piped request".into()));
+        }
+        output = fds.pop();
+        input = run::Input::Fd(fds.pop().expect("two descriptors"));
+    }
     loop {
         let (kind, payload) = read_frame(ctl).map_err(Error::io("control socket"))?;
         match kind {
@@ -106,7 +116,7 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
             k => return Err(Error::Protocol(format!("unexpected {k:?} frame before Go"))),
         }
     }
-    let result = box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, ctl));
+    let result = box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, output, ctl));
     let meas = match result {
         Ok(m) => m,
         Err(e) => {

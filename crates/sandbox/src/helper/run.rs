@@ -212,7 +212,15 @@ impl Output<'_> {
 
 impl Slot {
     /// Runs `spec` once. Output frames go to `ctl` as they come.
-    pub fn run(&self, spec: &RunSpec, input: Input, ctl: &mut File) -> Result<Measurement, Error> {
+    /// With `output`, the program's stdout is that descriptor (a pipe to
+    /// another box) rather than the captured pipe.
+    pub fn run(
+        &self,
+        spec: &RunSpec,
+        input: Input,
+        output: Option<OwnedFd>,
+        ctl: &mut File,
+    ) -> Result<Measurement, Error> {
         let lim = &spec.limits;
         lim.validate().map_err(Error::Request)?;
         if spec.argv.is_empty() {
@@ -263,7 +271,7 @@ impl Slot {
             envp: ptrs(&envp),
             cwd: CString::new(cwd).map_err(|_| Error::Request("NUL in cwd".into()))?,
             stdin: stdin_fd,
-            stdout: out_w.as_raw_fd(),
+            stdout: output.as_ref().map_or(out_w.as_raw_fd(), |o| o.as_raw_fd()),
             stderr: if spec.merge_stderr { out_w.as_raw_fd() } else { err_w.as_raw_fd() },
             status_w: st_w.as_raw_fd(),
             live_w: live.as_ref().and_then(|l| l.pipe.as_ref()).map_or(-1, |p| p.as_raw_fd()),
@@ -325,7 +333,7 @@ impl Slot {
         }
         let pid = pid as libc::pid_t;
         // The child's ends of the pipes are the child's alone now.
-        drop((out_w, err_w, st_w, input));
+        drop((out_w, err_w, st_w, input, output));
 
         let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
         // The helper's own CPU time counts only where it shares the cgroup.
@@ -430,6 +438,8 @@ impl Slot {
                 break;
             }
         }
+        // When it ended, on the clock every process of this host shares.
+        let ended = sys::monotonic_secs();
         // End the namespace: pid 1's death takes every other process with it.
         sys::kill(pid, libc::SIGKILL);
         let mut init_status = 0;
@@ -474,7 +484,7 @@ impl Slot {
         }
         let status = i32::from_ne_bytes(report[..4].try_into().unwrap());
         let exec_err = i32::from_ne_bytes(report[4..].try_into().unwrap());
-        Ok(verdict(Verdict {
+        let mut m = verdict(Verdict {
             reason,
             got_report,
             status,
@@ -485,7 +495,9 @@ impl Slot {
             mem_kb: memory.bytes / 1024,
             memory_limit_hit: memory.limit_hit,
             oom,
-        }))
+        });
+        m.ended_monotonic = ended;
+        Ok(m)
     }
 }
 

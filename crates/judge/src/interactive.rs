@@ -1,0 +1,175 @@
+//! Interactive problems: the solution and the interactor (the Kattis
+//! interactive output validator, or a testlib interactor) run at the same time
+//! in two boxes of the pool, the solution's stdout being the interactor's stdin
+//! and the other way round. Each has its own limits and its own time
+//! accounting; the solution's wall-time limit bounds how long it may sit idle.
+//!
+//! Verdict precedence (as the format's reference tools apply it):
+//! 1. the interactor failed (crash, limit, an exit code outside its protocol): JE;
+//! 2. the solution ran out of time: TLE;
+//! 3. the interactor exited first and rejected: WA (or PE), whatever the
+//!    solution did after (a broken pipe is the interactor's doing);
+//! 4. the solution crashed or hit a limit: RTE, MLE or OLE;
+//! 5. otherwise the interactor's verdict.
+
+use crate::checker::{self, CheckOutcome, CheckScore, CheckVerdict, Protocol};
+use crate::verdict::Verdict;
+use flash_engine::{Engine, Program, RunExtra, RunOutcome};
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// What one interactive test gave.
+pub struct Interaction {
+    pub verdict: Verdict,
+    pub detail: Option<String>,
+    pub message: Option<String>,
+    pub score: Option<CheckScore>,
+    /// The solution's CPU seconds, wall seconds and peak memory (KiB).
+    pub solution_time: f64,
+    pub solution_wall: f64,
+    pub solution_memory: u64,
+    /// The interactor's CPU seconds.
+    pub interactor_time: f64,
+    /// Wall seconds from when both programs were running to the solution's end.
+    pub dialogue_wall: f64,
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Runs one interactive test.
+pub fn run(
+    engine: &Engine,
+    solution: &Program,
+    interactor: &Program,
+    protocol: Protocol,
+    input: &[u8],
+    answer: &[u8],
+    flags: &[String],
+) -> Interaction {
+    let call = checker::call(protocol, input, answer, b"", flags);
+    let mut call_files = call.files;
+    let mut collect = call.collect;
+    if protocol == Protocol::Testlib {
+        // The interactor writes its own output file; it must not exist yet.
+        call_files.retain(|f| f.path != checker::OUTPUT);
+        collect.push(checker::OUTPUT.to_string());
+    }
+    let extra = RunExtra { stdin: Vec::new(), args: call.args, files: call_files, collect };
+    let pipes = pipe().and_then(|a| Ok((a, pipe()?)));
+    let ((to_interactor_r, to_interactor_w), (to_solution_r, to_solution_w)) = match pipes {
+        Ok(p) => p,
+        Err(e) => return failed(format!("cannot make pipes: {e}")),
+    };
+    let (sol, inter) = std::thread::scope(|s| {
+        let inter = s.spawn(|| engine.run_program_piped(interactor, extra, to_interactor_r, to_solution_w));
+        let sol = engine.run_program_piped(solution, RunExtra::default(), to_solution_r, to_interactor_w);
+        (sol, inter.join())
+    });
+    let (sol, inter) = match (sol, inter) {
+        (Ok(s), Ok(Ok(i))) => (s, i),
+        (Err(e), _) | (_, Ok(Err(e))) => return failed(format!("the sandbox failed: {e}")),
+        (_, Err(_)) => return failed("the interactor's thread panicked".into()),
+    };
+    let (status, message) = flash_engine::verdict::run_status(&sol.meas, &[], &sol.stderr, None);
+    let outcome = RunOutcome {
+        status,
+        message,
+        exit_code: sol.meas.exit_code,
+        exit_signal: sol.meas.signal,
+        time: sol.meas.cpu_time,
+        wall_time: sol.meas.wall_time,
+        memory: sol.meas.memory_kb,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        interleave: Vec::new(),
+    };
+    let (sol_verdict, detail) = Verdict::of_run(&outcome);
+    let checked = checker::interpret(protocol, &inter.meas, &inter.stdout, &inter.stderr, &inter.files);
+    let interactor_first = inter.meas.ended_monotonic < sol.meas.ended_monotonic;
+    let (verdict, detail) = precedence(sol_verdict, detail, &checked, interactor_first);
+    let keep_score = verdict == Verdict::AC;
+    let started = |m: &flash_sandbox::Measurement| m.ended_monotonic - m.wall_time;
+    let dialogue_wall = (sol.meas.ended_monotonic - started(&sol.meas).max(started(&inter.meas))).max(0.0);
+    Interaction {
+        verdict,
+        detail,
+        message: checked.message,
+        score: if keep_score { checked.score } else { None },
+        solution_time: sol.meas.cpu_time,
+        solution_wall: sol.meas.wall_time,
+        solution_memory: sol.meas.memory_kb,
+        interactor_time: inter.meas.cpu_time,
+        dialogue_wall,
+    }
+}
+
+/// The verdict of a test from the solution's run and the interactor's (see
+/// the module docs).
+pub fn precedence(
+    solution: Verdict,
+    detail: Option<String>,
+    interactor: &CheckOutcome,
+    interactor_first: bool,
+) -> (Verdict, Option<String>) {
+    let judged = match interactor.verdict {
+        CheckVerdict::JudgeError => return (Verdict::JE, None),
+        CheckVerdict::Accepted => Verdict::AC,
+        CheckVerdict::WrongAnswer => Verdict::WA,
+        CheckVerdict::PresentationError => Verdict::PE,
+    };
+    if solution == Verdict::TLE {
+        return (Verdict::TLE, detail);
+    }
+    if interactor_first && judged != Verdict::AC {
+        return (judged, None);
+    }
+    if solution != Verdict::AC {
+        return (solution, detail);
+    }
+    (judged, None)
+}
+
+fn failed(why: String) -> Interaction {
+    Interaction {
+        verdict: Verdict::JE,
+        detail: None,
+        message: Some(why),
+        score: None,
+        solution_time: 0.0,
+        solution_wall: 0.0,
+        solution_memory: 0,
+        interactor_time: 0.0,
+        dialogue_wall: 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(v: CheckVerdict) -> CheckOutcome {
+        CheckOutcome { verdict: v, score: None, message: None }
+    }
+
+    #[test]
+    fn verdict_precedence() {
+        use CheckVerdict::*;
+        use Verdict::{AC, JE, RTE, TLE, WA};
+        let p = |sol, inter, first| precedence(sol, None, &said(inter), first).0;
+        assert_eq!(p(AC, Accepted, false), AC);
+        assert_eq!(p(AC, WrongAnswer, false), WA);
+        assert_eq!(p(TLE, WrongAnswer, true), TLE, "the solution's time limit first");
+        assert_eq!(p(RTE, WrongAnswer, true), WA, "the interactor rejected first: a broken pipe after is no crash");
+        assert_eq!(p(RTE, WrongAnswer, false), RTE, "the solution crashed first");
+        assert_eq!(p(RTE, Accepted, true), RTE);
+        assert_eq!(p(AC, JudgeError, false), JE);
+        assert_eq!(p(TLE, JudgeError, false), JE, "a broken interactor is never the contestant's fault");
+    }
+}
