@@ -21,6 +21,14 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Jobs waiting (not yet running) before new ones are refused with 503.
     pub max_queue_size: usize,
+    /// Debug traces (`POST /debug`) recorded at once by a `flash serve`; 0:
+    /// `workers`. Each holds a blocking thread and then a sandbox slot.
+    pub max_debug_concurrency: usize,
+    /// Debug requests that may wait for a turn beyond those; more are refused
+    /// at once with 503 and `Retry-After`. Waiting holds no thread.
+    pub max_debug_waiting: usize,
+    /// Longest a debug request waits for its turn, seconds; then 503 and `Retry-After`.
+    pub debug_wait_secs: u64,
     /// Largest request body, bytes (413 above it).
     pub max_body_size: usize,
     /// When set, every request but `/health` needs this in `X-Auth-Token`.
@@ -181,6 +189,9 @@ impl Default for ServerConfig {
             data_dir: default_data_dir(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_queue_size: 1000,
+            max_debug_concurrency: 0,
+            max_debug_waiting: 16,
+            debug_wait_secs: 10,
             max_body_size: 4 << 20,
             auth_token: None,
             authz_token: None,

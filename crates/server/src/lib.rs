@@ -24,6 +24,7 @@
 //! period, then put back what is still leased (requeued, or handed back to
 //! the shared queue).
 
+pub mod admission;
 pub mod api;
 pub mod callback;
 pub mod client;

@@ -93,6 +93,8 @@ pub struct Service {
     pub(crate) started_at_ms: i64,
     /// Finished-job signals.
     pub waiters: Waiters,
+    /// Turns for `POST /debug` traced in this process.
+    pub debug_gate: crate::admission::Gate,
     shutdown: watch::Sender<bool>,
 }
 
@@ -120,6 +122,12 @@ impl Service {
         }
         let counts = store.counts().await?;
         let langs = Languages::with_listed(judge.languages(), &cfg.judge0_language_aliases, &cfg.judge0_listed_ids);
+        let debug_gate = crate::admission::Gate::new(
+            "debug",
+            if cfg.max_debug_concurrency == 0 { cfg.workers } else { cfg.max_debug_concurrency },
+            cfg.max_debug_waiting,
+            Duration::from_secs(cfg.debug_wait_secs),
+        );
         Ok(Arc::new(Service {
             cfg,
             store,
@@ -131,6 +139,7 @@ impl Service {
             running: AtomicI64::new(0),
             started_at_ms: now_ms(),
             waiters: Waiters::default(),
+            debug_gate,
             shutdown: watch::channel(false).0,
         }))
     }

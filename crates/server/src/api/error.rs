@@ -28,6 +28,13 @@ pub enum ApiError {
     TooLarge(usize),
     /// 503 `{"error": "queue is full"}`.
     QueueFull,
+    /// 503 with `Retry-After`: no capacity for this request now.
+    Busy {
+        /// What is full.
+        msg: String,
+        /// Seconds after which a retry may succeed.
+        retry_after: u64,
+    },
     /// 503 for other temporary refusals (shutting down).
     Unavailable(String),
     /// 500; the detail is logged, the client sees a generic message.
@@ -62,6 +69,11 @@ impl IntoResponse for ApiError {
             ),
             ApiError::QueueFull => err(StatusCode::SERVICE_UNAVAILABLE, "queue is full".into()),
             ApiError::Unavailable(m) => err(StatusCode::SERVICE_UNAVAILABLE, m),
+            ApiError::Busy { msg, retry_after } => {
+                let mut r = err(StatusCode::SERVICE_UNAVAILABLE, msg);
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after.into());
+                r
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error answering a request");
                 err(StatusCode::INTERNAL_SERVER_ERROR, "internal server error".into())
