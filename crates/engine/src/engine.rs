@@ -183,6 +183,9 @@ impl Engine {
             parts.extend([b"unpack".as_slice(), tree.as_bytes()]);
         }
         parts.push(&sub.source);
+        if !sub.cache_scope.is_empty() {
+            parts.extend([b"scope".as_slice(), sub.cache_scope.as_bytes()]);
+        }
         let mut extra: Vec<&crate::types::ExtraFile> = sub.extra_files.iter().collect();
         extra.sort_by(|a, b| a.path.cmp(&b.path));
         for f in &extra {

@@ -33,6 +33,14 @@ pub struct ServerConfig {
     pub max_body_size: usize,
     /// When set, every request but `/health` needs this in `X-Auth-Token`.
     pub auth_token: Option<String>,
+    /// Named API keys, each with its own limits (see [`crate::keys`]); with
+    /// any, every request but `/health` needs a key or `auth_token`.
+    pub api_keys: Vec<ApiKey>,
+    /// Whose compiles share the compile cache: `"shared"` (everyone's; a
+    /// cache hit is fast, so a client can tell by timing whether anyone
+    /// compiled the same source before) or `"key"` (each API key's apart, so
+    /// timing tells a client only about its own key's submissions).
+    pub compile_cache_scope: String,
     /// When set, listing and deleting submissions need it in `X-Auth-User`
     /// (Judge0's authorization token); without it those endpoints answer 403.
     pub authz_token: Option<String>,
@@ -115,6 +123,23 @@ pub struct ServerConfig {
     pub log_level: String,
 }
 
+/// One named API key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Shown on log lines and metrics (letters, digits, `-`, `_`, `.`).
+    pub name: String,
+    /// The secret, presented in `X-Auth-Token` (or Jobe's `X-API-KEY`).
+    pub key: String,
+    /// Requests per minute; 0: no limit.
+    #[serde(default)]
+    pub requests_per_minute: u32,
+    /// Requests in flight at once (a `wait=true` or `/debug` request is in
+    /// flight until answered); 0: no limit.
+    #[serde(default)]
+    pub max_concurrent: u32,
+}
+
 /// Defaults and maxima of the limits a client may set (Judge0's names and units).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -195,6 +220,8 @@ impl Default for ServerConfig {
             max_body_size: 4 << 20,
             auth_token: None,
             authz_token: None,
+            api_keys: Vec::new(),
+            compile_cache_scope: "shared".into(),
             retention_secs: 7 * 24 * 3600,
             limits: LimitsConfig::default(),
             max_submission_batch_size: 20,
@@ -252,6 +279,31 @@ impl ServerConfig {
 
     /// Checks that the numbers make sense together; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for k in &self.api_keys {
+            let ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+            if k.name.is_empty() || k.name.len() > 64 || !k.name.chars().all(ok) || k.name == "token" {
+                return Err(format!(
+                    "api_keys: name {:?} must be 1 to 64 letters, digits, '-', '_' or '.' (and not \"token\", the name of auth_token)",
+                    k.name
+                ));
+            }
+            if k.key.len() < 16 {
+                return Err(format!("api_keys: the key of {} must be at least 16 characters", k.name));
+            }
+            if !seen.insert(k.name.as_str()) || !seen.insert(k.key.as_str()) {
+                return Err(format!("api_keys: {} is given twice (names and keys must be unique)", k.name));
+            }
+            if self.auth_token.as_deref() == Some(k.key.as_str()) {
+                return Err(format!("api_keys: the key of {} is the auth_token", k.name));
+            }
+        }
+        if !["shared", "key"].contains(&self.compile_cache_scope.as_str()) {
+            return Err(format!(
+                "compile_cache_scope must be \"shared\" or \"key\", got {:?}",
+                self.compile_cache_scope
+            ));
+        }
         let l = &self.limits;
         let pos = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 {

@@ -109,6 +109,9 @@ pub struct JobRequest {
     /// for a worker: the worker records the trace instead of judging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug: Option<flash_debugger::DebugRequest>,
+    /// The name of the API key that submitted it (on its log lines and metrics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// The outcome of one run (native test case).
@@ -351,5 +354,6 @@ pub(crate) fn sample_request() -> JobRequest {
         files: Vec::new(),
         callback_url: None,
         debug: None,
+        key: None,
     }
 }

@@ -32,6 +32,7 @@ pub mod config;
 pub mod extract;
 pub mod job;
 pub mod judge;
+pub mod keys;
 pub mod metrics;
 pub mod redis_server;
 pub mod service;

@@ -93,6 +93,8 @@ pub struct Service {
     pub(crate) started_at_ms: i64,
     /// Finished-job signals.
     pub waiters: Waiters,
+    /// API keys and their limits.
+    pub keys: crate::keys::Keys,
     /// Turns for `POST /debug` traced in this process.
     pub debug_gate: crate::admission::Gate,
     shutdown: watch::Sender<bool>,
@@ -122,6 +124,7 @@ impl Service {
         }
         let counts = store.counts().await?;
         let langs = Languages::with_listed(judge.languages(), &cfg.judge0_language_aliases, &cfg.judge0_listed_ids);
+        let keys = crate::keys::Keys::new(&cfg.api_keys, cfg.auth_token.as_deref());
         let debug_gate = crate::admission::Gate::new(
             "debug",
             if cfg.max_debug_concurrency == 0 { cfg.workers } else { cfg.max_debug_concurrency },
@@ -139,6 +142,7 @@ impl Service {
             running: AtomicI64::new(0),
             started_at_ms: now_ms(),
             waiters: Waiters::default(),
+            keys,
             debug_gate,
             shutdown: watch::channel(false).0,
         }))
@@ -166,8 +170,13 @@ impl Service {
             }
         }
         let now = now_ms();
+        let key = crate::keys::current();
         let jobs: Vec<NewJob> = requests
             .into_iter()
+            .map(|mut request| {
+                request.key = request.key.take().or_else(|| key.clone());
+                request
+            })
             .map(|request| NewJob { token: uuid::Uuid::new_v4().to_string(), created_at_ms: now, request })
             .collect();
         let out: Vec<_> =
@@ -193,6 +202,9 @@ impl Service {
             return Err(e);
         }
         self.metrics.accepted.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(k) = &key {
+            (0..n).for_each(|_| self.keys.job_accepted(k));
+        }
         for t in &tokens {
             tracing::info!(token = %t, "job accepted");
         }
@@ -307,14 +319,20 @@ impl Service {
             Some(c) => (c.queue_depth().await?, Some(c.finished_by_status().await?), Some(c.dead_letters().await?)),
             None => (self.queue_depth(), None, None),
         };
-        Ok(self.metrics.render(&Gauges {
-            queued,
-            running: workers.iter().map(|w| w.running).sum(),
-            workers: workers.iter().map(|w| w.slots).sum(),
-            judge: self.judge.stats(),
-            cluster_finished: finished,
-            dead_letters: dead,
-            per_worker: if self.cluster.is_some() { workers } else { Vec::new() },
-        }))
+        Ok(self.metrics.render(
+            &Gauges {
+                queued,
+                running: workers.iter().map(|w| w.running).sum(),
+                workers: workers.iter().map(|w| w.slots).sum(),
+                judge: self.judge.stats(),
+                cluster_finished: finished,
+                dead_letters: dead,
+                per_worker: if self.cluster.is_some() { workers } else { Vec::new() },
+                debug_running: self.debug_gate.running() as u64,
+                debug_waiting: self.debug_gate.waiting() as u64,
+                debug_refused: self.debug_gate.refused(),
+            },
+            &self.keys,
+        ))
     }
 }

@@ -35,6 +35,8 @@ pub enum ApiError {
         /// Seconds after which a retry may succeed.
         retry_after: u64,
     },
+    /// 429 with `Retry-After` and `RateLimit-*`: an API key's limit.
+    Limited(Box<crate::keys::Limited>),
     /// 503 for other temporary refusals (shutting down).
     Unavailable(String),
     /// 500; the detail is logged, the client sees a generic message.
@@ -69,6 +71,13 @@ impl IntoResponse for ApiError {
             ),
             ApiError::QueueFull => err(StatusCode::SERVICE_UNAVAILABLE, "queue is full".into()),
             ApiError::Unavailable(m) => err(StatusCode::SERVICE_UNAVAILABLE, m),
+            ApiError::Limited(l) => {
+                let l = *l;
+                let mut r = err(StatusCode::TOO_MANY_REQUESTS, l.msg);
+                r.headers_mut().extend(l.headers);
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, l.retry_after.into());
+                r
+            }
             ApiError::Busy { msg, retry_after } => {
                 let mut r = err(StatusCode::SERVICE_UNAVAILABLE, msg);
                 r.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after.into());

@@ -308,6 +308,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         files,
         callback_url: None,
         debug: None,
+        key: None,
     };
     crate::workers::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)

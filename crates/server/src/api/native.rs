@@ -116,6 +116,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         files: Vec::new(),
         callback_url: None,
         debug: None,
+        key: None,
     };
     if r.errors.is_empty() {
         if let Err(e) = crate::workers::preflight(svc, &req) {

@@ -265,6 +265,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
         files: rest.to_vec(),
         callback_url: None,
         debug: None,
+        key: None,
     };
     crate::workers::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })

@@ -37,7 +37,7 @@ pub fn split() -> bool {
 
 /// Judges by looking at the source: `COMPILE_ERROR`, `SLEEP`, `SLEEP_LONG`, `MLE`, `BINARY`,
 /// `PANIC`, verdict markers (`MLE`, `TLE`, `SEGV`, `SIGSYS`, `NZEC`, `OLE`, `INTERNAL`),
-/// `LIMITS`, `FILEDATA`, `ARGS`, `FILES`; otherwise echoes stdin and compares with the expected output.
+/// `LIMITS`, `FILEDATA`, `ARGS`, `FILES`, `SCOPE` (the compile cache scope); otherwise echoes stdin and compares with the expected output.
 pub struct FakeJudge {
     langs: Vec<Language>,
     /// Calls made.
@@ -126,6 +126,9 @@ impl Judge for FakeJudge {
             let l = &sub.limits;
             j.stdout = format!("cpu={} wall={} mem={} procs={}", l.cpu_time, l.wall_time, l.memory_kb, l.processes)
                 .into_bytes();
+        }
+        if src.contains("SCOPE") {
+            j.stdout = format!("scope={}", sub.cache_scope).into_bytes();
         }
         if src.contains("FILEDATA") {
             let all: Vec<String> =

@@ -67,6 +67,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             files: Vec::new(),
             callback_url,
             debug: None,
+            key: None,
         },
     );
     if r.errors.is_empty() {
