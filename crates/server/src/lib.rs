@@ -11,6 +11,8 @@
 //!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
 //! - [`judge`]: the [`judge::Judge`] trait the engine implements (tests use a
 //!   fake) and the language table with Judge0's ids.
+//! - [`keys`]: named API keys with their rate and concurrency limits;
+//!   [`admission`]: turns for work a request does in this process (`/debug`).
 //! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
 //!   [`redis_server`] starts a private redis-server for tests and benchmarks.
 //!
