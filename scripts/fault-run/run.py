@@ -282,7 +282,10 @@ print(f"  accepted jobs: {len(accepted)}, without a result: {len(pending)}, stor
 print("  verdicts: " + ", ".join(f"{k} {v}" for k, v in verdicts.most_common()))
 print(f"  service (all its processes) at start: RSS {base[0] // 1024} MiB, {base[1]} fds, {base[2]} threads")
 print(f"  service (all its processes) at end:   RSS {end[0] // 1024} MiB, {end[1]} fds, {end[2]} threads")
-ok = not pending and not twice
+# Refusals while the service restarts are 503s; a 500 (or any other 5xx) is a failure.
+errors5xx = sum(v for k, v in stats.items() if re.search(r" 5\d\d$", k) and not k.endswith(" 503"))
+print(f"  5xx answers other than 503: {errors5xx}")
+ok = not pending and not twice and errors5xx == 0
 # Level: fds and threads within a small margin, memory within 1.5x + 32 MiB (caches warm up).
 level = end[1] <= base[1] + 8 and end[2] <= base[2] + 8 and end[0] <= base[0] * 1.5 + 32 * 1024
 print(f"  back to the starting level: {'yes' if level else 'NO'}")
