@@ -18,6 +18,10 @@ else
 fi
 # The Judge0 Python SDK and a schema-driven fuzz against a real `flash serve` (root, PyPI).
 bash scripts/api-compat.sh
+# The fault run, short: traffic while flash serve is killed and restarted, then
+# every accepted job has one result and fds/threads/memory are back at their
+# level (scripts/fault-run.sh; the 10-minute runs are a benchmark).
+FLASH=target/debug/flash FAULT_SECONDS=60 FAULT_EVERY=15 bash scripts/fault-run.sh
 # The playground: its committed bundle matches its sources, and the page works in
 # Debian's headless Chromium against a real `flash serve` (run, debug, errors).
 bash scripts/build-playground.sh --check

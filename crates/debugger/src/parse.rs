@@ -7,7 +7,13 @@
 //! line by line within a byte budget and a step budget; a line that does not
 //! parse is counted and skipped, a torn last line (the run was killed while
 //! writing) is dropped, and every step is bounded again here (depth, items,
-//! string length, frames, locals) whatever the tracer claims.
+//! string length, frames, locals) whatever the tracer claims. The whole
+//! trace is bounded too, by what it answers (bytes of the steps as JSON, not
+//! only of the lines read: terse forged values answer several times their
+//! size) and by what it builds (values; a line that would build more than is
+//! left is not parsed). The program can still replace the trace file (Python
+//! and JavaScript trace in its own process, so no placement could stop it):
+//! these bounds are what keep a forged trace as cheap as an honest one.
 
 use crate::types::{Entry, Step, Value, Var};
 use serde::Deserialize;
@@ -22,6 +28,10 @@ pub const MAX_STR: usize = 200;
 pub const MAX_FRAMES: usize = 64;
 /// Locals kept per frame.
 pub const MAX_LOCALS: usize = 50;
+/// Values and named values kept in a whole trace, and the most a line may
+/// make the parser build before it is bounded (counted by its `{` and `[`):
+/// a forged trace of tiny values cannot make a huge tree.
+pub const MAX_NODES: usize = 200_000;
 
 /// The tracer's last word.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -62,10 +72,14 @@ pub struct Parsed {
     pub malformed: usize,
 }
 
-/// Parses `data` within `max_steps` steps and `max_bytes` bytes of step lines.
+/// Parses `data` within `max_steps` steps, `max_bytes` bytes of step lines,
+/// `max_bytes` bytes of steps as answered (a terse forged line such as `{}`
+/// answers as `{"name":"","type":""}`) and [`MAX_NODES`] values.
 pub fn parse(data: &[u8], max_steps: usize, max_bytes: u64) -> Parsed {
     let mut out = Parsed::default();
     let mut used: u64 = 0;
+    let mut answered: u64 = 0;
+    let mut nodes: usize = 0;
     let mut rest = data;
     while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
         let line = &rest[..nl];
@@ -89,6 +103,12 @@ pub fn parse(data: &[u8], max_steps: usize, max_bytes: u64) -> Parsed {
             out.cut = Some(Cut::Bytes);
             return out;
         }
+        // An upper bound of the values parsing this line builds.
+        let built = line.iter().filter(|&&b| b == b'{' || b == b'[').count();
+        if nodes + built > MAX_NODES {
+            out.cut = Some(Cut::Bytes);
+            return out;
+        }
         match serde_json::from_slice::<Step>(line) {
             Ok(mut step) => {
                 if out.steps.len() >= max_steps {
@@ -96,6 +116,12 @@ pub fn parse(data: &[u8], max_steps: usize, max_bytes: u64) -> Parsed {
                     return out;
                 }
                 bound_step(&mut step);
+                nodes += step_nodes(&step);
+                answered += answered_len(&step);
+                if answered > max_bytes {
+                    out.cut = Some(Cut::Bytes);
+                    return out;
+                }
                 out.steps.push(step);
             }
             Err(_) => out.malformed += 1,
@@ -103,6 +129,34 @@ pub fn parse(data: &[u8], max_steps: usize, max_bytes: u64) -> Parsed {
     }
     // Whatever follows the last newline was torn off by a kill: not a line.
     out
+}
+
+/// Bytes of `step` as JSON in the answer.
+fn answered_len(step: &Step) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len() as u64;
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    serde_json::to_writer(&mut c, step).expect("a step serializes");
+    c.0 + 1
+}
+
+/// Values and named values in a (bounded) step.
+fn step_nodes(step: &Step) -> usize {
+    fn value(v: &Value) -> usize {
+        1 + v.items.iter().flatten().map(value).sum::<usize>()
+            + v.entries.iter().flatten().map(|e| value(&e.key) + value(&e.value)).sum::<usize>()
+            + v.fields.iter().flatten().map(|f| value(&f.value)).sum::<usize>()
+    }
+    let frames: usize = step.frames.iter().map(|f| 1 + f.locals.iter().map(|v| value(&v.value)).sum::<usize>()).sum();
+    1 + frames + [&step.return_value, &step.exception].into_iter().flatten().map(value).sum::<usize>()
 }
 
 fn truncate_chars(s: &mut String, max: usize) -> Option<u64> {
@@ -241,6 +295,30 @@ mod tests {
         let one = step_line(1).len() as u64 + 1;
         let p = parse(text.as_bytes(), 100, one * 2 + 5);
         assert_eq!(p.steps.len(), 2);
+        assert_eq!(p.cut, Some(Cut::Bytes));
+    }
+
+    #[test]
+    fn terse_forged_values_are_cut_by_what_they_answer_and_build() {
+        // `{}` locals answer as `{"name":"","type":""}`: seven times the input.
+        let locals = vec!["{}"; MAX_LOCALS].join(",");
+        let frame = format!(r#"{{"func":"f","line":1,"locals":[{locals}]}}"#);
+        let line =
+            format!(r#"{{"event":"line","line":1,"func":"f","frames":[{}]}}"#, vec![frame; MAX_FRAMES].join(","));
+        let text: String = (0..10).map(|_| line.clone() + "\n").collect();
+        let budget = 200 * 1024;
+        assert!((text.len() as u64) < budget, "the input alone is within the byte budget");
+        let p = parse(text.as_bytes(), 1000, budget);
+        assert_eq!(p.cut, Some(Cut::Bytes));
+        let answered: u64 = p.steps.iter().map(answered_len).sum();
+        assert!(answered <= budget, "{answered} bytes answered for a budget of {budget}");
+        // One line of a million empty values is not parsed at all.
+        let huge = format!(
+            r#"{{"event":"line","line":1,"func":"f","return_value":{{"items":[{}]}}}}"#,
+            vec!["{}"; 1_000_000].join(",")
+        );
+        let p = parse(format!("{huge}\n").as_bytes(), 1000, 1 << 30);
+        assert!(p.steps.is_empty());
         assert_eq!(p.cut, Some(Cut::Bytes));
     }
 

@@ -10,6 +10,10 @@ use crate::{jdi, Error};
 use flash_engine::{Language, Registry};
 use flash_sandbox::{BoxFile, Pool, RunResult, RunSpec, Status, Stdin};
 
+/// Largest debug build kept from the compile box, KiB by apparent size (as
+/// the engine's default: a sparse binary counts whole).
+const MAX_ARTIFACT_KB: u64 = 64 * 1024;
+
 /// Runs `req` under the debugger and returns the recorded trace. Blocks.
 ///
 /// `Err` only for a request that cannot be traced: an unknown or unsupported
@@ -86,6 +90,7 @@ impl Job<'_> {
             limits,
             files,
             collect: self.backend.artifacts.iter().map(|s| s.to_string()).collect(),
+            collect_max_kb: MAX_ARTIFACT_KB,
             merge_stderr: true,
             ..RunSpec::default()
         };
@@ -97,6 +102,13 @@ impl Job<'_> {
             }
         };
         let output = String::from_utf8_lossy(&r.stdout).into_owned();
+        if let Some((path, len)) = r.meas.collect_refused.first() {
+            let why = format!(
+                "compiled file {path} is {} KiB (its apparent size), more than the {MAX_ARTIFACT_KB} KiB allowed",
+                len.div_ceil(1024)
+            );
+            return Build::Stop(Box::new(self.empty(TraceStatus::CompileError, Some(why), output)));
+        }
         let why = match r.meas.status {
             Status::Ok if !r.files.is_empty() => return Build::Ready(self.artifacts(r.files), output),
             Status::Ok | Status::RuntimeError => None,

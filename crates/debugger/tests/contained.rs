@@ -307,3 +307,37 @@ fn bad_requests_are_refused() {
         assert!(matches!(e, Error::Invalid(_)), "{e}");
     }
 }
+
+/// Issue 13, finding 2: the program can replace the trace file (Python's
+/// tracer shares its process; every tracer shares its box). A forged trace of
+/// terse values within the byte limit (`{}` answers as `{"name":"","type":""}`)
+/// once became an answer seven times its size; now what is answered is
+/// bounded by the same byte limit, and what is built by a node count.
+const FORGER_PY: &str = r#"
+import os
+loc = ",".join(["{}"] * 50)
+fr = '{"func":"f","line":1,"locals":[' + loc + ']}'
+line = '{"event":"line","line":1,"func":"f","frames":[' + ",".join([fr] * 64) + ']}\n'
+p = "/box/.flash-debug/trace.jsonl"
+with open(p + ".new", "w") as f:
+    for _ in range(280):
+        f.write(line)
+os.replace(p + ".new", p)
+print("forged", len(line) * 280)
+os._exit(0)
+"#;
+
+#[test]
+fn a_forged_trace_is_answered_within_the_trace_limit() {
+    if !root_or_skip() {
+        return;
+    }
+    let p = pool(1);
+    let t = trace(&p, "python", FORGER_PY, "", None);
+    let forged: u64 = t.stdout.trim().strip_prefix("forged ").expect("the forger ran").parse().unwrap();
+    let limit = DebugLimits::default().trace_bytes;
+    assert!(forged < limit, "the forged file ({forged} bytes) is within the trace limit ({limit})");
+    let answered = serde_json::to_vec(&t).unwrap().len() as u64;
+    assert!(answered <= limit + 64 * 1024, "{answered} bytes answered for {forged} forged (limit {limit})");
+    assert_eq!(t.status, TraceStatus::TraceSizeLimit);
+}

@@ -21,6 +21,10 @@ pub struct EngineConfig {
     pub cache_max_bytes: u64,
     /// Limits of every compile step.
     pub compile_limits: Limits,
+    /// Largest compiled file (artifact) kept, KiB, by apparent size: a
+    /// larger one (say, a sparse binary from linker options) fails the
+    /// compile instead of being held, cached and staged into every run box.
+    pub max_artifact_kb: u64,
     /// Precompiled headers offered to C++ compiles (their directory must be
     /// mounted in the pool's boxes: [`crate::Pch::mount`]).
     pub pch: Option<crate::Pch>,
@@ -43,6 +47,7 @@ impl EngineConfig {
                 output_kb: 1024,
                 address_space_kb: None,
             },
+            max_artifact_kb: 64 * 1024,
             pch: None,
         }
     }
@@ -72,6 +77,7 @@ pub struct Engine {
     registry: Registry,
     cache: CompileCache,
     compile_limits: Limits,
+    max_artifact_kb: u64,
     compiles: AtomicU64,
     pch: Option<crate::Pch>,
 }
@@ -87,6 +93,7 @@ impl Engine {
             registry,
             cache,
             compile_limits: cfg.compile_limits,
+            max_artifact_kb: cfg.max_artifact_kb,
             compiles: AtomicU64::new(0),
             pch: cfg.pch,
         })
@@ -242,6 +249,9 @@ impl Engine {
             parts.extend([b"unpack".as_slice(), tree.as_bytes()]);
         }
         parts.push(&sub.source);
+        if !sub.cache_scope.is_empty() {
+            parts.extend([b"scope".as_slice(), sub.cache_scope.as_bytes()]);
+        }
         let mut extra: Vec<&crate::types::ExtraFile> = sub.extra_files.iter().collect();
         extra.sort_by(|a, b| a.path.cmp(&b.path));
         for f in &extra {
@@ -269,6 +279,7 @@ impl Engine {
                 limits,
                 files: box_files(lang, sub),
                 collect: lang.spec.artifacts.clone(),
+                collect_max_kb: self.max_artifact_kb,
                 merge_stderr: true,
                 ..RunSpec::default()
             };
@@ -301,6 +312,16 @@ impl Engine {
                     return Err(r.meas.message.unwrap_or_else(|| "the compiler could not start".into()));
                 }
             };
+            // Deterministic for the same input, so cached like a compile error.
+            for (path, len) in &r.meas.collect_refused {
+                let msg = format!(
+                    "\ncompiled file {path} is {} KiB (its apparent size), more than the {} KiB allowed\n",
+                    len.div_ceil(1024),
+                    self.max_artifact_kb
+                );
+                output.extend_from_slice(msg.as_bytes());
+            }
+            let ok = ok && r.meas.collect_refused.is_empty();
             let ok =
                 ok && lang.spec.artifacts.iter().all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
             let mut files = if ok { r.files } else { Vec::new() };

@@ -52,6 +52,10 @@ pub struct Submission {
     pub redirect_stderr_to_stdout: bool,
     /// Extra files put in the box before compiling (and into every run box).
     pub extra_files: Vec<ExtraFile>,
+    /// Compiles are cached per scope: submissions of different scopes never
+    /// share a compile (a cache hit is fast, so sharing lets one client tell
+    /// by timing that another compiled the same source). Empty: the shared scope.
+    pub cache_scope: String,
     /// Tighter limits for the compile step than the engine's (Piston's `compile_*`).
     #[serde(default)]
     pub compile_limits: CompileLimits,

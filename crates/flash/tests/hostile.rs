@@ -649,3 +649,69 @@ fn two_boxes_talk_through_pipes_and_see_each_others_end() {
     assert!(matches!(pool.run(&RunSpec { stdio_fds: true, ..sh("true", 1.0) }), Err(flash_sandbox::Error::Request(_))));
     assert_healthy(&pool);
 }
+
+// Issue 13, finding 3: a compile that produces a huge sparse artifact (only
+// linker options: a 192 MiB binary of which a few KiB are data) must not be
+// held by the server and staged into every run box. The artifact limit is by
+// apparent size; staged files keep their holes.
+
+const SPARSE_LINK: &str = "-Wl,-z,max-page-size=0x4000000 -Wl,-z,separate-code";
+
+#[test]
+fn a_sparse_192_mib_binary_fails_the_compile_instead_of_being_kept() {
+    if !root_or_skip() {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let registry = flash_engine::Registry::load(None).expect("the shipped language table loads");
+    let engine = flash_engine::Engine::new(
+        std::sync::Arc::new(pool()),
+        registry,
+        flash_engine::EngineConfig::new(cache.path().to_owned()),
+    )
+    .unwrap();
+    let src = "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n";
+    let sub = |opts: Option<&str>| flash_engine::Submission {
+        language: "c".into(),
+        source: src.into(),
+        compiler_options: opts.map(str::to_owned),
+        limits: Limits { memory_kb: 64 * 1024, ..Limits::default() },
+        ..flash_engine::Submission::default()
+    };
+    let j = engine.judge(&sub(Some(SPARSE_LINK))).expect("judged");
+    let out = String::from_utf8_lossy(&j.compile_output).into_owned();
+    eprintln!("{:?}: {out}", j.status);
+    assert_eq!(j.status, flash_engine::StatusId::CompilationError, "{out}");
+    assert!(out.contains("compiled file main is") && out.contains("apparent size"), "{out}");
+    let (cached_bytes, _) = engine.cache_stats();
+    assert!(cached_bytes < 1 << 20, "the compile cache holds {cached_bytes} bytes for a refused artifact");
+    // The same program without the options compiles and runs.
+    let j = engine.judge(&sub(None)).expect("judged");
+    assert_eq!(j.status, flash_engine::StatusId::Accepted, "{}", String::from_utf8_lossy(&j.compile_output));
+    assert_eq!(j.stdout, b"hi\n");
+}
+
+#[test]
+fn a_staged_file_keeps_its_holes_in_the_box() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    // 48 MiB of zeros with a byte at each end: in the box's tmpfs it must
+    // take a few pages, not 48 MiB of memory charged to whoever staged it.
+    let mut data = vec![0u8; 48 << 20];
+    data[0] = 1;
+    *data.last_mut().unwrap() = 1;
+    let spec = RunSpec {
+        argv: ["/usr/bin/stat", "-c", "%s %b %B", "f"].map(str::to_owned).to_vec(),
+        env: flash_sandbox::default_env(),
+        files: vec![BoxFile { path: "f".into(), mode: 0o644, data }],
+        ..RunSpec::default()
+    };
+    let r = pool.run(&spec).expect("the sandbox itself must not fail");
+    let out = String::from_utf8_lossy(&r.stdout).into_owned();
+    let v: Vec<u64> = out.split_whitespace().map(|s| s.parse().unwrap()).collect();
+    assert_eq!(v[0], 48 << 20, "apparent size: {out}");
+    let allocated = v[1] * v[2];
+    assert!(allocated <= 64 * 1024, "the staged file takes {allocated} bytes in the box: {out}");
+}

@@ -313,7 +313,18 @@ async fn ws_output(ws: &mut Ws, stream: &str, want: &str, seen: &mut Vec<Value>)
 async fn ws_start(addr: SocketAddr, path: &str, init: &Value) -> Option<Ws> {
     let t = Instant::now();
     loop {
-        let mut ws = ws_connect(addr, path).await;
+        // A key at its cap is refused at the door (429) until a place frees.
+        let mut ws = match tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await {
+            Ok((ws, _)) => ws,
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 429 => {
+                if t.elapsed() > Duration::from_secs(10) {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(e) => panic!("the WebSocket opens: {e}"),
+        };
         ws_send(&mut ws, init.clone()).await;
         let first = ws_next(&mut ws).await.unwrap_or_else(|c| panic!("closed {c} at init"));
         if first["type"] == "runtime" {
@@ -494,5 +505,36 @@ async fn piston_compile_limits_apply_also_to_a_cached_compile() {
             s.post("/api/v2/execute", &body(json!({"compile_timeout": 20000, "compile_cpu_time": 10000}))).await.json();
         assert_eq!(r["run"]["stdout"], "ok\n", "{r}");
     }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_run_counts_against_its_keys_requests_in_flight() {
+    if !root_or_skip() {
+        return;
+    }
+    let mut cfg = config(2);
+    cfg.api_keys = vec![flash_server::config::ApiKey {
+        name: "course".into(),
+        key: "s3cret-course-key".into(),
+        requests_per_minute: 0,
+        max_concurrent: 1,
+    }];
+    let s = start(cfg).await;
+    let init = json!({"type": "init", "language": "bash", "version": "*", "files": [{"content": "echo ready; sleep 60"}], "run_timeout": 15000});
+    // Without the key: refused at the door.
+    let refused = tokio_tungstenite::connect_async(format!("ws://{}/api/v2/connect", s.addr)).await;
+    assert!(refused.is_err(), "a live run without a key");
+    let path = "/api/v2/connect?X-Auth-Token=s3cret-course-key";
+    let mut first = ws_start(s.addr, path, &init).await.expect("the key's first live run");
+    ws_until(&mut first, "data", &mut Vec::new()).await.unwrap();
+    // The key's one place in flight is the running program's: the next
+    // upgrade is refused at the door, a 429 like any request over the cap.
+    match tokio_tungstenite::connect_async(format!("ws://{}{path}", s.addr)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 429),
+        other => panic!("a second live run of the key: {:?}", other.map(|_| "opened")),
+    }
+    drop(first);
+    assert!(ws_start(s.addr, path, &init).await.is_some(), "the place frees when the first run's client leaves");
     s.stop().await;
 }

@@ -122,6 +122,11 @@ pub struct RunSpec {
     /// Box-relative paths copied out after the run (missing ones are skipped);
     /// `*.ext` takes every top-level file with that extension.
     pub collect: Vec<String>,
+    /// Largest file collected, KiB, by its apparent size (a sparse file
+    /// counts whole: it is read and staged whole); 0: the box's size. Larger
+    /// ones are not collected and are named in [`Measurement::collect_refused`].
+    #[serde(default)]
+    pub collect_max_kb: u64,
     /// Send stderr into the same pipe as stdout (interleaved as written).
     pub merge_stderr: bool,
     /// Use the debugger's seccomp profile (ptrace allowed inside the box).
@@ -208,6 +213,10 @@ pub struct Measurement {
     /// process of the host): which of two runs side by side ended first.
     #[serde(default)]
     pub ended_monotonic: f64,
+    /// Files `collect` named that were larger than the collect limit, with
+    /// their apparent sizes in bytes (not collected).
+    #[serde(default)]
+    pub collect_refused: Vec<(String, u64)>,
 }
 
 impl Measurement {
@@ -225,6 +234,7 @@ impl Measurement {
             exec_errno: None,
             slot_leftover_kb: 0,
             ended_monotonic: 0.0,
+            collect_refused: Vec::new(),
         }
     }
 }

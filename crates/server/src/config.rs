@@ -21,10 +21,26 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Jobs waiting (not yet running) before new ones are refused with 503.
     pub max_queue_size: usize,
+    /// Debug traces (`POST /debug`) recorded at once by a `flash serve`; 0:
+    /// `workers`. Each holds a blocking thread and then a sandbox slot.
+    pub max_debug_concurrency: usize,
+    /// Debug requests that may wait for a turn beyond those; more are refused
+    /// at once with 503 and `Retry-After`. Waiting holds no thread.
+    pub max_debug_waiting: usize,
+    /// Longest a debug request waits for its turn, seconds; then 503 and `Retry-After`.
+    pub debug_wait_secs: u64,
     /// Largest request body, bytes (413 above it).
     pub max_body_size: usize,
     /// When set, every request but `/health` needs this in `X-Auth-Token`.
     pub auth_token: Option<String>,
+    /// Named API keys, each with its own limits (see [`crate::keys`]); with
+    /// any, every request but `/health` needs a key or `auth_token`.
+    pub api_keys: Vec<ApiKey>,
+    /// Whose compiles share the compile cache: `"shared"` (everyone's; a
+    /// cache hit is fast, so a client can tell by timing whether anyone
+    /// compiled the same source before) or `"key"` (each API key's apart, so
+    /// timing tells a client only about its own key's submissions).
+    pub compile_cache_scope: String,
     /// When set, listing and deleting submissions need it in `X-Auth-User`
     /// (Judge0's authorization token); without it those endpoints answer 403.
     pub authz_token: Option<String>,
@@ -107,6 +123,23 @@ pub struct ServerConfig {
     pub log_level: String,
 }
 
+/// One named API key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    /// Shown on log lines and metrics (letters, digits, `-`, `_`, `.`).
+    pub name: String,
+    /// The secret, presented in `X-Auth-Token` (or Jobe's `X-API-KEY`).
+    pub key: String,
+    /// Requests per minute; 0: no limit.
+    #[serde(default)]
+    pub requests_per_minute: u32,
+    /// Requests in flight at once (a `wait=true` or `/debug` request is in
+    /// flight until answered); 0: no limit.
+    #[serde(default)]
+    pub max_concurrent: u32,
+}
+
 /// Defaults and maxima of the limits a client may set (Judge0's names and units).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -181,9 +214,14 @@ impl Default for ServerConfig {
             data_dir: default_data_dir(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_queue_size: 1000,
+            max_debug_concurrency: 0,
+            max_debug_waiting: 16,
+            debug_wait_secs: 10,
             max_body_size: 4 << 20,
             auth_token: None,
             authz_token: None,
+            api_keys: Vec::new(),
+            compile_cache_scope: "shared".into(),
             retention_secs: 7 * 24 * 3600,
             limits: LimitsConfig::default(),
             max_submission_batch_size: 20,
@@ -241,6 +279,31 @@ impl ServerConfig {
 
     /// Checks that the numbers make sense together; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for k in &self.api_keys {
+            let ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+            if k.name.is_empty() || k.name.len() > 64 || !k.name.chars().all(ok) || k.name == "token" {
+                return Err(format!(
+                    "api_keys: name {:?} must be 1 to 64 letters, digits, '-', '_' or '.' (and not \"token\", the name of auth_token)",
+                    k.name
+                ));
+            }
+            if k.key.len() < 16 {
+                return Err(format!("api_keys: the key of {} must be at least 16 characters", k.name));
+            }
+            if !seen.insert(k.name.as_str()) || !seen.insert(k.key.as_str()) {
+                return Err(format!("api_keys: {} is given twice (names and keys must be unique)", k.name));
+            }
+            if self.auth_token.as_deref() == Some(k.key.as_str()) {
+                return Err(format!("api_keys: the key of {} is the auth_token", k.name));
+            }
+        }
+        if !["shared", "key"].contains(&self.compile_cache_scope.as_str()) {
+            return Err(format!(
+                "compile_cache_scope must be \"shared\" or \"key\", got {:?}",
+                self.compile_cache_scope
+            ));
+        }
         let l = &self.limits;
         let pos = |name: &str, v: f64| {
             if v.is_finite() && v > 0.0 {

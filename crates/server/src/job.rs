@@ -112,6 +112,9 @@ pub struct JobRequest {
     /// Tighter compile limits (Piston's `compile_*`), each below the engine's.
     #[serde(default, skip_serializing_if = "is_default")]
     pub compile_limits: flash_engine::CompileLimits,
+    /// The name of the API key that submitted it (on its log lines and metrics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// The outcome of one run (native test case).
@@ -360,6 +363,7 @@ pub(crate) fn sample_request() -> JobRequest {
         callback_url: None,
         debug: None,
         compile_limits: Default::default(),
+        key: None,
     }
 }
 

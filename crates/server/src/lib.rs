@@ -11,6 +11,8 @@
 //!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
 //! - [`judge`]: the [`judge::Judge`] trait the engine implements (tests use a
 //!   fake) and the language table with Judge0's ids.
+//! - [`keys`]: named API keys with their rate and concurrency limits;
+//!   [`admission`]: turns for work a request does in this process (`/debug`).
 //! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
 //!   [`redis_server`] starts a private redis-server for tests and benchmarks.
 //!
@@ -24,6 +26,7 @@
 //! period, then put back what is still leased (requeued, or handed back to
 //! the shared queue).
 
+pub mod admission;
 pub mod api;
 pub mod callback;
 pub mod client;
@@ -31,6 +34,7 @@ pub mod config;
 pub mod extract;
 pub mod job;
 pub mod judge;
+pub mod keys;
 pub mod metrics;
 pub mod redis_server;
 pub mod service;

@@ -88,6 +88,12 @@ pub struct Gauges {
     pub dead_letters: Option<u64>,
     /// With a shared store: every live worker, for the per-worker series.
     pub per_worker: Vec<WorkerBeat>,
+    /// Debug traces being recorded here.
+    pub debug_running: u64,
+    /// Debug requests waiting for a turn here.
+    pub debug_waiting: u64,
+    /// Debug requests refused here.
+    pub debug_refused: u64,
 }
 
 impl Metrics {
@@ -102,7 +108,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, g: &Gauges) -> String {
+    pub fn render(&self, g: &Gauges, keys: &crate::keys::Keys) -> String {
         let mut o = String::with_capacity(4096);
         let gauge = |o: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
@@ -146,11 +152,39 @@ impl Metrics {
         counter(&mut o, "flash_compiles_total", "Compiles run (cache misses).", g.judge.compiles);
         gauge(&mut o, "flash_compile_cache_bytes", "Compile cache size.", g.judge.cache_bytes);
         gauge(&mut o, "flash_compile_cache_entries", "Compile cache entries.", g.judge.cache_entries);
+        render_keys(&mut o, keys);
+        gauge(&mut o, "flash_debug_running", "Debug traces being recorded in this process.", g.debug_running);
+        gauge(&mut o, "flash_debug_waiting", "Debug requests waiting for a turn in this process.", g.debug_waiting);
+        counter(&mut o, "flash_debug_refused_total", "Debug requests refused (503): no turn.", g.debug_refused);
         self.compile.render(&mut o, "flash_compile_seconds", "Compile time of cache misses.");
         self.run.render(&mut o, "flash_run_seconds", "Run wall time.");
         self.job.render(&mut o, "flash_job_seconds", "Time from lease to stored result.");
         self.queue_wait.render(&mut o, "flash_queue_wait_seconds", "Time from submission to lease.");
         o
+    }
+}
+
+/// Per-key series, one label per API key name.
+fn render_keys(o: &mut String, keys: &crate::keys::Keys) {
+    if keys.all().is_empty() {
+        return;
+    }
+    type Series = (&'static str, &'static str, &'static str, fn(&crate::keys::Key) -> u64);
+    let series: [Series; 4] = [
+        ("flash_key_requests_total", "counter", "Requests admitted, by API key.", |k| {
+            k.requests.load(Ordering::Relaxed)
+        }),
+        ("flash_key_limited_total", "counter", "Requests refused by the key's limits (429).", |k| {
+            k.limited.load(Ordering::Relaxed)
+        }),
+        ("flash_key_jobs_accepted_total", "counter", "Jobs accepted, by API key.", |k| k.jobs.load(Ordering::Relaxed)),
+        ("flash_key_in_flight", "gauge", "Requests in flight, by API key.", |k| k.in_flight() as u64),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for k in keys.all() {
+            let _ = writeln!(o, "{name}{{key=\"{}\"}} {}", k.cfg.name, value(k));
+        }
     }
 }
 
@@ -198,15 +232,22 @@ mod tests {
             started_at_ms: 0,
             seen_at_ms: 0,
         };
-        let text = m.render(&Gauges {
-            queued: 3,
-            running: 1,
-            workers: 2,
-            judge: JudgeStats::default(),
-            cluster_finished: None,
-            dead_letters: Some(0),
-            per_worker: vec![beat],
-        });
+        let text = m.render(
+            &Gauges {
+                queued: 3,
+                running: 1,
+                workers: 2,
+                judge: JudgeStats::default(),
+                cluster_finished: None,
+                dead_letters: Some(0),
+                per_worker: vec![beat],
+                debug_running: 1,
+                debug_waiting: 0,
+                debug_refused: 4,
+            },
+            &crate::keys::Keys::default(),
+        );
+        assert!(text.contains("flash_debug_refused_total 4\n"), "{text}");
         assert!(text.contains("flash_worker_jobs_finished_total{worker=\"h-1-abc\"} 7\n"), "{text}");
         assert!(text.contains("flash_queue_depth 3\n"));
         assert!(text.contains("flash_sandbox_failures_total 1\n"));

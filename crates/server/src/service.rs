@@ -95,6 +95,10 @@ pub struct Service {
     pub waiters: Waiters,
     /// Live runs (WebSocket) at once: one a worker, each holds a sandbox slot.
     pub live: Arc<tokio::sync::Semaphore>,
+    /// API keys and their limits.
+    pub keys: crate::keys::Keys,
+    /// Turns for `POST /debug` traced in this process.
+    pub debug_gate: crate::admission::Gate,
     shutdown: watch::Sender<bool>,
 }
 
@@ -123,6 +127,13 @@ impl Service {
         let counts = store.counts().await?;
         let langs = Languages::with_listed(judge.languages(), &cfg.judge0_language_aliases, &cfg.judge0_listed_ids);
         let cfg_workers = cfg.workers.max(1);
+        let keys = crate::keys::Keys::new(&cfg.api_keys, cfg.auth_token.as_deref());
+        let debug_gate = crate::admission::Gate::new(
+            "debug",
+            if cfg.max_debug_concurrency == 0 { cfg.workers } else { cfg.max_debug_concurrency },
+            cfg.max_debug_waiting,
+            Duration::from_secs(cfg.debug_wait_secs),
+        );
         Ok(Arc::new(Service {
             cfg,
             store,
@@ -135,6 +146,8 @@ impl Service {
             started_at_ms: now_ms(),
             waiters: Waiters::default(),
             live: Arc::new(tokio::sync::Semaphore::new(cfg_workers)),
+            keys,
+            debug_gate,
             shutdown: watch::channel(false).0,
         }))
     }
@@ -161,8 +174,13 @@ impl Service {
             }
         }
         let now = now_ms();
+        let key = crate::keys::current();
         let jobs: Vec<NewJob> = requests
             .into_iter()
+            .map(|mut request| {
+                request.key = request.key.take().or_else(|| key.clone());
+                request
+            })
             .map(|request| NewJob { token: uuid::Uuid::new_v4().to_string(), created_at_ms: now, request })
             .collect();
         let out: Vec<_> =
@@ -188,6 +206,9 @@ impl Service {
             return Err(e);
         }
         self.metrics.accepted.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(k) = &key {
+            (0..n).for_each(|_| self.keys.job_accepted(k));
+        }
         for t in &tokens {
             tracing::info!(token = %t, "job accepted");
         }
@@ -302,14 +323,20 @@ impl Service {
             Some(c) => (c.queue_depth().await?, Some(c.finished_by_status().await?), Some(c.dead_letters().await?)),
             None => (self.queue_depth(), None, None),
         };
-        Ok(self.metrics.render(&Gauges {
-            queued,
-            running: workers.iter().map(|w| w.running).sum(),
-            workers: workers.iter().map(|w| w.slots).sum(),
-            judge: self.judge.stats(),
-            cluster_finished: finished,
-            dead_letters: dead,
-            per_worker: if self.cluster.is_some() { workers } else { Vec::new() },
-        }))
+        Ok(self.metrics.render(
+            &Gauges {
+                queued,
+                running: workers.iter().map(|w| w.running).sum(),
+                workers: workers.iter().map(|w| w.slots).sum(),
+                judge: self.judge.stats(),
+                cluster_finished: finished,
+                dead_letters: dead,
+                per_worker: if self.cluster.is_some() { workers } else { Vec::new() },
+                debug_running: self.debug_gate.running() as u64,
+                debug_waiting: self.debug_gate.waiting() as u64,
+                debug_refused: self.debug_gate.refused(),
+            },
+            &self.keys,
+        ))
     }
 }

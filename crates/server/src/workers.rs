@@ -87,7 +87,8 @@ pub async fn heartbeat(svc: Arc<Service>) {
 
 /// Judges one leased job and stores its result.
 async fn process(svc: &Arc<Service>, job: JobRecord) {
-    let span = tracing::info_span!("job", token = %job.token);
+    let key = job.request.key.as_deref().unwrap_or("");
+    let span = tracing::info_span!("job", token = %job.token, key);
     async {
         let waited = (now_ms() - job.created_at_ms).max(0) as f64 / 1000.0;
         svc.metrics.queue_wait.observe(waited);
@@ -257,5 +258,9 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         redirect_stderr_to_stdout: req.redirect_stderr_to_stdout,
         extra_files,
         compile_limits: req.compile_limits,
+        cache_scope: match svc.cfg.compile_cache_scope.as_str() {
+            "key" => req.key.clone().unwrap_or_default(),
+            _ => String::new(),
+        },
     })
 }

@@ -124,15 +124,23 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
             return Err(e);
         }
     };
-    let cap = slot.box_size_kb * 1024;
+    let box_bytes = slot.box_size_kb * 1024;
+    let cap = match spec.collect_max_kb {
+        0 => box_bytes,
+        kb => box_bytes.min(kb.saturating_mul(1024)),
+    };
+    let mut meas = meas;
     for path in spec.collect.iter().flat_map(|p| run::expand_pattern(p)) {
-        if let Some((mode, data)) = run::collect_file(&path, cap) {
-            let frame = crate::protocol::encode_file(&path, mode, &data);
-            write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
+        match run::collect_file(&path, cap) {
+            Some(run::Collected::File(mode, data)) => {
+                let frame = crate::protocol::encode_file(&path, mode, &data);
+                write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
+            }
+            Some(run::Collected::TooLarge(len)) => meas.collect_refused.push((path, len)),
+            None => {}
         }
     }
     slot.reset_writable()?;
-    let mut meas = meas;
     // With a cgroup per run, nothing charged to the slot loosens the next limit.
     meas.slot_leftover_kb = match slot.run_cgroups {
         true => 0,

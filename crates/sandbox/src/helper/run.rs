@@ -89,17 +89,26 @@ fn program_pid(proc: &File, init: libc::pid_t) -> Option<libc::pid_t> {
     s.split_whitespace().next()?.parse().ok()
 }
 
+/// A file the program left in /box, as collected.
+pub enum Collected {
+    /// Mode and contents.
+    File(u32, Vec<u8>),
+    /// Its apparent size, over the cap: not read.
+    TooLarge(u64),
+}
+
 /// Reads a file the program left in /box: regular files only, never through a
-/// symlink, at most `cap` bytes.
-pub fn collect_file(path: &str, cap: u64) -> Option<(u32, Vec<u8>)> {
+/// symlink, at most `cap` bytes by apparent size (holes of a sparse file
+/// count: they would be read, and staged into boxes, as zeros).
+pub fn collect_file(path: &str, cap: u64) -> Option<Collected> {
     let f = open_box_file(path)?;
     let meta = f.metadata().ok()?;
     if meta.len() > cap {
-        return None;
+        return Some(Collected::TooLarge(meta.len()));
     }
     let mut data = Vec::with_capacity(meta.len() as usize);
     f.take(cap).read_to_end(&mut data).ok()?;
-    Some((meta.permissions().mode() & 0o777, data))
+    Some(Collected::File(meta.permissions().mode() & 0o777, data))
 }
 
 /// Expands `*.ext` into the top-level files of /box with that extension

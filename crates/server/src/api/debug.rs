@@ -3,7 +3,9 @@
 //! Body `{code, language, input?, max_steps?}`; unknown fields are refused,
 //! like the native API. The trace is recorded in a sandbox slot like any run
 //! (on a blocking thread) and answered whole: traces are bounded (steps, bytes,
-//! time), so there is nothing to stream or poll.
+//! time), so there is nothing to stream or poll. Requests take turns at
+//! [`crate::service::Service::debug_gate`] (a cap, a bounded line, a bounded
+//! wait), so no crowd of them can hold the blocking pool the store needs.
 
 use crate::api::{json, ApiError, AppState, JsonBody};
 use axum::http::StatusCode;
@@ -30,10 +32,22 @@ async fn debug(axum::extract::State(svc): AppState, JsonBody(body): JsonBody) ->
     if !svc.judge.can_debug() {
         return queued(&svc, req).await;
     }
+    // A turn first (async: waiting holds no thread), then a blocking thread
+    // that holds the turn until the trace is recorded. A client that hangs
+    // up while waiting leaves the line; one that hangs up before its blocking
+    // work starts cancels it.
+    let turn = svc.debug_gate.enter().await?;
+    let hang_up = crate::admission::HangUp::default();
+    let _gone_with_this_request = hang_up.guard();
     let judge = svc.judge.clone();
-    let trace = tokio::task::spawn_blocking(move || judge.debug(&req))
-        .await
-        .map_err(|e| ApiError::Internal(format!("debug task failed: {e}")))?
+    let traced = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        (!hang_up.gone()).then(|| judge.debug(&req))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("debug task failed: {e}")))?;
+    let trace = traced
+        .ok_or_else(|| ApiError::Unavailable("the request was cancelled".into()))?
         .map_err(|e| ApiError::Fields(field_errors(&e)))?;
     let body = serde_json::to_value(&trace).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(json(StatusCode::OK, body))

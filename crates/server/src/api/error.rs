@@ -28,6 +28,15 @@ pub enum ApiError {
     TooLarge(usize),
     /// 503 `{"error": "queue is full"}`.
     QueueFull,
+    /// 503 with `Retry-After`: no capacity for this request now.
+    Busy {
+        /// What is full.
+        msg: String,
+        /// Seconds after which a retry may succeed.
+        retry_after: u64,
+    },
+    /// 429 with `Retry-After` and `RateLimit-*`: an API key's limit.
+    Limited(Box<crate::keys::Limited>),
     /// 503 for other temporary refusals (shutting down).
     Unavailable(String),
     /// 500; the detail is logged, the client sees a generic message.
@@ -62,6 +71,18 @@ impl IntoResponse for ApiError {
             ),
             ApiError::QueueFull => err(StatusCode::SERVICE_UNAVAILABLE, "queue is full".into()),
             ApiError::Unavailable(m) => err(StatusCode::SERVICE_UNAVAILABLE, m),
+            ApiError::Limited(l) => {
+                let l = *l;
+                let mut r = err(StatusCode::TOO_MANY_REQUESTS, l.msg);
+                r.headers_mut().extend(l.headers);
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, l.retry_after.into());
+                r
+            }
+            ApiError::Busy { msg, retry_after } => {
+                let mut r = err(StatusCode::SERVICE_UNAVAILABLE, msg);
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after.into());
+                r
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error answering a request");
                 err(StatusCode::INTERNAL_SERVER_ERROR, "internal server error".into())
@@ -72,8 +93,25 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
+        if unavailable(&e) {
+            // Redis restarting or unreachable: nothing was accepted, and a
+            // retry in a moment will likely work. A 503, not a 500.
+            tracing::warn!(error = %e, "the job store is unavailable; answering 503");
+            return ApiError::Busy { msg: "the job store is unavailable right now; retry".into(), retry_after: 1 };
+        }
         ApiError::Internal(e.to_string())
     }
+}
+
+/// Whether the store failed for a while only (Redis down, restarting, loading its data).
+fn unavailable(e: &crate::store::StoreError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind as S};
+    let crate::store::StoreError::Redis { source, .. } = e else { return false };
+    source.is_io_error()
+        || source.is_connection_dropped()
+        || source.is_connection_refusal()
+        || source.is_timeout()
+        || matches!(source.kind(), ErrorKind::Server(S::BusyLoading | S::TryAgain | S::MasterDown | S::ClusterDown))
 }
 
 impl From<crate::service::SubmitError> for ApiError {
@@ -84,5 +122,31 @@ impl From<crate::service::SubmitError> for ApiError {
             S::ShuttingDown => ApiError::Unavailable(e.to_string()),
             S::Store(s) => s.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    fn answer(e: StoreError) -> Response {
+        ApiError::from(e).into_response()
+    }
+
+    #[test]
+    fn a_store_that_is_down_or_loading_is_a_503_with_retry_after() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let loading = (redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading), "loading the dataset");
+        for source in [redis::RedisError::from(refused), redis::RedisError::from(loading)] {
+            let r = answer(StoreError::Redis { op: "enqueue", source });
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+        }
+        let broken = (redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError), "WRONGTYPE");
+        let r = answer(StoreError::Redis { op: "enqueue", source: broken.into() });
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR, "a failure that retrying will not fix");
+        let r = answer(StoreError::Corrupt { token: "t".into(), why: "bad".into() });
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

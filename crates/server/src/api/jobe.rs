@@ -309,6 +309,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         callback_url: None,
         debug: None,
         compile_limits: Default::default(),
+        key: None,
     };
     crate::workers::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)

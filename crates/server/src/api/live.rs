@@ -17,18 +17,22 @@
 //!   submission as `GET /submissions/{token}` would show it.
 //!
 //! A live run takes a sandbox slot for its whole length (at most the wall
-//! limit): at most `workers` run at once, the next is refused (4002, "busy").
+//! limit): at most `workers` run at once, the next is refused (4002, "busy");
+//! it also counts against its API key's requests in flight, and compiles in
+//! the key's cache scope when the cache is scoped per key.
 //! A client that leaves ends its run at once. Input is held to
 //! [`MAX_STDIN`] bytes a run. Live runs need a sandbox in the serving process
 //! (`flash serve`); a `flash server` without one refuses them (4002).
 
 use crate::api::{native, piston};
 use crate::job::{JobRecord, JobRequest, JobResult, JobState};
+use crate::keys::{InFlight, Place};
 use crate::service::Service;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use flash_engine::{LiveEvent, LiveInput, Stage, Stream};
 use serde_json::{json, Value};
@@ -60,12 +64,25 @@ enum Door {
     Native,
 }
 
-async fn piston_ws(State(svc): State<Arc<Service>>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(MAX_MESSAGE).on_upgrade(move |s| session(svc, s, Door::Piston))
+async fn piston_ws(State(svc): State<Arc<Service>>, place: Option<Extension<Place>>, ws: WebSocketUpgrade) -> Response {
+    upgrade(svc, place, ws, Door::Piston)
 }
 
-async fn native_ws(State(svc): State<Arc<Service>>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(MAX_MESSAGE).on_upgrade(move |s| session(svc, s, Door::Native))
+async fn native_ws(State(svc): State<Arc<Service>>, place: Option<Extension<Place>>, ws: WebSocketUpgrade) -> Response {
+    upgrade(svc, place, ws, Door::Native)
+}
+
+/// The session runs in a task of its own: it takes the request's key (its
+/// name, and its place in flight, held until the run ends) along.
+fn upgrade(svc: Arc<Service>, place: Option<Extension<Place>>, ws: WebSocketUpgrade, door: Door) -> Response {
+    let key = Key { name: crate::keys::current(), held: place.and_then(|p| p.take()) };
+    ws.max_message_size(MAX_MESSAGE).on_upgrade(move |s| session(svc, s, door, key))
+}
+
+/// The API key a live run came with.
+struct Key {
+    name: Option<String>,
+    held: Option<InFlight>,
 }
 
 /// What the judging thread tells the session.
@@ -160,7 +177,7 @@ impl Utf8Carry {
     }
 }
 
-async fn session(svc: Arc<Service>, mut ws: WebSocket, door: Door) {
+async fn session(svc: Arc<Service>, mut ws: WebSocket, door: Door, key: Key) {
     let first = match tokio::time::timeout(INIT_WAIT, ws.recv()).await {
         Err(_) => return close(ws, 4001, "Initialization Timeout").await,
         Ok(None | Some(Err(_))) => return,
@@ -172,10 +189,12 @@ async fn session(svc: Arc<Service>, mut ws: WebSocket, door: Door) {
         Ok((t, _)) => return notify(ws, format!("the first message must be an init, not {t:?}")).await,
         Err(e) => return notify(ws, e).await,
     };
-    let run = match accept(&svc, door, init) {
+    let mut run = match accept(&svc, door, init) {
         Ok(r) => r,
         Err(e) => return notify(ws, e).await,
     };
+    run.request.key = key.name;
+    let held = key.held;
     if !svc.judge.can_stream() {
         return notify(ws, "live runs need a sandbox in the serving process (flash serve); this one has none").await;
     }
@@ -201,6 +220,7 @@ async fn session(svc: Arc<Service>, mut ws: WebSocket, door: Door) {
     // for a sandbox slot, and the service's other work must not wait behind it.
     let spawned = std::thread::Builder::new().name("flash-live".into()).spawn(move || {
         let _permit = permit;
+        let _held = held;
         let out = events.clone();
         let mut on = move |e: LiveEvent<'_>| {
             let _ = out.send(match e {

@@ -127,19 +127,56 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// `X-Auth-Token` (header or query parameter, as Judge0 accepts) when
 /// configured. Jobe clients send `X-API-KEY` instead: there the Jobe key or
 /// the auth token is accepted (see [`jobe`]).
+///
+/// A named API key (or the auth token, as the key `token`) is checked
+/// against its limits, and the request runs with the key's name in its log
+/// span and in [`crate::keys::CURRENT`], which stamps the jobs it submits.
 async fn authenticate(State(svc): AppState, req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/jobe/") {
-        return match jobe::authenticate(&svc, &req) {
-            Ok(()) => next.run(req).await,
-            Err(e) => e.into_response(),
-        };
-    }
-    if let Some(want) = &svc.cfg.auth_token {
-        if req.uri().path() != "/health" && !presented(&req, "x-auth-token", want) {
+    let jobe = req.uri().path().starts_with("/jobe/");
+    let key = ["x-auth-token", "x-api-key"]
+        .iter()
+        .filter(|h| jobe || **h == "x-auth-token")
+        .find_map(|h| presented_value(&req, h).and_then(|v| svc.keys.find(&v)));
+    let Some(key) = key else {
+        if jobe {
+            return match jobe::authenticate(&svc, &req) {
+                Ok(()) => next.run(req).await,
+                Err(e) => e.into_response(),
+            };
+        }
+        if svc.keys.required() && req.uri().path() != "/health" {
             return ApiError::Unauthorized.into_response();
         }
+        return next.run(req).await;
+    };
+    let admitted = match key.admit() {
+        Ok(a) => a,
+        Err(limited) => {
+            tracing::info!(key = %key.cfg.name, "{}", limited.msg);
+            return ApiError::Limited(limited).into_response();
+        }
+    };
+    let name: std::sync::Arc<str> = key.cfg.name.as_str().into();
+    let span = tracing::info_span!("key", key = %name);
+    let headers = admitted.headers.clone();
+    // Held here until the response is made (the handler drops its request
+    // early), unless the handler takes it for work that outlives the response.
+    let place = crate::keys::Place(std::sync::Arc::new(std::sync::Mutex::new(Some(admitted))));
+    let mut req = req;
+    req.extensions_mut().insert(place.clone());
+    let run = crate::keys::CURRENT.scope(name, next.run(req));
+    let mut resp = tracing::Instrument::instrument(run, span).await;
+    drop(place);
+    resp.headers_mut().extend(headers);
+    resp
+}
+
+/// A header's value, else the query parameter of that name.
+fn presented_value(req: &Request, name: &str) -> Option<String> {
+    if let Some(v) = req.headers().get(name) {
+        return v.to_str().ok().map(str::to_owned);
     }
-    next.run(req).await
+    Params::parse(req.uri().query().unwrap_or("")).get_ci(name).map(str::to_owned)
 }
 
 /// Judge0's authorization (`X-Auth-User`) for listing and deleting submissions.

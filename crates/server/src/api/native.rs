@@ -117,6 +117,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         callback_url: None,
         debug: None,
         compile_limits: Default::default(),
+        key: None,
     };
     if r.errors.is_empty() {
         if let Err(e) = crate::workers::preflight(svc, &req) {

@@ -271,6 +271,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
             wall_time: compile_timeout.map(|ms| ms as f64 / 1000.0),
             memory_kb: compile_mem.map(|b| (b as u64).div_ceil(1024)),
         },
+        key: None,
     };
     crate::workers::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })

@@ -12,6 +12,7 @@
 
 #![allow(dead_code)]
 
+use flash_debugger::{DebugRequest, Trace, TraceStatus, UsedLimits};
 use flash_engine::{Judgement, Language, Registry, RunOutcome, StatusId, Submission};
 use flash_server::client::{self, Response};
 use flash_server::judge::{Judge, LanguageTable, TableJudge, MULTI_FILE_TOML};
@@ -26,7 +27,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Whether this test target runs the API in split mode (server + worker processes + Redis).
@@ -36,11 +37,13 @@ pub fn split() -> bool {
 
 /// Judges by looking at the source: `COMPILE_ERROR`, `SLEEP`, `SLEEP_LONG`, `MLE`, `BINARY`,
 /// `PANIC`, verdict markers (`MLE`, `TLE`, `SEGV`, `SIGSYS`, `NZEC`, `OLE`, `INTERNAL`),
-/// `LIMITS`, `FILEDATA`, `ARGS`, `FILES`; otherwise echoes stdin and compares with the expected output.
+/// `LIMITS`, `FILEDATA`, `ARGS`, `FILES`, `SCOPE` (the compile cache scope); otherwise echoes stdin and compares with the expected output.
 pub struct FakeJudge {
     langs: Vec<Language>,
     /// Calls made.
     pub calls: AtomicUsize,
+    /// Debug traces started.
+    pub debug_calls: AtomicUsize,
     /// Split mode: one byte appended per call, for the test process to count.
     calls_file: Option<PathBuf>,
 }
@@ -54,7 +57,12 @@ fn table() -> (String, Registry) {
 
 impl FakeJudge {
     pub fn new() -> FakeJudge {
-        FakeJudge { langs: table().1.languages().to_vec(), calls: AtomicUsize::new(0), calls_file: None }
+        FakeJudge {
+            langs: table().1.languages().to_vec(),
+            calls: AtomicUsize::new(0),
+            debug_calls: AtomicUsize::new(0),
+            calls_file: None,
+        }
     }
 }
 
@@ -120,6 +128,9 @@ impl Judge for FakeJudge {
             j.stdout = format!("cpu={} wall={} mem={} procs={}", l.cpu_time, l.wall_time, l.memory_kb, l.processes)
                 .into_bytes();
         }
+        if src.contains("SCOPE") {
+            j.stdout = format!("scope={}", sub.cache_scope).into_bytes();
+        }
         if src.contains("FILEDATA") {
             let all: Vec<String> =
                 sub.extra_files.iter().map(|f| format!("{}={}", f.path, String::from_utf8_lossy(&f.data))).collect();
@@ -154,6 +165,44 @@ impl Judge for FakeJudge {
 
     fn languages(&self) -> &[Language] {
         &self.langs
+    }
+
+    fn can_debug(&self) -> bool {
+        true
+    }
+
+    /// Like the engine: blocks for one of two sandbox slots, then holds it
+    /// for 800 ms (the trace of a program that sleeps).
+    fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
+        static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(2), Condvar::new());
+        self.debug_calls.fetch_add(1, Ordering::SeqCst);
+        let mut free = SLOTS.0.lock().unwrap();
+        while *free == 0 {
+            free = SLOTS.1.wait(free).unwrap();
+        }
+        *free -= 1;
+        drop(free);
+        std::thread::sleep(Duration::from_millis(800));
+        *SLOTS.0.lock().unwrap() += 1;
+        SLOTS.1.notify_one();
+        Ok(Trace {
+            status: TraceStatus::Ok,
+            message: None,
+            stdout: req.input.clone(),
+            stderr: String::new(),
+            exit: Some(0),
+            signal: None,
+            compile_output: String::new(),
+            limits: UsedLimits {
+                max_steps: 1,
+                trace_bytes: 1,
+                cpu_time: 1.0,
+                wall_time: 1.0,
+                memory_kb: 1,
+                output_kb: 1,
+            },
+            steps: Vec::new(),
+        })
     }
 }
 
@@ -276,6 +325,7 @@ fn split_worker_process() {
         let judge = FakeJudge {
             langs: reg.languages().to_vec(),
             calls: AtomicUsize::new(0),
+            debug_calls: AtomicUsize::new(0),
             calls_file: std::env::var_os("FLASH_TEST_CALLS").map(PathBuf::from),
         };
         let store = Arc::new(RedisStore::connect_waiting(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());

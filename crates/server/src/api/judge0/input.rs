@@ -68,6 +68,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             callback_url,
             debug: None,
             compile_limits: Default::default(),
+            key: None,
         },
     );
     if r.errors.is_empty() {
