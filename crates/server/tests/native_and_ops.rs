@@ -64,7 +64,7 @@ async fn native_refuses_what_it_does_not_know() {
     let cases = [
         (json!({"language": "cpp"}), "code"),
         (json!({"code": "x"}), "language"),
-        (json!({"code": "x", "language": "cobol"}), "language"),
+        (json!({"code": "x", "language": "fsharp"}), "language"),
         (json!({"code": "x", "language": "cpp", "colour": 1}), "colour"),
         (json!({"code": "x", "language": "cpp", "time_limit": 16}), "time_limit"),
         (json!({"code": "x", "language": "cpp", "output_limit": -5}), "output_limit"),
