@@ -56,6 +56,10 @@ case "$langs" in
 /usr/bin/perl perl
 /usr/bin/clojure clojure
 /usr/bin/groovy groovy
+/usr/bin/racket racket
+/usr/bin/nim nim
+/usr/bin/crystal crystal
+/usr/bin/gawk gawk
 LANGS
     ;;
   *) echo "setup: FLASH_LANGUAGES must be core or all, not '$langs'" >&2; exit 2 ;;

@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn shipped_table_loads_and_names_resolve() {
         let reg = Registry::from_toml(SHIPPED, |_| Ok("1.2.3".into())).unwrap();
-        assert_eq!(reg.languages().len(), 35);
+        assert_eq!(reg.languages().len(), 39);
         assert_eq!(reg.refusal(47).map(|r| r.contains("FreeBASIC")), Some(true));
         assert_eq!(reg.find("golang").map(Language::id), Some(60));
         assert_eq!(reg.by_extension("kt").map(Language::id), Some(78));
