@@ -5,6 +5,7 @@ same compile command run directly), hello-world run time (best of 3, wall) and
 its peak memory (the engine: the box's cgroup peak; plain: the largest
 process's max RSS, which leaves out what a runtime's helper processes use).
 
+Needs GNU time (/usr/bin/time, Debian's `time` package) for the plain max RSS.
 Usage: sudo python3 scripts/languages-bench.py [FLASH] [LANGUAGE_DIR...]
 (FLASH defaults to target/debug/flash; languages default to every directory
 of crates/engine/tests/corpus plus the core set's hello worlds there.)
@@ -55,18 +56,21 @@ def plain(lang, src, stdin):
                 return ctime, 0.0, 0, False
         best, rss, ok = None, 0, True
         inp = os.path.join(d, ".stdin")
+        maxrss = os.path.join(d, ".maxrss")
         with open(inp, "wb") as f:
             f.write(stdin)
         for _ in range(RUNS):
             with open(inp, "rb") as i, tempfile.TemporaryFile() as o:
                 t = time.monotonic()
-                p = subprocess.Popen(expand(lang["run"]), cwd=d, env=env, stdin=i, stdout=o, stderr=subprocess.DEVNULL)
-                _, status, ru = os.wait4(p.pid, 0)  # this child's own figures
+                # GNU time forks the program from a small process: a child forked
+                # from Python would count Python's pages in its max RSS.
+                p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", maxrss] + expand(lang["run"]), cwd=d, env=env,
+                                   stdin=i, stdout=o, stderr=subprocess.DEVNULL)
                 took = time.monotonic() - t
-                p.returncode = os.waitstatus_to_exitcode(status)
                 o.seek(0)
                 out = o.read()
-            rss = max(rss, ru.ru_maxrss)
+            with open(maxrss) as f:
+                rss = max(rss, int(f.read().split()[-1]))
             ok = ok and p.returncode == 0 and out.startswith(b"Hello")
             best = took if best is None else min(best, took)
         return ctime, best, rss, ok
