@@ -18,8 +18,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # systemd-analyze checks the deployment's unit files (deploy/systemd/verify.sh).
 [ -x /usr/bin/systemd-analyze ] || need+=(systemd)
 # FLASH_LANGUAGES=all (or `--all-languages`): every language of
-# crates/engine/languages.toml, from Debian 12's packages (about 830 MB to
-# download, 3.4 GB on disk; README "Languages"). The default is the core set.
+# crates/engine/languages.toml, from Debian 12's packages (about 800 MB to
+# download, 3.8 GB on disk; README "All languages"). The default is the core set.
 langs="${FLASH_LANGUAGES:-core}"
 [ "${1:-}" = "--all-languages" ] && langs=all
 case "$langs" in

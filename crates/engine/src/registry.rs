@@ -365,6 +365,26 @@ mod tests {
         assert!(reg.find("fsharp").is_none());
     }
 
+    /// A name, alias, extension or Piston name means one language only
+    /// (Prolog once took Perl's "pl": the first match would have won).
+    #[test]
+    fn no_two_languages_share_a_name_an_extension_or_a_piston_name() {
+        let reg = Registry::from_toml(SHIPPED, |_| Ok("1".into())).unwrap();
+        let mut seen = std::collections::HashMap::new();
+        for l in reg.languages() {
+            let s = &l.spec;
+            let names = std::iter::once(&s.name).chain(&s.aliases).map(|n| format!("name {}", n.to_lowercase()));
+            let exts = s.extensions.iter().map(|e| format!("extension {}", e.to_lowercase()));
+            let piston = s.piston.iter().flat_map(|p| std::iter::once(&p.name).chain(&p.aliases));
+            let piston = piston.map(|n| format!("piston {}", n.to_lowercase()));
+            for key in names.chain(exts).chain(piston).collect::<std::collections::BTreeSet<_>>() {
+                if let Some(other) = seen.insert(key.clone(), l.id()) {
+                    panic!("{key} is both language {other}'s and {}'s", l.id());
+                }
+            }
+        }
+    }
+
     #[test]
     fn missing_toolchains_are_left_out_with_a_reason() {
         let reg = Registry::from_toml(SHIPPED, |cmd| {
