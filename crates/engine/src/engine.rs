@@ -176,7 +176,7 @@ impl Engine {
         let mut spec = self.program_spec(&program, RunExtra::default());
         spec.stdin = Stdin::Live;
         let mut output = |s: Stream, d: &[u8]| on(LiveEvent::Output(s, d));
-        let o = outcome(self.pool.run_live(&spec, input, &mut output), None);
+        let o = outcome(program.lang, self.pool.run_live(&spec, input, &mut output), None);
         let a = &program.artifact;
         Ok(summarize(vec![o], false, a.output.clone(), program.compile_cached, program.compile_time))
     }
@@ -269,15 +269,20 @@ impl Engine {
             if let Some(p) = lang.spec.adjust.min_processes {
                 limits.processes = limits.processes.max(p);
             }
+            if let Some(t) = lang.spec.adjust.compile_cpu_time {
+                limits.cpu_time = limits.cpu_time.max(t);
+                limits.wall_time = limits.wall_time.max(2.0 * t);
+            }
             let asked = sub.compile_limits;
             limits.cpu_time = asked.cpu_time.map_or(limits.cpu_time, |c| c.min(limits.cpu_time));
             limits.wall_time = asked.wall_time.map_or(limits.wall_time, |w| w.min(limits.wall_time));
             limits.memory_kb = asked.memory_kb.map_or(limits.memory_kb, |m| m.clamp(1024, limits.memory_kb));
             let spec = RunSpec {
                 argv,
-                env: flash_sandbox::default_env(),
+                env: language_env(lang, heap_mb(&limits)),
                 limits,
-                files: box_files(lang, sub),
+                // Support files (TypeScript's declarations of Node's globals) serve the compiler too.
+                files: box_files(lang, sub).into_iter().chain(support_files(lang)).collect(),
                 collect: lang.spec.artifacts.clone(),
                 collect_max_kb: self.max_artifact_kb,
                 merge_stderr: true,
@@ -336,7 +341,7 @@ impl Engine {
     /// comparison when the case has an expected output).
     pub fn run_case(&self, program: &Program, case: &TestCase) -> RunOutcome {
         let extra = RunExtra { stdin: case.input.clone(), ..RunExtra::default() };
-        outcome(self.run_program(program, extra), case.expected.as_deref())
+        outcome(program.lang, self.run_program(program, extra), case.expected.as_deref())
     }
 
     /// Runs a prepared program once in a fresh box with its submission's
@@ -367,13 +372,9 @@ impl Engine {
         if let Some(p) = lang.spec.adjust.min_processes {
             limits.processes = limits.processes.max(p);
         }
-        let heap_mb = (limits.memory_kb * 3 / 4 / 1024).max(16);
+        let heap_mb = heap_mb(&limits);
         let mut files = art.files.clone();
-        files.extend(lang.spec.support.iter().map(|f| BoxFile {
-            path: f.path.clone(),
-            mode: 0o644,
-            data: f.content.clone().into_bytes(),
-        }));
+        files.extend(support_files(lang));
         if lang.spec.compile.is_none() {
             files.extend(box_files(lang, sub));
         } else {
@@ -388,7 +389,7 @@ impl Engine {
         args.extend(extra.args);
         RunSpec {
             argv: expand(&lang.spec.run, &[], &args, heap_mb),
-            env: flash_sandbox::default_env(),
+            env: language_env(lang, heap_mb),
             limits,
             stdin: Stdin::Bytes(extra.stdin),
             files,
@@ -399,11 +400,15 @@ impl Engine {
     }
 }
 
-/// A run judged (Judge0's comparison when there is an expected output).
-fn outcome(result: Result<RunResult, flash_sandbox::Error>, expected: Option<&[u8]>) -> RunOutcome {
+/// A run judged (Judge0's comparison when there is an expected output; a
+/// runtime's own out-of-memory report is a memory verdict).
+fn outcome(lang: &Language, result: Result<RunResult, flash_sandbox::Error>, expected: Option<&[u8]>) -> RunOutcome {
     match result {
         Ok(r) => {
-            let (status, message) = run_status(&r.meas, &r.stdout, &r.stderr, expected);
+            let (mut status, mut message) = run_status(&r.meas, &r.stdout, &r.stderr, expected);
+            if let Some(mk) = language_oom(lang, status, &r.stderr) {
+                (status, message) = (StatusId::MemoryLimitExceeded, Some(format!("memory limit reached ({mk})")));
+            }
             RunOutcome {
                 status,
                 message,
@@ -541,6 +546,44 @@ pub fn split_options(opts: Option<&str>) -> Vec<String> {
 }
 
 /// Fills the placeholders of a command template.
+/// The language's own out-of-memory text in the stderr of a run that failed
+/// (a runtime whose heap is sized from the limit says so and exits).
+fn language_oom<'l>(lang: &'l Language, status: StatusId, stderr: &[u8]) -> Option<&'l str> {
+    let failed = matches!(
+        status,
+        StatusId::RuntimeNzec | StatusId::RuntimeSigabrt | StatusId::RuntimeSigsegv | StatusId::RuntimeOther
+    );
+    if !failed || lang.spec.oom_markers.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(stderr);
+    lang.spec.oom_markers.iter().find(|m| text.contains(m.as_str())).map(String::as_str)
+}
+
+/// The language's support files, as box files.
+fn support_files(lang: &Language) -> impl Iterator<Item = BoxFile> + '_ {
+    lang.spec.support.iter().map(|f| BoxFile {
+        path: f.path.clone(),
+        mode: 0o644,
+        data: f.content.clone().into_bytes(),
+    })
+}
+
+/// `{heap_mb}`: 3/4 of the memory limit, in MiB, for runtimes that size their own heap.
+fn heap_mb(limits: &Limits) -> u64 {
+    (limits.memory_kb * 3 / 4 / 1024).max(16)
+}
+
+/// The sandbox's default environment with the language's own on top.
+fn language_env(lang: &Language, heap_mb: u64) -> Vec<(String, String)> {
+    let mut env = flash_sandbox::default_env();
+    for (k, v) in &lang.spec.env {
+        env.retain(|(name, _)| name != k);
+        env.push((k.clone(), v.replace("{heap_mb}", &heap_mb.to_string())));
+    }
+    env
+}
+
 fn expand(template: &[String], options: &[String], args: &[String], heap_mb: u64) -> Vec<String> {
     let mut out = Vec::new();
     for t in template {

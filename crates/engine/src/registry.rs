@@ -14,6 +14,34 @@ pub struct Adjust {
     pub min_processes: Option<u64>,
     /// Memory for the compile step, KiB (overrides the engine's default).
     pub compile_memory_kb: Option<u64>,
+    /// CPU seconds for the compile step (the wall limit is twice that), for
+    /// slow compilers; never below the engine's default.
+    pub compile_cpu_time: Option<f64>,
+}
+
+/// How Piston names a language.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PistonName {
+    /// Piston's language name ("go", "c++").
+    pub name: String,
+    /// Piston's aliases.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Piston's runtime ("gcc", "node", "mono"), when it names one.
+    pub runtime: Option<String>,
+}
+
+/// A Judge0 language that this table cannot offer on any host, and why.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Missing {
+    /// Judge0 id.
+    pub id: u32,
+    /// Judge0's name for it.
+    pub name: String,
+    /// Why it is not offered.
+    pub reason: String,
 }
 
 /// A file the language's run command needs besides the program (e.g. a preload).
@@ -64,6 +92,17 @@ pub struct LanguageSpec {
     /// Files every run box gets.
     #[serde(default)]
     pub support: Vec<SupportFile>,
+    /// Environment for compile and run, besides the sandbox's default.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Piston's name for it (none: not offered through the Piston API).
+    pub piston: Option<PistonName>,
+    /// Jobe's id for it (none: not offered through the Jobe API).
+    pub jobe: Option<String>,
+    /// Text the runtime prints on stderr when an allocation failed (its heap
+    /// is sized from the limit): such an exit is Memory Limit Exceeded.
+    #[serde(default)]
+    pub oom_markers: Vec<String>,
 }
 
 /// A language available on this host.
@@ -97,6 +136,8 @@ impl Language {
 #[serde(deny_unknown_fields)]
 struct File {
     language: Vec<LanguageSpec>,
+    #[serde(default)]
+    missing: Vec<Missing>,
 }
 
 /// The shipped language table.
@@ -107,6 +148,8 @@ pub const SHIPPED: &str = include_str!("../languages.toml");
 pub struct Registry {
     languages: Vec<Language>,
     unavailable: Vec<(String, String)>,
+    /// Judge0 id -> why a submission for it is refused.
+    refusals: std::collections::BTreeMap<u32, String>,
 }
 
 impl Registry {
@@ -130,6 +173,14 @@ impl Registry {
         for spec in &file.language {
             validate(spec, &mut ids)?;
         }
+        for m in &file.missing {
+            if !ids.insert(m.id) {
+                return Err(Error::Registry(format!("missing language {} ({}): duplicate id", m.id, m.name)));
+            }
+            let why = format!("{} (id {}) is not available: {}", m.name, m.id, m.reason);
+            reg.refusals.insert(m.id, why);
+            reg.unavailable.push((m.name.clone(), m.reason.clone()));
+        }
         // Probe every toolchain at once: some (javac) take 100 ms to say their version.
         let probes: Vec<Result<String, String>> = std::thread::scope(|s| {
             let handles: Vec<_> = file.language.iter().map(|l| s.spawn(|| probe(&l.version_cmd))).collect();
@@ -141,7 +192,11 @@ impl Registry {
                     let display_name = spec.display.replace("{version}", &version);
                     reg.languages.push(Language { spec, version, display_name });
                 }
-                Err(why) => reg.unavailable.push((spec.name.clone(), why)),
+                Err(why) => {
+                    let say = format!("{} (id {}) is not installed on this server", spec.name, spec.id);
+                    reg.refusals.insert(spec.id, say);
+                    reg.unavailable.push((spec.name.clone(), why));
+                }
             }
         }
         Ok(reg)
@@ -155,6 +210,18 @@ impl Registry {
     /// Entries whose toolchain is missing, with the reason.
     pub fn unavailable(&self) -> &[(String, String)] {
         &self.unavailable
+    }
+
+    /// Why a Judge0 id this table knows is not offered here (a toolchain that
+    /// is not installed, or one no Debian package provides); `None` for an
+    /// offered or unknown id. Names no host path.
+    pub fn refusal(&self, id: u32) -> Option<&str> {
+        self.refusals.get(&id).map(String::as_str)
+    }
+
+    /// Every refusal by Judge0 id (see [`Registry::refusal`]).
+    pub fn refusals(&self) -> &std::collections::BTreeMap<u32, String> {
+        &self.refusals
     }
 
     /// Finds a language by id, name, display name or alias.
@@ -188,6 +255,12 @@ fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Re
             return bad("support files are plain file names other than the source");
         }
     }
+    if spec.env.keys().any(|k| k.is_empty() || k.contains(['=', '\0'])) || spec.env.values().any(|v| v.contains('\0')) {
+        return bad("env names are non-empty without '=' or NUL, values without NUL");
+    }
+    if spec.adjust.compile_cpu_time.is_some_and(|t| !(t.is_finite() && t > 0.0 && t <= 600.0)) {
+        return bad("compile_cpu_time is seconds in (0, 600]");
+    }
     for a in &spec.artifacts {
         let name = a.strip_prefix("*.").unwrap_or(a);
         if name.is_empty() || name.contains('/') {
@@ -198,7 +271,7 @@ fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Re
 }
 
 /// Runs the version command (outside any box: it only prints a version) and
-/// takes the first `N.N[.N]` in its first line.
+/// takes the first `N.N[.N]` in its output (the first line that has one).
 pub fn probe_version(cmd: &[String]) -> Result<String, String> {
     let (prog, args) = cmd.split_first().ok_or("empty version command")?;
     if !Path::new(prog).exists() {
@@ -211,8 +284,10 @@ pub fn probe_version(cmd: &[String]) -> Result<String, String> {
         .output()
         .map_err(|e| format!("{prog}: {e}"))?;
     let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
-    let first = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned();
-    parse_version(&first).ok_or_else(|| format!("no version in {first:?}"))
+    // The first line that has one: a JVM may warn before kotlinc says its version.
+    let text = String::from_utf8_lossy(&text);
+    let first = text.lines().next().unwrap_or("").to_owned();
+    text.lines().find_map(parse_version).ok_or_else(|| format!("no version in {first:?}"))
 }
 
 /// The first dotted number (`12.2.0`, `3.11`) in `line`.
@@ -220,7 +295,11 @@ pub fn parse_version(line: &str) -> Option<String> {
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'v') {
+        // A number starts a word, or follows "v" or "go" ("v20.1", "go1.19.8").
+        let after = |p: &[u8]| {
+            i >= p.len() && &b[i - p.len()..i] == p && (i == p.len() || !b[i - p.len() - 1].is_ascii_alphanumeric())
+        };
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric() || after(b"v") || after(b"go")) {
             let start = i;
             let mut dots = 0;
             while i < b.len()
@@ -251,6 +330,9 @@ mod tests {
             ("javac 17.0.15", "17.0.15"),
             ("3.40.1 2022-12-28 14:03:47 df5c253c0b3dd24916e4ec7cf77d3db5294cc9fd45ae7b9c5e82ad8197f3alt1", "3.40.1"),
             ("GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-gnu)", "5.2.15"),
+            ("go version go1.19.8 linux/amd64", "1.19.8"),
+            ("SBCL 2.2.9.debian", "2.2.9"),
+            ("ruby 3.1.2p20 (2022-04-12 revision 4491bb740a) [x86_64-linux-gnu]", "3.1.2"),
         ];
         for (line, want) in cases {
             assert_eq!(parse_version(line).as_deref(), Some(want), "{line}");
@@ -261,7 +343,10 @@ mod tests {
     #[test]
     fn shipped_table_loads_and_names_resolve() {
         let reg = Registry::from_toml(SHIPPED, |_| Ok("1.2.3".into())).unwrap();
-        assert_eq!(reg.languages().len(), 7);
+        assert_eq!(reg.languages().len(), 39);
+        assert_eq!(reg.refusal(47).map(|r| r.contains("FreeBASIC")), Some(true));
+        assert_eq!(reg.find("golang").map(Language::id), Some(60));
+        assert_eq!(reg.by_extension("kt").map(Language::id), Some(78));
         for (name, id) in [
             ("cpp", 54),
             ("C++", 54),
@@ -277,21 +362,47 @@ mod tests {
         }
         assert_eq!(reg.find("C++ (GCC 1.2.3)").map(Language::id), Some(54));
         assert_eq!(reg.by_extension("py").map(Language::id), Some(71));
-        assert!(reg.find("cobol").is_none());
+        assert!(reg.find("fsharp").is_none());
+    }
+
+    /// A name, alias, extension or Piston name means one language only
+    /// (Prolog once took Perl's "pl": the first match would have won).
+    #[test]
+    fn no_two_languages_share_a_name_an_extension_or_a_piston_name() {
+        let reg = Registry::from_toml(SHIPPED, |_| Ok("1".into())).unwrap();
+        let mut seen = std::collections::HashMap::new();
+        for l in reg.languages() {
+            let s = &l.spec;
+            let names = std::iter::once(&s.name).chain(&s.aliases).map(|n| format!("name {}", n.to_lowercase()));
+            let exts = s.extensions.iter().map(|e| format!("extension {}", e.to_lowercase()));
+            let piston = s.piston.iter().flat_map(|p| std::iter::once(&p.name).chain(&p.aliases));
+            let piston = piston.map(|n| format!("piston {}", n.to_lowercase()));
+            for key in names.chain(exts).chain(piston).collect::<std::collections::BTreeSet<_>>() {
+                if let Some(other) = seen.insert(key.clone(), l.id()) {
+                    panic!("{key} is both language {other}'s and {}'s", l.id());
+                }
+            }
+        }
     }
 
     #[test]
     fn missing_toolchains_are_left_out_with_a_reason() {
         let reg = Registry::from_toml(SHIPPED, |cmd| {
-            if cmd[0].contains("java") {
-                Err("not found".into())
+            if cmd[0] == "/usr/bin/javac" {
+                Err("/usr/bin/javac not found".into())
             } else {
                 Ok("1".into())
             }
         })
         .unwrap();
         assert!(reg.find("java").is_none());
-        assert_eq!(reg.unavailable(), &[("Java".to_string(), "not found".to_string())]);
+        assert!(reg.unavailable().contains(&("Java".to_string(), "/usr/bin/javac not found".to_string())));
+        // Judge0's ids no Debian package serves are listed too, with the reason.
+        assert!(reg.unavailable().iter().any(|(n, why)| n.starts_with("Swift") && why.contains("Debian 12")));
+        // A refusal says what is missing, never where the host looked.
+        let why = reg.refusal(62).unwrap();
+        assert_eq!(why, "Java (id 62) is not installed on this server");
+        assert!(reg.refusal(71).is_none() && reg.refusal(9999).is_none());
     }
 
     #[test]

@@ -858,3 +858,117 @@ mod precompiled_headers {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The corpus: every other language, as data
+// ---------------------------------------------------------------------------
+
+/// Languages beyond the core set (issue #16), each a directory of
+/// `tests/corpus/<dir>/` with the same cases: `hello` (reads a name from
+/// stdin; run with ASCII and with UTF-8 input), `compile_error` (exactly when
+/// the language compiles), `runtime_error` (NZEC, its text on stderr),
+/// `infinite_loop` (TLE) and `memory_hog` (MLE at 128 MiB); `expect.toml`
+/// names the language and what the compiler and the runtime error say.
+/// One test per language runs every case and reports every failing one.
+mod corpus {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Expect {
+        language: String,
+        extension: String,
+        #[serde(default)]
+        compile_error: Vec<String>,
+        runtime_error: String,
+    }
+
+    fn read(dir: &Path, name: &str) -> Option<String> {
+        std::fs::read_to_string(dir.join(name)).ok()
+    }
+
+    /// Runs every case of `tests/corpus/<name>`; `Err` lists the failures.
+    fn run_corpus(name: &str) {
+        let Some(engine) = engine() else { return };
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(name);
+        let expect: Expect = toml::from_str(&read(&dir, "expect.toml").expect("expect.toml")).expect("expect.toml");
+        let lang = engine.registry().find(&expect.language).unwrap_or_else(|| {
+            panic!("language {} is not available on this host: {:?}", expect.language, engine.registry().unavailable())
+        });
+        let file = |stem: &str| read(&dir, &format!("{stem}.{}", expect.extension));
+        let mut failures = Vec::new();
+        let compile_case = file("compile_error");
+        if compile_case.is_some() != lang.spec.compile.is_some() {
+            failures.push(format!(
+                "{name}: a compile_error case is needed exactly when the language compiles (compiles: {})",
+                lang.spec.compile.is_some()
+            ));
+        }
+        let mut check = |case: &str, sub: Submission, ok: &dyn Fn(&Judgement) -> bool| {
+            let j = judge_on(engine, &sub);
+            if !ok(&j) {
+                failures.push(format!("{name}/{case}:\n{}", describe(&j)));
+            }
+            j
+        };
+        let hello = file("hello").expect("every language has hello");
+        for (case, input) in [("hello", "World"), ("utf8", "héllo wörld ✓ 日本")] {
+            let sub =
+                Submission { stdin: format!("{input}\n").into_bytes(), ..submission(&expect.language, hello.as_str()) };
+            let want = format!("Hello, {input}!\n");
+            let j = check(case, sub, &|j| j.status == StatusId::Accepted && j.stdout == want.as_bytes());
+            if case == "hello" {
+                // For the README's table (scripts/languages-bench.sh measures it too).
+                eprintln!("MEASURE {name}: hello world memory {} KiB, time {:.3} s", j.memory, j.time);
+            }
+        }
+        if let Some(src) = compile_case {
+            let says = expect.compile_error.clone();
+            check("compile_error", submission(&expect.language, src), &move |j| {
+                j.status == StatusId::CompilationError
+                    && j.stdout.is_empty()
+                    && says.iter().all(|s| String::from_utf8_lossy(&j.compile_output).contains(s.as_str()))
+            });
+        }
+        let says = expect.runtime_error.clone();
+        check(
+            "runtime_error",
+            submission(&expect.language, file("runtime_error").expect("runtime_error")),
+            &move |j| j.status == StatusId::RuntimeNzec && String::from_utf8_lossy(&j.stderr).contains(says.as_str()),
+        );
+        let tle = Submission {
+            limits: Limits { cpu_time: 1.0, wall_time: 10.0, ..roomy() },
+            ..submission(&expect.language, file("infinite_loop").expect("infinite_loop"))
+        };
+        check("infinite_loop", tle, &|j| j.status == StatusId::TimeLimitExceeded);
+        let mle = Submission {
+            limits: Limits { memory_kb: 128 * 1024, ..roomy() },
+            ..submission(&expect.language, file("memory_hog").expect("memory_hog"))
+        };
+        check("memory_hog", mle, &|j| j.status == StatusId::MemoryLimitExceeded);
+        assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    macro_rules! corpus {
+        ($($name:ident),* $(,)?) => {
+            $(#[test] fn $name() { run_corpus(stringify!($name)); })*
+
+            /// Every directory of the corpus has its test above.
+            #[test]
+            fn every_corpus_directory_is_tested() {
+                let listed = [$(stringify!($name)),*];
+                let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+                for e in std::fs::read_dir(&dir).expect("tests/corpus") {
+                    let n = e.expect("entry").file_name().to_string_lossy().into_owned();
+                    assert!(listed.contains(&n.as_str()), "tests/corpus/{n} has no test in corpus!()");
+                }
+            }
+        };
+    }
+
+    corpus!(
+        nasm, csharp, lisp, d, elixir, erlang, fortran, go, haskell, lua, ocaml, octave, pascal, php, prolog, ruby,
+        rust, typescript, c_clang, cpp_clang, cobol, kotlin, objc, r, scala, perl, clojure, groovy, racket, nim,
+        crystal, awk,
+    );
+}

@@ -7,17 +7,8 @@ use std::path::Path;
 #[derive(Args, Debug)]
 pub struct CheckArgs {}
 
-/// Toolchains Flash can use, with the command that prints each one's version.
-const TOOLCHAINS: &[(&str, &str, &[&str])] = &[
-    ("C++ (g++)", "/usr/bin/g++", &["--version"]),
-    ("C (gcc)", "/usr/bin/gcc", &["--version"]),
-    ("Python 3", "/usr/bin/python3", &["--version"]),
-    ("JavaScript (node)", "/usr/bin/node", &["--version"]),
-    ("Java (javac)", "/usr/bin/javac", &["-version"]),
-    ("SQLite", "/usr/bin/sqlite3", &["--version"]),
-    ("Bash", "/usr/bin/bash", &["--version"]),
-    ("gdb", "/usr/bin/gdb", &["--version"]),
-];
+/// The debugger's toolchain, which no language entry names.
+const GDB: (&str, &str) = ("gdb", "/usr/bin/gdb");
 
 fn line(k: &str, v: impl std::fmt::Display) {
     println!("{k:<22} {v}");
@@ -85,17 +76,22 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
     if let Ok(p) = std::env::var("FLASH_CGROUP_PARENT") {
         line("FLASH_CGROUP_PARENT", p);
     }
-    for (name, path, args) in TOOLCHAINS {
-        let v = std::process::Command::new(path).args(*args).output();
-        let text = match v {
-            Ok(o) => {
-                let s = if o.stdout.is_empty() { o.stderr } else { o.stdout };
-                String::from_utf8_lossy(&s).lines().next().unwrap_or("").to_string()
+    // The shipped language table: what this host offers, and what it does not and why.
+    match flash_engine::Registry::load(None) {
+        Ok(reg) => {
+            line("languages", format!("{} offered", reg.languages().len()));
+            for l in reg.languages() {
+                line(&format!("  {}", l.id()), &l.display_name);
             }
-            Err(_) => "not found".to_string(),
-        };
-        line(name, text);
+            for (name, why) in reg.unavailable() {
+                line("  not offered", format!("{name}: {why}"));
+            }
+        }
+        Err(e) => problems.push(format!("language table: {e}")),
     }
+    let gdb = std::process::Command::new(GDB.1).arg("--version").output();
+    let gdb = gdb.map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string());
+    line(GDB.0, gdb.unwrap_or_else(|_| "not found (the debugger needs it)".into()));
     if problems.is_empty() {
         match live_check() {
             Ok(s) => line("sandbox", s),

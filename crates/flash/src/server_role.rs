@@ -37,7 +37,7 @@ pub fn main(a: ServerArgs) -> anyhow::Result<i32> {
         let redis = connect(&cfg).await?.expect("a Redis URL was checked above");
         let table = LanguageTable::wait_published(&*redis).await.map_err(anyhow::Error::msg)?;
         let registry = table.registry().context("rebuilding the workers' language table")?;
-        let judge = Arc::new(TableJudge(registry.languages().to_vec()));
+        let judge = Arc::new(TableJudge::of(&registry));
         let listener =
             tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
         let addr = listener.local_addr()?;

@@ -715,3 +715,83 @@ fn a_staged_file_keeps_its_holes_in_the_box() {
     let allocated = v[1] * v[2];
     assert!(allocated <= 64 * 1024, "the staged file takes {allocated} bytes in the box: {out}");
 }
+
+/// The sandbox holds for every runtime family, not only for native programs
+/// (issue #16): the JVM, Mono, BEAM and a scripting VM each try, through the
+/// engine with the language's own limits, to read the host's secrets, write
+/// outside the box, reach the host's loopback and the outside, start a child
+/// process and a thousand threads. Children may run (inside the box); nothing
+/// else may succeed, and the engine judges normally afterwards.
+mod runtimes {
+    use super::root_or_skip;
+    use flash_engine::{Engine, EngineConfig, Registry, StatusId, Submission};
+    use flash_sandbox::{Limits, Pool};
+    use std::sync::Arc;
+
+    fn probe(language: &str, source: &str) {
+        if !root_or_skip() {
+            return;
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let registry = Registry::load(None).unwrap();
+        let engine = Engine::new(
+            Arc::new(Pool::new(super::config(1)).unwrap()),
+            registry,
+            EngineConfig::new(cache.path().into()),
+        )
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile_runtimes").join(source);
+        let sub = Submission {
+            language: language.into(),
+            source: std::fs::read(path).unwrap(),
+            args: vec![port],
+            limits: Limits { cpu_time: 10.0, wall_time: 30.0, memory_kb: 512 * 1024, ..Limits::default() },
+            ..Submission::default()
+        };
+        let j = engine.judge(&sub).unwrap_or_else(|e| panic!("{language}: {e}"));
+        let out = String::from_utf8_lossy(&j.stdout).into_owned();
+        let said = format!(
+            "{language}: {:?} {:?}\nstdout:\n{out}\nstderr:\n{}",
+            j.status,
+            j.message,
+            String::from_utf8_lossy(&j.stderr)
+        );
+        eprintln!("{said}");
+        assert_eq!(j.status, StatusId::Accepted, "{said}");
+        let get = |k: &str| out.lines().find_map(|l| l.strip_prefix(&format!("{k}: "))).unwrap_or("missing").to_owned();
+        assert_eq!(get("shadow"), "failed", "the host's /etc/shadow is not in the box: {said}");
+        assert_eq!(get("write"), "failed", "the toolchains are read-only: {said}");
+        assert!(get("loopback").starts_with("failed"), "the host's loopback is not the box's: {said}");
+        assert!(get("testnet").starts_with("failed"), "no route out: {said}");
+        assert_eq!(get("child"), "ok", "a child process runs inside the box: {said}");
+        let threads: u32 = get("threads").parse().unwrap_or_else(|_| panic!("a thread count: {said}"));
+        assert!(threads > 0, "{said}");
+        drop(listener);
+        // The slot is fine afterwards: a normal program is judged as usual.
+        let hello = Submission { language: "bash".into(), source: b"echo ok".to_vec(), ..Submission::default() };
+        let j = engine.judge(&hello).unwrap();
+        assert_eq!((j.status, j.stdout.as_slice()), (StatusId::Accepted, b"ok\n".as_slice()), "after {language}");
+    }
+
+    #[test]
+    fn the_jvm_is_held() {
+        probe("java", "Main.java");
+    }
+
+    #[test]
+    fn mono_is_held() {
+        probe("csharp", "main.cs");
+    }
+
+    #[test]
+    fn beam_is_held() {
+        probe("erlang", "main.erl");
+    }
+
+    #[test]
+    fn a_scripting_vm_is_held() {
+        probe("ruby", "main.rb");
+    }
+}

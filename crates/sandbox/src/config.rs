@@ -47,6 +47,11 @@ pub struct Link {
 /// - `/etc/java-17-openjdk`: the JDK's `conf` and `security` directories live here.
 /// - `/etc/localtime`: so programs print the host's time zone instead of guessing.
 /// - `/etc/ssl/certs`: CA bundle some runtimes load at start-up even offline.
+/// - `/etc/mono`, `/etc/R`, `/etc/GNUstep`, `/etc/gnucobol`, `/etc/groovy`, `/etc/nim`,
+///   `/etc/fpc*.cfg`, `/var/lib/ghc`: Mono's machine.config, R's Renviron,
+///   GNUstep's paths, cobc's dialects, Groovy's starter, Nim's and Free Pascal's library
+///   paths and GHC's package database; those toolchains do not start without
+///   them (each is optional: absent when the language is not installed).
 ///
 /// `/etc/passwd`, `/etc/group` and `/etc/hosts` are written fresh in the box,
 /// so host user names never show. `/etc/shadow`, `/root`, `/home`, `/var` and
@@ -67,6 +72,15 @@ pub fn default_mounts() -> Vec<Mount> {
         Mount::ro("/etc/java-17-openjdk", true),
         Mount::ro("/etc/localtime", true),
         Mount::ro("/etc/ssl/certs", true),
+        Mount::ro("/etc/mono", true),
+        Mount::ro("/etc/R", true),
+        Mount::ro("/etc/GNUstep", true),
+        Mount::ro("/etc/gnucobol", true),
+        Mount::ro("/etc/groovy", true),
+        Mount::ro("/etc/nim", true),
+        Mount::ro("/etc/fpc.cfg", true),
+        Mount::ro("/etc/fpc-3.2.2.cfg", true),
+        Mount::ro("/var/lib/ghc", true),
     ]
 }
 

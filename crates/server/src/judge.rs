@@ -17,6 +17,11 @@ pub trait Judge: Send + Sync + 'static {
     fn judge(&self, sub: &Submission) -> Result<Judgement, flash_engine::Error>;
     /// The languages offered.
     fn languages(&self) -> &[Language];
+    /// Why the Judge0 id `id`, known to the language table, is not offered
+    /// (its toolchain is not installed, or Debian has none); `None` otherwise.
+    fn refusal(&self, _id: u32) -> Option<String> {
+        None
+    }
     /// Compile-cache and compile counters for `/metrics`.
     fn stats(&self) -> JudgeStats {
         JudgeStats::default()
@@ -63,6 +68,10 @@ impl Judge for Engine {
 
     fn languages(&self) -> &[Language] {
         self.registry().languages()
+    }
+
+    fn refusal(&self, id: u32) -> Option<String> {
+        self.registry().refusal(id).map(str::to_owned)
     }
 
     fn can_debug(&self) -> bool {
@@ -144,7 +153,14 @@ impl LanguageTable {
 }
 
 /// A judge that only lists languages: what a `flash server` (HTTP only) holds.
-pub struct TableJudge(pub Vec<Language>);
+pub struct TableJudge(pub Vec<Language>, pub BTreeMap<u32, String>);
+
+impl TableJudge {
+    /// The languages and refusals of `registry`.
+    pub fn of(registry: &Registry) -> TableJudge {
+        TableJudge(registry.languages().to_vec(), registry.refusals().clone())
+    }
+}
 
 impl Judge for TableJudge {
     fn judge(&self, _: &Submission) -> Result<Judgement, flash_engine::Error> {
@@ -153,6 +169,10 @@ impl Judge for TableJudge {
 
     fn languages(&self) -> &[Language] {
         &self.0
+    }
+
+    fn refusal(&self, id: u32) -> Option<String> {
+        self.1.get(&id).cloned()
     }
 }
 

@@ -201,6 +201,14 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
 /// Checks at submission time what the engine would refuse at run time, so a
 /// request the parsers let through cannot end as an Internal Error.
 pub fn preflight(svc: &Service, req: &JobRequest) -> Result<(), String> {
+    // An argv cannot hold NUL (every API's parser says so by field; this
+    // catches one that does not).
+    if req.compiler_options.as_deref().is_some_and(|o| o.contains('\0')) {
+        return Err("compiler options must not contain NUL characters".into());
+    }
+    if req.args.iter().any(|a| a.contains('\0')) {
+        return Err("program arguments must not contain NUL characters".into());
+    }
     let sub = to_submission(svc, req)?;
     sub.limits.validate()?;
     // Every file lands in one box: a name may come once, and not as the

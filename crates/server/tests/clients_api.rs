@@ -154,7 +154,7 @@ async fn piston_bad_input_is_a_400_naming_the_field() {
     let file = json!([{"content": "x"}]);
     for (body, words) in [
         (json!({"version": "*", "files": file}), "language"),
-        (json!({"language": "cobol", "version": "*", "files": file}), "cobol-* runtime is unknown"),
+        (json!({"language": "fsharp", "version": "*", "files": file}), "fsharp-* runtime is unknown"),
         (json!({"language": "python", "version": "3.10.0", "files": file}), "python-3.10.0 runtime is unknown"),
         (json!({"language": "python", "version": "*"}), "files is required"),
         (json!({"language": "python", "version": "*", "files": []}), "files"),
@@ -208,7 +208,7 @@ async fn jobe_languages_runs_and_outcomes() {
     for base in ["/jobe/index.php/restapi", "/jobe/restapi"] {
         let langs = s.get(&format!("{base}/languages")).await.json();
         let names: Vec<&str> = langs.as_array().unwrap().iter().map(|p| p[0].as_str().unwrap()).collect();
-        assert_eq!(names, ["c", "cpp", "python3", "java", "nodejs"], "{langs}");
+        assert_eq!(names, ["c", "cpp", "java", "nodejs", "octave", "php", "pascal", "python3"], "{langs}");
         assert_eq!(langs[0][1], "1.0.0");
     }
     let runs = "/jobe/index.php/restapi/runs";
@@ -264,7 +264,7 @@ async fn jobe_file_cache_and_errors() {
     for (body, words) in [
         (json!({}), "run_spec"),
         (json!({"run_spec": {"sourcecode": "x"}}), "language_id"),
-        (json!({"run_spec": {"language_id": "cobol", "sourcecode": "x"}}), "cobol"),
+        (json!({"run_spec": {"language_id": "fsharp", "sourcecode": "x"}}), "fsharp"),
         (json!({"run_spec": {"language_id": "c"}}), "sourcecode"),
         (run_spec("c", "x", json!({"parameters": {"cputime": "fast"}})), "cputime"),
         (run_spec("c", "x", json!({"file_list": [["id"]]})), "file_list[0]"),

@@ -75,6 +75,11 @@ async fn invalid_fields_name_the_field_and_the_reason() {
         (json!({"language_id": 71}), "source_code", "can't be blank"),
         (json!({"source_code": " ", "language_id": 71}), "source_code", "can't be blank"),
         (json!({"source_code": "x", "language_id": 150000}), "language_id", "language with id 150000 doesn't exist"),
+        (
+            json!({"source_code": "x", "language_id": 83}),
+            "language_id",
+            "Swift (5.2.3) (id 83) is not available: Debian 12 has no Swift toolchain package",
+        ),
         (json!({"source_code": "x", "language_id": "abc"}), "language_id", "is not a number"),
         (json!({"source_code": 5, "language_id": 71}), "source_code", "must be a string"),
         (

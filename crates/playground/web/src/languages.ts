@@ -22,7 +22,8 @@ const BY_ID: Record<number, LanguageFamily> = {
 /** Name prefixes, most specific first ("C++" before "C"). */
 const BY_NAME: [RegExp, LanguageFamily][] = [
   [/^c\+\+/i, "cpp"],
-  [/^c\b/i, "c"],
+  // "C (GCC ...)" and "C (Clang ...)", never "C#".
+  [/^c(?![#+])\b/i, "c"],
   [/^python/i, "python"],
   [/^(javascript|node)/i, "javascript"],
   [/^java\b/i, "java"],
@@ -36,9 +37,14 @@ export function family(lang: Language | undefined): LanguageFamily {
   return BY_ID[lang.id] ?? "other";
 }
 
-/** Languages the debugger (POST /debug) can trace. */
+/** Languages the debugger (POST /debug) can trace: GCC's C and C++ (not Clang's), Python, Node, Java. */
 export function canDebug(lang: Language | undefined): boolean {
-  return ["cpp", "c", "python", "javascript", "java"].includes(family(lang));
+  return ["cpp", "c", "python", "javascript", "java"].includes(family(lang)) && !/clang/i.test(lang?.name ?? "");
+}
+
+/** The picker's label: the name, marked when the debugger can step through it. */
+export function pickerLabel(lang: Language): string {
+  return canDebug(lang) ? `${lang.name} · debugger` : lang.name;
 }
 
 /** Whether `lang` has the id this family has in Judge0's usual table (54 for C++, ...). */

@@ -11,7 +11,17 @@ import { ApiError, type ServerConfig } from "./api";
 import { DebugView } from "./debugview";
 import { byId, h } from "./dom";
 import { createEditor } from "./editor";
-import { canDebug, dedupe, family, findLanguage, isStarter, type Language, shortName, starter } from "./languages";
+import {
+  canDebug,
+  dedupe,
+  family,
+  findLanguage,
+  isStarter,
+  type Language,
+  pickerLabel,
+  shortName,
+  starter,
+} from "./languages";
 import { ResultPane } from "./result";
 import * as share from "./share";
 
@@ -259,7 +269,7 @@ function onLanguageChange(prev: Language | undefined): void {
 
 function fillLanguages(list: Language[], pick: Language | undefined): void {
   langs = dedupe(list.filter((l) => !/^multi-file/i.test(l.name))).sort((a, b) => a.name.localeCompare(b.name));
-  langSelect.replaceChildren(...langs.map((l) => h("option", { value: l.id }, l.name)));
+  langSelect.replaceChildren(...langs.map((l) => h("option", { value: l.id }, pickerLabel(l))));
   const chosen = pick ?? findLanguage(langs, "python") ?? langs[0];
   if (chosen) langSelect.value = String(chosen.id);
   langSelect.disabled = !langs.length;

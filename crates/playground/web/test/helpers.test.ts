@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fromBase64, toBase64 } from "../src/api";
-import { canDebug, dedupe, family, findLanguage, isStarter, starter } from "../src/languages";
+import { canDebug, dedupe, family, findLanguage, isStarter, pickerLabel, starter } from "../src/languages";
 import { findLineRefs } from "../src/lineref";
 import { fromFragment, toFragment } from "../src/share";
 import { short, sizeWords, stdoutUpTo, traceEnd } from "../src/trace";
@@ -46,6 +46,14 @@ test("languages: families, dedupe, links, starters", () => {
   assert.equal(findLanguage(LANGS, "cobol"), undefined);
   assert.ok(canDebug({ id: 62, name: "Java (OpenJDK 17)" }));
   assert.ok(!canDebug({ id: 46, name: "Bash (5.2.15)" }));
+  // Issue #16's languages: Clang's C and C++ and C# are not the debugger's.
+  assert.ok(!canDebug({ id: 75, name: "C (Clang 14.0.6)" }));
+  assert.ok(!canDebug({ id: 76, name: "C++ (Clang 14.0.6)" }));
+  assert.ok(!canDebug({ id: 51, name: "C# (Mono 6.8.0.105)" }));
+  assert.equal(family({ id: 51, name: "C# (Mono 6.8.0.105)" }), "other");
+  assert.equal(family({ id: 75, name: "C (Clang 14.0.6)" }), "c");
+  assert.equal(pickerLabel({ id: 71, name: "Python (3.11.2)" }), "Python (3.11.2) · debugger");
+  assert.equal(pickerLabel({ id: 60, name: "Go (1.19.8)" }), "Go (1.19.8)");
   assert.ok(isStarter(starter({ id: 71, name: "Python (3.11.2)" })));
   assert.ok(isStarter("  \n"));
   assert.ok(!isStarter("print(1)"));

@@ -26,9 +26,6 @@ use flash_engine::StatusId;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-/// Jobe's id and our engine id.
-const LANGS: [(&str, u32); 5] = [("c", 50), ("cpp", 54), ("python3", 71), ("java", 62), ("nodejs", 63)];
-
 /// Jobe's outcome codes.
 pub mod outcome {
     /// The program did not compile.
@@ -101,8 +98,14 @@ pub fn authenticate(svc: &Service, req: &Request) -> Result<(), ApiError> {
 }
 
 /// Jobe's id for our language, with its version.
-fn offered(svc: &Service) -> Vec<(&'static str, &crate::judge::Lang)> {
-    LANGS.iter().filter_map(|&(name, id)| Some((name, svc.langs.by_id(id).filter(|l| !l.is_alias)?))).collect()
+/// (`jobe` in the language table).
+fn offered(svc: &Service) -> Vec<(&str, &crate::judge::Lang)> {
+    svc.langs
+        .all()
+        .iter()
+        .filter(|l| !l.is_alias)
+        .filter_map(|l| Some((svc.langs.engine_language(l)?.spec.jobe.as_deref()?, l)))
+        .collect()
 }
 
 async fn languages(State(svc): AppState) -> Response {

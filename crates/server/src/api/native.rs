@@ -154,7 +154,12 @@ fn string_list(r: &mut Reader<'_>, field: &str) -> Vec<String> {
     match r.raw(field) {
         None => Vec::new(),
         Some(Value::Array(a)) if a.len() <= 256 && a.iter().all(Value::is_string) => {
-            a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+            let list: Vec<String> = a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+            if list.iter().any(|s| s.contains('\0')) {
+                r.err(field, "must not contain NUL characters");
+                return Vec::new();
+            }
+            list
         }
         Some(_) => {
             r.err(field, "must be a list of at most 256 strings");

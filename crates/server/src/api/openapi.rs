@@ -231,7 +231,7 @@ fn clients_paths(svc: &Service) -> Vec<(String, Value)> {
         v["200"] = ok;
         v
     };
-    let jobe_langs: Vec<&str> = vec!["c", "cpp", "python3", "java", "nodejs"];
+    let jobe_langs: Vec<&str> = vec!["c", "cpp", "python3", "java", "nodejs", "php", "octave", "pascal"];
     let jobe_req = json!({"type": "object", "required": ["run_spec"], "properties": {"run_spec": {
     "type": "object", "required": ["language_id", "sourcecode"],
     "properties": {

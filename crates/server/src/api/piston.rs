@@ -39,17 +39,6 @@ pub fn routes() -> Router<Arc<Service>> {
     r
 }
 
-/// Piston's name, aliases and runtime for each of our languages (by engine id).
-const NAMES: [(u32, &str, &[&str], Option<&str>); 7] = [
-    (54, "c++", &["cpp", "g++", "cxx"], Some("gcc")),
-    (50, "c", &["gcc"], Some("gcc")),
-    (71, "python", &["py", "py3", "python3"], None),
-    (63, "javascript", &["node-javascript", "node-js", "javascript", "js", "node", "nodejs"], Some("node")),
-    (62, "java", &[], None),
-    (82, "sqlite3", &["sqlite", "sql"], None),
-    (46, "bash", &["sh"], None),
-];
-
 /// A refusal in Piston's shape: `{"message": ...}`.
 pub struct PistonError(pub StatusCode, pub String);
 
@@ -82,11 +71,11 @@ impl From<ApiError> for PistonError {
 /// A language as Piston names it.
 pub struct Runtime<'a> {
     /// Piston's language name.
-    pub name: &'static str,
+    pub name: &'a str,
     /// Piston's aliases.
-    pub aliases: &'static [&'static str],
+    pub aliases: &'a [String],
     /// Piston's runtime (gcc, node), when it has one.
-    pub runtime: Option<&'static str>,
+    pub runtime: Option<&'a str>,
     /// The installed version as SemVer ("12.2.0").
     pub version: String,
     /// Ours.
@@ -95,11 +84,20 @@ pub struct Runtime<'a> {
 
 /// Every runtime this server offers.
 pub fn runtimes_of(svc: &Service) -> Vec<Runtime<'_>> {
-    NAMES
+    // Piston's names are data: `piston` in the language table.
+    svc.langs
+        .all()
         .iter()
-        .filter_map(|&(id, name, aliases, runtime)| {
-            let lang = svc.langs.by_id(id).filter(|l| !l.is_alias)?;
-            Some(Runtime { name, aliases, runtime, version: semver(&lang.version).join("."), lang })
+        .filter(|l| !l.is_alias)
+        .filter_map(|lang| {
+            let p = svc.langs.engine_language(lang)?.spec.piston.as_ref()?;
+            Some(Runtime {
+                name: &p.name,
+                aliases: &p.aliases,
+                runtime: p.runtime.as_deref(),
+                version: semver(&lang.version).join("."),
+                lang,
+            })
         })
         .collect()
 }
@@ -172,7 +170,7 @@ pub fn find<'a>(svc: &'a Service, language: &str, version: &str) -> Result<Runti
     let unknown = || PistonError::bad(format!("{language}-{version} runtime is unknown"));
     let rt = runtimes_of(svc)
         .into_iter()
-        .find(|r| r.name == name || r.aliases.contains(&name.as_str()) || r.lang.id.to_string() == name)
+        .find(|r| r.name == name || r.aliases.contains(&name) || r.lang.id.to_string() == name)
         .or_else(|| {
             // Flash's own names and aliases ("python3", "cpp") too.
             let l = svc.langs.find(&name).filter(|l| !l.is_project)?;

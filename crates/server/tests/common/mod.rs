@@ -40,6 +40,7 @@ pub fn split() -> bool {
 /// `LIMITS`, `FILEDATA`, `ARGS`, `FILES`, `SCOPE` (the compile cache scope); otherwise echoes stdin and compares with the expected output.
 pub struct FakeJudge {
     langs: Vec<Language>,
+    refusals: std::collections::BTreeMap<u32, String>,
     /// Calls made.
     pub calls: AtomicUsize,
     /// Debug traces started.
@@ -57,8 +58,10 @@ fn table() -> (String, Registry) {
 
 impl FakeJudge {
     pub fn new() -> FakeJudge {
+        let reg = table().1;
         FakeJudge {
-            langs: table().1.languages().to_vec(),
+            langs: reg.languages().to_vec(),
+            refusals: reg.refusals().clone(),
             calls: AtomicUsize::new(0),
             debug_calls: AtomicUsize::new(0),
             calls_file: None,
@@ -204,6 +207,10 @@ impl Judge for FakeJudge {
             steps: Vec::new(),
         })
     }
+
+    fn refusal(&self, id: u32) -> Option<String> {
+        self.refusals.get(&id).cloned()
+    }
 }
 
 /// A running server.
@@ -266,7 +273,7 @@ pub async fn start_in(mut cfg: ServerConfig, mut data: Data) -> TestServer {
         let store = Arc::new(RedisStore::connect(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());
         // What `flash server` does: serve the table the workers published.
         let table = LanguageTable::wait_published(&*store).await.unwrap();
-        let langs = TableJudge(table.registry().unwrap().languages().to_vec());
+        let langs = TableJudge::of(&table.registry().unwrap());
         let deadline = Instant::now() + Duration::from_secs(20);
         while store.live_workers().await.unwrap().len() < workers.len() {
             assert!(Instant::now() < deadline, "the worker processes did not all start");
@@ -324,6 +331,7 @@ fn split_worker_process() {
         let (text, reg) = table();
         let judge = FakeJudge {
             langs: reg.languages().to_vec(),
+            refusals: reg.refusals().clone(),
             calls: AtomicUsize::new(0),
             debug_calls: AtomicUsize::new(0),
             calls_file: std::env::var_os("FLASH_TEST_CALLS").map(PathBuf::from),

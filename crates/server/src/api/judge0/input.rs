@@ -92,7 +92,11 @@ fn language<'s>(svc: &'s Service, r: &mut Reader<'_>) -> Option<&'s Lang> {
     let found =
         (id.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&id)).then(|| svc.langs.by_id(id as u32)).flatten();
     if found.is_none() {
-        r.err("language_id", format!("language with id {id} doesn't exist"));
+        // Judge0's words, unless the table knows the id: then why it is not offered.
+        let known = (id.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&id))
+            .then(|| svc.judge.refusal(id as u32))
+            .flatten();
+        r.err("language_id", known.unwrap_or_else(|| format!("language with id {id} doesn't exist")));
     }
     found
 }

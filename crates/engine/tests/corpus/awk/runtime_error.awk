@@ -1,0 +1,1 @@
+BEGIN { print "flash-boom" > "/dev/stderr"; exit 3 }

@@ -1,0 +1,1 @@
+(let [s (read-line)] (println (str "Hello, " s "!")))

@@ -1,0 +1,1 @@
+(loop [x 0] (recur (inc x)))

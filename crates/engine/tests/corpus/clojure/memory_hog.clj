@@ -1,0 +1,1 @@
+(loop [l '()] (recur (cons (byte-array 1048576) l)))

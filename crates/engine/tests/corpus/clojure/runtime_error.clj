@@ -1,0 +1,1 @@
+(throw (RuntimeException. "flash-boom"))

@@ -1,0 +1,5 @@
+#include <iostream>
+int main() {
+    std::cerr << "flash-boom\n";
+    return 3;
+}

@@ -1,0 +1,2 @@
+s = gets.not_nil!
+puts "Hello, #{s}!"

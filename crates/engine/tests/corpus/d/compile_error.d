@@ -1,0 +1,1 @@
+void main() { undeclared_name = 1; }

@@ -1,0 +1,2 @@
+s = IO.gets("") |> String.trim_trailing("\n")
+IO.puts("Hello, #{s}!")

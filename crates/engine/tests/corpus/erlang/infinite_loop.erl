@@ -1,0 +1,2 @@
+main(_) -> loop(0).
+loop(X) -> loop(X + 1).

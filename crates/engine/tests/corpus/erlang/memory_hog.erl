@@ -1,0 +1,2 @@
+main(_) -> grow([]).
+grow(L) -> grow([lists:seq(1, 1000) | L]).

@@ -1,0 +1,2 @@
+main(_) ->
+    erlang:error(flash_boom).

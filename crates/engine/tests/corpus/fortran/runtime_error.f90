@@ -1,0 +1,3 @@
+program boom
+  error stop 'flash-boom'
+end program boom

@@ -1,0 +1,2 @@
+long x = 0
+while (true) { x++ }

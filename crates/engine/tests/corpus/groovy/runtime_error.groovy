@@ -1,0 +1,1 @@
+throw new RuntimeException("flash-boom")

@@ -1,0 +1,1 @@
+(let ((s (read-line))) (format t "Hello, ~a!~%" s))

@@ -1,0 +1,5 @@
+section .text
+global _start
+_start:
+    inc rax
+    jmp _start

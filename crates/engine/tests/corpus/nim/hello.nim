@@ -1,0 +1,2 @@
+let s = readLine(stdin)
+echo "Hello, ", s, "!"

@@ -1,0 +1,3 @@
+let () =
+  let s = read_line () in
+  print_endline ("Hello, " ^ s ^ "!")

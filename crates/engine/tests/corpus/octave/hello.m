@@ -1,0 +1,2 @@
+s = fgetl(stdin);
+printf("Hello, %s!\n", s);

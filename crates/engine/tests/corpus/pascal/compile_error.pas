@@ -1,0 +1,3 @@
+begin
+  undeclared_name := 1;
+end.

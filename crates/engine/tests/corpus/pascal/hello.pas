@@ -1,0 +1,6 @@
+{$H+}
+var s: string;
+begin
+  readln(s);
+  writeln('Hello, ', s, '!');
+end.

@@ -1,0 +1,5 @@
+var x: qword;
+begin
+  x := 0;
+  while true do inc(x);
+end.

@@ -1,0 +1,4 @@
+begin
+  writeln(stderr, 'flash-boom');
+  halt(3);
+end.

@@ -1,0 +1,3 @@
+my $s = <STDIN>;
+chomp $s;
+print "Hello, $s!\n";

@@ -1,0 +1,3 @@
+<?php
+$s = rtrim(fgets(STDIN), "\n");
+echo "Hello, $s!\n";

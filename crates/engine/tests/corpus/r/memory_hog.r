@@ -1,0 +1,6 @@
+l <- list()
+i <- 0
+repeat {
+  i <- i + 1
+  l[[i]] <- runif(1e6)
+}

@@ -1,0 +1,3 @@
+#lang racket/base
+(define s (read-line))
+(printf "Hello, ~a!\n" s)

@@ -1,0 +1,3 @@
+fn main() {
+    undeclared_name = 1;
+}
