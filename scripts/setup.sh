@@ -17,10 +17,10 @@ have() { command -v "$1" >/dev/null 2>&1; }
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 # systemd-analyze checks the deployment's unit files (deploy/systemd/verify.sh).
 [ -x /usr/bin/systemd-analyze ] || need+=(systemd)
-# FLASH_LANGUAGES=all (or `--all-languages`): every language of
+# FLASH_SETUP_LANGUAGES=all (or `--all-languages`): every language of
 # crates/engine/languages.toml, from Debian 12's packages (about 800 MB to
 # download, 3.8 GB on disk; README "All languages"). The default is the core set.
-langs="${FLASH_LANGUAGES:-core}"
+langs="${FLASH_SETUP_LANGUAGES:-core}"
 [ "${1:-}" = "--all-languages" ] && langs=all
 case "$langs" in
   core) ;;
@@ -62,7 +62,7 @@ case "$langs" in
 /usr/bin/gawk gawk
 LANGS
     ;;
-  *) echo "setup: FLASH_LANGUAGES must be core or all, not '$langs'" >&2; exit 2 ;;
+  *) echo "setup: FLASH_SETUP_LANGUAGES must be core or all, not '$langs'" >&2; exit 2 ;;
 esac
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every language: the engine's corpus tests judge each one (README "Languages").
-FLASH_LANGUAGES=all bash scripts/setup.sh
+FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh
 export FLASH_REQUIRE_ROOT_TESTS=1
 export CARGO_TERM_COLOR=never
 cargo fmt --all -- --check
