@@ -153,13 +153,17 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Loads `path`, or the shipped table, and probes every toolchain.
+    /// Loads `path`, or the shipped table, and probes every toolchain
+    /// (through the [`VersionCache`] at [`VERSION_CACHE`]).
     pub fn load(path: Option<&Path>) -> Result<Registry, Error> {
         let text = match path {
             Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Registry(format!("{}: {e}", p.display())))?,
             None => SHIPPED.to_owned(),
         };
-        Registry::from_toml(&text, probe_version)
+        let cache = VersionCache::open(Path::new(VERSION_CACHE));
+        let reg = Registry::from_toml(&text, |cmd| cache.probe(cmd, probe_version))?;
+        cache.save();
+        Ok(reg)
     }
 
     /// Parses and validates a table; `probe` returns a toolchain's version or why not.
@@ -270,6 +274,64 @@ fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Re
     Ok(())
 }
 
+/// Where probed versions are kept between starts (when it can be written).
+pub const VERSION_CACHE: &str = "/var/cache/flash/toolchain-versions.json";
+
+/// Versions probed before, kept in a file: probing runs every toolchain's
+/// version command at each start, and some are slow (kotlinc starts a JVM: a
+/// second here, tens of seconds under emulation). A version is reused while
+/// the command's program (its resolved file) keeps its device, inode, size
+/// and modification time, which an upgrade changes. Best effort: a cache that
+/// cannot be read or written only means probing again.
+pub struct VersionCache {
+    path: std::path::PathBuf,
+    known: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    changed: std::sync::atomic::AtomicBool,
+}
+
+impl VersionCache {
+    /// The cache in `path` (empty when missing or unreadable).
+    pub fn open(path: &Path) -> VersionCache {
+        let known = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        VersionCache { path: path.to_owned(), known: std::sync::Mutex::new(known), changed: Default::default() }
+    }
+
+    /// The version `cmd` prints, from the cache or from `probe`.
+    pub fn probe(&self, cmd: &[String], probe: impl Fn(&[String]) -> Result<String, String>) -> Result<String, String> {
+        let Some(key) = Self::key(cmd) else { return probe(cmd) };
+        if let Some(v) = self.known.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(v.clone());
+        }
+        let v = probe(cmd)?;
+        self.known.lock().unwrap_or_else(|p| p.into_inner()).insert(key, v.clone());
+        self.changed.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(v)
+    }
+
+    /// Writes what is new (atomically: a temporary file renamed over it).
+    pub fn save(&self) {
+        if !self.changed.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let Ok(json) = serde_json::to_vec_pretty(&*known) else { return };
+        let Some(dir) = self.path.parent() else { return };
+        let tmp = self.path.with_extension(format!("tmp.{}", std::process::id()));
+        let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&tmp, json));
+        if written.and_then(|()| std::fs::rename(&tmp, &self.path)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+
+    /// The command and what identifies its program's file now.
+    fn key(cmd: &[String]) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let prog = std::fs::canonicalize(cmd.first()?).ok()?;
+        let m = std::fs::metadata(&prog).ok()?;
+        Some(format!("{cmd:?} {}:{} {} {}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+    }
+}
+
 /// Runs the version command (outside any box: it only prints a version) and
 /// takes the first `N.N[.N]` in its output (the first line that has one).
 pub fn probe_version(cmd: &[String]) -> Result<String, String> {
@@ -315,6 +377,43 @@ pub fn parse_version(line: &str) -> Option<String> {
         i += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod version_cache_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_version_is_probed_once_until_the_program_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let prog = dir.path().join("tool");
+        std::fs::write(&prog, "v1").unwrap();
+        let cmd = vec![prog.to_string_lossy().into_owned(), "--version".to_owned()];
+        let cache_file = dir.path().join("cache/versions.json");
+        let calls = AtomicUsize::new(0);
+        let probe = |_: &[String]| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, String>("1.2.3".to_owned())
+        };
+        for _ in 0..2 {
+            let c = VersionCache::open(&cache_file);
+            assert_eq!(c.probe(&cmd, probe).unwrap(), "1.2.3");
+            c.save();
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the second start reads the file");
+        // An upgrade (here: another size) probes again; a failure is not kept.
+        std::fs::write(&prog, "version 2").unwrap();
+        let c = VersionCache::open(&cache_file);
+        assert_eq!(c.probe(&cmd, probe).unwrap(), "1.2.3");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let failing = |_: &[String]| Err::<String, _>("no".to_owned());
+        let other = vec![dir.path().join("missing").to_string_lossy().into_owned()];
+        assert!(c.probe(&other, failing).is_err());
+        c.save();
+        let text = std::fs::read_to_string(&cache_file).unwrap();
+        assert!(!text.contains("missing"), "{text}");
+    }
 }
 
 #[cfg(test)]
