@@ -160,8 +160,14 @@ impl Registry {
             Some(p) => std::fs::read_to_string(p).map_err(|e| Error::Registry(format!("{}: {e}", p.display())))?,
             None => SHIPPED.to_owned(),
         };
+        Registry::probed(&text)
+    }
+
+    /// [`Registry::from_toml`] probing this host's toolchains through the
+    /// [`VersionCache`] at [`VERSION_CACHE`].
+    pub fn probed(text: &str) -> Result<Registry, Error> {
         let cache = VersionCache::open(Path::new(VERSION_CACHE));
-        let reg = Registry::from_toml(&text, |cmd| cache.probe(cmd, probe_version))?;
+        let reg = Registry::from_toml(text, |cmd| cache.probe(cmd, probe_version))?;
         cache.save();
         Ok(reg)
     }

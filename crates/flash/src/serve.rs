@@ -157,7 +157,7 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
     let text = registry_text(cfg.languages.as_deref())?;
-    let registry = Registry::from_toml(&text, flash_engine::registry::probe_version)?;
+    let registry = Registry::probed(&text)?;
     for (name, why) in registry.unavailable() {
         tracing::warn!(language = %name, reason = %why, "language not offered");
     }
@@ -263,7 +263,7 @@ pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send 
 /// The shipped (or configured) language table plus Judge0's multi-file program.
 #[cfg(test)]
 fn registry(path: Option<&std::path::Path>) -> anyhow::Result<Registry> {
-    Ok(Registry::from_toml(&registry_text(path)?, flash_engine::registry::probe_version)?)
+    Ok(Registry::probed(&registry_text(path)?)?)
 }
 
 /// The text of the language table: the shipped (or configured) one plus
