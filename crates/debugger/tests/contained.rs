@@ -298,7 +298,7 @@ fn bad_requests_are_refused() {
         max_steps,
     };
     let reg = registry();
-    let e = flash_debugger::debug(&p, reg, &req("cobol", None), &limits).unwrap_err();
+    let e = flash_debugger::debug(&p, reg, &req("klingon", None), &limits).unwrap_err();
     assert!(matches!(e, Error::UnknownLanguage(_)), "{e}");
     let e = flash_debugger::debug(&p, reg, &req("sql", None), &limits).unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)), "{e}");

@@ -413,9 +413,9 @@ async fn live_protocol_mistakes_get_pistons_close_codes_and_a_leaving_client_fre
     assert_eq!(ws_next(&mut ws).await, Err(4003));
     // A bad init: told why, then 4002.
     let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
-    ws_send(&mut ws, json!({"type": "init", "language": "cobol", "version": "*", "files": [{"content": "x"}]})).await;
+    ws_send(&mut ws, json!({"type": "init", "language": "klingon", "version": "*", "files": [{"content": "x"}]})).await;
     let e = ws_next(&mut ws).await.unwrap();
-    assert!(e["type"] == "error" && e["message"].as_str().unwrap().contains("cobol"), "{e}");
+    assert!(e["type"] == "error" && e["message"].as_str().unwrap().contains("klingon"), "{e}");
     assert_eq!(ws_next(&mut ws).await, Err(4002));
     for (msg, code) in [
         (json!({"type": "init"}), 4000),
