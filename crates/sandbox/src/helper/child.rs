@@ -114,11 +114,22 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
     }
 }
 
-/// Sends `[status, errno]` to the helper and exits, which ends the namespace.
+/// Bytes of init's report: wait status, exec errno, end time.
+pub const REPORT_LEN: usize = 16;
+
+/// Sends `[status, errno, now]` to the helper and exits, which ends the
+/// namespace. `now` (CLOCK_MONOTONIC, ns) is when the program's end was seen
+/// here, at once: the helper learns of it only when it next wakes, and two
+/// boxes joined by pipes are ordered by it (which ended first).
 fn report(fd: RawFd, status: i32, errno: i32) -> ! {
-    let mut msg = [0u8; 8];
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer; clock_gettime does not allocate.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    let now = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+    let mut msg = [0u8; REPORT_LEN];
     msg[..4].copy_from_slice(&status.to_ne_bytes());
-    msg[4..].copy_from_slice(&errno.to_ne_bytes());
+    msg[4..8].copy_from_slice(&errno.to_ne_bytes());
+    msg[8..].copy_from_slice(&now.to_ne_bytes());
     write_all(fd, &msg);
     // SAFETY: _exit is always safe; it does not run destructors or atexit hooks.
     unsafe { libc::_exit(0) }

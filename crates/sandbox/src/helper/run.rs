@@ -369,7 +369,7 @@ impl Slot {
             libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
         ];
         let mut reason = None;
-        let mut report = [0u8; 8];
+        let mut report = [0u8; child::REPORT_LEN];
         let mut got_report = false;
         let mut wall;
         // Without a resettable peak, memory.current is sampled at every tick.
@@ -441,14 +441,18 @@ impl Slot {
             }
             if fds[2].revents != 0 {
                 wall = start.elapsed();
-                // SAFETY: `report` is a writable buffer of 8 bytes.
-                let n = unsafe { libc::read(st_r.as_raw_fd(), report.as_mut_ptr().cast(), 8) };
-                got_report = n == 8;
+                // SAFETY: `report` is a writable buffer of its length.
+                let n = unsafe { libc::read(st_r.as_raw_fd(), report.as_mut_ptr().cast(), report.len()) };
+                got_report = n == report.len() as isize;
                 break;
             }
         }
-        // When it ended, on the clock every process of this host shares.
-        let ended = sys::monotonic_secs();
+        // When it ended, on the clock every process of this host shares: as
+        // init saw it, else (a limit ended it) now.
+        let ended = match got_report {
+            true => u64::from_ne_bytes(report[8..16].try_into().unwrap()) as f64 / 1e9,
+            false => sys::monotonic_secs(),
+        };
         // End the namespace: pid 1's death takes every other process with it.
         sys::kill(pid, libc::SIGKILL);
         let mut init_status = 0;
@@ -492,7 +496,7 @@ impl Slot {
             self.cgroup.remove_run(r).map_err(cgerr)?;
         }
         let status = i32::from_ne_bytes(report[..4].try_into().unwrap());
-        let exec_err = i32::from_ne_bytes(report[4..].try_into().unwrap());
+        let exec_err = i32::from_ne_bytes(report[4..8].try_into().unwrap());
         let mut m = verdict(Verdict {
             reason,
             got_report,
