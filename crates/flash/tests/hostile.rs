@@ -797,3 +797,30 @@ mod runtimes {
         probe("ruby", "main.rb");
     }
 }
+
+// A program that fills the box's tmpfs near its memory limit and exits: the
+// pages stay charged to the slot's cgroup, where the helper lives on cgroup
+// v1, and the helper then reads the file to collect it. Where the helper
+// cannot make itself unkillable (no CAP_SYS_RESOURCE, as on this CI host),
+// the kernel's OOM killer took the helper (SIGKILL; the schema fuzz saw it as
+// "helper failed"). Found by the fresh-clone CI run; fails before the fix.
+#[test]
+fn collecting_a_file_that_filled_the_memory_limit_does_not_kill_the_helper() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let spec = RunSpec {
+        argv: vec!["/bin/sh".into(), "-c".into(), "head -c 44000000 /dev/zero > big".into()],
+        env: flash_sandbox::default_env(),
+        limits: Limits { memory_kb: 64 * 1024, file_size_kb: 128 * 1024, ..limits() },
+        collect: vec!["big".into()],
+        ..RunSpec::default()
+    };
+    for _ in 0..3 {
+        let r = pool.run(&spec).expect("the helper survives collecting what the program left");
+        assert_eq!(r.meas.status, Status::Ok, "{:?}", r.meas);
+        assert_eq!(r.files.first().map(|f| f.data.len()), Some(44_000_000));
+    }
+    assert_healthy(&pool);
+}

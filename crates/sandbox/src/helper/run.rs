@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// bomb can overshoot the CPU limit by at most about twice this.
 const TICK: Duration = Duration::from_millis(5);
 
+/// A memory limit that limits nothing (the kernel clamps it to its maximum).
+const UNLIMITED: u64 = 1 << 62;
+
 /// Namespaces made fresh for every run. The network namespace is the slot's
 /// (made once: it costs about a millisecond) and holds nothing between runs,
 /// since every process of a run is dead before the next starts.
@@ -477,6 +480,14 @@ impl Slot {
         };
         let oom = cg.oom_kills().map_err(cgerr)?.saturating_sub(oom0);
         let limit_events = cg.memory_limit_events().map_err(cgerr)?.saturating_sub(limit_events0);
+        // Every process of the run is gone, but what it left in the box's
+        // tmpfs is still charged here, and the helper shares this cgroup: it
+        // may need memory now (to collect files). Where it cannot make itself
+        // unkillable (no CAP_SYS_RESOURCE) the kernel would take it for an
+        // OOM victim. Lift the limit; the next run sets its own.
+        if shares_cgroup {
+            cg.set_memory_limit(UNLIMITED).map_err(cgerr)?;
+        }
         let memory = run_memory(MemoryFacts {
             method,
             peak0,
