@@ -169,7 +169,7 @@ test("runs a Python program typed into the editor and shows verdict and stdout",
 });
 
 test("runs C++, and a compile error links to its line", async () => {
-  await pickLanguage("C++");
+  await pickLanguage("C++ (GCC");
   await setCode(program("sum.cpp"));
   await page.fill("#stdin", "40 2\n");
   await page.click("#run");
@@ -223,7 +223,7 @@ test("debugs a recursive Python function: line, locals, return value, stdout", a
 });
 
 test("debugs a recursive C++ function", async () => {
-  await pickLanguage("C++");
+  await pickLanguage("C++ (GCC");
   await setCode(program("fact.cpp"));
   assert.equal(await startDebug(), "Finished");
   let s = await stepUntil((s) => s.event === "line" && s.frames.filter(isFact).length === 3, "the third call's first line");
@@ -266,7 +266,7 @@ test("debugger view: collections expand, stdout so far (screenshot)", async () =
 });
 
 test("a compile error in debug mode is shown with its line", async () => {
-  await pickLanguage("C++");
+  await pickLanguage("C++ (GCC");
   await setCode(program("broken.cpp"));
   assert.equal(await startDebug(), "Compilation error");
   assert.match(await page.textContent("#step-info"), /No steps/);
@@ -276,7 +276,7 @@ test("a compile error in debug mode is shown with its line", async () => {
 });
 
 test("a shared link carries the code and the language; the last program survives a reload", async () => {
-  await pickLanguage("C++");
+  await pickLanguage("C++ (GCC");
   await setCode(program("fact.cpp"));
   await page.click("#share");
   await page.waitForSelector("#share-box:not([hidden])");
