@@ -50,7 +50,8 @@
 #                                   all vCPUs on one host thread, and with 2 the boot did not
 #                                   finish in 10 minutes here)
 #   CPU=max                         QEMU CPU model (kvm: host,-arch-capabilities)
-#   VM_TIMEOUT=900                  seconds per boot before it counts as hung
+#   VM_TIMEOUT=1500                 seconds per boot before it counts as hung (5.10's main
+#                                   boot took 900 s on this loaded 2-core host)
 #   FLASH_VM_JOBS=3                 boots at once. The guests wait on 9p often, so three
 #                                   single-vCPU VMs on 2 cores finish sooner than two; with
 #                                   icount their clocks do not depend on the host's load, so
@@ -71,7 +72,7 @@ WORK=${FLASH_VM_WORK:-/tmp/flash-vm}
 CACHE=${FLASH_VM_CACHE:-/var/cache/flash-vm}
 REFRESH=${FLASH_VM_REFRESH:-0}
 MEM=${MEM:-4G}
-VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_TIMEOUT=${VM_TIMEOUT:-1500}
 JOBS=${FLASH_VM_JOBS:-3}
 if [ -z "${ACCEL:-}" ] || [ "$ACCEL" = auto ]; then
     if [ -c /dev/kvm ] && [ ! -d /sys/module/kvm_pvm ]; then ACCEL=kvm; else ACCEL=tcg; fi
