@@ -824,3 +824,31 @@ fn collecting_a_file_that_filled_the_memory_limit_does_not_kill_the_helper() {
     }
     assert_healthy(&pool);
 }
+
+// A compiler under a tiny memory limit: gcc's driver, cc1 and as share a
+// 1 MB budget. The OOM killer scores a process by its resident pages plus,
+// at `oom_score_adj` 1000, the cgroup's limit; with a limit that small the
+// helper (which shares the slot's cgroup on v1, resident ~4 MB) outscored
+// the box's processes and was killed (seen by the official CI's schema fuzz
+// through Piston's `compile_memory_limit`). Fails before the fix.
+#[test]
+fn a_tiny_memory_limit_never_makes_the_helper_the_oom_victim() {
+    if !root_or_skip() {
+        return;
+    }
+    let pool = pool();
+    let compile = RunSpec {
+        argv: ["/bin/sh", "-c", "echo 'int main(void){return 0;}' | gcc -x c - -o a"].map(String::from).to_vec(),
+        env: flash_sandbox::default_env(),
+        limits: Limits { memory_kb: 1024, wall_time: 10.0 * slow(), cpu_time: 5.0 * slow(), ..limits() },
+        ..RunSpec::default()
+    };
+    for _ in 0..8 {
+        let r = pool.run(&compile).expect("the helper outlives a compile under a 1 MB limit");
+        assert_eq!(r.meas.status, Status::MemoryLimit, "{:?}", r.meas);
+    }
+    // Below what the kernel can be asked for, the peak decides: 4 MB over a 2 MB limit.
+    let r = run(&pool, "touch_mb", &["4"], Limits { memory_kb: 2048, ..limits() });
+    assert_eq!(r.meas.status, Status::MemoryLimit, "{:?}", r.meas);
+    assert_healthy(&pool);
+}

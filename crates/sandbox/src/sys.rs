@@ -218,6 +218,14 @@ pub fn self_cpu_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// This process's resident set now, bytes (from /proc/self/statm).
+pub fn resident_bytes() -> io::Result<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    // SAFETY: sysconf takes no pointers.
+    Ok(pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64)
+}
+
 /// Brings the loopback interface of the current network namespace up.
 pub fn loopback_up() -> io::Result<()> {
     // SAFETY: plain socket creation; the descriptor is wrapped right away.

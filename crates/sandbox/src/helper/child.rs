@@ -86,6 +86,14 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         }
         mask_proc();
         libc::sethostname(c"box".as_ptr(), 3);
+        // The OOM killer should prefer the box's processes over anything else
+        // on the host, init included: the helper may share its cgroup (see
+        // `run::kernel_limit`). The program inherits the score.
+        let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd >= 0 {
+            libc::write(fd, b"1000".as_ptr().cast(), 4);
+            libc::close(fd);
+        }
         let (mut errp, mut errp_w) = ([0; 2], 0);
         if libc::pipe2(errp.as_mut_ptr(), libc::O_CLOEXEC) == 0 {
             errp_w = errp[1];
@@ -161,12 +169,8 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
             write_all(errfd, &(e | (step << 24)).to_ne_bytes());
             libc::_exit(127)
         };
-        // The OOM killer should prefer the program over anything else on the host.
-        let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if fd >= 0 {
-            libc::write(fd, b"1000".as_ptr().cast(), 4);
-            libc::close(fd);
-        }
+        // The OOM killer prefers the program over anything else on the host:
+        // it inherits init's `oom_score_adj` of 1000.
         // A session of its own: no controlling terminal, its own process group.
         libc::setsid();
         // Back to normal priority: only the helper, the watchdog, runs above it.

@@ -38,6 +38,8 @@ pub struct Slot {
     /// The host's /proc, opened before the box's root replaced it: where a
     /// live run's program is found to be signalled.
     host_proc: File,
+    /// The helper's resident set when the slot was built, bytes.
+    resident: u64,
 }
 
 /// Entry point of `flash __sandbox-helper`; the configuration comes as the

@@ -22,6 +22,26 @@ const TICK: Duration = Duration::from_millis(5);
 /// A memory limit that limits nothing (the kernel clamps it to its maximum).
 const UNLIMITED: u64 = 1 << 62;
 
+/// The least memory the kernel lets a run have where the helper shares its
+/// cgroup (see [`kernel_limit`]).
+const SHARED_FLOOR: u64 = 8 << 20;
+
+/// The limit the kernel enforces for a run asked to stay within `asked`
+/// bytes above `base`. Where the helper shares the run's cgroup it is one of
+/// the OOM killer's candidates there, and without CAP_SYS_RESOURCE it cannot
+/// opt out. The killer scores each process by its resident pages, plus the
+/// cgroup's limit for a process at `oom_score_adj` 1000 (every process of the
+/// box, init included): so with a limit above the helper's own resident set
+/// some process of the box always outscores it. A smaller limit asked is
+/// judged on the measured peak instead (see [`run_memory`]). `resident` is
+/// the helper's resident set; twice it leaves room for its growth.
+fn kernel_limit(asked: u64, base: u64, shares_cgroup: bool, resident: u64) -> u64 {
+    match shares_cgroup {
+        true => asked.max(SHARED_FLOOR).max(2 * resident) + base,
+        false => asked + base,
+    }
+}
+
 /// Namespaces made fresh for every run. The network namespace is the slot's
 /// (made once: it costs about a millisecond) and holds nothing between runs,
 /// since every process of a run is dead before the next starts.
@@ -312,7 +332,9 @@ impl Slot {
             _ => 0,
         };
         let mem_base = cg.memory_usage().map_err(cgerr)?;
-        let mem_limit = kb(lim.memory_kb) + mem_base;
+        // The helper's own CPU time and memory count only where it shares the cgroup.
+        let shares_cgroup = run_cg.is_none();
+        let mem_limit = kernel_limit(kb(lim.memory_kb), mem_base, shares_cgroup, self.resident);
         cg.set_memory_limit(mem_limit).map_err(cgerr)?;
         cg.set_pids_max(lim.processes + 2).map_err(cgerr)?;
         let oom0 = cg.oom_kills().map_err(cgerr)?;
@@ -348,8 +370,6 @@ impl Slot {
         drop((out_w, err_w, st_w, input, output));
 
         let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
-        // The helper's own CPU time counts only where it shares the cgroup.
-        let shares_cgroup = run_cg.is_none();
         let cpu_used = || {
             let cg_ns = cg.cpu_usage_ns().unwrap_or(cpu0).saturating_sub(cpu0);
             match shares_cgroup {
@@ -464,6 +484,15 @@ impl Slot {
         // SAFETY: waiting for our own child; both pointers are valid. Its usage
         // covers the descendants it reaped: ru_maxrss is the largest one's peak.
         unsafe { libc::wait4(pid, &mut init_status, libc::__WALL, &mut usage) };
+        // Every process of the run is gone (init's end waits for them all), but
+        // what it left in the box's tmpfs is still charged here, and the helper
+        // shares this cgroup: it may need memory now (to drain the pipes, to
+        // collect files). Where it cannot make itself unkillable (no
+        // CAP_SYS_RESOURCE) the kernel would take it for an OOM victim. Lift
+        // the limit; the next run sets its own.
+        if shares_cgroup {
+            cg.set_memory_limit(UNLIMITED).map_err(cgerr)?;
+        }
         // Every writer is dead: drain what is left in the pipes, within the budget.
         for (i, kind) in [(0, Kind::Stdout), (1, Kind::Stderr)] {
             if fds[i].fd >= 0 && !out.exceeded {
@@ -480,14 +509,6 @@ impl Slot {
         };
         let oom = cg.oom_kills().map_err(cgerr)?.saturating_sub(oom0);
         let limit_events = cg.memory_limit_events().map_err(cgerr)?.saturating_sub(limit_events0);
-        // Every process of the run is gone, but what it left in the box's
-        // tmpfs is still charged here, and the helper shares this cgroup: it
-        // may need memory now (to collect files). Where it cannot make itself
-        // unkillable (no CAP_SYS_RESOURCE) the kernel would take it for an
-        // OOM victim. Lift the limit; the next run sets its own.
-        if shares_cgroup {
-            cg.set_memory_limit(UNLIMITED).map_err(cgerr)?;
-        }
         let memory = run_memory(MemoryFacts {
             method,
             peak0,
@@ -496,6 +517,7 @@ impl Slot {
             sampled,
             max_rss: (usage.ru_maxrss.max(0) as u64).saturating_mul(1024),
             limit: mem_limit,
+            asked: kb(lim.memory_kb),
             oom,
             limit_events,
         });
@@ -518,6 +540,7 @@ impl Slot {
             wall,
             mem_kb: memory.bytes / 1024,
             memory_limit_hit: memory.limit_hit,
+            over_asked: memory.over_asked,
             oom,
         });
         m.ended_monotonic = ended;
@@ -540,6 +563,9 @@ struct MemoryFacts {
     max_rss: u64,
     /// The memory limit as set (base included).
     limit: u64,
+    /// The memory asked for (base excluded): less than the limit less the
+    /// base where the kernel could not be asked for so little.
+    asked: u64,
     /// OOM kills during the run.
     oom: u64,
     /// Limit hits (reclaim at the limit) during the run.
@@ -551,6 +577,8 @@ struct RunMemory {
     bytes: u64,
     /// Evidence that this run reached its limit.
     limit_hit: bool,
+    /// The run's peak went above a limit smaller than the kernel's.
+    over_asked: bool,
 }
 
 /// The run's peak and whether it hit its limit, from the evidence this kernel
@@ -568,7 +596,8 @@ fn run_memory(f: MemoryFacts) -> RunMemory {
         None => f.sampled.saturating_sub(f.base).max(f.max_rss),
     };
     let near_limit = exact.is_some_and(|p| p >= f.limit.saturating_sub(f.limit / 50));
-    RunMemory { bytes, limit_hit: f.oom > 0 || f.limit_events > 0 || near_limit }
+    let over_asked = f.limit > f.asked + f.base && bytes > f.asked;
+    RunMemory { bytes, limit_hit: f.oom > 0 || f.limit_events > 0 || near_limit || over_asked, over_asked }
 }
 
 /// The facts a verdict is made from.
@@ -582,6 +611,8 @@ struct Verdict {
     wall: Duration,
     mem_kb: u64,
     memory_limit_hit: bool,
+    /// The peak went above a limit smaller than the kernel's (see [`kernel_limit`]).
+    over_asked: bool,
     oom: u64,
 }
 
@@ -603,6 +634,9 @@ fn verdict(v: Verdict) -> Measurement {
     let sig = m.signal.unwrap_or(0);
     m.status = if let Some(r) = v.reason {
         r
+    } else if !v.got_report && v.oom > 0 {
+        // The OOM killer chose the box's init: the whole run ended with it.
+        Status::MemoryLimit
     } else if !v.got_report {
         m.message = Some("the box's init process ended without a report".into());
         Status::InternalError
@@ -615,7 +649,7 @@ fn verdict(v: Verdict) -> Measurement {
         } else {
             Status::InternalError
         }
-    } else if v.oom > 0 && m.exit_code != Some(0) {
+    } else if (v.oom > 0 && m.exit_code != Some(0)) || v.over_asked {
         Status::MemoryLimit
     } else if v.cpu_ns > v.cpu_limit_ns || sig == libc::SIGXCPU {
         Status::TimeLimit
@@ -653,9 +687,59 @@ mod tests {
             sampled: 0,
             max_rss: 0,
             limit: 65 * MB,
+            asked: 64 * MB,
             oom: 0,
             limit_events: 0,
         }
+    }
+
+    #[test]
+    fn a_limit_below_the_kernels_is_judged_on_the_peak() {
+        // Asked 2 MB, the kernel enforced 9 MB: a 3 MB peak is over the limit asked.
+        let small = MemoryFacts { limit: 10 * MB, asked: 2 * MB, ..facts(MemoryMethod::ResettablePeak) };
+        let m = run_memory(MemoryFacts { peak: 4 * MB, ..small });
+        assert!(m.over_asked && m.limit_hit);
+        let m = run_memory(MemoryFacts { peak: 2 * MB, ..small });
+        assert!(!m.over_asked && !m.limit_hit);
+        // Where the kernel enforces what was asked, a resident set above it
+        // (file pages charged elsewhere) is no evidence.
+        let m = run_memory(MemoryFacts { max_rss: 80 * MB, ..facts(MemoryMethod::Sampled) });
+        assert!(!m.over_asked && !m.limit_hit);
+    }
+
+    #[test]
+    fn the_shared_floor_keeps_the_helper_below_every_box_process() {
+        let base = 3 * MB;
+        assert_eq!(kernel_limit(2 * MB, base, false, 5 * MB), 5 * MB);
+        assert_eq!(kernel_limit(2 * MB, base, true, MB), SHARED_FLOOR + base);
+        assert_eq!(kernel_limit(2 * MB, base, true, 6 * MB), 15 * MB);
+        assert_eq!(kernel_limit(512 * MB, base, true, 6 * MB), 515 * MB);
+    }
+
+    fn verdict_of(got_report: bool, status: i32, oom: u64, over_asked: bool) -> Status {
+        verdict(Verdict {
+            reason: None,
+            got_report,
+            status,
+            exec_err: 0,
+            cpu_ns: 0,
+            cpu_limit_ns: 1,
+            wall: Duration::ZERO,
+            mem_kb: 0,
+            memory_limit_hit: oom > 0 || over_asked,
+            over_asked,
+            oom,
+        })
+        .status
+    }
+
+    #[test]
+    fn memory_verdicts() {
+        assert_eq!(verdict_of(true, 0, 0, false), Status::Ok);
+        assert_eq!(verdict_of(true, 0, 0, true), Status::MemoryLimit, "exit 0 above the limit asked");
+        assert_eq!(verdict_of(true, 9, 1, false), Status::MemoryLimit);
+        assert_eq!(verdict_of(false, 0, 1, false), Status::MemoryLimit, "init was the OOM victim");
+        assert_eq!(verdict_of(false, 0, 0, false), Status::InternalError);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
     mkdir(&root.join(".empty"), 0o555)?;
     // Kept for signalling a live run's program (its host pid is under /proc).
     let host_proc = fs::File::open("/proc").map_err(Error::io("/proc"))?;
+    // The helper's resident set, all built: what the OOM killer would score it by.
+    let resident = sys::resident_bytes().map_err(Error::io("/proc/self/statm"))?;
     // Enter the new root; the old one is detached so no path leads back to the host.
     pivot(&root)?;
     // The root itself becomes read-only: writes to / fail with EROFS.
@@ -93,6 +95,7 @@ pub fn prepare(cfg: SlotConfig) -> Result<Slot, Error> {
         seccomp_default,
         seccomp_debugger,
         host_proc,
+        resident,
     };
     // A fresh writable /box and /tmp.
     slot.reset_writable()?;
