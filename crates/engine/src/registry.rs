@@ -329,12 +329,16 @@ impl VersionCache {
         }
     }
 
-    /// The command and what identifies its program's file now.
+    /// The command and what identifies its program's file now: its real
+    /// path, size and modification time (to the nanosecond), which every
+    /// upgrade changes. Not the device and inode: they differ where the same
+    /// files are seen through another filesystem (the VM test's guests read
+    /// the host's root over 9p) and would make the cache useless there.
     fn key(cmd: &[String]) -> Option<String> {
         use std::os::unix::fs::MetadataExt;
         let prog = std::fs::canonicalize(cmd.first()?).ok()?;
         let m = std::fs::metadata(&prog).ok()?;
-        Some(format!("{cmd:?} {}:{} {} {}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+        Some(format!("{cmd:?} {} {} {}.{}", prog.display(), m.size(), m.mtime(), m.mtime_nsec()))
     }
 }
 
