@@ -395,6 +395,7 @@ impl Engine {
             files,
             collect: extra.collect,
             merge_stderr: sub.redirect_stderr_to_stdout,
+            network: sub.network.clone(),
             ..RunSpec::default()
         }
     }

@@ -59,6 +59,11 @@ pub struct Submission {
     /// Tighter limits for the compile step than the engine's (Piston's `compile_*`).
     #[serde(default)]
     pub compile_limits: CompileLimits,
+    /// Hosts the program's runs may reach through the sandbox's proxy
+    /// (`flash_sandbox::proxy`); empty, the default: no network. The
+    /// compile never has network.
+    #[serde(default)]
+    pub network: Vec<String>,
 }
 
 /// Limits a submission asks for its compile; each applies only below the

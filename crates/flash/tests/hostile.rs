@@ -636,6 +636,13 @@ fn two_boxes_talk_through_pipes_and_see_each_others_end() {
     let (a, b) = joined(&pool, sh("exit 0", 5.0), sh("if read y; then echo data >&2; else echo eof >&2; fi", 5.0));
     assert_eq!((a.meas.status, String::from_utf8_lossy(&b.stderr).as_ref()), (Status::Ok, "eof\n"));
     assert!(b.meas.wall_time < 2.0, "b waited {} s for an end-of-file", b.meas.wall_time);
+    // Who ended first is told by the pipes, whatever the load: b's stdin had
+    // no writer left when b ended (a was gone), a's still had b.
+    assert!(b.meas.stdin_hung_up && !a.meas.stdin_hung_up, "{:?}\n{:?}", a.meas, b.meas);
+    // b crashes on its own while a still waits to read: a sees b's end.
+    let (a, b) = joined(&pool, sh("read x; sleep 0.2", 5.0), sh("kill -SEGV $$", 5.0));
+    assert_eq!(b.meas.status, Status::Signaled);
+    assert!(a.meas.stdin_hung_up && !b.meas.stdin_hung_up, "{:?}\n{:?}", a.meas, b.meas);
     // Both wait for the other: each ends at its own wall limit.
     let (a, b) = joined(&pool, sh("read x", 1.0), sh("read y", 2.0));
     // b's `read` meets end-of-file (exit 1) once a is killed, before b's own limit.
@@ -850,5 +857,95 @@ fn a_tiny_memory_limit_never_makes_the_helper_the_oom_victim() {
     // Below what the kernel can be asked for, the peak decides: 4 MB over a 2 MB limit.
     let r = run(&pool, "touch_mb", &["4"], Limits { memory_kb: 2048, ..limits() });
     assert_eq!(r.meas.status, Status::MemoryLimit, "{:?}", r.meas);
+    assert_healthy(&pool);
+}
+
+/// A one-shot-per-connection HTTP server on the host's loopback answering `body`.
+fn http_server(body: &'static str) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in l.incoming().flatten() {
+            use std::io::{Read, Write};
+            let mut c = c;
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = write!(c, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        }
+    });
+    port
+}
+
+// Network per run: only through the proxy on the box's loopback, only to
+// the hosts allowed; raw sockets reach nothing, a name that resolves to a
+// private address is refused, and without network there is no proxy at all.
+#[test]
+fn network_goes_only_through_the_proxy_to_allowed_hosts() {
+    if !root_or_skip() {
+        return;
+    }
+    let (allowed, other) = (http_server("allowed-body"), http_server("other-body"));
+    let script = format!(
+        r#"
+import os, socket, urllib.request
+def get(url):
+    try:
+        return urllib.request.urlopen(url, timeout=10).read().decode()
+    except Exception as e:
+        return "refused " + str(getattr(e, "code", type(e).__name__))
+print("proxy-env", os.environ.get("HTTPS_PROXY"))
+print("allowed", get("http://127.0.0.1:{allowed}/"))
+print("other", get("http://127.0.0.1:{other}/"))
+print("by-name", get("http://localhost:{allowed}/"))
+s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+s.sendall(b"CONNECT 127.0.0.1:{allowed} HTTP/1.1\r\n\r\n")
+print("tunnel", s.recv(100).split(b"\r\n")[0].decode())
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+print("tunnelled", s.recv(1000).split(b"\r\n\r\n")[-1].decode())
+for port in ({allowed}, 80):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+        print("direct", port, "connected")
+    except OSError as e:
+        print("direct", port, "failed")
+try:
+    socket.create_connection(("10.0.2.2", 80), timeout=5)
+    print("outside connected")
+except OSError:
+    print("outside failed")
+"#
+    );
+    let spec = |network: Vec<String>| RunSpec {
+        argv: vec!["/usr/bin/python3".into(), "-c".into(), script.clone()],
+        env: flash_sandbox::default_env(),
+        limits: Limits { wall_time: 30.0 * slow(), cpu_time: 5.0 * slow(), ..limits() },
+        network,
+        ..RunSpec::default()
+    };
+    let pool = pool();
+    let r = pool.run(&spec(vec![format!("127.0.0.1:{allowed}"), "localhost".into()])).unwrap();
+    let out = stdout(&r);
+    eprintln!("{out}\n{}", String::from_utf8_lossy(&r.stderr));
+    for want in [
+        "proxy-env http://127.0.0.1:3128",
+        "allowed allowed-body",
+        "other refused 403",
+        "by-name refused 403",
+        "tunnel HTTP/1.1 200 Connection established",
+        "tunnelled allowed-body",
+        &format!("direct {allowed} failed"),
+        "direct 80 failed",
+        "outside failed",
+    ] {
+        assert!(out.lines().any(|l| l == want), "missing {want:?} in:\n{out}");
+    }
+    // Without network: no proxy, nothing reachable.
+    let r = pool.run(&spec(Vec::new())).unwrap();
+    let out = stdout(&r);
+    assert!(out.contains("proxy-env None") && out.contains("allowed refused"), "{out}");
+    assert!(!String::from_utf8_lossy(&r.stderr).is_empty(), "connecting to the absent proxy fails");
+    // A bad allow-list is the caller's error, named.
+    let e = pool.run(&spec(vec!["bad host".into()])).unwrap_err();
+    assert!(e.to_string().contains("network"), "{e}");
     assert_healthy(&pool);
 }

@@ -519,6 +519,7 @@ async fn a_live_run_counts_against_its_keys_requests_in_flight() {
         key: "s3cret-course-key".into(),
         requests_per_minute: 0,
         max_concurrent: 1,
+        network: Vec::new(),
     }];
     let s = start(cfg).await;
     let init = json!({"type": "init", "language": "bash", "version": "*", "files": [{"content": "echo ready; sleep 60"}], "run_timeout": 15000});
@@ -536,5 +537,95 @@ async fn a_live_run_counts_against_its_keys_requests_in_flight() {
     }
     drop(first);
     assert!(ws_start(s.addr, path, &init).await.is_some(), "the place frees when the first run's client leaves");
+    s.stop().await;
+}
+
+/// A plain HTTP server on the host's loopback answering `body` to every connection.
+fn http_server(body: &'static str) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            use std::io::{Read, Write};
+            let _ = c.read(&mut [0u8; 4096]);
+            let _ = write!(c, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        }
+    });
+    port
+}
+
+// Network is off unless the operator allows it for a key; a request of that
+// key may then ask for it (all its hosts, or some), through the native API or
+// Judge0's enable_network; a key without network, or a host outside the
+// key's list, is a 422 naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_is_per_key_and_per_request() {
+    if !root_or_skip() {
+        return;
+    }
+    let (port, other) = (http_server("through-the-proxy"), http_server("not-allowed"));
+    let key = |name: &str, secret: &str, network: Vec<String>| flash_server::config::ApiKey {
+        name: name.into(),
+        key: secret.into(),
+        requests_per_minute: 0,
+        max_concurrent: 0,
+        network,
+    };
+    let mut cfg = config(1);
+    cfg.api_keys = vec![
+        key("agent", "agent-secret-0123456", vec![format!("127.0.0.1:{port}")]),
+        key("course", "course-secret-012345", Vec::new()),
+    ];
+    let s = start(cfg).await;
+    let code = format!(
+        "import urllib.request\nfor p in ({port}, {other}):\n    try:\n        print(urllib.request.urlopen('http://127.0.0.1:%d/' % p, timeout=10).read().decode())\n    except Exception as e:\n        print('refused', getattr(e, 'code', e))"
+    );
+    let ask = |secret: &'static str, body: Value| {
+        let b = serde_json::to_vec(&body).unwrap();
+        let addr = s.addr;
+        async move {
+            let h = [("Content-Type", "application/json"), ("X-Auth-Token", secret)];
+            client::request(addr, "localhost", "POST", "/create?wait=true", &h, &b).await.unwrap()
+        }
+    };
+    let body = |network: Value| json!({"language": "python", "code": code, "network": network});
+    let r = ask("agent-secret-0123456", body(json!(true))).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["stdout"], "through-the-proxy\nrefused 403\n", "{v}");
+    let r = ask("agent-secret-0123456", body(json!([format!("127.0.0.1:{port}")]))).await;
+    assert_eq!(r.json()["stdout"], "through-the-proxy\nrefused 403\n");
+    // Off unless asked, even for a key that may.
+    let v = ask("agent-secret-0123456", json!({"language": "python", "code": code})).await.json();
+    assert!(v["stdout"].as_str().unwrap().starts_with("refused"), "{v}");
+    // Outside the key's list, or a key without network: refused, naming the field.
+    let r = ask("agent-secret-0123456", body(json!([format!("127.0.0.1:{other}")]))).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("network")
+            && String::from_utf8_lossy(&r.body).contains(&other.to_string()),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let r = ask("course-secret-012345", body(json!(true))).await;
+    assert_eq!(r.status, 422);
+    assert!(String::from_utf8_lossy(&r.body).contains("network"), "{}", String::from_utf8_lossy(&r.body));
+    let r = ask("agent-secret-0123456", body(json!("yes"))).await;
+    assert_eq!(r.status, 422);
+    // Judge0's enable_network maps onto the key's list.
+    let j0 = |secret: &'static str| {
+        let b = serde_json::to_vec(&json!({"language_id": 71, "source_code": code, "enable_network": true})).unwrap();
+        let addr = s.addr;
+        async move {
+            let h = [("Content-Type", "application/json"), ("X-Auth-Token", secret)];
+            client::request(addr, "localhost", "POST", "/submissions?wait=true", &h, &b).await.unwrap()
+        }
+    };
+    let v = j0("agent-secret-0123456").await.json();
+    assert_eq!(v["stdout"], "through-the-proxy\nrefused 403\n", "{v}");
+    assert_eq!(v["status"]["id"], 3);
+    let r = j0("course-secret-012345").await;
+    assert_eq!(r.status, 422);
+    assert!(String::from_utf8_lossy(&r.body).contains("enable_network"), "{}", String::from_utf8_lossy(&r.body));
     s.stop().await;
 }

@@ -92,7 +92,12 @@ pub fn run(
     };
     let (sol_verdict, detail) = Verdict::of_run(&outcome);
     let checked = checker::interpret(protocol, &inter.meas, &inter.stdout, &inter.stderr, &inter.files);
-    let interactor_first = inter.meas.ended_monotonic < sol.meas.ended_monotonic;
+    // Which ended first is told by the pipe, not by the clocks: the two
+    // boxes' inits stamp their ends only when scheduled, and on a loaded
+    // host a solution that died of the interactor's hang-up was once stamped
+    // first. The solution's init looks, as its program ends, whether its
+    // stdin (the interactor's output) still had a writer.
+    let interactor_first = sol.meas.stdin_hung_up;
     let (verdict, detail) = precedence(sol_verdict, detail, &checked, interactor_first);
     let keep_score = verdict == Verdict::AC;
     let started = |m: &flash_sandbox::Measurement| m.ended_monotonic - m.wall_time;

@@ -24,6 +24,7 @@ mod error;
 pub mod helper;
 pub mod pool;
 pub mod protocol;
+pub mod proxy;
 pub mod spec;
 mod sys;
 

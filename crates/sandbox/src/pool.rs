@@ -531,6 +531,19 @@ fn feed(mut sock: UnixStream, input: Option<Receiver<LiveInput>>, done: &AtomicB
     let _ = sock.set_write_timeout(None);
 }
 
+/// [`read_frame`], also taking the descriptors sent with the frame's head.
+fn read_frame_with_fds(s: &mut UnixStream) -> std::io::Result<(Kind, Vec<u8>, Vec<OwnedFd>)> {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    let (got, fds) = crate::sys::recv_upto_fds(s.as_raw_fd(), &mut head, 4)?;
+    if got == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    s.read_exact(&mut head[got..])?;
+    let (kind, payload) = read_frame(&mut (&head[..]).chain(&mut *s))?;
+    Ok((kind, payload, fds))
+}
+
 fn validate(spec: &RunSpec) -> Result<(), Error> {
     if spec.argv.is_empty() {
         return Err(Error::Request("argv is empty".into()));
@@ -556,6 +569,7 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
     if let Stdin::BoxPath(p) = &spec.stdin {
         check_box_path(p).map_err(Error::Request)?;
     }
+    crate::proxy::Allow::parse(&spec.network).map_err(|e| Error::Request(format!("network: {e}")))?;
     Ok(())
 }
 
@@ -665,8 +679,25 @@ impl SlotHandle {
             files: Vec::new(),
             interleave: Vec::new(),
         };
+        // With network, connections to the proxy arrive as descriptors
+        // attached to frame heads, which a plain read would drop.
+        let proxy = match spec.network.is_empty() {
+            true => None,
+            false => Some(crate::proxy::Proxy::new(crate::proxy::Allow::parse(&spec.network).map_err(Error::Request)?)),
+        };
         loop {
-            let (kind, payload) = read_frame(s).map_err(|e| Error::Helper(format!("slot {}: {e}", self.index)))?;
+            let helper_err = |e: std::io::Error| Error::Helper(format!("slot {}: {e}", self.index));
+            let (kind, payload) = match &proxy {
+                None => read_frame(s).map_err(helper_err)?,
+                Some(p) => {
+                    let (kind, payload, fds) = read_frame_with_fds(s).map_err(helper_err)?;
+                    if kind == Kind::Connection {
+                        fds.into_iter().for_each(|c| p.serve(c));
+                        continue;
+                    }
+                    (kind, payload)
+                }
+            };
             match kind {
                 Kind::Stdout => {
                     if let Some(f) = output.as_mut() {

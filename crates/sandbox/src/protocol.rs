@@ -45,6 +45,9 @@ pub enum Kind {
     /// Empty, sent with the program's stdin and stdout descriptors attached
     /// (SCM_RIGHTS), right after a `Request` whose `stdio_fds` is set.
     Fds = 12,
+    /// Empty, from the helper during a run with network, sent with a
+    /// connection the program opened to the proxy attached (SCM_RIGHTS).
+    Connection = 13,
 }
 
 impl Kind {
@@ -62,6 +65,7 @@ impl Kind {
             10 => Kind::Config,
             11 => Kind::Signal,
             12 => Kind::Fds,
+            13 => Kind::Connection,
             _ => return None,
         })
     }

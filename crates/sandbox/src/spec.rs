@@ -135,6 +135,10 @@ pub struct RunSpec {
     /// descriptors sent with the request, not bytes and a capture.
     #[serde(default)]
     pub stdio_fds: bool,
+    /// Hosts the program may reach through the proxy on the box's loopback
+    /// (see [`crate::proxy`]); empty: no network at all, the default.
+    #[serde(default)]
+    pub network: Vec<String>,
 }
 
 /// Why a run ended.
@@ -213,6 +217,12 @@ pub struct Measurement {
     /// process of the host): which of two runs side by side ended first.
     #[serde(default)]
     pub ended_monotonic: f64,
+    /// A run whose stdin was a pipe from another box (`stdio_fds`): when the
+    /// program ended, nothing held that pipe's write end any more. Which
+    /// side of a dialogue ended first, told without clocks: the other side
+    /// had ended (or closed its output) before this program's end was seen.
+    #[serde(default)]
+    pub stdin_hung_up: bool,
     /// Files `collect` named that were larger than the collect limit, with
     /// their apparent sizes in bytes (not collected).
     #[serde(default)]
@@ -234,6 +244,7 @@ impl Measurement {
             exec_errno: None,
             slot_leftover_kb: 0,
             ended_monotonic: 0.0,
+            stdin_hung_up: false,
             collect_refused: Vec::new(),
         }
     }

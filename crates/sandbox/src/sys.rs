@@ -288,6 +288,16 @@ pub fn send_fds(sock: RawFd, data: &[u8], fds: &[RawFd]) -> io::Result<()> {
 /// Receives exactly `data.len()` bytes from a Unix stream socket and the `n`
 /// descriptors sent with them (SCM_RIGHTS); fewer descriptors is an error.
 pub fn recv_fds(sock: RawFd, data: &mut [u8], n: usize) -> io::Result<Vec<OwnedFd>> {
+    let (got, fds) = recv_upto_fds(sock, data, n)?;
+    if got != data.len() || fds.len() != n {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("expected {n} descriptors, got {}", fds.len())));
+    }
+    Ok(fds)
+}
+
+/// Receives `data.len()` bytes (fewer only at end of file, a timeout or a
+/// descriptor boundary) and up to `n` descriptors sent with them.
+pub fn recv_upto_fds(sock: RawFd, data: &mut [u8], n: usize) -> io::Result<(usize, Vec<OwnedFd>)> {
     let fd_bytes = n * std::mem::size_of::<RawFd>();
     // SAFETY: CMSG_SPACE only computes a size.
     let space = unsafe { libc::CMSG_SPACE(fd_bytes as u32) } as usize;
@@ -319,10 +329,10 @@ pub fn recv_fds(sock: RawFd, data: &mut [u8], n: usize) -> io::Result<Vec<OwnedF
             c = libc::CMSG_NXTHDR(&msg, c);
         }
     }
-    if got as usize != data.len() || fds.len() != n || msg.msg_flags & libc::MSG_CTRUNC != 0 {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("expected {n} descriptors, got {}", fds.len())));
+    if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("more than {n} descriptors sent")));
     }
-    Ok(fds)
+    Ok((got as usize, fds))
 }
 
 #[cfg(test)]

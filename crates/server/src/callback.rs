@@ -67,38 +67,7 @@ fn split_host_port(a: &str) -> Result<(String, u16), String> {
     }
 }
 
-/// Whether an address is on the public internet (not loopback, private,
-/// link-local, CGNAT, unspecified, multicast, documentation or similar).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
-                || o[0] >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || s[0] == 0x2001 && s[1] == 0xdb8)
-        }
-    }
-}
+pub use flash_sandbox::proxy::is_public;
 
 /// Sends the finished job to `url`, retrying; never fails the job.
 pub async fn deliver(svc: Arc<Service>, token: String, url: String) {

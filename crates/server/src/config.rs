@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// Named API keys, each with its own limits (see [`crate::keys`]); with
     /// any, every request but `/health` needs a key or `auth_token`.
     pub api_keys: Vec<ApiKey>,
+    /// Hosts the runs of requests without an API key (no auth, or
+    /// `auth_token`) may reach when they ask for network; each key has its
+    /// own list. Empty, the default: no network.
+    pub network: Vec<String>,
     /// Whose compiles share the compile cache: `"shared"` (everyone's; a
     /// cache hit is fast, so a client can tell by timing whether anyone
     /// compiled the same source before) or `"key"` (each API key's apart, so
@@ -138,6 +142,11 @@ pub struct ApiKey {
     /// flight until answered); 0: no limit.
     #[serde(default)]
     pub max_concurrent: u32,
+    /// Hosts this key's runs may reach when a request asks for network
+    /// (`host`, `host:port`, `*.domain`, an address; see the README's
+    /// "Network"); empty, the default: no network.
+    #[serde(default)]
+    pub network: Vec<String>,
 }
 
 /// Defaults and maxima of the limits a client may set (Judge0's names and units).
@@ -221,6 +230,7 @@ impl Default for ServerConfig {
             auth_token: None,
             authz_token: None,
             api_keys: Vec::new(),
+            network: Vec::new(),
             compile_cache_scope: "shared".into(),
             retention_secs: 7 * 24 * 3600,
             limits: LimitsConfig::default(),
@@ -297,7 +307,10 @@ impl ServerConfig {
             if self.auth_token.as_deref() == Some(k.key.as_str()) {
                 return Err(format!("api_keys: the key of {} is the auth_token", k.name));
             }
+            flash_sandbox::proxy::Allow::parse(&k.network)
+                .map_err(|e| format!("api_keys: network of {}: {e}", k.name))?;
         }
+        flash_sandbox::proxy::Allow::parse(&self.network).map_err(|e| format!("network: {e}"))?;
         if !["shared", "key"].contains(&self.compile_cache_scope.as_str()) {
             return Err(format!(
                 "compile_cache_scope must be \"shared\" or \"key\", got {:?}",

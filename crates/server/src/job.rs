@@ -95,8 +95,12 @@ pub struct JobRequest {
     pub args: Vec<String>,
     /// Send stderr into stdout.
     pub redirect_stderr_to_stdout: bool,
-    /// Always false here (refused when asked).
+    /// Whether the runs have network (Judge0's field; see `network`).
     pub enable_network: bool,
+    /// Hosts the runs may reach through the sandbox's proxy, checked against
+    /// the key's allowance when accepted; empty: no network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<String>,
     /// Judge0's zip of extra files, as sent (decoded from base64).
     #[serde(with = "b64_opt", default)]
     pub additional_files: Option<Vec<u8>>,
@@ -358,6 +362,7 @@ pub(crate) fn sample_request() -> JobRequest {
         args: Vec::new(),
         redirect_stderr_to_stdout: false,
         enable_network: false,
+        network: Vec::new(),
         additional_files: None,
         files: Vec::new(),
         callback_url: None,

@@ -92,7 +92,13 @@ impl Keys {
     pub fn new(keys: &[ApiKey], auth_token: Option<&str>) -> Keys {
         let mut all: Vec<ApiKey> = keys.to_vec();
         if let Some(t) = auth_token {
-            all.push(ApiKey { name: "token".into(), key: t.into(), requests_per_minute: 0, max_concurrent: 0 });
+            all.push(ApiKey {
+                name: "token".into(),
+                key: t.into(),
+                requests_per_minute: 0,
+                max_concurrent: 0,
+                network: Vec::new(),
+            });
         }
         let mut out = Keys::default();
         for cfg in all {
@@ -124,6 +130,36 @@ impl Keys {
     /// Every key, in configuration order.
     pub fn all(&self) -> &[Arc<Key>] {
         &self.by_name
+    }
+
+    /// The hosts the current request's runs may reach (see
+    /// [`ServerConfig::network`](crate::config::ServerConfig::network)).
+    pub fn network_allowance<'a>(&'a self, unkeyed: &'a [String]) -> &'a [String] {
+        match current() {
+            // The shared auth_token is no API key of its own.
+            Some(name) if name != "token" => {
+                self.by_name.iter().find(|k| *k.cfg.name == *name).map_or(&[], |k| &k.cfg.network)
+            }
+            _ => unkeyed,
+        }
+    }
+
+    /// A request's `network`: `true` (every host its key may reach), or a
+    /// list of hosts within that; `Err` says why not, for the field's message.
+    pub fn resolve_network(&self, unkeyed: &[String], asked: Option<&[String]>) -> Result<Vec<String>, String> {
+        let allowance = self.network_allowance(unkeyed);
+        if allowance.is_empty() {
+            return Err(
+                "network is not allowed for this key (an operator allows it per API key: README \"Network\")".into()
+            );
+        }
+        let Some(list) = asked else { return Ok(allowance.to_vec()) };
+        if list.is_empty() || list.len() > 64 {
+            return Err("must be true or a list of 1 to 64 hosts".into());
+        }
+        let outer = flash_sandbox::proxy::Allow::parse(allowance).map_err(|e| format!("the key's allowance: {e}"))?;
+        flash_sandbox::proxy::Allow::parse(list)?.within(&outer)?;
+        Ok(list.to_vec())
     }
 
     /// Counts a job accepted for the key named `name`.

@@ -15,8 +15,8 @@ const BOB: &str = "bob-secret-0123456789ab";
 
 fn keys() -> Vec<ApiKey> {
     vec![
-        ApiKey { name: "alice".into(), key: ALICE.into(), requests_per_minute: 3, max_concurrent: 0 },
-        ApiKey { name: "bob".into(), key: BOB.into(), requests_per_minute: 0, max_concurrent: 1 },
+        ApiKey { name: "alice".into(), key: ALICE.into(), requests_per_minute: 3, max_concurrent: 0, network: vec![] },
+        ApiKey { name: "bob".into(), key: BOB.into(), requests_per_minute: 0, max_concurrent: 1, network: vec![] },
     ]
 }
 
@@ -112,6 +112,12 @@ async fn the_compile_cache_is_scoped_per_key_when_configured() {
     cfg.compile_cache_scope = "tenant".into();
     assert!(cfg.validate().unwrap_err().contains("compile_cache_scope"));
     let mut cfg = config();
-    cfg.api_keys = vec![ApiKey { name: "x".into(), key: "short".into(), requests_per_minute: 0, max_concurrent: 0 }];
+    cfg.api_keys = vec![ApiKey {
+        name: "x".into(),
+        key: "short".into(),
+        requests_per_minute: 0,
+        max_concurrent: 0,
+        network: vec![],
+    }];
     assert!(cfg.validate().unwrap_err().contains("at least 16"));
 }

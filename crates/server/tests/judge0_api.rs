@@ -129,7 +129,7 @@ async fn invalid_fields_name_the_field_and_the_reason() {
         (
             json!({"source_code": "x", "language_id": 71, "enable_network": true}),
             "enable_network",
-            "enabling network is not allowed",
+            "network is not allowed for this key (an operator allows it per API key: README \"Network\")",
         ),
         (
             json!({"source_code": "x", "language_id": 71, "enable_per_process_and_thread_time_limit": true}),

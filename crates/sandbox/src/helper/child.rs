@@ -27,6 +27,10 @@ pub struct Prepared<'a> {
     /// The helper's end of a live run's stdin pipe (-1 if none): init must not
     /// hold it, or the program never reads EOF.
     pub live_w: RawFd,
+    /// stdin is a pipe from another box (`stdio_fds`): init keeps its read
+    /// end and, when the program ends, tells whether every writer had
+    /// already closed it (the other side ended or hung up first).
+    pub watch_stdin: bool,
     /// (resource, soft, hard)
     pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
     pub uid: u32,
@@ -105,9 +109,14 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         if pid < 0 {
             report(p.status_w, 0, *libc::__errno_location() | 0x2000_0000);
         }
-        // Hold nothing of the run's: the program's pipes must see EOF when it is gone.
+        // Hold nothing of the run's: the program's pipes must see EOF when it
+        // is gone. (A read end of stdin kept here changes nothing for the
+        // writer while the program lives, and init ends right after it.)
+        let watched = if p.watch_stdin { p.stdin } else { -1 };
         for fd in [errp_w, p.stdin, p.stdout, p.stderr, p.live_w, 0] {
-            libc::close(fd);
+            if fd != watched {
+                libc::close(fd);
+            }
         }
         let mut status = 0;
         loop {
@@ -118,18 +127,32 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         }
         let mut errno = [0u8; 4];
         let n = libc::read(errp[0], errno.as_mut_ptr().cast(), 4);
-        report(p.status_w, status, if n == 4 { i32::from_ne_bytes(errno) } else { 0 });
+        let mut flags = 0;
+        if watched >= 0 {
+            let mut pfd = libc::pollfd { fd: watched, events: libc::POLLIN, revents: 0 };
+            if libc::poll(&mut pfd, 1, 0) == 1 && pfd.revents & libc::POLLHUP != 0 {
+                flags |= REPORT_STDIN_HUNG_UP;
+            }
+        }
+        report_flags(p.status_w, status, if n == 4 { i32::from_ne_bytes(errno) } else { 0 }, flags);
     }
 }
 
-/// Bytes of init's report: wait status, exec errno, end time.
-pub const REPORT_LEN: usize = 16;
+/// Bytes of init's report: wait status, exec errno, end time, flags.
+pub const REPORT_LEN: usize = 20;
+
+/// Report flag: when the program ended, its stdin pipe had no writer left.
+pub const REPORT_STDIN_HUNG_UP: u32 = 1;
+
+fn report(fd: RawFd, status: i32, errno: i32) -> ! {
+    report_flags(fd, status, errno, 0)
+}
 
 /// Sends `[status, errno, now]` to the helper and exits, which ends the
 /// namespace. `now` (CLOCK_MONOTONIC, ns) is when the program's end was seen
 /// here, at once: the helper learns of it only when it next wakes, and two
 /// boxes joined by pipes are ordered by it (which ended first).
-fn report(fd: RawFd, status: i32, errno: i32) -> ! {
+fn report_flags(fd: RawFd, status: i32, errno: i32, flags: u32) -> ! {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid out-pointer; clock_gettime does not allocate.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
@@ -137,7 +160,8 @@ fn report(fd: RawFd, status: i32, errno: i32) -> ! {
     let mut msg = [0u8; REPORT_LEN];
     msg[..4].copy_from_slice(&status.to_ne_bytes());
     msg[4..8].copy_from_slice(&errno.to_ne_bytes());
-    msg[8..].copy_from_slice(&now.to_ne_bytes());
+    msg[8..16].copy_from_slice(&now.to_ne_bytes());
+    msg[16..].copy_from_slice(&flags.to_ne_bytes());
     write_all(fd, &msg);
     // SAFETY: _exit is always safe; it does not run destructors or atexit hooks.
     unsafe { libc::_exit(0) }

@@ -263,7 +263,18 @@ impl Slot {
 
         // Everything the child needs, allocated now.
         let argv = cstrings(spec.argv.iter().map(String::as_str))?;
-        let env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        // With network, the proxy on the box's loopback (crate::proxy), and
+        // the variables that point HTTP clients at it.
+        let proxy = match spec.network.is_empty() {
+            true => None,
+            false => {
+                let l = std::net::TcpListener::bind(crate::proxy::PROXY_ADDR).map_err(Error::io("proxy listener"))?;
+                l.set_nonblocking(true).map_err(Error::io("proxy listener"))?;
+                Some(l)
+            }
+        };
+        let proxy_env = proxy.as_ref().map(|_| crate::proxy::proxy_env()).unwrap_or_default();
+        let env: Vec<String> = spec.env.iter().chain(&proxy_env).map(|(k, v)| format!("{k}={v}")).collect();
         let envp = cstrings(env.iter().map(String::as_str))?;
         let null;
         let mut input = input;
@@ -307,6 +318,7 @@ impl Slot {
             stderr: if spec.merge_stderr { out_w.as_raw_fd() } else { err_w.as_raw_fd() },
             status_w: st_w.as_raw_fd(),
             live_w: live.as_ref().and_then(|l| l.pipe.as_ref()).map_or(-1, |p| p.as_raw_fd()),
+            watch_stdin: spec.stdio_fds,
             rlimits,
             uid: self.uid,
             gid: self.gid,
@@ -390,6 +402,8 @@ impl Slot {
             libc::pollfd { fd: out.ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
             // A live run's stdin pipe, while it has input waiting.
             libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
+            // The proxy's listener, in a run with network.
+            libc::pollfd { fd: proxy.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 },
         ];
         let mut reason = None;
         let mut report = [0u8; child::REPORT_LEN];
@@ -461,6 +475,14 @@ impl Slot {
             }
             if let (Some(l), true) = (&mut live, fds[4].revents != 0) {
                 l.flush();
+            }
+            if let (Some(l), true) = (&proxy, fds[5].revents != 0) {
+                // Each connection goes to the library, which relays it.
+                while let Ok((conn, _)) = l.accept() {
+                    let head = [Kind::Connection as u8, 0, 0, 0, 0];
+                    sys::send_fds(out.ctl.as_raw_fd(), &head, &[conn.as_raw_fd()])
+                        .map_err(Error::io("control socket"))?;
+                }
             }
             if fds[2].revents != 0 {
                 wall = start.elapsed();
@@ -544,6 +566,8 @@ impl Slot {
             oom,
         });
         m.ended_monotonic = ended;
+        m.stdin_hung_up =
+            got_report && u32::from_ne_bytes(report[16..20].try_into().unwrap()) & child::REPORT_STDIN_HUNG_UP != 0;
         Ok(m)
     }
 }

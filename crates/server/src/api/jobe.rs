@@ -307,6 +307,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         args,
         redirect_stderr_to_stdout: false,
         enable_network: false,
+        network: Vec::new(),
         additional_files: None,
         files,
         callback_url: None,

@@ -22,7 +22,8 @@ pub fn routes() -> Router<Arc<Service>> {
     Router::new().route("/create", post(create)).route("/check/{token}", get(check))
 }
 
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
+    "network",
     "code",
     "language",
     "input",
@@ -61,6 +62,26 @@ async fn check(State(svc): AppState, Path(token): Path<String>) -> Result<Respon
     Ok(json(StatusCode::OK, view(&svc, &rec)))
 }
 
+/// `network`: absent or false (none), true (every host the key may reach),
+/// or a list of hosts within that.
+fn network(svc: &Service, r: &mut Reader) -> Vec<String> {
+    let asked = match r.raw("network") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => return Vec::new(),
+        Some(Value::Bool(true)) => None,
+        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+            Some(a.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>())
+        }
+        Some(_) => {
+            r.err("network", "must be true, false or a list of host names");
+            return Vec::new();
+        }
+    };
+    svc.keys.resolve_network(&svc.cfg.network, asked.as_deref()).unwrap_or_else(|e| {
+        r.err("network", e);
+        Vec::new()
+    })
+}
+
 /// Validates a native body into a job.
 pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     let Some(map) = body.as_object() else {
@@ -81,6 +102,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     }
     let args = string_list(&mut r, "args");
     let tests = tests(svc, &mut r);
+    let network = network(svc, &mut r);
     let c = &svc.cfg.limits;
     let gt0 = Min::Above(0.0);
     let req = JobRequest {
@@ -111,7 +133,8 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         command_line_arguments: None,
         args,
         redirect_stderr_to_stdout: false,
-        enable_network: false,
+        enable_network: !network.is_empty(),
+        network,
         additional_files: None,
         files: Vec::new(),
         callback_url: None,

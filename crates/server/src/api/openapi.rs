@@ -315,6 +315,20 @@ fn schemas(svc: &Service) -> Value {
     names.extend(["c++", "cpp", "c", "python", "python3", "javascript", "js", "java", "sql", "bash"].map(String::from));
     let only_false = json!({"type": "boolean", "enum": [false], "nullable": true,
         "description": "Accepted for compatibility; this server refuses true"});
+    // Network is there only for a caller whose key the operator allows it.
+    let networked = !svc.keys.network_allowance(&cfg.network).is_empty();
+    let (network, enable_network) = match networked {
+        true => (
+            json!({"description": "true: every host this key may reach; or a list of them (README \"Network\")",
+                "oneOf": [{"type": "boolean"}, {"type": "array", "minItems": 1, "maxItems": 64, "items": {"type": "string"}}]}),
+            json!({"type": "boolean", "nullable": true}),
+        ),
+        false => (
+            json!({"type": "boolean", "enum": [false], "nullable": true,
+                "description": "Network is not allowed for this key"}),
+            only_false.clone(),
+        ),
+    };
     let code = json!({"type": "string", "minLength": 1, "pattern": "\\S"});
     let num = |min: f64, excl: bool, max: f64| json!({"type": "number", "minimum": min, "exclusiveMinimum": excl, "maximum": max, "nullable": true});
     let int = |min: u64, max: u64| json!({"type": "integer", "minimum": min, "maximum": max, "nullable": true});
@@ -344,7 +358,7 @@ fn schemas(svc: &Service) -> Value {
                 "enable_per_process_and_thread_time_limit": only_false.clone(),
                 "enable_per_process_and_thread_memory_limit": only_false.clone(),
                 "max_file_size": int(1, l.max_max_file_size),
-                "redirect_stderr_to_stdout": boolean, "enable_network": only_false,
+                "redirect_stderr_to_stdout": boolean, "enable_network": enable_network,
                 "number_of_runs": int(1, l.max_number_of_runs.into()),
             },
     });
@@ -381,6 +395,7 @@ fn schemas(svc: &Service) -> Value {
                 "output_limit": int(1, l.max_output_limit),
                 "compiler_options": {"type": "string", "maxLength": 512},
                 "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
+                "network": network,
                 "tests": {"type": "array", "maxItems": cfg.max_tests, "items": {
                     "type": "object", "additionalProperties": false,
                     "properties": {"input": {"type": "string"}, "expected": text}}},

@@ -260,6 +260,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
         args,
         redirect_stderr_to_stdout: false,
         enable_network: false,
+        network: Vec::new(),
         additional_files: None,
         files: rest.to_vec(),
         callback_url: None,

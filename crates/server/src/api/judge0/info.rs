@@ -123,7 +123,7 @@ pub fn config_json(svc: &Service) -> Value {
         "max_submission_batch_size": c.max_submission_batch_size,
         "submission_cache_duration": 0.0,
         "use_docs_as_homepage": false,
-        "allow_enable_network": false,
+        "allow_enable_network": !svc.keys.network_allowance(&svc.cfg.network).is_empty(),
         "enable_network": false,
     })
 }

@@ -63,6 +63,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             args,
             redirect_stderr_to_stdout: false,
             enable_network: false,
+            network: Vec::new(),
             additional_files,
             files: Vec::new(),
             callback_url,
@@ -194,8 +195,12 @@ fn limits(svc: &Service, r: &mut Reader<'_>, mut req: JobRequest) -> JobRequest 
         }
     }
     req.redirect_stderr_to_stdout = r.boolean("redirect_stderr_to_stdout").unwrap_or(false);
+    // The hosts the key may reach, through the sandbox's proxy (README "Network").
     if r.boolean("enable_network") == Some(true) {
-        r.err("enable_network", "enabling network is not allowed");
+        match svc.keys.resolve_network(&svc.cfg.network, None) {
+            Ok(hosts) => (req.enable_network, req.network) = (true, hosts),
+            Err(e) => r.err("enable_network", e),
+        }
     }
     req
 }
