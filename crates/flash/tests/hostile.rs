@@ -939,6 +939,41 @@ except OSError:
     ] {
         assert!(out.lines().any(|l| l == want), "missing {want:?} in:\n{out}");
     }
+    // An allowed host that accepts and never answers holds no relay past the run.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(2).collect();
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        drop(held);
+    });
+    let hold = format!(
+        "import socket\ns = socket.create_connection(('127.0.0.1', 3128))\ns.sendall(b'CONNECT 127.0.0.1:{silent_port} HTTP/1.1\\r\\n\\r\\n')\nprint(s.recv(100).split(b'\\r\\n')[0].decode())"
+    );
+    let r = pool
+        .run(&RunSpec {
+            argv: vec!["/usr/bin/python3".into(), "-c".into(), hold],
+            network: vec![format!("127.0.0.1:{silent_port}")],
+            ..spec(Vec::new())
+        })
+        .unwrap();
+    assert_eq!(stdout(&r), "HTTP/1.1 200 Connection established\n", "{}", String::from_utf8_lossy(&r.stderr));
+    let relays = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "flash-proxy"))
+            .count()
+    };
+    let mut left = relays();
+    for _ in 0..50 {
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = relays();
+    }
+    assert_eq!(left, 0, "relay threads outlived their run");
     // Without network: no proxy, nothing reachable.
     let r = pool.run(&spec(Vec::new())).unwrap();
     let out = stdout(&r);

@@ -213,15 +213,36 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Relays the connections of one run; dropped with the run.
+/// The sockets of a run's connections, shut down when the run ends.
+type Sockets = Arc<std::sync::Mutex<Vec<TcpStream>>>;
+
+/// Relays the connections of one run. Dropped when the run ends: every
+/// connection it relays is then shut down both ways, so no relay thread
+/// outlives the run (an allowed host that never answers cannot keep one).
 pub struct Proxy {
     allow: Arc<Allow>,
     open: Arc<AtomicUsize>,
+    sockets: Sockets,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        for s in self.sockets.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Keeps a handle on `s` for the run's end.
+fn track(sockets: &Sockets, s: &TcpStream) {
+    if let Ok(c) = s.try_clone() {
+        sockets.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+    }
 }
 
 impl Proxy {
     pub fn new(allow: Allow) -> Proxy {
-        Proxy { allow: Arc::new(allow), open: Arc::new(AtomicUsize::new(0)) }
+        Proxy { allow: Arc::new(allow), open: Arc::new(AtomicUsize::new(0)), sockets: Default::default() }
     }
 
     /// Serves one connection the program opened to the proxy, on a thread
@@ -235,9 +256,10 @@ impl Proxy {
             let _ = answer(&client, 503, "too many connections open at once through the proxy");
             return;
         }
-        let allow = self.allow.clone();
+        let (allow, sockets) = (self.allow.clone(), self.sockets.clone());
+        track(&sockets, &client);
         let spawned = std::thread::Builder::new().name("flash-proxy".into()).spawn(move || {
-            let _ = relay(client, &allow);
+            let _ = relay(client, &allow, &sockets);
             open.fetch_sub(1, Ordering::SeqCst);
         });
         if spawned.is_err() {
@@ -316,7 +338,7 @@ fn parse_request(head: &[u8]) -> Result<Target, String> {
     Ok(Target::Http { host: h.to_owned(), port: p.unwrap_or(80), line: format!("{method} {path} {version}") })
 }
 
-fn relay(mut client: TcpStream, allow: &Allow) -> io::Result<()> {
+fn relay(mut client: TcpStream, allow: &Allow, sockets: &Sockets) -> io::Result<()> {
     let (head, rest) = match read_head(&mut client) {
         Ok(h) => h,
         Err(e) => return answer(&client, 400, &format!("no request: {e}")),
@@ -341,6 +363,7 @@ fn relay(mut client: TcpStream, allow: &Allow) -> io::Result<()> {
     let Some(mut upstream) = addrs.iter().find_map(|a| TcpStream::connect_timeout(a, CONNECT_TIMEOUT).ok()) else {
         return answer(&client, 502, &format!("{host}:{port} did not accept a connection"));
     };
+    track(sockets, &upstream);
     match &target {
         Target::Tunnel { .. } => client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?,
         Target::Http { line, .. } => {
