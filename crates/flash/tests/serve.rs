@@ -590,6 +590,6 @@ async fn a_session_keeps_files_not_processes_across_sandboxed_runs() {
         session.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let (p, q) = (median(plain), median(session));
-    println!("python hello, median of 15: plain /create?wait=true {p:.1} ms, session run {q:.1} ms (+{:.1} ms)", q - p);
+    println!("python hello, median of 15: plain /create?wait=true {p:.1} ms, session run {q:.1} ms ({:+.1} ms)", q - p);
     s.stop().await;
 }
