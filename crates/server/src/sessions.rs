@@ -174,7 +174,23 @@ impl Sessions {
             self.remove(id)?;
             return Err(SessionError::NotFound);
         }
+        self.recover(id)?;
         Ok(meta)
+    }
+
+    /// Finishes a [`Sessions::replace`] that a crash cut between its two
+    /// renames: the old workspace is put back (the run's result is lost).
+    fn recover(&self, id: &str) -> Result<(), SessionError> {
+        let dir = self.dir(id)?;
+        let cur = dir.join("files");
+        if cur.exists() {
+            return Ok(());
+        }
+        let old = dir.join("files.old");
+        match old.exists() {
+            true => std::fs::rename(&old, &cur).map_err(io(&old)),
+            false => std::fs::create_dir(&cur).map_err(io(&cur)),
+        }
     }
 
     /// Marks a session used now (its idle clock starts again).

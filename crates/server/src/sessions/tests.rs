@@ -136,3 +136,16 @@ fn sessions_survive_reopening_the_store() {
     let s = Sessions::open(d.path().join("s"), SessionsConfig::default()).unwrap();
     assert_eq!(s.read_file(&s.get("k", &id, T0).unwrap().id, "keep.txt").unwrap(), b"still here");
 }
+
+#[test]
+fn a_replacement_cut_by_a_crash_between_its_renames_falls_back_to_the_old_workspace() {
+    let (d, s) = store(SessionsConfig::default());
+    let m = s.create("k", None, None, T0).unwrap();
+    s.put_file(&m.id, "a.txt", b"old", false).unwrap();
+    let dir = d.path().join("sessions").join(&m.id);
+    std::fs::rename(dir.join("files"), dir.join("files.old")).unwrap();
+    let m = s.get("k", &m.id, T0).unwrap();
+    assert_eq!(s.read_file(&m.id, "a.txt").unwrap(), b"old");
+    s.replace(&m.id, &[WorkspaceFile { path: "b".into(), mode: 0o644, data: vec![] }]).unwrap();
+    assert!(!dir.join("files.old").exists() && !dir.join("files.new").exists());
+}
