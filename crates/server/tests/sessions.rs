@@ -84,12 +84,13 @@ async fn a_run_that_did_not_happen_or_broke_a_limit_leaves_the_workspace_unchang
     let s = start(cfg).await;
     let id = new_session(&s, None, json!({})).await;
     send(&s, None, "PUT", &format!("/sessions/{id}/files/keep.txt"), b"v1").await;
-    let run = json!({"command": "write keep.txt v2\nbig huge.bin 5000"});
+    let run = json!({"command": "write keep.txt v2\nbig huge.bin 5000", "copy_out": ["keep.txt"]});
     let (st, v) = call(&s, None, "POST", &format!("/sessions/{id}/run"), run).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["workspace"]["saved"], false);
     let note = v["workspace"]["note"].as_str().unwrap();
     assert!(note.contains("huge.bin") && note.contains("1 KiB"), "{note}");
+    assert!(v["copy_out"][0]["error"].as_str().unwrap().contains("not saved"), "{v}");
     let run = json!({"command": "COMPILE_ERROR\nwrite keep.txt v3"});
     let (_, v) = call(&s, None, "POST", &format!("/sessions/{id}/run"), run).await;
     assert_eq!((v["status"]["id"].as_u64(), &v["workspace"]["saved"]), (Some(6), &json!(false)), "{v}");

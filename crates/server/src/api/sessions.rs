@@ -304,7 +304,13 @@ async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonB
     let (meta, copied) = blocking(&s, move |s| {
         let meta = s.touch(m, now_ms())?;
         let max = s.cfg.max_copy_out_kb * 1024;
-        let copied: Vec<Value> = copy_out.iter().map(|p| copy_one(s, &sid, p, max)).collect();
+        let copied: Vec<Value> = match saved {
+            true => copy_out.iter().map(|p| copy_one(s, &sid, p, max)).collect(),
+            false => copy_out
+                .iter()
+                .map(|p| json!({"path": p, "error": "not copied: the run's files were not saved (see workspace.note)"}))
+                .collect(),
+        };
         Ok((meta, copied))
     })
     .await?;
