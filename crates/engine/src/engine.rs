@@ -366,7 +366,7 @@ impl Engine {
         self.pool.run_piped(&spec, stdin, stdout)
     }
 
-    fn program_spec(&self, program: &Program, extra: RunExtra) -> RunSpec {
+    pub(crate) fn program_spec(&self, program: &Program, extra: RunExtra) -> RunSpec {
         let (lang, sub, art) = (program.lang, program.sub, &program.artifact);
         let mut limits = sub.limits.clone();
         if let Some(p) = lang.spec.adjust.min_processes {
@@ -403,7 +403,11 @@ impl Engine {
 
 /// A run judged (Judge0's comparison when there is an expected output; a
 /// runtime's own out-of-memory report is a memory verdict).
-fn outcome(lang: &Language, result: Result<RunResult, flash_sandbox::Error>, expected: Option<&[u8]>) -> RunOutcome {
+pub(crate) fn outcome(
+    lang: &Language,
+    result: Result<RunResult, flash_sandbox::Error>,
+    expected: Option<&[u8]>,
+) -> RunOutcome {
     match result {
         Ok(r) => {
             let (mut status, mut message) = run_status(&r.meas, &r.stdout, &r.stderr, expected);
@@ -598,7 +602,7 @@ fn expand(template: &[String], options: &[String], args: &[String], heap_mb: u64
 }
 
 /// The overall judgement from the runs.
-fn summarize(
+pub(crate) fn summarize(
     outcomes: Vec<RunOutcome>,
     had_tests: bool,
     compile_output: Vec<u8>,

@@ -5,6 +5,7 @@
 //! - [`cache`]: the content-addressed compile cache with single-flight compiles.
 //! - [`engine`]: compile once, run the input or each test case, build the [`Judgement`].
 //! - [`verdict`]: sandbox measurement to Judge0 status; Judge0's output comparison.
+//! - [`workspace`]: one run in a session's workspace: its files in, every file out.
 //! - [`types`]: [`Submission`], [`Judgement`], [`StatusId`].
 
 pub mod cache;
@@ -14,12 +15,14 @@ pub mod pch;
 pub mod registry;
 pub mod types;
 pub mod verdict;
+pub mod workspace;
 
 pub use engine::{Engine, EngineConfig, LiveEvent, Prepared, Program, RunExtra, Stage};
 pub use flash_sandbox::{LiveInput, Stream};
 pub use pch::Pch;
 pub use registry::{Language, Registry};
 pub use types::{CompileLimits, ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
+pub use workspace::WorkspaceRun;
 
 /// Why a submission could not be judged, or the engine could not start.
 #[derive(Debug, thiserror::Error)]

@@ -972,3 +972,80 @@ mod corpus {
         crystal, awk,
     );
 }
+
+// ---------------------------------------------------------------------------
+// Sessions: one run in a workspace (issue 17)
+// ---------------------------------------------------------------------------
+
+mod workspace {
+    use super::*;
+    use flash_sandbox::BoxFile;
+
+    fn file(path: &str, data: &[u8]) -> BoxFile {
+        BoxFile { path: path.into(), mode: 0o644, data: data.to_vec() }
+    }
+
+    fn paths(files: &[BoxFile]) -> Vec<&str> {
+        files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    /// A program reads a workspace file and writes others (one nested); what
+    /// comes back is the whole box less the program's own source, and a file
+    /// the program deleted is gone.
+    #[test]
+    fn a_run_reads_the_workspace_and_its_files_come_back() {
+        let Some(engine) = engine() else { return };
+        let src = "import os\n\
+                   d = open('data/in.csv').read()\n\
+                   os.makedirs('out', exist_ok=True)\n\
+                   open('out/total.txt', 'w').write(str(sum(int(x) for x in d.split(','))))\n\
+                   os.remove('old.txt')\n\
+                   print(sorted(os.listdir('.')))\n";
+        let ws = vec![file("data/in.csv", b"1,2,39"), file("old.txt", b"bye")];
+        let run = engine.run_in_workspace(&submission("python", src), ws, 1024).unwrap();
+        assert_status(&run.judgement, StatusId::Accepted);
+        let files = run.files.expect("the program ran");
+        assert_eq!(paths(&files), ["data/in.csv", "out/total.txt"], "{}", describe(&run.judgement));
+        assert_eq!(files[1].data, b"42");
+        assert!(run.refused.is_empty() && !run.truncated);
+    }
+
+    /// A workspace file named like the program's source is not put over it
+    /// and comes back as it was; an executable bit survives the round trip.
+    #[test]
+    fn the_programs_own_files_are_not_the_workspaces() {
+        let Some(engine) = engine() else { return };
+        let lang = engine.registry().find("bash").unwrap().spec.source.clone();
+        let tool = BoxFile { path: "tool.sh".into(), mode: 0o755, data: b"#!/bin/sh\necho tool\n".to_vec() };
+        let ws = vec![file(&lang, b"not the program"), tool];
+        let run = engine.run_in_workspace(&submission("bash", "./tool.sh > said.txt"), ws, 1024).unwrap();
+        assert_status(&run.judgement, StatusId::Accepted);
+        let files = run.files.unwrap();
+        let own = files.iter().find(|f| f.path == lang).unwrap();
+        assert_eq!(own.data, b"not the program");
+        assert_eq!(files.iter().find(|f| f.path == "said.txt").unwrap().data, b"tool\n");
+        assert_eq!(files.iter().find(|f| f.path == "tool.sh").unwrap().mode & 0o111, 0o111);
+    }
+
+    /// A compiled program's binary stays out of the workspace too; a file over
+    /// the per-file limit is named, not taken.
+    #[test]
+    fn compiled_artifacts_stay_out_and_large_files_are_refused() {
+        let Some(engine) = engine() else { return };
+        let src = "#include <fstream>\nint main(){ std::ofstream a(\"small.txt\"); a << \"hi\"; \
+                   std::ofstream b(\"big.bin\"); for (int i = 0; i < 3000; i++) b << 'x'; }\n";
+        let run = engine.run_in_workspace(&submission("cpp", src), Vec::new(), 2).unwrap();
+        assert_status(&run.judgement, StatusId::Accepted);
+        assert_eq!(paths(&run.files.unwrap()), ["small.txt"]);
+        assert_eq!(run.refused, vec![("big.bin".to_owned(), 3000)]);
+    }
+
+    /// A compile error runs nothing: no workspace comes back.
+    #[test]
+    fn a_compile_error_leaves_no_workspace() {
+        let Some(engine) = engine() else { return };
+        let run = engine.run_in_workspace(&submission("cpp", "int main( {"), vec![file("a", b"1")], 1024).unwrap();
+        assert_status(&run.judgement, StatusId::CompilationError);
+        assert!(run.files.is_none());
+    }
+}

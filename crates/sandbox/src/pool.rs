@@ -563,7 +563,7 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
     if let Some((dir, path)) = crate::spec::file_and_directory(&paths) {
         return Err(Error::Request(format!("file {dir} is also the directory of file {path}")));
     }
-    for p in &spec.collect {
+    for p in spec.collect.iter().filter(|p| *p != crate::spec::COLLECT_ALL) {
         check_box_path(p.strip_prefix("*.").unwrap_or(p)).map_err(Error::Request)?;
     }
     if let Stdin::BoxPath(p) = &spec.stdin {

@@ -120,7 +120,8 @@ pub struct RunSpec {
     /// Files written into the box before the run.
     pub files: Vec<BoxFile>,
     /// Box-relative paths copied out after the run (missing ones are skipped);
-    /// `*.ext` takes every top-level file with that extension.
+    /// `*.ext` takes every top-level file with that extension, and
+    /// [`COLLECT_ALL`] every regular file under /box (a session's workspace).
     pub collect: Vec<String>,
     /// Largest file collected, KiB, by its apparent size (a sparse file
     /// counts whole: it is read and staged whole); 0: the box's size. Larger
@@ -330,6 +331,14 @@ pub fn interleave(stdout: &[u8], stderr: &[u8], order: &[i64]) -> Vec<u8> {
     out.extend_from_slice(&stderr[e..]);
     out
 }
+
+/// The `collect` pattern for every regular file under /box, at any depth
+/// (symlinks and other special files are left out).
+pub const COLLECT_ALL: &str = "**";
+
+/// Most files [`COLLECT_ALL`] takes (a run that made more is told by the
+/// caller's own file-count limit, which is lower).
+pub const COLLECT_ALL_MAX: usize = 10_000;
 
 /// The longest name one path component may have on a Linux filesystem, bytes.
 pub const NAME_MAX: usize = 255;

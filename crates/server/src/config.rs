@@ -121,6 +121,8 @@ pub struct ServerConfig {
     /// Jobe API: when set, requests to `/jobe/...` need it in `X-API-KEY`
     /// (the server's `auth_token` is accepted there too).
     pub jobe_api_key: Option<String>,
+    /// Sessions: workspaces that live across runs (see [`crate::sessions`]).
+    pub sessions: SessionsConfig,
     /// Log format: "text" or "json".
     pub log_format: String,
     /// Least severe log level shown: error, warn, info, debug, trace.
@@ -147,6 +149,76 @@ pub struct ApiKey {
     /// "Network"); empty, the default: no network.
     #[serde(default)]
     pub network: Vec<String>,
+}
+
+/// Sessions' bounds. A session's files live on the disk of the server that
+/// serves its API (`dir`); several `flash server`s behind one address must
+/// share that directory (shared storage such as NFS). Workers need no access
+/// to it: the workspace travels with each job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Whether the session endpoints are served.
+    pub enabled: bool,
+    /// Where workspaces are kept; default `<data_dir>/sessions`.
+    pub dir: Option<PathBuf>,
+    /// Sessions one key may hold at once.
+    pub max_per_key: usize,
+    /// A workspace's total size, KiB.
+    pub max_size_kb: u64,
+    /// Files in a workspace.
+    pub max_files: usize,
+    /// One file's size, KiB (uploads, and what a run may leave).
+    pub max_file_kb: u64,
+    /// A session unused for this long is deleted, seconds (the default; a
+    /// session may ask for less or up to `max_idle_timeout_secs`).
+    pub idle_timeout_secs: u64,
+    /// See `idle_timeout_secs`.
+    pub max_idle_timeout_secs: u64,
+    /// A session is deleted this long after it was made, however used, seconds.
+    pub max_age_secs: u64,
+    /// See `max_age_secs`.
+    pub max_max_age_secs: u64,
+    /// Largest file a run's `copy_out` returns inline, KiB (the rest are downloaded).
+    pub max_copy_out_kb: u64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            enabled: true,
+            dir: None,
+            max_per_key: 16,
+            max_size_kb: 16 * 1024,
+            max_files: 256,
+            max_file_kb: 4 * 1024,
+            idle_timeout_secs: 30 * 60,
+            max_idle_timeout_secs: 24 * 3600,
+            max_age_secs: 24 * 3600,
+            max_max_age_secs: 7 * 24 * 3600,
+            max_copy_out_kb: 1024,
+        }
+    }
+}
+
+impl SessionsConfig {
+    /// Checks the bounds; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        let pairs = [
+            ("idle_timeout_secs", self.idle_timeout_secs, self.max_idle_timeout_secs),
+            ("max_age_secs", self.max_age_secs, self.max_max_age_secs),
+            ("max_file_kb", self.max_file_kb, self.max_size_kb),
+        ];
+        for (name, v, max) in pairs {
+            if v == 0 || v > max {
+                return Err(format!("sessions.{name} ({v}) must be at least 1 and at most its maximum ({max})"));
+            }
+        }
+        if self.max_files == 0 || self.max_per_key == 0 {
+            return Err("sessions.max_files and sessions.max_per_key must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 /// Defaults and maxima of the limits a client may set (Judge0's names and units).
@@ -264,6 +336,7 @@ impl Default for ServerConfig {
             about_source_code: "Flash, MIT OR Apache-2.0 (see /license)".into(),
             piston_strict_versions: false,
             jobe_api_key: None,
+            sessions: SessionsConfig::default(),
             log_format: "text".into(),
             log_level: "info".into(),
         }
@@ -311,6 +384,7 @@ impl ServerConfig {
                 .map_err(|e| format!("api_keys: network of {}: {e}", k.name))?;
         }
         flash_sandbox::proxy::Allow::parse(&self.network).map_err(|e| format!("network: {e}"))?;
+        self.sessions.validate()?;
         if !["shared", "key"].contains(&self.compile_cache_scope.as_str()) {
             return Err(format!(
                 "compile_cache_scope must be \"shared\" or \"key\", got {:?}",

@@ -119,6 +119,47 @@ pub struct JobRequest {
     /// The name of the API key that submitted it (on its log lines and metrics).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// A run in a session: the workspace travels with the job, so any worker
+    /// can serve it, and comes back in [`JobResult::workspace`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionJob>,
+}
+
+/// A file of a session's workspace, with its permission bits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceFile {
+    /// Path relative to the workspace (and to the box's `/box`).
+    pub path: String,
+    /// Unix permission bits (0o644, 0o755 for an executable).
+    pub mode: u32,
+    /// Its bytes.
+    #[serde(with = "b64")]
+    pub data: Vec<u8>,
+}
+
+/// What a worker needs to run a job in a session's workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionJob {
+    /// The session (for the log).
+    pub id: String,
+    /// The workspace before the run.
+    pub files: Vec<WorkspaceFile>,
+    /// Largest file the workspace may take back, KiB.
+    pub max_file_kb: u64,
+}
+
+/// The workspace as a session's run left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceOutcome {
+    /// Every file after the run; `None` when the run did not happen (the
+    /// workspace stays as it was).
+    pub files: Option<Vec<WorkspaceFile>>,
+    /// Files the run made that are over the per-file limit, with their sizes (bytes).
+    #[serde(default)]
+    pub refused: Vec<(String, u64)>,
+    /// The box held more files than could be taken back.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// The outcome of one run (native test case).
@@ -189,6 +230,9 @@ pub struct JobResult {
     /// `output`): see [`flash_sandbox::RunResult::interleave`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interleave: Vec<i64>,
+    /// A session's run: the workspace it left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<WorkspaceOutcome>,
 }
 
 impl JobResult {
@@ -218,6 +262,7 @@ impl JobResult {
             compile_cached: j.compile_cached,
             trace: None,
             interleave: j.interleave.clone(),
+            workspace: None,
         }
     }
 
@@ -369,6 +414,7 @@ pub(crate) fn sample_request() -> JobRequest {
         debug: None,
         compile_limits: Default::default(),
         key: None,
+        session: None,
     }
 }
 

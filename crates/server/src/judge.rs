@@ -7,7 +7,8 @@
 //! server serves it through a [`TableJudge`], which lists but never judges.
 
 use flash_debugger::{DebugLimits, DebugRequest, Trace};
-use flash_engine::{Engine, Judgement, Language, LiveEvent, LiveInput, Registry, Submission};
+use flash_engine::{Engine, Judgement, Language, LiveEvent, LiveInput, Registry, Submission, WorkspaceRun};
+use flash_sandbox::BoxFile;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -47,6 +48,15 @@ pub trait Judge: Send + Sync + 'static {
         _on: &mut (dyn FnMut(LiveEvent<'_>) + Send),
     ) -> Result<Judgement, flash_engine::Error> {
         Err(flash_engine::Error::Invalid(format!("{}: this process has no sandbox to stream from", sub.language)))
+    }
+    /// Runs once in a session's workspace (blocking): see [`Engine::run_in_workspace`].
+    fn run_in_workspace(
+        &self,
+        sub: &Submission,
+        _workspace: Vec<BoxFile>,
+        _max_file_kb: u64,
+    ) -> Result<WorkspaceRun, flash_engine::Error> {
+        Err(flash_engine::Error::Invalid(format!("{}: this process has no sandbox to run a session in", sub.language)))
     }
 }
 
@@ -89,6 +99,15 @@ impl Judge for Engine {
         on: &mut (dyn FnMut(LiveEvent<'_>) + Send),
     ) -> Result<Judgement, flash_engine::Error> {
         Engine::judge_live(self, sub, input, on)
+    }
+
+    fn run_in_workspace(
+        &self,
+        sub: &Submission,
+        workspace: Vec<BoxFile>,
+        max_file_kb: u64,
+    ) -> Result<WorkspaceRun, flash_engine::Error> {
+        Engine::run_in_workspace(self, sub, workspace, max_file_kb)
     }
 
     fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {

@@ -11,6 +11,7 @@
 //!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
 //! - [`judge`]: the [`judge::Judge`] trait the engine implements (tests use a
 //!   fake) and the language table with Judge0's ids.
+//! - [`sessions`]: workspaces that live across runs, on disk, per API key.
 //! - [`keys`]: named API keys with their rate and concurrency limits;
 //!   [`admission`]: turns for work a request does in this process (`/debug`).
 //! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
@@ -38,6 +39,7 @@ pub mod keys;
 pub mod metrics;
 pub mod redis_server;
 pub mod service;
+pub mod sessions;
 pub mod store;
 pub mod workers;
 
@@ -88,6 +90,7 @@ async fn serve(
     }
     if listener.is_some() {
         tasks.push(tokio::spawn(expire_loop(svc.clone())));
+        tasks.push(tokio::spawn(sweep_sessions(svc.clone())));
         if let Some(c) = &svc.cluster {
             tasks.push(c.watch_finished(notify_waiters(Arc::downgrade(&svc))));
         }
@@ -171,5 +174,21 @@ async fn expire_loop(svc: Arc<Service>) {
             Err(e) => tracing::error!(error = %e, "cannot expire old results"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Deletes expired sessions, now and then (a lookup refuses an expired
+/// session at once; this frees its disk space).
+async fn sweep_sessions(svc: Arc<Service>) {
+    let Some(sessions) = svc.sessions.clone() else { return };
+    loop {
+        let s = sessions.clone();
+        match tokio::task::spawn_blocking(move || s.sweep(job::now_ms())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(deleted = n, "expired sessions deleted"),
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot sweep expired sessions"),
+            Err(e) => tracing::error!(error = %e, "the session sweep panicked"),
+        }
+        tokio::time::sleep(Duration::from_secs(15)).await;
     }
 }

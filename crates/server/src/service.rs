@@ -99,6 +99,8 @@ pub struct Service {
     pub keys: crate::keys::Keys,
     /// Turns for `POST /debug` traced in this process.
     pub debug_gate: crate::admission::Gate,
+    /// Session workspaces (`None` when `sessions.enabled` is off).
+    pub sessions: Option<Arc<crate::sessions::Sessions>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -134,6 +136,15 @@ impl Service {
             cfg.max_debug_waiting,
             Duration::from_secs(cfg.debug_wait_secs),
         );
+        let sessions = match cfg.sessions.enabled {
+            false => None,
+            true => {
+                let dir = cfg.sessions.dir.clone().unwrap_or_else(|| cfg.data_dir.join("sessions"));
+                let s = crate::sessions::Sessions::open(dir, cfg.sessions.clone())
+                    .map_err(|e| StoreError::Config(format!("sessions: {e}")))?;
+                Some(Arc::new(s))
+            }
+        };
         Ok(Arc::new(Service {
             cfg,
             store,
@@ -148,6 +159,7 @@ impl Service {
             live: Arc::new(tokio::sync::Semaphore::new(cfg_workers)),
             keys,
             debug_gate,
+            sessions,
             shutdown: watch::channel(false).0,
         }))
     }

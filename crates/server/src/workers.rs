@@ -140,12 +140,45 @@ async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
         Ok(s) => s,
         Err(e) => return JobResult::internal(e),
     };
+    if let Some(session) = req.session.clone() {
+        return session_job(svc, sub, session).await;
+    }
     let judge = svc.judge.clone();
     let runs = req.number_of_runs.max(1);
     tokio::task::spawn_blocking(move || judge_runs(&*judge, &sub, runs)).await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "the judge panicked");
         JobResult::internal("the judge failed unexpectedly")
     })
+}
+
+/// Runs a job in the workspace it carries; the result carries the workspace back.
+async fn session_job(svc: &Arc<Service>, sub: Submission, session: crate::job::SessionJob) -> JobResult {
+    use crate::job::{WorkspaceFile, WorkspaceOutcome};
+    let judge = svc.judge.clone();
+    let files: Vec<flash_sandbox::BoxFile> = session
+        .files
+        .into_iter()
+        .map(|f| flash_sandbox::BoxFile { path: f.path, mode: f.mode, data: f.data })
+        .collect();
+    let max = session.max_file_kb;
+    let ran = tokio::task::spawn_blocking(move || judge.run_in_workspace(&sub, files, max)).await;
+    let run = match ran {
+        Ok(Ok(run)) => run,
+        Ok(Err(e)) => return JobResult::internal(format!("cannot run in session {}: {e}", session.id)),
+        Err(e) => {
+            tracing::error!(error = %e, "the judge panicked");
+            return JobResult::internal("the judge failed unexpectedly");
+        }
+    };
+    let mut r = JobResult::from_judgement(&run.judgement);
+    r.workspace = Some(WorkspaceOutcome {
+        files: run
+            .files
+            .map(|fs| fs.into_iter().map(|f| WorkspaceFile { path: f.path, mode: f.mode, data: f.data }).collect()),
+        refused: run.refused,
+        truncated: run.truncated,
+    });
+    r
 }
 
 /// Records a queued debug request's trace; the result carries it as JSON.

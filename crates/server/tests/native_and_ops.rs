@@ -276,6 +276,12 @@ async fn health_and_openapi_describe_the_service() {
         "/jobe/index.php/restapi/languages",
         "/jobe/index.php/restapi/runs",
         "/jobe/index.php/restapi/files/{id}",
+        "/sessions",
+        "/sessions/{id}",
+        "/sessions/{id}/expire",
+        "/sessions/{id}/run",
+        "/sessions/{id}/files",
+        "/sessions/{id}/files/{path}",
     ] {
         assert!(paths.contains_key(p), "{p} is not described");
     }

@@ -135,8 +135,16 @@ pub fn collect_file(path: &str, cap: u64) -> Option<Collected> {
 }
 
 /// Expands `*.ext` into the top-level files of /box with that extension
-/// (sorted); any other path stands for itself.
+/// (sorted), and [`crate::spec::COLLECT_ALL`] into every regular file under
+/// /box (sorted, symlinks neither followed nor taken, at most
+/// [`crate::spec::COLLECT_ALL_MAX`]); any other path stands for itself.
 pub fn expand_pattern(p: &str) -> Vec<String> {
+    if p == crate::spec::COLLECT_ALL {
+        let mut names = Vec::new();
+        walk_box(Path::new("/box"), "", &mut names);
+        names.sort();
+        return names;
+    }
     let Some(ext) = p.strip_prefix("*.") else {
         return vec![p.to_owned()];
     };
@@ -150,6 +158,24 @@ pub fn expand_pattern(p: &str) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+/// Appends the regular files under `dir` (box-relative prefix `rel`) to
+/// `out`, depth first, without following symlinks; stops at the cap.
+fn walk_box(dir: &Path, rel: &str, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        if out.len() >= crate::spec::COLLECT_ALL_MAX {
+            return;
+        }
+        let Ok(name) = e.file_name().into_string() else { continue };
+        let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk_box(&e.path(), &path, out),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
 }
 
 /// Opens a regular file in /box without following any symlink on the way.

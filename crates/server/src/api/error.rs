@@ -24,6 +24,8 @@ pub enum ApiError {
     Forbidden,
     /// 404 `{"error": ...}`.
     NotFound(String),
+    /// 409: the resource is in a state that forbids this now.
+    Conflict(String),
     /// 413: body over the configured size.
     TooLarge(usize),
     /// 503 `{"error": "queue is full"}`.
@@ -65,6 +67,7 @@ impl IntoResponse for ApiError {
                     .into(),
             ),
             ApiError::NotFound(m) => err(StatusCode::NOT_FOUND, m),
+            ApiError::Conflict(m) => err(StatusCode::CONFLICT, m),
             ApiError::TooLarge(max) => err(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body is larger than the server's limit of {max} bytes"),

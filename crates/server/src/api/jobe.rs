@@ -314,6 +314,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         debug: None,
         compile_limits: Default::default(),
         key: None,
+        session: None,
     };
     crate::workers::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)

@@ -6,6 +6,7 @@
 //! - [`judge0`]: the Judge0 CE 1.13.1 API (`/submissions`, `/languages`, ...).
 //! - [`piston`]: the Piston v2 API (`/api/v2/runtimes`, `/api/v2/execute`).
 //! - [`jobe`]: the Jobe REST API (`/jobe/index.php/restapi/...`), Moodle CodeRunner's.
+//! - [`sessions`]: workspaces that live across runs (`/sessions/...`).
 //! - [`ops`]: `/health`, `/metrics`, `/openapi.json` (built by [`openapi`]).
 //! - [`error`]: [`ApiError`], the one way a handler says no.
 //!
@@ -22,6 +23,7 @@ pub mod native;
 pub mod openapi;
 pub mod ops;
 pub mod piston;
+pub mod sessions;
 
 pub use error::{ApiError, FieldErrors};
 
@@ -108,6 +110,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(ops::routes())
         .merge(debug::routes())
         .merge(live::routes())
+        .merge(sessions::routes())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(middleware::from_fn_with_state(svc.clone(), authenticate))
         // The playground's page and assets load without a token; what it calls needs one.

@@ -141,6 +141,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         debug: None,
         compile_limits: Default::default(),
         key: None,
+        session: None,
     };
     if r.errors.is_empty() {
         if let Err(e) = crate::workers::preflight(svc, &req) {

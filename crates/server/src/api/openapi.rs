@@ -53,6 +53,11 @@ pub fn spec(svc: &Service) -> Value {
     for (p, item) in clients_paths(svc) {
         paths[p] = item;
     }
+    if let Some(sessions) = &svc.sessions {
+        for (p, item) in sessions_paths(&sessions.cfg) {
+            paths[p] = item;
+        }
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -291,6 +296,90 @@ fn simple_get(summary: &str, schema: Value) -> Value {
     json!({"get": {"summary": summary, "responses": {"200": resp(summary, schema), "401": resp("Not authenticated", r("Error"))}}})
 }
 
+/// The session endpoints (see [`crate::api::sessions`]).
+fn sessions_paths(c: &crate::config::SessionsConfig) -> Vec<(&'static str, Value)> {
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let path = json!({"name": "path", "in": "path", "required": true,
+        "schema": {"type": "string", "pattern": "^[^/]+(/[^/]+)*$", "maxLength": 1024},
+        "description": "A file's path in the workspace (relative, no '.' or '..')"});
+    let conflict = |m: &str| resp(m, r("Error"));
+    let session = r("Session");
+    let secs = |max: u64| json!({"type": "integer", "minimum": 1, "maximum": max});
+    let ok = |desc: &str, schema: Value| with_errors(json!({"200": resp(desc, schema)}));
+    let mut files_ok = ok("The file's bytes", json!({}));
+    files_ok["200"] = json!({"description": "The file's bytes",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
+    let mut run_result = r("NativeResult");
+    run_result = json!({"allOf": [run_result, {"type": "object", "properties": {
+        "session": session.clone(),
+        "workspace": {"type": "object", "properties": {"saved": {"type": "boolean"}, "note": {"type": "string", "nullable": true}}},
+        "copy_out": {"type": "array", "items": {"type": "object"}}}}]});
+    let mut run_ok = ok("The run, the workspace saved or why not, and the files copied out", run_result);
+    run_ok["409"] = conflict("Another run of this session is under way");
+    vec![
+        (
+            "/sessions",
+            json!({
+                "post": {
+                    "summary": "Make a session: a workspace that lives across runs",
+                    "requestBody": body(json!({"type": "object", "additionalProperties": false, "properties": {
+                        "idle_timeout": secs(c.max_idle_timeout_secs), "max_age": secs(c.max_max_age_secs)}})),
+                    "responses": with_errors(json!({"201": resp("The session", session.clone()),
+                        "409": conflict("The key holds as many sessions as allowed")})),
+                },
+                "get": {"summary": "This key's sessions",
+                    "responses": ok("The sessions", json!({"type": "object", "properties": {
+                        "sessions": {"type": "array", "items": session.clone()}}}))},
+            }),
+        ),
+        (
+            "/sessions/{id}",
+            json!({
+                "get": {"summary": "One session", "parameters": [id.clone()], "responses": ok("The session", session.clone())},
+                "delete": {"summary": "Delete a session and its files", "parameters": [id.clone()],
+                    "responses": with_errors(json!({"204": {"description": "Deleted"}}))},
+            }),
+        ),
+        (
+            "/sessions/{id}/expire",
+            json!({"post": {"summary": "Expire a session in `after` seconds (0: now)", "parameters": [id.clone()],
+                "requestBody": body(json!({"type": "object", "additionalProperties": false, "properties": {
+                    "after": {"type": "integer", "minimum": 0, "maximum": c.max_max_age_secs}}})),
+                "responses": with_errors(json!({"200": resp("The session", session.clone()), "204": {"description": "Deleted"}}))}}),
+        ),
+        (
+            "/sessions/{id}/run",
+            json!({"post": {"summary": "Run a command (Bash) or a program in a fresh sandbox holding the workspace",
+                "parameters": [id.clone()],
+                "requestBody": body(json!({"type": "object", "properties": {
+                    "command": {"type": "string"}, "language": {"type": "string"}, "code": {"type": "string"},
+                    "input": {"type": "string"}, "args": {"type": "array", "items": {"type": "string"}},
+                    "copy_out": {"type": "array", "maxItems": 64, "items": {"type": "string"}}}})),
+                "responses": run_ok}}),
+        ),
+        (
+            "/sessions/{id}/files",
+            json!({"get": {"summary": "The workspace's files", "parameters": [id.clone()],
+                "responses": ok("The files", json!({"type": "object", "properties": {"files": {"type": "array",
+                    "items": {"type": "object", "properties": {"path": {"type": "string"}, "size": {"type": "integer"},
+                        "executable": {"type": "boolean"}}}}}}))}}),
+        ),
+        (
+            "/sessions/{id}/files/{path}",
+            json!({
+                "get": {"summary": "Download a file", "parameters": [id.clone(), path.clone()], "responses": files_ok},
+                "put": {"summary": "Upload a file (the body is its bytes)",
+                    "parameters": [id.clone(), path.clone(), q("executable", json!({"type": "boolean"}), "Mode 755")],
+                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": with_errors(json!({"201": resp("Stored", json!({"type": "object"})),
+                        "409": conflict("Over a bound of the workspace")}))},
+                "delete": {"summary": "Delete a file", "parameters": [id, path],
+                    "responses": with_errors(json!({"204": {"description": "Deleted"}}))},
+            }),
+        ),
+    ]
+}
+
 fn ops_paths() -> Vec<(&'static str, Value)> {
     vec![
         (
@@ -375,6 +464,10 @@ fn schemas(svc: &Service) -> Value {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
         "FieldErrors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "format": "uuid"}}},
+        "Session": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"},
+            "created_at": {"type": "number"}, "last_used_at": {"type": "number"}, "expires_at": {"type": "number"},
+            "idle_timeout": {"type": "integer"}, "max_age": {"type": "integer"},
+            "files": {"type": "integer"}, "bytes": {"type": "integer"}}},
         "Status": {"type": "object", "properties": {"id": {"type": "integer"}, "description": {"type": "string"}}},
         "Language": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "Judge0Request": judge0,

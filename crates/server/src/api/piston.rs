@@ -271,6 +271,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
             memory_kb: compile_mem.map(|b| (b as u64).div_ceil(1024)),
         },
         key: None,
+        session: None,
     };
     crate::workers::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })

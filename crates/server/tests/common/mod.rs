@@ -13,7 +13,8 @@
 #![allow(dead_code)]
 
 use flash_debugger::{DebugRequest, Trace, TraceStatus, UsedLimits};
-use flash_engine::{Judgement, Language, Registry, RunOutcome, StatusId, Submission};
+use flash_engine::{Judgement, Language, Registry, RunOutcome, StatusId, Submission, WorkspaceRun};
+use flash_sandbox::BoxFile;
 use flash_server::client::{self, Response};
 use flash_server::judge::{Judge, LanguageTable, TableJudge, MULTI_FILE_TOML};
 use flash_server::redis_server::RedisServer;
@@ -210,6 +211,53 @@ impl Judge for FakeJudge {
 
     fn refusal(&self, id: u32) -> Option<String> {
         self.refusals.get(&id).cloned()
+    }
+
+    /// A session's run, like the engine's: the source is a script of lines
+    /// `write PATH TEXT`, `upper SRC DST`, `rm PATH`, `big PATH BYTES`, `cat
+    /// PATH` and `ls` (stdout: the sorted paths), run against the
+    /// workspace's files; `COMPILE_ERROR` fails before running.
+    fn run_in_workspace(
+        &self,
+        sub: &Submission,
+        workspace: Vec<BoxFile>,
+        max_file_kb: u64,
+    ) -> Result<WorkspaceRun, flash_engine::Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut j = Judgement::internal("");
+        j.message = None;
+        let src = String::from_utf8_lossy(&sub.source).into_owned();
+        if src.contains("COMPILE_ERROR") {
+            j.status = StatusId::CompilationError;
+            return Ok(WorkspaceRun { judgement: j, files: None, refused: vec![], truncated: false });
+        }
+        let mut files: std::collections::BTreeMap<String, Vec<u8>> =
+            workspace.into_iter().map(|f| (f.path, f.data)).collect();
+        for line in src.lines() {
+            let w: Vec<&str> = line.splitn(3, ' ').collect();
+            match w.as_slice() {
+                ["write", p, text] => drop(files.insert(p.to_string(), text.as_bytes().to_vec())),
+                ["upper", a, b] => {
+                    let d = files.get(*a).map(|d| d.to_ascii_uppercase()).unwrap_or_default();
+                    files.insert(b.to_string(), d);
+                }
+                ["rm", p] => drop(files.remove(*p)),
+                ["big", p, n] => drop(files.insert(p.to_string(), vec![b'x'; n.parse().unwrap()])),
+                ["cat", p] => j.stdout.extend(files.get(*p).cloned().unwrap_or_default()),
+                ["ls"] => j.stdout.extend(files.keys().map(|k| format!("{k}\n")).collect::<String>().bytes()),
+                _ => {}
+            }
+        }
+        let refused: Vec<(String, u64)> = files
+            .iter()
+            .filter(|(_, d)| d.len() as u64 > max_file_kb * 1024)
+            .map(|(p, d)| (p.clone(), d.len() as u64))
+            .collect();
+        files.retain(|_, d| d.len() as u64 <= max_file_kb * 1024);
+        j.status = StatusId::Accepted;
+        j.exit_code = Some(0);
+        let files = files.into_iter().map(|(path, data)| BoxFile { path, mode: 0o644, data }).collect();
+        Ok(WorkspaceRun { judgement: j, files: Some(files), refused, truncated: false })
     }
 }
 

@@ -70,6 +70,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             debug: None,
             compile_limits: Default::default(),
             key: None,
+            session: None,
         },
     );
     if r.errors.is_empty() {

@@ -1,0 +1,386 @@
+//! The session endpoints (see [`crate::sessions`]): a workspace that lives
+//! across runs, owned by the API key that made it.
+//!
+//! - `POST /sessions` `{idle_timeout?, max_age?}` (seconds): 201 and the session.
+//! - `GET /sessions`: this key's sessions; `GET /sessions/{id}`: one.
+//! - `POST /sessions/{id}/expire` `{after?}`: expire in `after` seconds (0, the default: now).
+//! - `DELETE /sessions/{id}`: 204.
+//! - `GET /sessions/{id}/files`: the files; `PUT /sessions/{id}/files/{path}`
+//!   (the body is the file; `?executable=true`), `GET` (the bytes) and
+//!   `DELETE` one file.
+//! - `POST /sessions/{id}/run`: `{command}` (a Bash script) or the native
+//!   `{language, code}`, with `input`, `args` and the native limits, plus
+//!   `copy_out` (paths returned inline after the run). Each run is a fresh
+//!   sandbox holding the workspace; what the box holds afterwards becomes the
+//!   workspace. One run at a time per session (409 while one runs).
+//!
+//! Another key's session, an expired one and a malformed id are all 404.
+
+use crate::api::{json, native, ApiError, AppState, FieldErrors, JsonBody, Params};
+use crate::job::{now_ms, JobRecord, WorkspaceOutcome};
+use crate::service::Service;
+use crate::sessions::{Meta, SessionError, Sessions};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// The session routes.
+pub fn routes() -> Router<Arc<Service>> {
+    Router::new()
+        .route("/sessions", post(create).get(list))
+        .route("/sessions/{id}", get(show).delete(delete))
+        .route("/sessions/{id}/expire", post(expire))
+        .route("/sessions/{id}/run", post(run))
+        .route("/sessions/{id}/files", get(files))
+        .route("/sessions/{id}/files/{*path}", get(download).put(upload).delete(delete_file))
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> ApiError {
+        match e {
+            SessionError::NotFound | SessionError::NoFile(_) => ApiError::NotFound(e.to_string()),
+            SessionError::BadPath(..) => ApiError::field("path", e.to_string()),
+            SessionError::Limit(m) => ApiError::Conflict(m),
+            SessionError::Io { .. } => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// The key a request acts for ("" when the server has no keys).
+fn owner() -> String {
+    crate::keys::current().unwrap_or_default()
+}
+
+fn store(svc: &Service) -> Result<Arc<Sessions>, ApiError> {
+    svc.sessions.clone().ok_or_else(|| ApiError::NotFound("sessions are turned off on this server".into()))
+}
+
+/// Runs a blocking store operation on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    s: &Arc<Sessions>,
+    f: impl FnOnce(&Sessions) -> Result<T, SessionError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || f(&s))
+        .await
+        .map_err(|e| ApiError::Internal(format!("session task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn meta_json(m: &Meta) -> Value {
+    json!({
+        "id": m.id,
+        "created_at": secs(m.created_at_ms),
+        "last_used_at": secs(m.last_used_at_ms),
+        "expires_at": secs(m.expires_at_ms()),
+        "idle_timeout": m.idle_timeout_secs,
+        "max_age": m.max_age_secs,
+    })
+}
+
+/// A session with its usage.
+async fn with_usage(s: &Arc<Sessions>, m: Meta) -> Result<Value, ApiError> {
+    let id = m.id.clone();
+    let files = blocking(s, move |s| s.list_files(&id)).await?;
+    let mut v = meta_json(&m);
+    v["files"] = json!(files.len());
+    v["bytes"] = json!(files.iter().map(|f| f.size).sum::<u64>());
+    Ok(v)
+}
+
+fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+    body.as_object().ok_or_else(|| ApiError::field("body", "must be a JSON object"))
+}
+
+fn seconds(r: &mut crate::api::fields::Reader<'_>, field: &str, max: u64) -> Option<u64> {
+    r.raw(field)?;
+    let v = r.ranged_int(field, 0, crate::api::fields::Min::AtLeast(1.0), max);
+    Some(v)
+}
+
+async fn create(State(svc): AppState, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let mut r = crate::api::fields::Reader::new(object(&body)?);
+    r.unknown(&["idle_timeout", "max_age"]);
+    let idle = seconds(&mut r, "idle_timeout", s.cfg.max_idle_timeout_secs);
+    let age = seconds(&mut r, "max_age", s.cfg.max_max_age_secs);
+    if !r.errors.is_empty() {
+        return Err(ApiError::Fields(r.errors));
+    }
+    let who = owner();
+    let m = blocking(&s, move |s| s.create(&who, idle, age, now_ms())).await?;
+    Ok(json(StatusCode::CREATED, with_usage(&s, m).await?))
+}
+
+async fn list(State(svc): AppState) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let who = owner();
+    let all = blocking(&s, move |s| s.list(&who, now_ms())).await?;
+    let mut out = Vec::new();
+    for m in all {
+        out.push(with_usage(&s, m).await?);
+    }
+    Ok(json(StatusCode::OK, json!({ "sessions": out })))
+}
+
+/// `owner`'s live session `id`.
+async fn session(s: &Arc<Sessions>, id: &str) -> Result<Meta, ApiError> {
+    let (who, id) = (owner(), id.to_owned());
+    blocking(s, move |s| s.get(&who, &id, now_ms())).await
+}
+
+async fn show(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let m = session(&s, &id).await?;
+    Ok(json(StatusCode::OK, with_usage(&s, m).await?))
+}
+
+async fn delete(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let lock = s.lock(&id);
+    let _held = lock.lock().await;
+    let who = owner();
+    blocking(&s, move |s| s.delete(&who, &id, now_ms())).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn expire(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let mut r = crate::api::fields::Reader::new(object(&body)?);
+    r.unknown(&["after"]);
+    let after = r.ranged_int("after", 0, crate::api::fields::Min::AtLeast(0.0), s.cfg.max_max_age_secs);
+    if !r.errors.is_empty() {
+        return Err(ApiError::Fields(r.errors));
+    }
+    let lock = s.lock(&id);
+    let _held = lock.lock().await;
+    let who = owner();
+    match blocking(&s, move |s| s.expire(&who, &id, after, now_ms())).await? {
+        Some(m) => Ok(json(StatusCode::OK, with_usage(&s, m).await?)),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+async fn files(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let m = session(&s, &id).await?;
+    let list = blocking(&s, move |s| {
+        let l = s.list_files(&m.id)?;
+        s.touch(m, now_ms())?;
+        Ok(l)
+    })
+    .await?;
+    Ok(json(StatusCode::OK, json!({ "files": list })))
+}
+
+async fn download(State(svc): AppState, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let m = session(&s, &id).await?;
+    let data = blocking(&s, move |s| {
+        let d = s.read_file(&m.id, &path)?;
+        s.touch(m, now_ms())?;
+        Ok(d)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response())
+}
+
+async fn upload(
+    State(svc): AppState,
+    Path((id, path)): Path<(String, String)>,
+    q: Params,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let executable = q.flag("executable")?;
+    let data = match axum::body::Bytes::from_request(req, &()).await {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(ApiError::TooLarge(svc.cfg.max_body_size)),
+        Err(e) => return Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
+    };
+    let lock = s.lock(&id);
+    let _held = lock.lock().await;
+    let m = session(&s, &id).await?;
+    let size = data.len();
+    let shown = path.clone();
+    blocking(&s, move |s| {
+        s.put_file(&m.id, &path, &data, executable)?;
+        s.touch(m, now_ms())?;
+        Ok(())
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, json!({ "path": shown, "size": size, "executable": executable })))
+}
+
+async fn delete_file(State(svc): AppState, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let lock = s.lock(&id);
+    let _held = lock.lock().await;
+    let m = session(&s, &id).await?;
+    blocking(&s, move |s| {
+        s.delete_file(&m.id, &path)?;
+        s.touch(m, now_ms())?;
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A run body: `command` becomes a Bash script; the rest is the native
+/// API's, less what a session run does not do (test cases, expected output).
+fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec<String>), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut err = |f: &str, m: &str| errors.entry(f.to_owned()).or_default().push(m.to_owned());
+    let Some(map) = body.as_object() else {
+        err("body", "must be a JSON object");
+        return Err(errors);
+    };
+    let mut map = map.clone();
+    let copy_out = match map.remove("copy_out") {
+        None => Vec::new(),
+        Some(Value::Array(a)) if a.len() <= 64 && a.iter().all(Value::is_string) => {
+            a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        }
+        Some(_) => {
+            err("copy_out", "must be a list of at most 64 workspace paths");
+            Vec::new()
+        }
+    };
+    for f in copy_out.iter().filter(|p| crate::sessions::check_path(p).is_err()) {
+        err("copy_out", &format!("{f:?} is not a workspace path (relative, no '..')"));
+    }
+    for f in ["tests", "expected"] {
+        if map.contains_key(f) {
+            err(f, "is not taken by a session run (it runs once; use POST /create to judge)");
+        }
+    }
+    match map.remove("command") {
+        None => {}
+        Some(Value::String(c)) if map.contains_key("code") || map.contains_key("language") => {
+            let _ = c;
+            err("command", "give either command or language and code, not both");
+        }
+        Some(Value::String(c)) => {
+            map.insert("language".into(), json!("bash"));
+            map.insert("code".into(), Value::String(c));
+        }
+        Some(_) => err("command", "must be a string (a Bash script)"),
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let req = native::parse(svc, &Value::Object(map))?;
+    Ok((req, copy_out))
+}
+
+async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let s = store(&svc)?;
+    let (mut req, copy_out) = parse_run(&svc, &body).map_err(ApiError::Fields)?;
+    let lock = s.lock(&id);
+    let Ok(_held) = lock.try_lock() else {
+        return Err(ApiError::Conflict(format!("session {id} is running another program; retry when it ends")));
+    };
+    let m = session(&s, &id).await?;
+    let sid = m.id.clone();
+    let files = blocking(&s, move |s| s.snapshot(&sid)).await?;
+    req.session = Some(crate::job::SessionJob { id: m.id.clone(), files, max_file_kb: s.cfg.max_file_kb });
+    let rec = crate::api::run_to_end(&svc, req).await?;
+    // The job held a copy of the workspace: it is not kept once applied.
+    if let Err(e) = svc.store.delete(&rec.token).await {
+        tracing::warn!(error = %e, token = %rec.token, "cannot delete a session run's job; it expires with the others");
+    }
+    let outcome = rec.result.as_ref().and_then(|r| r.workspace.clone());
+    let (saved, note) = save(&s, &m.id, outcome).await?;
+    let sid = m.id.clone();
+    let (meta, copied) = blocking(&s, move |s| {
+        let meta = s.touch(m, now_ms())?;
+        let max = s.cfg.max_copy_out_kb * 1024;
+        let copied: Vec<Value> = match saved {
+            true => copy_out.iter().map(|p| copy_one(s, &sid, p, max)).collect(),
+            false => copy_out
+                .iter()
+                .map(|p| json!({"path": p, "error": "not copied: the run's files were not saved (see workspace.note)"}))
+                .collect(),
+        };
+        Ok((meta, copied))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, run_view(&svc, &rec, meta_json(&meta), saved, note, copied)))
+}
+
+/// Applies what a run left to the workspace; says whether it did, and why not.
+async fn save(
+    s: &Arc<Sessions>,
+    id: &str,
+    outcome: Option<WorkspaceOutcome>,
+) -> Result<(bool, Option<String>), ApiError> {
+    let Some(o) = outcome else {
+        return Ok((false, Some("the run did not finish in the sandbox; the workspace is unchanged".into())));
+    };
+    let Some(files) = o.files else {
+        return Ok((false, Some("the program did not run; the workspace is unchanged".into())));
+    };
+    if let Some((path, size)) = o.refused.first() {
+        let msg = format!(
+            "not saved: the run left {path} of {size} bytes, over the limit of {} KiB per file; the workspace is unchanged",
+            s.cfg.max_file_kb
+        );
+        return Ok((false, Some(msg)));
+    }
+    if o.truncated {
+        return Ok((false, Some("not saved: the run left too many files; the workspace is unchanged".into())));
+    }
+    let id = id.to_owned();
+    match blocking(s, move |s| s.replace(&id, &files)).await {
+        Ok(()) => Ok((true, None)),
+        Err(ApiError::Conflict(m)) => Ok((false, Some(format!("not saved: {m}; the workspace is unchanged")))),
+        Err(e) => Err(e),
+    }
+}
+
+fn copy_one(s: &Sessions, id: &str, path: &str, max: u64) -> Value {
+    match s.read_file(id, path) {
+        Ok(d) if d.len() as u64 > max => json!({
+            "path": path, "size": d.len(),
+            "error": format!("larger than {} KiB: download it from /sessions/{id}/files/{path}", max / 1024),
+        }),
+        Ok(d) => json!({
+            "path": path, "size": d.len(),
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(&d),
+        }),
+        Err(SessionError::NoFile(_)) | Err(SessionError::BadPath(..)) => {
+            json!({"path": path, "error": "no such file in the workspace after the run"})
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a file to copy out");
+            json!({"path": path, "error": "cannot read the file"})
+        }
+    }
+}
+
+fn run_view(
+    svc: &Service,
+    rec: &JobRecord,
+    session: Value,
+    saved: bool,
+    note: Option<String>,
+    copied: Vec<Value>,
+) -> Value {
+    let mut v = native::view(svc, rec);
+    if let Some(m) = v.as_object_mut() {
+        m.remove("token");
+        m.insert("session".into(), session);
+        m.insert("workspace".into(), json!({ "saved": saved, "note": note }));
+        m.insert("copy_out".into(), Value::Array(copied));
+    }
+    v
+}
