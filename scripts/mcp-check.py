@@ -9,7 +9,8 @@ a file, run a program that reads it and writes another, read that back, delete.
 
 --bench measures the time from a run_code call to its answer over stdio
 (embedded): Python and C++ hello world, uncached (new code each time) and
-cached (the same code again).
+cached (the same code again); then the same programs sent straight to a
+`flash serve` (POST /create?wait=true), for what the MCP layer adds.
 
 Needs root (the sandbox). Every server runs on loopback, in temporary data
 directories; nothing else is contacted.
@@ -17,6 +18,7 @@ directories; nothing else is contacted.
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import statistics
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 from mcp import Client
@@ -160,6 +163,16 @@ async def run_all(target, sessions):
             print("  (sessions not checked: pass --sessions)")
 
 
+async def check_unreachable(flash, serve_url):
+    """--url errors: a service that is not there, a wrong token."""
+    for url, token, want in (("http://127.0.0.1:1", None, "is unreachable"), (serve_url, "wrong", "--token")):
+        args = ["mcp", "--url", url, "--log-level", "warn"] + (["--token", token] if token else [])
+        async with Client(StdioServerParameters(command=flash, args=args), read_timeout_seconds=60) as client:
+            r, t = await call(client, "run_code", {"language": "python", "code": "print(1)"})
+            check(f"--url {url} {'token ' + token if token else ''}: a tool error saying what to fix",
+                  r.is_error and want in t, t)
+
+
 def start(cmd, log):
     """Starts a server that prints its URL on stdout; returns (process, url)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -179,36 +192,61 @@ def stop(p):
         p.kill()
 
 
-async def bench(flash, data, rounds):
-    """run_code latency over stdio (embedded), uncached and cached."""
-    params = StdioServerParameters(command=flash, args=["mcp", "--data-dir", data, "--workers", "2",
-                                                        "--log-level", "warn"])
-    hello = {
-        "python": "print('hello, world')  # {tag}",
-        "cpp": "#include <iostream>\n// {tag}\nint main() {{ std::cout << \"hello, world\" << std::endl; }}",
-    }
+HELLO = {
+    "python": "print('hello, world')  # {tag}",
+    "cpp": "#include <iostream>\n// {tag}\nint main() {{ std::cout << \"hello, world\" << std::endl; }}",
+}
+
+
+async def timed(run, rounds):
+    """Rows (language, kind, median, min, max, n) of `run(language, code)` in ms, uncached and cached."""
+    for lang, code in HELLO.items():
+        await run(lang, code.format(tag="warm-up"))  # the pool, the first compile, the page cache
+    rows = []
+    for lang, code in HELLO.items():
+        for kind in ("uncached", "cached"):
+            times = []
+            for _ in range(rounds + (kind == "cached")):
+                tag = uuid.uuid4().hex if kind == "uncached" else "cached"
+                t0 = time.perf_counter()
+                out = await run(lang, code.format(tag=tag))
+                times.append((time.perf_counter() - t0) * 1000)
+                if "hello, world" not in out:
+                    sys.exit(f"mcp-check: bench run failed: {out}")
+            if kind == "cached":
+                times = times[1:]  # the first one fills the cache
+            rows.append((lang, kind, statistics.median(times), min(times), max(times), len(times)))
+    return rows
+
+
+async def bench(flash, tmp, rounds, log):
+    """run_code latency over stdio (embedded), uncached and cached; then the
+    same programs straight to a `flash serve`'s POST /create?wait=true, for
+    what the MCP layer adds."""
+    params = StdioServerParameters(command=flash, args=["mcp", "--data-dir", os.path.join(tmp, "mcp"),
+                                                        "--workers", "2", "--log-level", "warn"])
     async with Client(params, read_timeout_seconds=180) as client:
-        # Warm up: the pool, the first compile, the page cache.
-        for lang, code in hello.items():
-            await client.call_tool("run_code", {"language": lang, "code": code.format(tag="warm-up")})
-        rows = []
-        for lang, code in hello.items():
-            for kind in ("uncached", "cached"):
-                times = []
-                for i in range(rounds):
-                    tag = uuid.uuid4().hex if kind == "uncached" else "cached"
-                    t0 = time.perf_counter()
-                    r = await client.call_tool("run_code", {"language": lang, "code": code.format(tag=tag)})
-                    times.append((time.perf_counter() - t0) * 1000)
-                    if r.is_error or "hello, world" not in text(r):
-                        sys.exit(f"mcp-check: bench run failed: {text(r)}")
-                if kind == "cached":
-                    times = times[1:] if len(times) > 1 else times  # the first one fills the cache
-                rows.append((lang, kind, statistics.median(times), min(times), max(times), len(times)))
-    print("\nrun_code over stdio, embedded: ms from the call to the answer")
-    print("language | code     | median | min   | max   | runs")
-    for lang, kind, med, lo, hi, n in rows:
-        print(f"{lang:8} | {kind:8} | {med:6.1f} | {lo:5.1f} | {hi:5.1f} | {n}")
+        async def mcp_run(lang, code):
+            r = await client.call_tool("run_code", {"language": lang, "code": code})
+            return "" if r.is_error else text(r)
+        mcp_rows = await timed(mcp_run, rounds)
+    p, url = start([flash, "serve", "--listen", "127.0.0.1:0", "--data-dir", os.path.join(tmp, "serve"),
+                    "--workers", "2", "--log-level", "warn"], log)
+    try:
+        async def http_run(lang, code):
+            body = json.dumps({"language": lang, "code": code}).encode()
+            req = urllib.request.Request(f"{url}/create?wait=true", body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return json.load(resp).get("stdout") or ""
+        http_rows = await timed(http_run, rounds)
+    finally:
+        stop(p)
+    print(f"\nms from the request to the answer, hello world ({os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f})")
+    print("path                           | language | code     | median | min   | max   | runs")
+    for name, rows in (("MCP run_code, stdio, embedded", mcp_rows), ("native POST /create?wait=true", http_rows)):
+        for lang, kind, med, lo, hi, n in rows:
+            print(f"{name:30} | {lang:8} | {kind:8} | {med:6.1f} | {lo:5.1f} | {hi:5.1f} | {n}")
 
 
 def main():
@@ -225,7 +263,7 @@ def main():
     log = open(os.path.join(tmp, "servers.log"), "w")
     common = ["--workers", "2", "--log-level", "warn"]
     if a.bench:
-        asyncio.run(bench(flash, os.path.join(tmp, "bench"), a.rounds))
+        asyncio.run(bench(flash, tmp, a.rounds, log))
         return
     for transport in a.transports.split(","):
         data = os.path.join(tmp, transport)
@@ -248,6 +286,8 @@ def main():
             else:
                 sys.exit(f"mcp-check: unknown transport {transport!r}")
             asyncio.run(run_all(target, a.sessions))
+            if transport == "url":
+                asyncio.run(check_unreachable(flash, serve_url))
         finally:
             for p in reversed(procs):
                 stop(p)

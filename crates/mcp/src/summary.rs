@@ -87,22 +87,33 @@ fn list(out: &mut String, title: &str, items: &[String], max: usize) {
     }
 }
 
-/// One token per step: the line number, or a call, return or exception mark.
+/// One token per step: the line number, or a call, return or exception
+/// mark. The program's own entry and exit (the top frame's call and
+/// return) say nothing and are left out.
 fn tokens(steps: &[Value]) -> Vec<String> {
     steps
         .iter()
-        .map(|s| {
+        .filter_map(|s| {
             let func = s["func"].as_str().unwrap_or("?");
-            match s["event"].as_str().unwrap_or("") {
+            let event = s["event"].as_str().unwrap_or("");
+            if matches!(event, "call" | "return") && depth(s) <= 1 {
+                return None;
+            }
+            Some(match event {
                 "call" => format!(">{func}"),
                 "return" => format!("<{func}"),
                 "exception" | "uncaught_exception" => {
                     format!("!{}", s["exception"]["type"].as_str().unwrap_or("exception"))
                 }
                 _ => s["line"].as_u64().unwrap_or(0).to_string(),
-            }
+            })
         })
         .collect()
+}
+
+/// How many of the user's frames are live at a step.
+fn depth(step: &Value) -> usize {
+    step["frames"].as_array().map_or(0, Vec::len)
 }
 
 /// The tokens with repeated runs folded, innermost loops first:
@@ -152,7 +163,7 @@ fn history(steps: &[Value]) -> (Vec<String>, Vec<String>) {
     let (mut calls, mut changes) = (Vec::new(), Vec::new());
     for s in steps {
         let Some(frame) = s["frames"].as_array().and_then(|f| f.first()) else { continue };
-        let depth = s["frames"].as_array().map_or(0, Vec::len);
+        let depth = depth(s);
         seen.retain(|(d, _), _| *d <= depth);
         let func = frame["func"].as_str().unwrap_or("?").to_owned();
         let line = s["line"].as_u64().unwrap_or(0);
@@ -171,7 +182,7 @@ fn history(steps: &[Value]) -> (Vec<String>, Vec<String>) {
                 }
             }
             _ => {
-                if event == "call" {
+                if event == "call" && depth > 1 {
                     let args: Vec<String> = vars.iter().map(|(n, v)| format!("{n}={v}")).collect();
                     calls.push(format!("{func}({}) at line {line}", args.join(", ")));
                 }
@@ -179,15 +190,16 @@ fn history(steps: &[Value]) -> (Vec<String>, Vec<String>) {
         }
         if event == "return" {
             if let Some(rv) = s.get("return_value").filter(|v| !v.is_null()) {
-                if func != "<module>" {
+                if depth > 1 {
                     calls.push(format!("{func} returned {}", render(rv)));
                 }
             }
         }
         if event == "exception" || event == "uncaught_exception" {
             let e = &s["exception"];
-            let what =
-                format!("{}: {}", e["type"].as_str().unwrap_or("exception"), e["message"].as_str().unwrap_or(""));
+            // The tracers put the message in `value` (an exception is a value).
+            let msg = e["value"].as_str().or(e["message"].as_str()).unwrap_or("");
+            let what = format!("{}: {msg}", e["type"].as_str().unwrap_or("exception"));
             changes.push(format!("line {line}{}: raised {}", place(&func), what.trim_end_matches(": ")));
         }
         seen.insert(key, (line, vars));
@@ -327,6 +339,7 @@ mod tests {
             "status": "ok", "exit": 0, "signal": null, "message": null, "compile_output": "",
             "stdout": "5\n", "stderr": "",
             "steps": [
+                step("call", 1, m(1, vec![])),
                 step("line", 3, m(3, vec![fun.clone()])),
                 step("line", 4, m(4, vec![fun.clone(), x("1")])),
                 step("line", 3, m(3, vec![fun.clone(), x("2"), i("0")])),
@@ -337,6 +350,7 @@ mod tests {
                 step("line", 2, f(2, "4", vec![x("4"), i("1"), fun.clone()])),
                 ret,
                 step("line", 6, m(6, vec![fun.clone(), x("4"), i("1"), var("s", "str", "done")])),
+                step("return", 6, m(6, vec![fun.clone(), x("4"), i("1"), var("s", "str", "done")])),
             ],
         })
     }
@@ -344,8 +358,9 @@ mod tests {
     #[test]
     fn a_trace_summary_has_the_path_the_calls_the_changes_and_the_end() {
         let s = summarize(&trace(), "flash://trace/abc");
-        assert!(s.starts_with("status: ok (exit code 0); 10 steps recorded\n"), "{s}");
-        assert!(s.contains("\n(3 4)x2 3 5 >f 2 <f 6\n"), "{s}");
+        assert!(s.starts_with("status: ok (exit code 0); 12 steps recorded\n"), "{s}");
+        assert!(s.contains("\n(3 4)x2 3 5 >f 2 <f 6\n"), "the program's own entry and exit are left out: {s}");
+        assert!(s.contains("\ncalls:\n  f(n=4) at line 1\n  f returned 5\n\n"), "only f: {s}");
         assert!(s.contains("  f(n=4) at line 1\n  f returned 5\n"), "{s}");
         assert!(s.contains("  after line 3: x = 1\n"), "{s}");
         assert!(s.contains("  after line 4: x = 2, i = 0\n"), "{s}");
@@ -368,6 +383,20 @@ mod tests {
         assert_eq!(render(&o), "P{a: 1}");
         let long = json!({"type": "str", "value": "y".repeat(500)});
         assert!(render(&long).chars().count() <= MAX_VALUE + 1);
+    }
+
+    #[test]
+    fn exceptions_are_marked_in_the_path_and_listed_with_their_message() {
+        let frames = json!([{"func": "f", "line": 2, "locals": [var("x", "int", "0")]},
+                            {"func": "<module>", "line": 4, "locals": []}]);
+        let mut raised = step("exception", 2, frames.clone());
+        raised["exception"] = json!({"type": "ZeroDivisionError", "value": "division by zero"});
+        let t = json!({"status": "runtime_error", "exit": 1, "stdout": "", "stderr": "Traceback ...",
+                       "steps": [step("call", 1, frames.clone()), step("line", 2, frames.clone()), raised]});
+        let s = summarize(&t, "flash://trace/1");
+        assert!(s.contains("\n>f 2 !ZeroDivisionError\n"), "{s}");
+        assert!(s.contains("  line 2 in f: raised ZeroDivisionError: division by zero\n"), "{s}");
+        assert!(s.contains("--- stderr ---\nTraceback ...\n"), "{s}");
     }
 
     #[test]
