@@ -20,6 +20,7 @@ use tower::ServiceExt as _;
 
 /// `flash mcp` flags. The embedded service takes every `flash serve` setting.
 #[derive(Args, Debug)]
+#[command(mut_arg("listen", |a| a.hide(true)))]
 #[command(after_help = "Claude Desktop and other clients: see docs/mcp.md. In stdio mode, stdout \
 carries the protocol only; logs go to stderr.")]
 pub struct McpArgs {
@@ -61,6 +62,12 @@ pub fn main(a: McpArgs) -> anyhow::Result<i32> {
 /// The embedded service: the engine and pool of `flash serve`, its workers,
 /// and its router as the backend.
 fn embedded(a: &McpArgs, mut cfg: flash_server::ServerConfig, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+    if cfg.redis_url.is_some() {
+        anyhow::bail!(
+            "flash mcp's embedded service keeps its own queue and does not use Redis; to use a \
+             Redis-backed Flash, run `flash server` and give flash mcp its address with --url"
+        );
+    }
     let (engine, _table) = serve::engine(&cfg, "flash mcp")?;
     // A private queue: a `flash serve` on the same data directory must not
     // take this process's jobs (its waiters would never hear of them).
