@@ -229,3 +229,7 @@ mod tests {
         assert_eq!(session_path("abc/def").unwrap(), "/sessions/abc%2Fdef");
     }
 }
+
+#[cfg(test)]
+#[path = "sessions_contract.rs"]
+mod contract;
