@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -173,6 +174,19 @@ async def check_unreachable(flash, serve_url):
                   r.is_error and want in t, t)
 
 
+def check_host_guard(url):
+    """A request naming another host (DNS rebinding from a web page) is refused."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json", "Host": "evil.example",
+                                             "Accept": "application/json, text/event-stream"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    check("HTTP: a request for another Host is refused (403)", status == 403, f"HTTP {status}")
+
+
 def start(cmd, log):
     """Starts a server that prints its URL on stdout; returns (process, url)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -286,6 +300,8 @@ def main():
             else:
                 sys.exit(f"mcp-check: unknown transport {transport!r}")
             asyncio.run(run_all(target, a.sessions))
+            if transport == "http":
+                check_host_guard(target)
             if transport == "url":
                 asyncio.run(check_unreachable(flash, serve_url))
         finally:
