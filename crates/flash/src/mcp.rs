@@ -128,3 +128,42 @@ async fn transport(a: &McpArgs, backend: Backend) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        mcp: McpArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<McpArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mcp").chain(args.iter().copied())).map(|c| c.mcp)
+    }
+
+    #[test]
+    fn transports_backends_and_the_serve_settings_parse() {
+        let a = parse(&["--http", "127.0.0.1:0", "--url", "http://127.0.0.1:2358", "--token", "t"]).unwrap();
+        assert_eq!(
+            (a.http.as_deref(), a.url.as_deref(), a.token.as_deref()),
+            (Some("127.0.0.1:0"), Some("http://127.0.0.1:2358"), Some("t"))
+        );
+        let a = parse(&["--workers", "3", "--max-cpu-time-limit", "2"]).unwrap();
+        assert_eq!(a.http, None, "stdio by default");
+        let cfg = serve::load(&a.serve).unwrap();
+        assert_eq!((cfg.workers, cfg.limits.cpu_time_limit), (3, 2.0), "the embedded service is configured as serve");
+        let e = parse(&["--token", "t"]).err().unwrap().to_string();
+        assert!(e.contains("--url"), "a token without a service to send it to: {e}");
+    }
+
+    #[test]
+    fn serve_s_listen_address_is_not_offered() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("--http") && help.contains("--data-dir"), "{help}");
+        assert!(!help.contains("--listen"), "flash mcp listens with --http: {help}");
+    }
+}
