@@ -88,6 +88,9 @@ async def check_runs(client):
                                            "max_output_bytes": 1000})
     check("run_code truncates long output and reports the exit code",
           not r.is_error and "[truncated: 99001 more bytes]" in t and "exit code 3" in t, t[:300] + t[-300:])
+    r, t = await call(client, "run_code", {"language": "python", "code": "import time\ntime.sleep(2.5)\nprint('slept')"})
+    check("run_code waits for a run longer than the service's wait (url: max_wait_secs = 1)",
+          not r.is_error and t.startswith("verdict: Accepted") and "slept" in t, t[:400])
     r, t = await call(client, "run_tests", {
         "language": "python", "code": "a, b = map(int, input().split())\nprint(a + b)",
         "cases": [{"input": "1 2\n", "expected_output": "3\n"}, {"input": "2 2\n", "expected_output": "5\n"}],
@@ -291,8 +294,14 @@ def main():
                 procs.append(p)
             elif transport == "url":
                 token = uuid.uuid4().hex
+                # A short wait: answers to runs longer than a second come unfinished,
+                # and the tools must look them up until they are.
+                os.makedirs(data, exist_ok=True)
+                conf = os.path.join(data, "flash.toml")
+                with open(conf, "w") as f:
+                    f.write("max_wait_secs = 1\n")
                 p, serve_url = start([flash, "serve", "--listen", "127.0.0.1:0", "--data-dir", data,
-                                      "--auth-token", token] + common, log)
+                                      "--config", conf, "--auth-token", token] + common, log)
                 procs.append(p)
                 p, target = start([flash, "mcp", "--http", "127.0.0.1:0", "--url", serve_url, "--token", token,
                                    "--log-level", "warn"], log)

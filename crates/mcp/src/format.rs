@@ -14,6 +14,10 @@ const LINE_SHOWN: usize = 200;
 
 /// Status ids (Judge0's, as the native API reports them).
 pub mod status {
+    /// Not started yet.
+    pub const IN_QUEUE: u64 = 1;
+    /// Running.
+    pub const PROCESSING: u64 = 2;
     /// The program ran and exited 0 (and matched, when an expected output was given).
     pub const ACCEPTED: u64 = 3;
     /// The output differs from the expected one.

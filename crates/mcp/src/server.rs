@@ -23,6 +23,10 @@ use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a run is waited for, in all.
+const SETTLE_LIMIT: Duration = Duration::from_secs(600);
 
 /// Most bytes of stdout/stderr a tool returns, whatever it asks.
 pub const OUTPUT_CAP: usize = 1 << 20;
@@ -72,6 +76,29 @@ impl FlashMcp {
     /// Sends raw bytes.
     pub(crate) async fn send_bytes(&self, method: Method, path: &str, bytes: Vec<u8>) -> Result<Reply, CallToolResult> {
         self.backend.call(method, path, Some((bytes, "application/octet-stream"))).await.map_err(unreachable)
+    }
+
+    /// A run that is answered before it finished (the service's
+    /// `max_wait_secs` passed: status In Queue or Processing) is looked up
+    /// with `GET /check/{token}` until it has, backing off up to a second.
+    pub(crate) async fn settle(&self, mut v: Value) -> Result<Value, CallToolResult> {
+        let deadline = Instant::now() + SETTLE_LIMIT;
+        let mut pause = Duration::from_millis(20);
+        while matches!(format::verdict(&v).0, format::status::IN_QUEUE | format::status::PROCESSING) {
+            let Some(token) = v["token"].as_str().map(str::to_owned) else { break };
+            if Instant::now() > deadline {
+                return Err(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "the run has not finished after {} s (the service is busy); its token is {token}",
+                    SETTLE_LIMIT.as_secs()
+                ))]));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+            let path = format!("/check/{}", crate::sessions::encode_path(&token, false));
+            let reply = self.send(Method::GET, &path, None).await?;
+            v = Self::expect(&reply, "checking on the run")?;
+        }
+        Ok(v)
     }
 
     /// The body of a successful answer, or the tool error saying why not.
@@ -179,6 +206,7 @@ impl FlashMcp {
         p.limits.add_to(&mut body);
         let reply = attempt!(self.send(Method::POST, "/create?wait=true", Some(&Value::Object(body))).await);
         let v = attempt!(Self::expect(&reply, "run_code"));
+        let v = attempt!(self.settle(v).await);
         let report = format::run_report(&v, output_bound(p.max_output_bytes));
         let (id, _) = format::verdict(&v);
         if format::is_failure(id) {
@@ -209,6 +237,7 @@ impl FlashMcp {
         body.insert("tests".into(), Value::Array(tests));
         let reply = attempt!(self.send(Method::POST, "/create?wait=true", Some(&Value::Object(body))).await);
         let v = attempt!(Self::expect(&reply, "run_tests"));
+        let v = attempt!(self.settle(v).await);
         let cases: Vec<(String, String)> = p.cases.into_iter().map(|c| (c.input, c.expected_output)).collect();
         let report = format::tests_report(&v, &cases, OUTPUT_SHOWN);
         let (id, _) = format::verdict(&v);
