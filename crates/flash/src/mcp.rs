@@ -88,7 +88,9 @@ fn embedded(a: &McpArgs, mut cfg: flash_server::ServerConfig, rt: &tokio::runtim
             },
             svc.clone(),
         ));
+        let expiry = tokio::spawn(forget_old_results(svc.clone()));
         let served = transport(a, Backend::Local(local(svc, token))).await;
+        expiry.abort();
         let _ = stop_tx.send(());
         let _ = workers.await;
         served
@@ -96,6 +98,22 @@ fn embedded(a: &McpArgs, mut cfg: flash_server::ServerConfig, rt: &tokio::runtim
     drop(private);
     Ok(())
 }
+
+/// Finished runs are wanted only until their tool call has answered: those
+/// older than [`KEEP_RESULTS`] are deleted now and then, so a long-lived
+/// server's private queue does not grow.
+async fn forget_old_results(svc: Arc<Service>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let before = flash_server::job::now_ms() - KEEP_RESULTS.as_millis() as i64;
+        if let Err(e) = svc.store.expire(before).await {
+            tracing::warn!(error = %e, "cannot delete old results");
+        }
+    }
+}
+
+/// How long finished runs stay in the embedded queue.
+const KEEP_RESULTS: Duration = Duration::from_secs(600);
 
 /// The service's router as a tower service, with the service's own token
 /// (if it has one) on every request.
