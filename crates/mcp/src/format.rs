@@ -28,6 +28,8 @@ pub mod status {
     pub const COMPILATION_ERROR: u64 = 6;
     /// Flash failed.
     pub const INTERNAL_ERROR: u64 = 13;
+    /// The program could not be executed.
+    pub const EXEC_FORMAT_ERROR: u64 = 14;
     /// The memory limit.
     pub const MEMORY_LIMIT: u64 = 15;
     /// The output limit.
@@ -70,7 +72,7 @@ pub fn is_failure(id: u64) -> bool {
             | status::INTERNAL_ERROR
             | status::MEMORY_LIMIT
             | status::OUTPUT_LIMIT
-            | 14
+            | status::EXEC_FORMAT_ERROR
     )
 }
 
