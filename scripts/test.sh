@@ -38,6 +38,10 @@ cargo build --release -p flash
 bash deploy/systemd/verify.sh
 bash deploy/k8s/validate.sh
 bash deploy/container/test.sh
+# `flash mcp` through the official MCP Python SDK (the release binary built above):
+# stdio and Streamable HTTP, embedded and as a client of a `flash serve`, sessions
+# included (docs/mcp.md).
+FLASH=target/release/flash bash scripts/mcp-check.sh --sessions
 # Pure cgroup v2 on stock Debian kernels (Debian 11's 5.10, Debian 12's 6.1,
 # bookworm-backports' 6.12) in QEMU: every layout, the hostile tests, a run per
 # language and the memory figures (tests/vm/README.md). The sandbox bench in

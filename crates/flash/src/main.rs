@@ -21,6 +21,7 @@ mod debug;
 mod exec;
 mod judge_cmd;
 mod limit_args;
+mod mcp;
 mod plot;
 mod run;
 mod serve;
@@ -57,6 +58,8 @@ enum Command {
     Server(Box<server_role::ServerArgs>),
     /// Judge jobs from Redis, N at a time, with no HTTP (run one per machine).
     Worker(Box<worker_role::WorkerArgs>),
+    /// Serve the tools of a Model Context Protocol server (stdio or --http), for LLM agents.
+    Mcp(Box<mcp::McpArgs>),
 }
 
 fn main() {
@@ -92,6 +95,7 @@ fn main() {
         Command::Serve(a) => serve::main(*a),
         Command::Server(a) => server_role::main(*a),
         Command::Worker(a) => worker_role::main(*a),
+        Command::Mcp(a) => mcp::main(*a),
     };
     match result {
         Ok(code) => std::process::exit(code),
