@@ -969,6 +969,6 @@ mod corpus {
     corpus!(
         nasm, csharp, lisp, d, elixir, erlang, fortran, go, haskell, lua, ocaml, octave, pascal, php, prolog, ruby,
         rust, typescript, c_clang, cpp_clang, cobol, kotlin, objc, r, scala, perl, clojure, groovy, racket, nim,
-        crystal, awk,
+        crystal, awk, brainfuck,
     );
 }
