@@ -12,6 +12,10 @@ use std::path::Path;
 pub struct Adjust {
     /// At least this many processes/threads for runs.
     pub min_processes: Option<u64>,
+    /// At least this file-size limit (RLIMIT_FSIZE), KiB, for runs: for
+    /// runtimes whose own machinery is a file (BEAM's JIT keeps its code in
+    /// a memfd, which the limit bounds like any file).
+    pub min_file_size_kb: Option<u64>,
     /// Memory for the compile step, KiB (overrides the engine's default).
     pub compile_memory_kb: Option<u64>,
     /// CPU seconds for the compile step (the wall limit is twice that), for
@@ -75,9 +79,10 @@ pub struct LanguageSpec {
     /// Command printing the toolchain's version; its program must exist.
     pub version_cmd: Vec<String>,
     /// The toolchain's program when `version_cmd` is not run by it (Debian's
-    /// Brainfuck interpreter cannot say its version; dpkg-query says it): it
-    /// must exist for the language to be offered, and a probed version is
-    /// kept until it changes. Default: `version_cmd`'s program.
+    /// Brainfuck interpreter cannot say its version, dpkg-query says it;
+    /// Objective-C needs GNUstep besides gcc): it must exist for the language
+    /// to be offered, and a probed version is kept until it changes.
+    /// Default: `version_cmd`'s program.
     #[serde(default)]
     pub toolchain: Option<String>,
     /// Compile command, if the language is compiled.
