@@ -556,6 +556,24 @@ mod tests {
         assert!(reg.find("fsharp").is_none());
     }
 
+    /// A split-mode server learns what its workers offer by version command
+    /// (the server's LanguageTable): an entry gated by its own `toolchain`
+    /// must not share its version command with another entry, or it would
+    /// be offered wherever that one is (Objective-C wherever C is).
+    #[test]
+    fn a_gated_language_has_a_version_command_of_its_own() {
+        let reg = Registry::from_toml(SHIPPED, |_| Ok("1".into())).unwrap();
+        for l in reg.languages().iter().filter(|l| l.spec.toolchain.is_some()) {
+            let same: Vec<u32> = reg
+                .languages()
+                .iter()
+                .filter(|o| o.id() != l.id() && o.spec.version_cmd == l.spec.version_cmd)
+                .map(Language::id)
+                .collect();
+            assert!(same.is_empty(), "{} shares its version command with {same:?}", l.id());
+        }
+    }
+
     /// A name, alias, extension or Piston name means one language only
     /// (Prolog once took Perl's "pl": the first match would have won).
     #[test]
