@@ -9,7 +9,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 # The languages of crates/engine/languages.toml, as "file that proves it is
 # installed : Debian package(s)". The core set (installed by default, and in
 # the `core` container image) and the rest (FLASH_SETUP_LANGUAGES=all, and
-# the `full` image). Bash is part of every Debian system.
+# the `full` image). Bash is part of every Debian system. Objective-C's
+# gnustep-config asks make for the flags, and prints nothing without it.
 CORE_LANGS='
 /usr/bin/g++ g++
 /usr/bin/gcc gcc
@@ -41,7 +42,7 @@ MORE_LANGS='
 /usr/bin/clang clang
 /usr/bin/cobc gnucobol3
 /usr/bin/kotlinc kotlin
-/usr/bin/gnustep-config gobjc libgnustep-base-dev
+/usr/bin/gnustep-config gobjc gnustep-make libgnustep-base-dev make
 /usr/bin/Rscript r-base-core
 /usr/bin/scalac scala
 /usr/bin/perl perl
