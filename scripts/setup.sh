@@ -5,30 +5,22 @@ set -euo pipefail
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
-[ -x /usr/bin/g++ ] || need+=(g++)
-[ -x /usr/bin/gcc ] || need+=(gcc)
-[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
-[ -x /usr/bin/python3 ] || need+=(python3)
-/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
-[ -x /usr/bin/node ] || need+=(nodejs)
-[ -x /usr/bin/javac ] || need+=(openjdk-17-jdk-headless)
-[ -x /usr/bin/sqlite3 ] || need+=(sqlite3)
-[ -x /usr/bin/gdb ] || need+=(gdb)
-[ -x /usr/bin/redis-server ] || need+=(redis-server)
-# systemd-analyze checks the deployment's unit files (deploy/systemd/verify.sh).
-[ -x /usr/bin/systemd-analyze ] || need+=(systemd)
-# FLASH_SETUP_LANGUAGES=all (or `--all-languages`): every language of
-# crates/engine/languages.toml, from Debian 12's packages (about 800 MB to
-# download, 3.8 GB on disk; README "All languages"). The default is the core set.
-langs="${FLASH_SETUP_LANGUAGES:-core}"
-[ "${1:-}" = "--all-languages" ] && langs=all
-case "$langs" in
-  core) ;;
-  all)
-    # binary that proves it is installed : Debian package(s)
-    while read -r bin pkgs; do
-      [ -x "$bin" ] || need+=($pkgs)
-    done <<'LANGS'
+
+# The languages of crates/engine/languages.toml, as "file that proves it is
+# installed : Debian package(s)". The core set (installed by default, and in
+# the `core` container image) and the rest (FLASH_SETUP_LANGUAGES=all, and
+# the `full` image). Bash is part of every Debian system. Objective-C's
+# gnustep-config asks make for the flags, and prints nothing without it.
+CORE_LANGS='
+/usr/bin/g++ g++
+/usr/bin/gcc gcc
+/usr/include/stdio.h libc6-dev
+/usr/bin/python3 python3
+/usr/bin/node nodejs
+/usr/bin/javac openjdk-17-jdk-headless
+/usr/bin/sqlite3 sqlite3
+'
+MORE_LANGS='
 /usr/bin/nasm nasm
 /usr/bin/mcs mono-mcs
 /usr/bin/sbcl sbcl
@@ -50,7 +42,7 @@ case "$langs" in
 /usr/bin/clang clang
 /usr/bin/cobc gnucobol3
 /usr/bin/kotlinc kotlin
-/usr/bin/gnustep-config gobjc libgnustep-base-dev
+/usr/bin/gnustep-config gobjc gnustep-make libgnustep-base-dev make
 /usr/bin/Rscript r-base-core
 /usr/bin/scalac scala
 /usr/bin/perl perl
@@ -60,8 +52,39 @@ case "$langs" in
 /usr/bin/nim nim
 /usr/bin/crystal crystal
 /usr/bin/gawk gawk
-LANGS
-    ;;
+/usr/bin/beef beef
+'
+# `setup.sh --packages core|all`: print the Debian packages of a language set
+# (one a line) and exit, installing nothing; deploy/container/Containerfile
+# installs its flavour from this list.
+if [ "${1:-}" = "--packages" ]; then
+  case "${2:-}" in
+    core) printf '%s\n' "$CORE_LANGS" ;;
+    all) printf '%s\n' "$CORE_LANGS" "$MORE_LANGS" ;;
+    *) echo "setup: --packages takes core or all" >&2; exit 2 ;;
+  esac | awk 'NF > 1 { for (i = 2; i <= NF; i++) print $i }'
+  exit 0
+fi
+missing_of() { # the packages of a table whose proof file is missing
+  while read -r -a row; do
+    [ ${#row[@]} -eq 0 ] || [ -e "${row[0]}" ] || need+=("${row[@]:1}")
+  done <<<"$1"
+}
+missing_of "$CORE_LANGS"
+/usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
+[ -x /usr/bin/gdb ] || need+=(gdb)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
+# systemd-analyze checks the deployment's unit files (deploy/systemd/verify.sh).
+[ -x /usr/bin/systemd-analyze ] || need+=(systemd)
+# FLASH_SETUP_LANGUAGES=all (or `--all-languages`): every language of
+# crates/engine/languages.toml, from Debian 12's packages (on a bare Debian 12,
+# 0.9 GB to download and 4.3 GB on disk beyond the core set's 229 MB and
+# 712 MB; README "All languages"). The default is the core set.
+langs="${FLASH_SETUP_LANGUAGES:-core}"
+[ "${1:-}" = "--all-languages" ] && langs=all
+case "$langs" in
+  core) ;;
+  all) missing_of "$MORE_LANGS" ;;
   *) echo "setup: FLASH_SETUP_LANGUAGES must be core or all, not '$langs'" >&2; exit 2 ;;
 esac
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the Flash container image `localhost/flash:core` with podman, with no
-# container registry: the Debian 12 base image is made here with debootstrap
+# Builds the Flash container image `localhost/flash:core` (or `:full`) with
+# podman, with no container registry: the Debian 12 base image is made here with debootstrap
 # (cached) and imported as `localhost/debian:12`.
 #
-#   bash deploy/container/build.sh            # as root, from anywhere
+#   bash deploy/container/build.sh                    # as root, from anywhere
+#   FLASH_FLAVOUR=full bash deploy/container/build.sh # every language
 #
 # Needs the prebuilt binary target/release/flash (built by `cargo build
 # --release` on the host: Debian 12's Rust is too old to build Flash inside
@@ -11,7 +12,10 @@
 #   DEBIAN_MIRROR  where debootstrap and the image's apt fetch from
 #                  [default: http://deb.debian.org/debian]
 #   FLASH_BASE_TAR the cached base rootfs [default: /var/cache/flash-container/bookworm-base.tar]
-#   FLASH_IMAGE    the image to build [default: localhost/flash:core]
+#   FLASH_FLAVOUR  core (the core languages, as scripts/setup.sh installs by
+#                  default) or full (every language: FLASH_SETUP_LANGUAGES=all)
+#                  [default: core]
+#   FLASH_IMAGE    the image to build [default: localhost/flash:$FLASH_FLAVOUR]
 #   REBUILD_BASE=1 make the base rootfs again (e.g. for Debian point releases)
 #   REDIS_IMAGE    also build this Redis image for compose.split.yaml
 #                  [default: localhost/redis:7-bookworm; empty: skip]
@@ -21,7 +25,9 @@ repo=$PWD
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 base_tar=${FLASH_BASE_TAR:-/var/cache/flash-container/bookworm-base.tar}
 base_image=localhost/debian:12
-image=${FLASH_IMAGE:-localhost/flash:core}
+flavour=${FLASH_FLAVOUR:-core}
+case "$flavour" in core | full) ;; *) echo "build.sh: FLASH_FLAVOUR is core or full, not '$flavour'" >&2; exit 2 ;; esac
+image=${FLASH_IMAGE:-localhost/flash:$flavour}
 say() { printf '[build.sh %(%T)T] %s\n' -1 "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { echo "build.sh: run as root (debootstrap and rootful podman)" >&2; exit 1; }
@@ -105,12 +111,15 @@ fi
 # 5. The Flash image. --format docker: the OCI image format has no HEALTHCHECK,
 #    podman drops it there with a warning. The ignore file keeps the build
 #    context (the repo root) down to the binary.
-say "building $image"
+say "building $image ($flavour)"
+t0=$(date +%s)
 podman build --format docker \
+    --build-arg FLASH_FLAVOUR="$flavour" \
+    --build-arg FLASH_PACKAGES_SHA256="$(bash scripts/setup.sh --packages "${flavour/full/all}" | sha256sum | cut -d' ' -f1)" \
     --build-arg FLASH_BINARY_SHA256="$(sha256sum target/release/flash | cut -d' ' -f1)" \
     --ignorefile deploy/container/Containerfile.dockerignore \
     -f deploy/container/Containerfile -t "$image" "$repo"
-say "done: $(podman image inspect -f '{{.Size}}' "$image" | numfmt --to=iec) $image"
+say "done: $(podman image inspect -f '{{.Size}}' "$image" | numfmt --to=iec) $image in $(($(date +%s) - t0)) s"
 
 # 6. Redis for split mode, from Debian's redis-server (no registry here).
 redis_image=${REDIS_IMAGE-localhost/redis:7-bookworm}

@@ -372,6 +372,9 @@ impl Engine {
         if let Some(p) = lang.spec.adjust.min_processes {
             limits.processes = limits.processes.max(p);
         }
+        if let Some(f) = lang.spec.adjust.min_file_size_kb {
+            limits.file_size_kb = limits.file_size_kb.max(f);
+        }
         let heap_mb = heap_mb(&limits);
         let mut files = art.files.clone();
         files.extend(support_files(lang));

@@ -12,6 +12,10 @@ use std::path::Path;
 pub struct Adjust {
     /// At least this many processes/threads for runs.
     pub min_processes: Option<u64>,
+    /// At least this file-size limit (RLIMIT_FSIZE), KiB, for runs: for
+    /// runtimes whose own machinery is a file (BEAM's JIT keeps its code in
+    /// a memfd, which the limit bounds like any file).
+    pub min_file_size_kb: Option<u64>,
     /// Memory for the compile step, KiB (overrides the engine's default).
     pub compile_memory_kb: Option<u64>,
     /// CPU seconds for the compile step (the wall limit is twice that), for
@@ -74,6 +78,13 @@ pub struct LanguageSpec {
     pub source: String,
     /// Command printing the toolchain's version; its program must exist.
     pub version_cmd: Vec<String>,
+    /// The toolchain's program when `version_cmd` is not run by it (Debian's
+    /// Brainfuck interpreter cannot say its version, dpkg-query says it;
+    /// Objective-C needs GNUstep besides gcc): it must exist for the language
+    /// to be offered, and a probed version is kept until it changes.
+    /// Default: `version_cmd`'s program.
+    #[serde(default)]
+    pub toolchain: Option<String>,
     /// Compile command, if the language is compiled.
     pub compile: Option<Vec<String>>,
     /// Run command.
@@ -167,15 +178,24 @@ impl Registry {
     /// [`VersionCache`] at [`VERSION_CACHE`].
     pub fn probed(text: &str) -> Result<Registry, Error> {
         let cache = VersionCache::open(Path::new(VERSION_CACHE));
-        let reg = Registry::from_toml(text, |cmd| cache.probe(cmd, probe_version))?;
+        let reg = Registry::with_probe(text, |spec| cache.probe_spec(spec, probe_version))?;
         cache.save();
         Ok(reg)
     }
 
-    /// Parses and validates a table; `probe` returns a toolchain's version or why not.
+    /// Parses and validates a table; `probe` returns a toolchain's version
+    /// (given its version command) or why not.
     pub fn from_toml(
         text: &str,
         probe: impl Fn(&[String]) -> Result<String, String> + Sync,
+    ) -> Result<Registry, Error> {
+        Registry::with_probe(text, |spec| probe(&spec.version_cmd))
+    }
+
+    /// [`Registry::from_toml`] with a probe that sees the whole entry.
+    fn with_probe(
+        text: &str,
+        probe: impl Fn(&LanguageSpec) -> Result<String, String> + Sync,
     ) -> Result<Registry, Error> {
         let file: File = toml::from_str(text).map_err(|e| Error::Registry(e.to_string()))?;
         let mut reg = Registry::default();
@@ -193,7 +213,7 @@ impl Registry {
         }
         // Probe every toolchain at once: some (javac) take 100 ms to say their version.
         let probes: Vec<Result<String, String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = file.language.iter().map(|l| s.spawn(|| probe(&l.version_cmd))).collect();
+            let handles: Vec<_> = file.language.iter().map(|l| s.spawn(|| probe(l))).collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("version probe panicked".into()))).collect()
         });
         for (spec, probed) in file.language.into_iter().zip(probes) {
@@ -304,7 +324,33 @@ impl VersionCache {
 
     /// The version `cmd` prints, from the cache or from `probe`.
     pub fn probe(&self, cmd: &[String], probe: impl Fn(&[String]) -> Result<String, String>) -> Result<String, String> {
-        let Some(key) = Self::key(cmd) else { return probe(cmd) };
+        let Some(prog) = cmd.first() else { return probe(cmd) };
+        self.probe_for(prog, cmd, probe)
+    }
+
+    /// The version of `spec`'s toolchain: none when its `toolchain` is
+    /// missing, else what its version command prints (through the cache).
+    pub fn probe_spec(
+        &self,
+        spec: &LanguageSpec,
+        probe: impl Fn(&[String]) -> Result<String, String>,
+    ) -> Result<String, String> {
+        match &spec.toolchain {
+            Some(t) if !Path::new(t).exists() => Err(format!("{t} not found")),
+            Some(t) => self.probe_for(t, &spec.version_cmd, probe),
+            None => self.probe(&spec.version_cmd, probe),
+        }
+    }
+
+    /// The version `cmd` prints of the toolchain `prog`, from the cache
+    /// (while `prog` is unchanged) or from `probe`.
+    pub fn probe_for(
+        &self,
+        prog: &str,
+        cmd: &[String],
+        probe: impl Fn(&[String]) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let Some(key) = Self::key(prog, cmd) else { return probe(cmd) };
         if let Some(v) = self.known.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(v.clone());
         }
@@ -329,14 +375,14 @@ impl VersionCache {
         }
     }
 
-    /// The command and what identifies its program's file now: its real
+    /// The command and what identifies the toolchain's file now: its real
     /// path, size and modification time (to the nanosecond), which every
     /// upgrade changes. Not the device and inode: they differ where the same
     /// files are seen through another filesystem (the VM test's guests read
     /// the host's root over 9p) and would make the cache useless there.
-    fn key(cmd: &[String]) -> Option<String> {
+    fn key(prog: &str, cmd: &[String]) -> Option<String> {
         use std::os::unix::fs::MetadataExt;
-        let prog = std::fs::canonicalize(cmd.first()?).ok()?;
+        let prog = std::fs::canonicalize(prog).ok()?;
         let m = std::fs::metadata(&prog).ok()?;
         Some(format!("{cmd:?} {} {} {}.{}", prog.display(), m.size(), m.mtime(), m.mtime_nsec()))
     }
@@ -424,6 +470,42 @@ mod version_cache_tests {
         let text = std::fs::read_to_string(&cache_file).unwrap();
         assert!(!text.contains("missing"), "{text}");
     }
+
+    /// `toolchain`: the program a version command speaks for (dpkg-query
+    /// for beef). Missing, the language is not offered although the command
+    /// works; changed, it is probed again although the command's program is
+    /// the same.
+    #[test]
+    fn a_toolchain_other_than_the_version_command_gates_and_keys_the_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("tool");
+        let spec = |toolchain: &Path| LanguageSpec {
+            toolchain: Some(toolchain.to_string_lossy().into_owned()),
+            ..toml::from_str(
+                "id = 1\nname = \"T\"\ndisplay = \"T\"\nsource = \"t\"\n\
+                 version_cmd = [\"/bin/echo\", \"4.5.6\"]\nrun = [\"t\"]\n",
+            )
+            .unwrap()
+        };
+        let cache = VersionCache::open(&dir.path().join("versions.json"));
+        let calls = AtomicUsize::new(0);
+        let probe = |cmd: &[String]| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            probe_version(cmd)
+        };
+        let err = cache.probe_spec(&spec(&tool), probe).unwrap_err();
+        assert!(err.contains("not found"), "{err}");
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "a missing toolchain is never probed");
+        std::fs::write(&tool, "v1").unwrap();
+        assert_eq!(cache.probe_spec(&spec(&tool), probe).unwrap(), "4.5.6");
+        assert_eq!(cache.probe_spec(&spec(&tool), probe).unwrap(), "4.5.6");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "kept while the toolchain is unchanged");
+        std::fs::write(&tool, "version 2").unwrap();
+        assert_eq!(cache.probe_spec(&spec(&tool), probe).unwrap(), "4.5.6");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "an upgraded toolchain is probed again");
+        std::fs::remove_file(&tool).unwrap();
+        assert!(cache.probe_spec(&spec(&tool), probe).is_err(), "a removed toolchain is not offered from the cache");
+    }
 }
 
 #[cfg(test)]
@@ -452,7 +534,7 @@ mod tests {
     #[test]
     fn shipped_table_loads_and_names_resolve() {
         let reg = Registry::from_toml(SHIPPED, |_| Ok("1.2.3".into())).unwrap();
-        assert_eq!(reg.languages().len(), 39);
+        assert_eq!(reg.languages().len(), 40);
         assert_eq!(reg.refusal(47).map(|r| r.contains("FreeBASIC")), Some(true));
         assert_eq!(reg.find("golang").map(Language::id), Some(60));
         assert_eq!(reg.by_extension("kt").map(Language::id), Some(78));
@@ -472,6 +554,24 @@ mod tests {
         assert_eq!(reg.find("C++ (GCC 1.2.3)").map(Language::id), Some(54));
         assert_eq!(reg.by_extension("py").map(Language::id), Some(71));
         assert!(reg.find("fsharp").is_none());
+    }
+
+    /// A split-mode server learns what its workers offer by version command
+    /// (the server's LanguageTable): an entry gated by its own `toolchain`
+    /// must not share its version command with another entry, or it would
+    /// be offered wherever that one is (Objective-C wherever C is).
+    #[test]
+    fn a_gated_language_has_a_version_command_of_its_own() {
+        let reg = Registry::from_toml(SHIPPED, |_| Ok("1".into())).unwrap();
+        for l in reg.languages().iter().filter(|l| l.spec.toolchain.is_some()) {
+            let same: Vec<u32> = reg
+                .languages()
+                .iter()
+                .filter(|o| o.id() != l.id() && o.spec.version_cmd == l.spec.version_cmd)
+                .map(Language::id)
+                .collect();
+            assert!(same.is_empty(), "{} shares its version command with {same:?}", l.id());
+        }
     }
 
     /// A name, alias, extension or Piston name means one language only

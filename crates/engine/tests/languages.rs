@@ -966,10 +966,26 @@ mod corpus {
         };
     }
 
+    /// BEAM under Judge0's default file-size limit (1 MiB): its JIT keeps
+    /// code in a memfd that the limit bounds (SIGXFSZ before the first line
+    /// without the table's `min_file_size_kb`).
+    #[test]
+    fn beam_runs_under_judge0s_default_file_size_limit() {
+        for (lang, dir, ext) in [("58", "erlang", "erl"), ("57", "elixir", "exs")] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/corpus/{dir}/hello.{ext}"));
+            let src = std::fs::read_to_string(&path).expect("the corpus's hello");
+            let limits = Limits { file_size_kb: 1024, ..roomy() };
+            let sub = Submission { stdin: b"flash\n".to_vec(), limits, ..submission(lang, src) };
+            let Some(j) = judge(&sub) else { return };
+            assert_status(&j, StatusId::Accepted);
+            assert_eq!(j.stdout, b"Hello, flash!\n", "{}", describe(&j));
+        }
+    }
+
     corpus!(
         nasm, csharp, lisp, d, elixir, erlang, fortran, go, haskell, lua, ocaml, octave, pascal, php, prolog, ruby,
         rust, typescript, c_clang, cpp_clang, cobol, kotlin, objc, r, scala, perl, clojure, groovy, racket, nim,
-        crystal, awk,
+        crystal, awk, brainfuck,
     );
 }
 

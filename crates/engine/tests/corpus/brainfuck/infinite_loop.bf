@@ -1,0 +1,2 @@
+A loop whose cell never reaches zero
++[]
