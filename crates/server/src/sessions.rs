@@ -366,6 +366,11 @@ impl Sessions {
         Ok(())
     }
 
+    /// Paths and content digests of a workspace's files (see [`changes`]).
+    pub fn digests(files: &[WorkspaceFile]) -> Vec<(String, u64)> {
+        files.iter().map(|f| (f.path.clone(), digest(f))).collect()
+    }
+
     /// Replaces the whole workspace with what a run left, if it fits the
     /// bounds (else the workspace stays as it was and the error says why).
     pub fn replace(&self, id: &str, files: &[WorkspaceFile]) -> Result<(), SessionError> {
@@ -482,3 +487,29 @@ fn write_file(full: &Path, data: &[u8], mode: u32) -> Result<(), SessionError> {
 
 #[cfg(test)]
 mod tests;
+
+/// A file's content and mode, hashed (to tell a modified file from one left alone).
+fn digest(f: &WorkspaceFile) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (f.mode & 0o111 != 0, &f.data).hash(&mut h);
+    h.finish()
+}
+
+/// What a run did to a workspace: paths created, modified and deleted,
+/// each sorted, from the digests before ([`Sessions::digests`]) and the files after.
+pub fn changes(before: &[(String, u64)], after: &[WorkspaceFile]) -> [Vec<String>; 3] {
+    let old: std::collections::HashMap<&str, u64> = before.iter().map(|(p, d)| (p.as_str(), *d)).collect();
+    let mut out: [Vec<String>; 3] = Default::default();
+    for f in after {
+        match old.get(f.path.as_str()) {
+            None => out[0].push(f.path.clone()),
+            Some(d) if *d != digest(f) => out[1].push(f.path.clone()),
+            Some(_) => {}
+        }
+    }
+    let new: std::collections::HashSet<&str> = after.iter().map(|f| f.path.as_str()).collect();
+    out[2] = before.iter().filter(|(p, _)| !new.contains(p.as_str())).map(|(p, _)| p.clone()).collect();
+    out.iter_mut().for_each(|v| v.sort());
+    out
+}

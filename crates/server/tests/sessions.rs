@@ -156,8 +156,8 @@ async fn an_idle_session_is_gone() {
 async fn one_key_cannot_see_or_touch_another_keys_session() {
     let mut cfg = config();
     cfg.api_keys = vec![
-        ApiKey { name: "alice".into(), key: ALICE.into(), requests_per_minute: 0, max_concurrent: 0 },
-        ApiKey { name: "bob".into(), key: BOB.into(), requests_per_minute: 0, max_concurrent: 0 },
+        ApiKey { name: "alice".into(), key: ALICE.into(), requests_per_minute: 0, max_concurrent: 0, network: vec![] },
+        ApiKey { name: "bob".into(), key: BOB.into(), requests_per_minute: 0, max_concurrent: 0, network: vec![] },
     ];
     let s = start(cfg).await;
     assert_eq!(call(&s, None, "POST", "/sessions", json!({})).await.0, 401);

@@ -292,6 +292,7 @@ async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonB
     let m = session(&s, &id).await?;
     let sid = m.id.clone();
     let files = blocking(&s, move |s| s.snapshot(&sid)).await?;
+    let before = crate::sessions::Sessions::digests(&files);
     req.session = Some(crate::job::SessionJob { id: m.id.clone(), files, max_file_kb: s.cfg.max_file_kb });
     let rec = crate::api::run_to_end(&svc, req).await?;
     // The job held a copy of the workspace: it is not kept once applied.
@@ -299,7 +300,7 @@ async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonB
         tracing::warn!(error = %e, token = %rec.token, "cannot delete a session run's job; it expires with the others");
     }
     let outcome = rec.result.as_ref().and_then(|r| r.workspace.clone());
-    let (saved, note) = save(&s, &m.id, outcome).await?;
+    let (saved, note, changed) = save(&s, &m.id, outcome, &before).await?;
     let sid = m.id.clone();
     let (meta, copied) = blocking(&s, move |s| {
         let meta = s.touch(m, now_ms())?;
@@ -314,35 +315,52 @@ async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonB
         Ok((meta, copied))
     })
     .await?;
-    Ok(json(StatusCode::OK, run_view(&svc, &rec, meta_json(&meta), saved, note, copied)))
+    let mut v = run_view(&svc, &rec, meta_json(&meta), saved, note, copied);
+    let [created, modified, deleted] = changed;
+    v["files"] = json!({ "created": created, "modified": modified, "deleted": deleted });
+    Ok(json(StatusCode::OK, v))
 }
 
 /// Applies what a run left to the workspace; says whether it did, and why not.
+/// With what it saved: the paths it created, modified and deleted (all
+/// empty when it saved nothing).
 async fn save(
     s: &Arc<Sessions>,
     id: &str,
     outcome: Option<WorkspaceOutcome>,
-) -> Result<(bool, Option<String>), ApiError> {
+    before: &[(String, u64)],
+) -> Result<(bool, Option<String>, [Vec<String>; 3]), ApiError> {
+    let (saved, note, files) = save_files(s, id, outcome).await?;
+    let changed = match (saved, files) {
+        (true, Some(f)) => crate::sessions::changes(before, &f),
+        _ => Default::default(),
+    };
+    Ok((saved, note, changed))
+}
+
+type Saved = (bool, Option<String>, Option<Vec<crate::job::WorkspaceFile>>);
+
+async fn save_files(s: &Arc<Sessions>, id: &str, outcome: Option<WorkspaceOutcome>) -> Result<Saved, ApiError> {
     let Some(o) = outcome else {
-        return Ok((false, Some("the run did not finish in the sandbox; the workspace is unchanged".into())));
+        return Ok((false, Some("the run did not finish in the sandbox; the workspace is unchanged".into()), None));
     };
     let Some(files) = o.files else {
-        return Ok((false, Some("the program did not run; the workspace is unchanged".into())));
+        return Ok((false, Some("the program did not run; the workspace is unchanged".into()), None));
     };
     if let Some((path, size)) = o.refused.first() {
         let msg = format!(
             "not saved: the run left {path} of {size} bytes, over the limit of {} KiB per file; the workspace is unchanged",
             s.cfg.max_file_kb
         );
-        return Ok((false, Some(msg)));
+        return Ok((false, Some(msg), None));
     }
     if o.truncated {
-        return Ok((false, Some("not saved: the run left too many files; the workspace is unchanged".into())));
+        return Ok((false, Some("not saved: the run left too many files; the workspace is unchanged".into()), None));
     }
     let id = id.to_owned();
-    match blocking(s, move |s| s.replace(&id, &files)).await {
-        Ok(()) => Ok((true, None)),
-        Err(ApiError::Conflict(m)) => Ok((false, Some(format!("not saved: {m}; the workspace is unchanged")))),
+    match blocking(s, move |s| s.replace(&id, &files).map(|()| files)).await {
+        Ok(files) => Ok((true, None, Some(files))),
+        Err(ApiError::Conflict(m)) => Ok((false, Some(format!("not saved: {m}; the workspace is unchanged")), None)),
         Err(e) => Err(e),
     }
 }

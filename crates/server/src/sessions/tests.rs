@@ -149,3 +149,20 @@ fn a_replacement_cut_by_a_crash_between_its_renames_falls_back_to_the_old_worksp
     s.replace(&m.id, &[WorkspaceFile { path: "b".into(), mode: 0o644, data: vec![] }]).unwrap();
     assert!(!dir.join("files.old").exists() && !dir.join("files.new").exists());
 }
+
+#[test]
+fn a_runs_changes_are_created_modified_and_deleted() {
+    let f = |p: &str, d: &[u8], mode: u32| WorkspaceFile { path: p.into(), mode, data: d.to_vec() };
+    let before = Sessions::digests(&[
+        f("same", b"1", 0o644),
+        f("edit", b"1", 0o644),
+        f("gone", b"", 0o644),
+        f("chmod", b"x", 0o644),
+    ]);
+    let after =
+        [f("same", b"1", 0o644), f("edit", b"2", 0o644), f("chmod", b"x", 0o755), f("new/out.csv", b"a", 0o644)];
+    assert_eq!(
+        crate::sessions::changes(&before, &after),
+        [vec!["new/out.csv".to_string()], vec!["chmod".into(), "edit".into()], vec!["gone".into()]]
+    );
+}
