@@ -96,7 +96,10 @@ pub fn run(
     // boxes' inits stamp their ends only when scheduled, and on a loaded
     // host a solution that died of the interactor's hang-up was once stamped
     // first. The solution's init looks, as its program ends, whether its
-    // stdin (the interactor's output) still had a writer.
+    // stdin (the interactor's output) still had a writer. That init too may
+    // look late on a loaded host; the error is then on the side of the
+    // interactor's verdict (a WA for a solution that crashed just before the
+    // interactor gave up), never a crash blamed for the interactor's hang-up.
     let interactor_first = sol.meas.stdin_hung_up;
     let (verdict, detail) = precedence(sol_verdict, detail, &checked, interactor_first);
     let keep_score = verdict == Verdict::AC;
