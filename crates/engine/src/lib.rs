@@ -15,6 +15,7 @@ pub mod pch;
 pub mod registry;
 pub mod types;
 pub mod verdict;
+pub mod warm;
 pub mod workspace;
 
 pub use engine::{Engine, EngineConfig, LiveEvent, Prepared, Program, RunExtra, Stage};
@@ -22,6 +23,7 @@ pub use flash_sandbox::{LiveInput, Stream};
 pub use pch::Pch;
 pub use registry::{Language, Registry};
 pub use types::{CompileLimits, ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
+pub use warm::Warm;
 pub use workspace::WorkspaceRun;
 
 /// Why a submission could not be judged, or the engine could not start.

@@ -2,6 +2,7 @@
 //! measured in the same run (never assertions: machines are noisy).
 //!
 //! - `flash bench`: C++ batches over HTTP against the plain toolchain (see `bench_batch`).
+//! - `flash bench workloads`: judges' workloads (see `bench_workloads`).
 //! - `flash bench sandbox`: per-run overhead of the sandbox against a plain
 //!   fork+exec of the same static binary, back to back and with idle gaps (the
 //!   idle regime exposes costs such as cgroup v1 migration that a tight loop hides).
@@ -60,6 +61,18 @@ enum BenchKind {
         #[arg(short = 'n', long, default_value_t = 5)]
         runs: usize,
     },
+    /// Judges' workloads against the plain toolchain: a `bits/stdc++.h` batch, a 50-test problem, Java start-up.
+    Workloads {
+        /// Distinct programs in the C++ batch.
+        #[arg(long, default_value_t = 100)]
+        programs: usize,
+        /// Test cases of the problem.
+        #[arg(long, default_value_t = 50)]
+        tests: usize,
+        /// Samples of the short cells.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        runs: usize,
+    },
     /// The engine against the plain toolchain: compile, cached run, hello world per language.
     Engine {
         /// Samples per cell.
@@ -74,6 +87,9 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
     };
     match what {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
+        BenchKind::Workloads { programs, tests, runs } => {
+            crate::bench_workloads::run(programs.max(1), tests.max(1), runs.max(1))
+        }
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
         BenchKind::Debug { runs } => crate::bench_debug::run(runs.max(1)),
         BenchKind::Redis { runs, jobs } => crate::bench_redis::run(runs.max(1), jobs.max(1)),

@@ -5,7 +5,12 @@ use flash_sandbox::{Pool, PoolConfig, RunSpec, Status};
 use std::path::Path;
 
 #[derive(Args, Debug)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// The data directory of the `flash serve` whose precompiled headers and
+    /// warm-runtime archives to report [default: as `flash serve`'s].
+    #[arg(long, env = "FLASH_DATA_DIR")]
+    data_dir: Option<std::path::PathBuf>,
+}
 
 /// The debugger's toolchain, which no language entry names.
 const GDB: (&str, &str) = ("gdb", "/usr/bin/gdb");
@@ -25,7 +30,7 @@ fn kernel_version(release: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
+pub fn main(a: CheckArgs) -> anyhow::Result<i32> {
     let mut problems = Vec::new();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let release = release.trim();
@@ -86,6 +91,7 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
             for (name, why) in reg.unavailable() {
                 line("  not offered", format!("{name}: {why}"));
             }
+            prebuilt(&reg, &a.data_dir.clone().unwrap_or_else(flash_server::config::default_data_dir));
         }
         Err(e) => problems.push(format!("language table: {e}")),
     }
@@ -111,6 +117,33 @@ pub fn main(_a: CheckArgs) -> anyhow::Result<i32> {
 }
 
 /// Builds a one-slot pool and runs `/bin/true` in it.
+/// The precompiled headers and warm-runtime archives a `flash serve` with
+/// `data_dir` uses: built, or built in the background at its next start.
+/// Looks only: a directory that does not exist is not created.
+fn prebuilt(reg: &flash_engine::Registry, data_dir: &Path) {
+    let later = "not built yet: `flash serve` builds it at start (until then: plain)";
+    let (pch_dir, warm_dir) = (data_dir.join("pch"), data_dir.join("warm"));
+    if pch_dir.is_dir() {
+        if let Ok(pch) = flash_engine::Pch::plan(reg, &pch_dir) {
+            for (language, flags, ready) in pch.describe() {
+                let state = if ready { format!("ready ({flags})") } else { later.into() };
+                line(&format!("  pch {language}"), state);
+            }
+        }
+    } else {
+        line("  pch", format!("{later} ({})", pch_dir.display()));
+    }
+    if warm_dir.is_dir() {
+        if let Ok(warm) = flash_engine::Warm::plan(reg, &warm_dir) {
+            for (language, file, ready) in warm.describe() {
+                line(&format!("  warm {language}"), if ready { format!("ready ({file})") } else { later.into() });
+            }
+        }
+    } else {
+        line("  warm", format!("{later} ({})", warm_dir.display()));
+    }
+}
+
 fn live_check() -> anyhow::Result<String> {
     let pool = Pool::new(PoolConfig::new(1)?)?;
     let report = pool.cgroup_report();

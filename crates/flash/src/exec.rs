@@ -96,8 +96,11 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         stop_on_first_failure: a.stop_on_failure,
         ..Submission::default()
     };
-    let wants_pch = String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h");
-    let engine = build_engine(a.cache_dir, wants_pch, 1)?;
+    let prebuild = Prebuild {
+        pch: String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h"),
+        warm: registry.find(&sub.language).is_some_and(flash_engine::warm::uses_archive),
+    };
+    let engine = build_engine(a.cache_dir, prebuild, 1)?;
     let j = engine.judge(&sub)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&json(&j))?);
@@ -107,21 +110,41 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// What [`build_engine`] builds before it returns, when not built yet
+/// (otherwise the engine works without them, only slower).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prebuild {
+    /// The precompiled headers of the C++ languages.
+    pub pch: bool,
+    /// The JVM languages' class-data-sharing archives.
+    pub warm: bool,
+}
+
 /// An engine over a pool of `slots` boxes, with the compile cache in
-/// `cache_dir` (or the default) and the precompiled header offered to C++
-/// (built here the first time when `build_pch`).
-pub fn build_engine(cache_dir: Option<PathBuf>, build_pch: bool, slots: usize) -> anyhow::Result<Engine> {
+/// `cache_dir` (or the default), the precompiled header offered to C++ and
+/// the JVM's class-data-sharing archive shown in every box (each built here
+/// the first time when `prebuild` says so).
+pub fn build_engine(cache_dir: Option<PathBuf>, prebuild: Prebuild, slots: usize) -> anyhow::Result<Engine> {
     let registry = Registry::load(None)?;
     let cache_dir = cache_dir.unwrap_or_else(default_cache_dir);
     let pch = flash_engine::Pch::plan(&registry, &cache_dir.with_extension("pch"))?;
+    let warm = flash_engine::Warm::plan(&registry, &cache_dir.with_extension("warm"))?;
     let mut pool_cfg = PoolConfig::new(slots)?;
     pool_cfg.mounts.push(pch.mount());
+    pool_cfg.mounts.push(warm.mount());
     let pool = Arc::new(Pool::new(pool_cfg).context("cannot build the sandbox")?);
     let mut cfg = EngineConfig::new(cache_dir).with_env().map_err(anyhow::Error::msg)?;
-    if build_pch {
+    if prebuild.pch {
         for (language, result) in pch.build() {
             if let Err(e) = result {
                 eprintln!("flash: no precompiled header for {language} ({e}); compiling plainly");
+            }
+        }
+    }
+    if prebuild.warm {
+        for (language, result) in warm.build() {
+            if let Err(e) = result {
+                eprintln!("flash: no class-data-sharing archive for {language} ({e}); starting plainly");
             }
         }
     }

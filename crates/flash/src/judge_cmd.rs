@@ -43,7 +43,7 @@ pub fn main(a: JudgeArgs) -> anyhow::Result<i32> {
     }
     // An interactive problem runs the solution and its interactor side by side.
     let slots = if pkg.interactive { 2 } else { 1 };
-    let engine = crate::exec::build_engine(a.cache_dir.clone(), false, slots)?;
+    let engine = crate::exec::build_engine(a.cache_dir.clone(), crate::exec::Prebuild::default(), slots)?;
     let mut opts =
         Options { stop_on_failure: !(a.all_tests || a.submissions), time_limit: a.time_limit, ..Options::default() };
     if a.submissions {

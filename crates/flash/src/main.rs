@@ -16,6 +16,7 @@ mod bench_debug;
 mod bench_engine;
 mod bench_http;
 mod bench_redis;
+mod bench_workloads;
 mod check;
 mod debug;
 mod exec;

@@ -166,8 +166,13 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
     let pch_dir = cfg.data_dir.join("pch");
     let pch =
         flash_engine::Pch::plan(&registry, &pch_dir).with_context(|| format!("creating {}", pch_dir.display()))?;
+    // So do the JVM's class-data-sharing archives (warm runtimes).
+    let warm_dir = cfg.data_dir.join("warm");
+    let warm =
+        flash_engine::Warm::plan(&registry, &warm_dir).with_context(|| format!("creating {}", warm_dir.display()))?;
     let mut pool_cfg = PoolConfig::new(cfg.workers)?;
     pool_cfg.mounts.push(pch.mount());
+    pool_cfg.mounts.push(warm.mount());
     // Judge0's toolchain paths (/usr/local/gcc-9.2.0/bin/g++, ...) for its multi-file programs.
     pool_cfg.links = flash_engine::links::shipped();
     let pool = Pool::new(pool_cfg).with_context(|| {
@@ -188,12 +193,20 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
     engine_cfg.pch = Some(pch.clone());
     let engine = Engine::new(Arc::new(pool), registry, engine_cfg)?;
     // Built once per toolchain and flag set, in the background: until then
-    // compiles read the headers themselves.
+    // compiles read the headers themselves and JVMs start without the archive.
     std::thread::spawn(move || {
         for (language, result) in pch.build() {
             match result {
                 Ok(()) => tracing::info!(%language, header = "bits/stdc++.h", "precompiled header ready"),
                 Err(e) => tracing::warn!(%language, error = %e, "precompiled header not built; compiling plainly"),
+            }
+        }
+        for (language, result) in warm.build() {
+            match result {
+                Ok(()) => tracing::info!(%language, "class-data-sharing archive ready"),
+                Err(e) => {
+                    tracing::warn!(%language, error = %e, "class-data-sharing archive not built; starting plainly")
+                }
             }
         }
     });

@@ -1,0 +1,447 @@
+//! Warm runtimes: a class-data-sharing (CDS) archive for each JVM language,
+//! so a Java program starts from mapped, pre-parsed JDK classes (and, with
+//! G1, the JDK's pre-built module graph) instead of building them at every
+//! start. Measured on this project's 2-core reference machine, a compiled
+//! Java hello world starts in about two thirds of the time of a plain
+//! `java -cp . Main` (`flash bench java`).
+//!
+//! A language asks for an archive by naming it in its run command:
+//! `-XX:SharedArchiveFile=/.flash/warm/<name>.jsa`. For each such language
+//! the archive is built once per JVM version and flag set, on the host
+//! (the inputs are the system's JDK and a fixed corpus of ordinary programs
+//! below, never a submission), into `<dir>/<name>.jsa` with a stamp of what
+//! it was built from. The directory is shown read-only in every box at
+//! [`BOX_DIR`]. Nothing of a run can reach another: every run maps the same
+//! read-only file, and the JVM checks the archive against itself (version,
+//! flags, class path) and ignores it silently when it does not match, or
+//! when it is missing (until it is built, and where no directory is
+//! mounted), so a run without it is only slower, never different.
+//!
+//! Bounded on disk: one archive (about 10 MB) per JVM language of the
+//! registry; files of languages no longer planned are removed when the
+//! archives are built.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::registry::Registry;
+
+/// Where the archives are in every box.
+pub const BOX_DIR: &str = "/.flash/warm";
+
+/// The run-command argument that names an archive.
+const ARCHIVE_ARG: &str = "-XX:SharedArchiveFile=";
+
+/// The programs whose loaded JDK classes go into the archive: what
+/// judge submissions use (input parsing, collections, formatting, lambdas
+/// and streams, big numbers, exceptions). Each is run once with the input
+/// below while the JVM lists the classes it loads.
+const CORPUS: &[(&str, &str)] = &[
+    (
+        "WarmScanner",
+        r#"import java.util.*;
+public class WarmScanner {
+    public static void main(String[] args) {
+        Scanner in = new Scanner(System.in);
+        int n = in.nextInt();
+        long sum = 0;
+        for (int i = 0; i < n; i++) sum += in.nextLong();
+        String w = in.next();
+        System.out.println("sum " + sum + " " + w);
+        System.out.printf("%d %.3f %s%n", n, sum / 3.0, w);
+        System.out.println(String.format("%5d|%-5s|", n, w));
+    }
+}
+"#,
+    ),
+    (
+        "WarmReader",
+        r#"import java.io.*;
+import java.util.*;
+public class WarmReader {
+    public static void main(String[] args) throws IOException {
+        BufferedReader br = new BufferedReader(new InputStreamReader(System.in));
+        PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out)));
+        StringTokenizer st = new StringTokenizer(br.readLine());
+        int n = Integer.parseInt(st.nextToken());
+        String[] parts = br.readLine().trim().split("\\s+");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) sb.append(Long.parseLong(parts[i]) * 2).append(' ');
+        out.println(sb.toString().trim());
+        out.flush();
+    }
+}
+"#,
+    ),
+    (
+        "WarmCollections",
+        r#"import java.util.*;
+import java.util.function.*;
+import java.util.stream.*;
+public class WarmCollections {
+    record Pair(int a, int b) {}
+    public static void main(String[] args) {
+        List<Integer> list = new ArrayList<>(List.of(5, 3, 1, 4, 2));
+        Collections.sort(list);
+        list.sort(Comparator.reverseOrder());
+        Map<String, Integer> map = new HashMap<>();
+        map.merge("a", 1, Integer::sum);
+        TreeMap<Integer, String> tree = new TreeMap<>();
+        tree.put(2, "b");
+        Deque<Integer> dq = new ArrayDeque<>();
+        dq.push(1);
+        PriorityQueue<int[]> pq = new PriorityQueue<>((x, y) -> Integer.compare(x[0], y[0]));
+        pq.add(new int[] {3, 1});
+        Set<Long> set = new HashSet<>();
+        set.add(7L);
+        TreeSet<Integer> ts = new TreeSet<>(list);
+        int[] arr = {4, 2, 9};
+        Arrays.sort(arr);
+        long[][] grid = new long[3][3];
+        Arrays.fill(grid[0], -1);
+        Integer[] boxed = {3, 1, 2};
+        Arrays.sort(boxed, (x, y) -> y - x);
+        List<Pair> pairs = new ArrayList<>();
+        pairs.add(new Pair(1, 2));
+        pairs.sort(Comparator.comparingInt(Pair::a).thenComparingInt(Pair::b));
+        String joined = list.stream().map(String::valueOf).collect(Collectors.joining(" "));
+        int total = IntStream.range(0, 10).filter(i -> i % 2 == 0).sum();
+        Map<Boolean, List<Integer>> parts = list.stream().collect(Collectors.partitioningBy(i -> i > 2));
+        Optional<Integer> max = list.stream().max(Integer::compare);
+        Function<Integer, Integer> sq = x -> x * x;
+        BiFunction<Integer, Integer, Integer> add = Integer::sum;
+        System.out.println(joined + " " + total + " " + parts + " " + max.orElse(0) + " " + sq.apply(3)
+            + " " + add.apply(1, 2) + " " + map + tree + dq + pq.size() + set + ts + Arrays.toString(arr)
+            + Arrays.deepToString(grid) + Arrays.toString(boxed) + pairs + Math.max(1, 2) + Math.abs(-3L)
+            + Math.sqrt(2.0) + Long.MAX_VALUE + Character.isDigit('1'));
+    }
+}
+"#,
+    ),
+    (
+        "WarmNumbers",
+        r#"import java.math.*;
+import java.util.*;
+public class WarmNumbers {
+    public static void main(String[] args) {
+        BigInteger f = BigInteger.ONE;
+        for (int i = 2; i <= 30; i++) f = f.multiply(BigInteger.valueOf(i));
+        BigDecimal d = new BigDecimal("1.10").add(new BigDecimal("2.205")).setScale(2, RoundingMode.HALF_UP);
+        try {
+            int[] a = new int[1];
+            a[2] = 1;
+        } catch (ArrayIndexOutOfBoundsException e) {
+            System.out.println("caught " + e.getClass().getSimpleName());
+        }
+        try {
+            Object o = "x";
+            Integer bad = (Integer) o;
+            System.out.println(bad);
+        } catch (ClassCastException | NumberFormatException e) {
+            System.out.println("caught");
+        }
+        Random r = new Random(1);
+        System.out.println(f + " " + d + " " + r.nextInt(10) + " " + Integer.toBinaryString(10)
+            + " " + Long.toHexString(255L) + " " + Double.parseDouble("1e3") + " " + "abc".toUpperCase()
+            + " " + String.join(",", "a", "b") + " " + "a,b".split(",").length + " " + "x".repeat(3)
+            + " " + new StringBuilder("ab").reverse() + " " + "abc".chars().sum());
+        System.err.println("done");
+        System.exit(0);
+    }
+}
+"#,
+    ),
+];
+
+/// The heap the archive is built for: its object encoding then matches
+/// that of any heap up to 4 GB (the JVM relocates the archived objects
+/// otherwise, about 10 ms at every start).
+const DUMP_HEAP: &str = "-Xmx256m";
+
+/// What every corpus program reads.
+const CORPUS_INPUT: &str = "3\n1 2 3\nword\n";
+
+/// One archive: a JVM language and what its archive is built from.
+#[derive(Debug)]
+struct Entry {
+    /// The language it serves (its name).
+    language: String,
+    /// The JVM, as the run command names it.
+    java: String,
+    /// The Java compiler for the corpus: next to the JVM.
+    javac: PathBuf,
+    /// The run command's JVM options that shape an archive.
+    flags: Vec<String>,
+    /// The archive's file name in the directory.
+    file: String,
+    /// What it was built from: the JVM, its version and the flags, hashed.
+    stamp: String,
+    /// Built and in place.
+    ready: AtomicBool,
+}
+
+/// The warm-runtime archives of an engine.
+#[derive(Debug, Clone)]
+pub struct Warm {
+    host_dir: PathBuf,
+    entries: Arc<Vec<Entry>>,
+}
+
+impl Warm {
+    /// Plans one archive per language of `registry` whose run command names
+    /// one under [`BOX_DIR`], kept in `host_dir` (created). Nothing is built
+    /// yet: see [`Warm::build`].
+    pub fn plan(registry: &Registry, host_dir: &Path) -> std::io::Result<Warm> {
+        std::fs::create_dir_all(host_dir)?;
+        let mut entries: Vec<Entry> = Vec::new();
+        for lang in registry.languages() {
+            let Some((file, java, flags)) = archive_of(&lang.spec.run) else { continue };
+            if entries.iter().any(|e| e.file == file) {
+                continue;
+            }
+            let javac = Path::new(&java).with_file_name("javac");
+            let mut parts: Vec<&[u8]> = vec![b"warm", DUMP_HEAP.as_bytes(), java.as_bytes(), lang.version.as_bytes()];
+            for f in &flags {
+                parts.push(f.as_bytes());
+            }
+            let stamp: String = crate::cache::key(&parts)[..8].iter().map(|b| format!("{b:02x}")).collect();
+            let ready = host_dir.join(&file).is_file()
+                && std::fs::read_to_string(host_dir.join(stamp_name(&file))).is_ok_and(|s| s.trim() == stamp);
+            entries.push(Entry {
+                language: lang.spec.name.clone(),
+                java,
+                javac,
+                flags,
+                file,
+                stamp,
+                ready: AtomicBool::new(ready),
+            });
+        }
+        Ok(Warm { host_dir: host_dir.to_path_buf(), entries: Arc::new(entries) })
+    }
+
+    /// The mount that shows the archives in every box.
+    pub fn mount(&self) -> flash_sandbox::Mount {
+        flash_sandbox::Mount { source: self.host_dir.clone(), target: BOX_DIR.into(), writable: false, optional: false }
+    }
+
+    /// Builds the archives not built yet and removes files of archives no
+    /// longer planned. Blocks (a few seconds per archive); returns what it
+    /// did, per language.
+    pub fn build(&self) -> Vec<(String, Result<(), String>)> {
+        let keep: Vec<String> = self.entries.iter().flat_map(|e| [e.file.clone(), stamp_name(&e.file)]).collect();
+        if let Ok(rd) = std::fs::read_dir(&self.host_dir) {
+            for d in rd.flatten() {
+                if !d.file_name().to_str().is_some_and(|n| keep.iter().any(|k| k == n)) {
+                    let p = d.path();
+                    let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
+                }
+            }
+        }
+        let mut done = Vec::new();
+        for e in self.entries.iter().filter(|e| !e.ready.load(Ordering::Acquire)) {
+            let tmp = self.host_dir.join(format!(".tmp-{}-{}", e.file, std::process::id()));
+            let r = self.build_one(e, &tmp);
+            let _ = std::fs::remove_dir_all(&tmp);
+            if r.is_ok() {
+                e.ready.store(true, Ordering::Release);
+            }
+            done.push((e.language.clone(), r));
+        }
+        done
+    }
+
+    fn build_one(&self, e: &Entry, tmp: &Path) -> Result<(), String> {
+        let _ = std::fs::remove_dir_all(tmp);
+        let classes = tmp.join("classes");
+        let empty = tmp.join("empty");
+        for d in [&classes, &empty] {
+            std::fs::create_dir_all(d).map_err(|err| err.to_string())?;
+        }
+        let mut sources = Vec::new();
+        for (name, text) in CORPUS {
+            let p = classes.join(format!("{name}.java"));
+            std::fs::write(&p, text).map_err(|err| err.to_string())?;
+            sources.push(p);
+        }
+        run(jvm(&e.javac, &classes).args(["-encoding", "UTF-8", "-d", "."]).args(&sources))?;
+        // The classes each corpus program loads; those of the corpus itself
+        // (from a directory) are left out of the archive by the JVM.
+        let mut list = String::new();
+        for (i, (name, _)) in CORPUS.iter().enumerate() {
+            let part = tmp.join(format!("{i}.classlist"));
+            let mut cmd = jvm(Path::new(&e.java), &classes);
+            cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", part.display()));
+            cmd.args(["-cp", ".", name]);
+            run_with_input(cmd, CORPUS_INPUT)?;
+            list.push_str(&std::fs::read_to_string(&part).map_err(|err| err.to_string())?);
+        }
+        let listed = tmp.join("all.classlist");
+        std::fs::write(&listed, list).map_err(|err| err.to_string())?;
+        let archive = tmp.join(&e.file);
+        let mut dump = jvm(Path::new(&e.java), &empty);
+        dump.args(&e.flags).arg(DUMP_HEAP).arg("-Xshare:dump");
+        dump.arg(format!("-XX:SharedClassListFile={}", listed.display()));
+        dump.arg(format!("{ARCHIVE_ARG}{}", archive.display()));
+        run(&mut dump)?;
+        std::fs::write(self.host_dir.join(stamp_name(&e.file)), format!("{}\n", e.stamp))
+            .map_err(|err| err.to_string())?;
+        std::fs::rename(&archive, self.host_dir.join(&e.file)).map_err(|err| err.to_string())
+    }
+
+    /// (language, archive file, ready) of every planned archive, for
+    /// `flash check` and logs.
+    pub fn describe(&self) -> Vec<(String, String, bool)> {
+        self.entries.iter().map(|e| (e.language.clone(), e.file.clone(), e.ready.load(Ordering::Acquire))).collect()
+    }
+}
+
+/// The archive a run command names under [`BOX_DIR`]: (its file name, the
+/// JVM, the options that shape the archive). The options are those between
+/// the JVM and its class path, without templated ones (`-Xmx{heap_mb}m`:
+/// the archive holds for any heap under 32 GB), the archive's own and
+/// `-Xshare`.
+fn archive_of(run: &[String]) -> Option<(String, String, Vec<String>)> {
+    let prefix = format!("{ARCHIVE_ARG}{BOX_DIR}/");
+    let file = run.iter().find_map(|a| a.strip_prefix(&prefix))?;
+    if file.is_empty() || file.contains('/') || !file.ends_with(".jsa") {
+        return None;
+    }
+    let java = run.first()?;
+    let flags = run[1..]
+        .iter()
+        .take_while(|a| !matches!(a.as_str(), "-cp" | "-classpath" | "--class-path"))
+        .filter(|a| !a.contains('{') && !a.starts_with(ARCHIVE_ARG) && !a.starts_with("-Xshare"))
+        .cloned()
+        .collect();
+    Some((file.to_string(), java.clone(), flags))
+}
+
+/// Whether `lang` starts from a warm-runtime archive (when one is built).
+pub fn uses_archive(lang: &crate::Language) -> bool {
+    archive_of(&lang.spec.run).is_some()
+}
+
+fn stamp_name(file: &str) -> String {
+    format!("{file}.stamp")
+}
+
+/// A JVM tool run in `dir`, with no environment that could add options.
+fn jvm(program: &Path, dir: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir);
+    for var in ["CLASSPATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out =
+        cmd.stdin(Stdio::null()).output().map_err(|err| format!("{}: {err}", cmd.get_program().to_string_lossy()))?;
+    check(cmd, &out)
+}
+
+fn run_with_input(mut cmd: Command, input: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("{}: {err}", cmd.get_program().to_string_lossy()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let out = child.wait_with_output().map_err(|err| err.to_string())?;
+    check(&cmd, &out)
+}
+
+fn check(cmd: &Command, out: &std::process::Output) -> Result<(), String> {
+    if out.status.success() {
+        return Ok(());
+    }
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let err: String = String::from_utf8_lossy(&out.stderr).chars().take(2000).collect();
+    Err(format!("{} {} failed ({}): {err}", cmd.get_program().to_string_lossy(), args.join(" "), out.status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_archive_and_its_flags_come_from_the_run_command() {
+        let run = v(&[
+            "/usr/bin/java",
+            "-XX:+UseG1GC",
+            "-Xmx{heap_mb}m",
+            "-Xshare:auto",
+            "-XX:SharedArchiveFile=/.flash/warm/java.jsa",
+            "-cp",
+            ".",
+            "Main",
+            "{args}",
+        ]);
+        let (file, java, flags) = archive_of(&run).unwrap();
+        assert_eq!(file, "java.jsa");
+        assert_eq!(java, "/usr/bin/java");
+        assert_eq!(flags, v(&["-XX:+UseG1GC"]));
+        assert!(archive_of(&v(&["/usr/bin/java", "-cp", ".", "Main"])).is_none());
+        assert!(archive_of(&v(&["/usr/bin/java", "-XX:SharedArchiveFile=/tmp/x.jsa"])).is_none());
+        assert!(archive_of(&v(&["/usr/bin/java", "-XX:SharedArchiveFile=/.flash/warm/../x.jsa"])).is_none());
+    }
+
+    /// The real JDK: the archive is built from the shipped Java entry, the
+    /// JVM accepts it with sharing forced on (`-Xshare:on` fails when an
+    /// archive cannot be used) with the JDK's module graph in it, the
+    /// program's output is the same with and without it, and a second plan
+    /// finds it built.
+    #[test]
+    fn the_shipped_java_gets_an_archive_the_jvm_uses() {
+        let registry = Registry::from_toml(crate::registry::SHIPPED, |_| Ok("test".into())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let warm = Warm::plan(&registry, dir.path()).unwrap();
+        let java = warm.entries.iter().find(|e| e.language == "Java").expect("the shipped Java names an archive");
+        assert!(!java.ready.load(Ordering::Acquire));
+        for (language, r) in warm.build() {
+            assert!(r.is_ok(), "{language}: {r:?}");
+        }
+        let archive = dir.path().join(&java.file);
+        assert!(archive.is_file());
+        let prog = tempfile::tempdir().unwrap();
+        let src = "public class Main { public static void main(String[] a) { \
+                   java.util.Scanner s = new java.util.Scanner(System.in); \
+                   System.out.println(\"n=\" + s.nextInt() * 2); } }";
+        std::fs::write(prog.path().join("Main.java"), src).unwrap();
+        run(jvm(&java.javac, prog.path()).arg("Main.java")).unwrap();
+        let output = |extra: &[String]| {
+            let mut c = jvm(Path::new(&java.java), prog.path());
+            c.args(&java.flags).args(extra).args(["-cp", ".", "Main"]);
+            c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(b"21\n").unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let shared = output(&[
+            "-Xshare:on".into(),
+            format!("{ARCHIVE_ARG}{}", archive.display()),
+            "-Xlog:cds=info:file=".to_string() + &prog.path().join("cds.log").display().to_string(),
+        ]);
+        let log = std::fs::read_to_string(prog.path().join("cds.log")).unwrap();
+        assert!(log.contains("full module graph: enabled"), "{log}");
+        assert_eq!(shared, output(&["-Xshare:off".into()]));
+        assert_eq!(shared, "n=42\n");
+        let again = Warm::plan(&registry, dir.path()).unwrap();
+        assert!(again.describe().iter().any(|(l, _, ready)| l == "Java" && *ready));
+    }
+}
