@@ -103,11 +103,24 @@ fn judge_submissions(
     if subs.is_empty() {
         bail!("{}: submissions/ holds no programs", pkg.name);
     }
+    if opts.time_limit.is_none() && pkg.limits.time_limit.is_none() {
+        let (limit, why) = derive_time_limit(engine, pkg, &subs, opts)?;
+        if !json {
+            println!("{}: time limit {} s ({why})", pkg.name, num(limit));
+        }
+        opts.time_limit = Some(limit);
+    }
+    let time_limit = opts.time_limit.or(pkg.limits.time_limit).unwrap_or(opts.default_time_limit);
     let mut failed = 0;
     let mut all = Vec::new();
     for (folder, file) in &subs {
         let name = format!("{folder}/{}", file.file_name().unwrap_or_default().to_string_lossy());
-        let outcome = judge_one(engine, pkg, file, opts).map(|r| {
+        // A submission that must time out must do so with the safety margin too.
+        let mut opts = opts.clone();
+        if folder == "time_limit_exceeded" {
+            opts.time_limit = Some((time_limit * pkg.limits.multipliers.time_limit_to_tle).min(60.0));
+        }
+        let outcome = judge_one(engine, pkg, file, &opts).map(|r| {
             let check = expect::check(folder, &r);
             (r, check)
         });
@@ -143,6 +156,49 @@ fn judge_submissions(
     }
     Ok(i32::from(failed > 0))
 }
+
+/// The time limit of a package that gives none, as the format derives it:
+/// the slowest accepted submission's time (each judged first under
+/// [`PROBE_TIME_LIMIT`]) times `ac_to_time_limit`, rounded up to the time
+/// resolution. Without accepted submissions, or when one is not accepted
+/// under the probe limit, the default limit and why.
+fn derive_time_limit(
+    engine: &flash_engine::Engine,
+    pkg: &Package,
+    subs: &[(String, PathBuf)],
+    opts: &Options,
+) -> anyhow::Result<(f64, String)> {
+    let m = pkg.limits.multipliers;
+    let probe = Options { time_limit: Some(PROBE_TIME_LIMIT), ..opts.clone() };
+    let mut slowest = None::<(f64, String)>;
+    for (_, file) in subs.iter().filter(|(folder, _)| folder == "accepted") {
+        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let r = judge_one(engine, pkg, file, &probe)?;
+        if r.verdict != Verdict::AC {
+            let why = format!("the default: accepted/{name} is {:?} under {PROBE_TIME_LIMIT} s", r.verdict);
+            return Ok((opts.default_time_limit, why));
+        }
+        let t = r.tests.iter().map(|t| t.time).fold(0.0, f64::max);
+        if slowest.as_ref().is_none_or(|(s, _)| t > *s) {
+            slowest = Some((t, name));
+        }
+    }
+    Ok(match slowest {
+        Some((t, name)) => (
+            m.time_limit(t),
+            format!(
+                "slowest accepted: {name}, {t:.3} s; times {} rounded up to {} s",
+                num(m.ac_to_time_limit),
+                num(m.time_resolution)
+            ),
+        ),
+        None => (opts.default_time_limit, "the default: no accepted submissions to derive it from".into()),
+    })
+}
+
+/// The time limit accepted submissions are first judged under, to derive
+/// the problem's.
+const PROBE_TIME_LIMIT: f64 = 10.0;
 
 fn judge_one(engine: &flash_engine::Engine, pkg: &Package, file: &Path, opts: &Options) -> anyhow::Result<Report> {
     let language = crate::exec::language_of(engine.registry(), file, None)?;

@@ -64,6 +64,42 @@ pub struct PackageLimits {
     pub validation_memory_mib: u64,
     /// The checker's output, MiB.
     pub validation_output_mib: u64,
+    /// How a time limit is derived from the slowest accepted submission
+    /// when the package gives none, and the margin a submission in
+    /// `time_limit_exceeded/` must still exceed.
+    pub multipliers: TimeMultipliers,
+}
+
+/// Legacy `limits.time_multiplier` / `time_safety_margin` (defaults 5 and 2);
+/// 2023-07 `limits.time_multipliers.ac_to_time_limit` / `time_limit_to_tle`
+/// (defaults 2 and 1.5) and `limits.time_resolution` (default 1 s, also for
+/// legacy packages, whose derived limits are whole seconds).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct TimeMultipliers {
+    /// Time limit = the slowest accepted submission's time times this.
+    pub ac_to_time_limit: f64,
+    /// A `time_limit_exceeded/` submission must exceed the limit times this.
+    pub time_limit_to_tle: f64,
+    /// A derived time limit is rounded up to a multiple of this, seconds.
+    pub time_resolution: f64,
+}
+
+impl TimeMultipliers {
+    /// The defaults of `version`.
+    pub fn default_for(version: Version) -> TimeMultipliers {
+        match version {
+            Version::Legacy => TimeMultipliers { ac_to_time_limit: 5.0, time_limit_to_tle: 2.0, time_resolution: 1.0 },
+            Version::V2023 => TimeMultipliers { ac_to_time_limit: 2.0, time_limit_to_tle: 1.5, time_resolution: 1.0 },
+        }
+    }
+
+    /// The time limit for a problem whose slowest accepted submission took
+    /// `slowest` seconds: times the multiplier, rounded up to the resolution
+    /// (at least one step of it), at most 60 s.
+    pub fn time_limit(&self, slowest: f64) -> f64 {
+        let steps = (slowest * self.ac_to_time_limit / self.time_resolution - 1e-9).ceil().max(1.0);
+        (steps * self.time_resolution).min(60.0)
+    }
 }
 
 /// Settings of one test data group.
@@ -229,7 +265,7 @@ impl Package {
             Some("testlib") => crate::checker::Protocol::Testlib,
             Some(p) => return err("problem.yaml", format!("checker_protocol {p:?} is not kattis or testlib")),
         };
-        let limits = limits(&root, y("limits"))?;
+        let limits = limits(&root, y("limits"), version)?;
         let checker = find_checker(&root, version)?;
         if vwords.first() == Some(&"custom") && checker.is_none() {
             return err("output_validators/", "validation is custom but there is no output validator");
@@ -296,7 +332,7 @@ fn number(v: Option<&Value>, key: &str, file: &str) -> Result<Option<f64>, Packa
     }
 }
 
-fn limits(root: &Path, v: Option<&Value>) -> Result<PackageLimits, PackageError> {
+fn limits(root: &Path, v: Option<&Value>, version: Version) -> Result<PackageLimits, PackageError> {
     let get = |k: &str| v.and_then(|l| l.get(k));
     let num = |k: &str| number(get(k), &format!("limits.{k}"), "problem.yaml");
     let mib = |k: &str, default: u64, max: u64| -> Result<u64, PackageError> {
@@ -320,7 +356,48 @@ fn limits(root: &Path, v: Option<&Value>) -> Result<PackageLimits, PackageError>
     if time_limit.is_some_and(|t| t > 60.0) {
         return err("problem.yaml", "the time limit must be at most 60 seconds");
     }
+    let mut multipliers = TimeMultipliers::default_for(version);
+    let factor = |key: &str, x: Option<f64>, min: f64| -> Result<Option<f64>, PackageError> {
+        match x {
+            Some(x) if !(x >= min && x <= 100.0) => {
+                err("problem.yaml", format!("{key} must be in [{min}, 100], got {x}"))
+            }
+            x => Ok(x),
+        }
+    };
+    match version {
+        Version::Legacy => {
+            if let Some(x) = factor("limits.time_multiplier", num("time_multiplier")?, 1.0)? {
+                multipliers.ac_to_time_limit = x;
+            }
+            if let Some(x) = factor("limits.time_safety_margin", num("time_safety_margin")?, 1.0)? {
+                multipliers.time_limit_to_tle = x;
+            }
+        }
+        Version::V2023 => {
+            let m = get("time_multipliers");
+            let key = |k: &str| format!("limits.time_multipliers.{k}");
+            if let Some(x) = factor(
+                &key("ac_to_time_limit"),
+                number(m.and_then(|m| m.get("ac_to_time_limit")), &key("ac_to_time_limit"), "problem.yaml")?,
+                1.0,
+            )? {
+                multipliers.ac_to_time_limit = x;
+            }
+            if let Some(x) = factor(
+                &key("time_limit_to_tle"),
+                number(m.and_then(|m| m.get("time_limit_to_tle")), &key("time_limit_to_tle"), "problem.yaml")?,
+                1.0,
+            )? {
+                multipliers.time_limit_to_tle = x;
+            }
+            if let Some(x) = factor("limits.time_resolution", num("time_resolution")?, 0.001)? {
+                multipliers.time_resolution = x;
+            }
+        }
+    }
     Ok(PackageLimits {
+        multipliers,
         time_limit,
         memory_mib: mib("memory", 1024, 8192)?,
         output_mib: mib("output", 8, 1024)?,
@@ -613,6 +690,37 @@ mod tests {
         assert_eq!(g1.settings.aggregation.as_deref(), Some("min"));
         assert_eq!(g1.settings.require_pass, ["sample"]);
         assert_eq!(g1.settings.validator_args, ["x"], "inherited");
+    }
+
+    #[test]
+    fn time_multipliers_have_each_versions_defaults_and_derive_a_limit() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        write(r, "problem.yaml", "name: x\n");
+        case(r, "secret/1");
+        let legacy = Package::load(r).unwrap().limits.multipliers;
+        assert_eq!(legacy, TimeMultipliers::default_for(Version::Legacy));
+        assert_eq!((legacy.ac_to_time_limit, legacy.time_limit_to_tle), (5.0, 2.0));
+        // 0.31 s x 5 = 1.55 s, rounded up to whole seconds; never below one step.
+        assert_eq!(legacy.time_limit(0.31), 2.0);
+        assert_eq!(legacy.time_limit(0.0), 1.0);
+        assert_eq!(legacy.time_limit(0.2), 1.0);
+        assert_eq!(legacy.time_limit(30.0), 60.0);
+        write(r, "problem.yaml", "name: x\nlimits:\n  time_multiplier: 3\n  time_safety_margin: 1.2\n");
+        let m = Package::load(r).unwrap().limits.multipliers;
+        assert_eq!((m.ac_to_time_limit, m.time_limit_to_tle), (3.0, 1.2));
+        write(
+            r,
+            "problem.yaml",
+            "problem_format_version: 2023-07-draft\nname: x\nlimits:\n  time_resolution: 0.1\n  \
+             time_multipliers:\n    ac_to_time_limit: 2.5\n",
+        );
+        let m = Package::load(r).unwrap().limits.multipliers;
+        assert_eq!((m.ac_to_time_limit, m.time_limit_to_tle, m.time_resolution), (2.5, 1.5, 0.1));
+        assert!((m.time_limit(0.31) - 0.8).abs() < 1e-9, "{}", m.time_limit(0.31));
+        write(r, "problem.yaml", "problem_format_version: 2023-07-draft\nname: x\nlimits:\n  time_multipliers:\n    time_limit_to_tle: 0.5\n");
+        let e = Package::load(r).unwrap_err().to_string();
+        assert!(e.contains("limits.time_multipliers.time_limit_to_tle must be in [1, 100], got 0.5"), "{e}");
     }
 
     #[test]
