@@ -3,6 +3,7 @@
 //!
 //! - `flash bench`: C++ batches over HTTP against the plain toolchain (see `bench_batch`).
 //! - `flash bench workloads`: judges' workloads (see `bench_workloads`).
+//! - `flash bench interactive`: a dialogue in two boxes against plain pipes.
 //! - `flash bench sandbox`: per-run overhead of the sandbox against a plain
 //!   fork+exec of the same static binary, back to back and with idle gaps (the
 //!   idle regime exposes costs such as cgroup v1 migration that a tight loop hides).
@@ -73,6 +74,15 @@ enum BenchKind {
         #[arg(short = 'n', long, default_value_t = 20)]
         runs: usize,
     },
+    /// An interactive problem's dialogue in two boxes against plain pipes.
+    Interactive {
+        /// Exchanges in the dialogue.
+        #[arg(long, default_value_t = 1000)]
+        rounds: u64,
+        /// Samples per cell.
+        #[arg(short = 'n', long, default_value_t = 15)]
+        runs: usize,
+    },
     /// The engine against the plain toolchain: compile, cached run, hello world per language.
     Engine {
         /// Samples per cell.
@@ -90,6 +100,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
         BenchKind::Workloads { programs, tests, runs } => {
             crate::bench_workloads::run(programs.max(1), tests.max(1), runs.max(1))
         }
+        BenchKind::Interactive { rounds, runs } => crate::bench_interactive::run(rounds.max(1), runs.max(1)),
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),
         BenchKind::Debug { runs } => crate::bench_debug::run(runs.max(1)),
         BenchKind::Redis { runs, jobs } => crate::bench_redis::run(runs.max(1), jobs.max(1)),

@@ -15,6 +15,7 @@ mod bench_batch;
 mod bench_debug;
 mod bench_engine;
 mod bench_http;
+mod bench_interactive;
 mod bench_redis;
 mod bench_workloads;
 mod check;
