@@ -9,6 +9,7 @@
 //! - [`types`]: [`Submission`], [`Judgement`], [`StatusId`].
 
 pub mod cache;
+pub mod compare;
 pub mod engine;
 pub mod links;
 pub mod pch;
@@ -18,6 +19,7 @@ pub mod verdict;
 pub mod warm;
 pub mod workspace;
 
+pub use compare::Comparison;
 pub use engine::{Engine, EngineConfig, LiveEvent, Prepared, Program, RunExtra, Stage};
 pub use flash_sandbox::{LiveInput, Stream};
 pub use pch::Pch;

@@ -4,17 +4,9 @@ use crate::types::StatusId;
 use flash_sandbox::{Measurement, Status};
 
 /// Judge0's comparison: trailing whitespace of every line and trailing blank
-/// lines do not count.
+/// lines do not count ([`crate::compare::Comparison::TrailingWhitespace`]).
 pub fn outputs_match(actual: &[u8], expected: &[u8]) -> bool {
-    normalize(actual) == normalize(expected)
-}
-
-fn normalize(text: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.trim_ascii_end()).collect();
-    while lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    lines
+    crate::compare::trimmed_lines(actual) == crate::compare::trimmed_lines(expected)
 }
 
 /// Markers a runtime prints when an allocation failed.

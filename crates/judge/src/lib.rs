@@ -19,7 +19,11 @@ pub mod expect;
 pub mod interactive;
 pub mod judge;
 pub mod package;
-pub mod validate;
+/// The default output validator (it lives in the engine, which also compares
+/// the native API's outputs with it).
+pub mod validate {
+    pub use flash_engine::compare::DefaultValidator;
+}
 pub mod verdict;
 
 pub use judge::{judge, JudgeError, Options, Report};

@@ -1,4 +1,9 @@
-//! The default output validator of the ICPC/Kattis problem package format.
+//! Output comparison: how a run's output is held against the expected one.
+//!
+//! [`Comparison`] is what a submission asks for (the native API's `compare`);
+//! Judge0's rule (trailing whitespace and trailing blank lines do not count)
+//! is the default. [`DefaultValidator`] is the default output validator of
+//! the ICPC/Kattis problem package format, which the token modes use:
 //!
 //! Both files are split into tokens on runs of the six ASCII whitespace bytes
 //! (space, `\f`, `\n`, `\r`, `\t`, `\v`) and compared token by token:
@@ -8,6 +13,162 @@
 //!   team's token must parse as a number too;
 //! - with `space_change_sensitive`, every whitespace run (leading and trailing
 //!   included) must equal the answer's byte for byte.
+
+/// How a run's output is compared with the expected output.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode", try_from = "RawComparison")]
+pub enum Comparison {
+    /// Judge0's rule: trailing whitespace of every line and trailing blank
+    /// lines do not count.
+    #[default]
+    TrailingWhitespace,
+    /// Byte for byte.
+    Exact,
+    /// Whitespace-separated tokens, byte for byte.
+    Tokens,
+    /// Whitespace-separated tokens, ASCII case ignored.
+    CaseInsensitive,
+    /// Tokens; a token of the expected output that is a number matches a
+    /// number within either tolerance (at least one must be given).
+    Float {
+        /// `|got - want| <= relative * |want|` matches.
+        #[serde(default)]
+        relative: Option<f64>,
+        /// `|got - want| <= absolute` matches.
+        #[serde(default)]
+        absolute: Option<f64>,
+    },
+    /// The same lines in any order (trailing whitespace of each line and
+    /// trailing blank lines do not count).
+    UnorderedLines,
+}
+
+/// A comparison as written: `{"mode": ..., "relative": ..., "absolute": ...}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComparison {
+    mode: String,
+    #[serde(default)]
+    relative: Option<f64>,
+    #[serde(default)]
+    absolute: Option<f64>,
+}
+
+impl TryFrom<RawComparison> for Comparison {
+    type Error = String;
+
+    fn try_from(r: RawComparison) -> Result<Comparison, String> {
+        let c = match r.mode.as_str() {
+            "trailing_whitespace" => Comparison::TrailingWhitespace,
+            "exact" => Comparison::Exact,
+            "tokens" => Comparison::Tokens,
+            "case_insensitive" => Comparison::CaseInsensitive,
+            "float" => Comparison::Float { relative: r.relative, absolute: r.absolute },
+            "unordered_lines" => Comparison::UnorderedLines,
+            m => {
+                return Err(format!(
+                    "mode {m:?} is not one of trailing_whitespace, exact, tokens, case_insensitive, float, \
+                     unordered_lines"
+                ))
+            }
+        };
+        if !matches!(c, Comparison::Float { .. }) && (r.relative.is_some() || r.absolute.is_some()) {
+            return Err(format!("relative and absolute apply only to mode float, not {}", r.mode));
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// The largest tolerance a comparison may ask for.
+const MAX_TOLERANCE: f64 = 1e9;
+
+impl Comparison {
+    /// Checks the parameters; Err says which and why.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Comparison::Float { relative, absolute } = self {
+            if relative.is_none() && absolute.is_none() {
+                return Err("float needs relative or absolute (or both)".into());
+            }
+            for (name, v) in [("relative", relative), ("absolute", absolute)] {
+                if let Some(v) = v {
+                    if !(v.is_finite() && *v >= 0.0 && *v <= MAX_TOLERANCE) {
+                        return Err(format!("{name} must be a number in [0, {MAX_TOLERANCE:e}], got {v}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ok when `output` matches `expected`; Err says where it differs (for
+    /// the modes that can tell).
+    pub fn check(&self, output: &[u8], expected: &[u8]) -> Result<(), String> {
+        match self {
+            Comparison::TrailingWhitespace => {
+                if trimmed_lines(output) == trimmed_lines(expected) {
+                    Ok(())
+                } else {
+                    Err(first_line_difference(&trimmed_lines(output), &trimmed_lines(expected)))
+                }
+            }
+            Comparison::Exact => {
+                if output == expected {
+                    return Ok(());
+                }
+                let at = output.iter().zip(expected).take_while(|(a, b)| a == b).count();
+                Err(format!("differs at byte {}", at + 1))
+            }
+            Comparison::Tokens => {
+                DefaultValidator { case_sensitive: true, ..DefaultValidator::default() }.check(output, expected)
+            }
+            Comparison::CaseInsensitive => DefaultValidator::default().check(output, expected),
+            Comparison::Float { relative, absolute } => DefaultValidator {
+                case_sensitive: true,
+                float_relative: *relative,
+                float_absolute: *absolute,
+                ..DefaultValidator::default()
+            }
+            .check(output, expected),
+            Comparison::UnorderedLines => {
+                let (mut o, mut e) = (trimmed_lines(output), trimmed_lines(expected));
+                o.sort_unstable();
+                e.sort_unstable();
+                if o == e {
+                    return Ok(());
+                }
+                if o.len() != e.len() {
+                    return count_check(o.len(), e.len(), "lines");
+                }
+                let mut count: std::collections::BTreeMap<&[u8], isize> = std::collections::BTreeMap::new();
+                for l in &e {
+                    *count.entry(l).or_default() += 1;
+                }
+                for l in &o {
+                    *count.entry(l).or_default() -= 1;
+                }
+                let missing = count.iter().find(|(_, n)| **n > 0).map(|(l, _)| *l).unwrap_or_default();
+                Err(format!("the line {} is missing", show(missing)))
+            }
+        }
+    }
+}
+
+/// The lines without trailing whitespace, trailing blank lines left out.
+pub fn trimmed_lines(text: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').map(|l| l.trim_ascii_end()).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+fn first_line_difference(out: &[&[u8]], want: &[&[u8]]) -> String {
+    match out.iter().zip(want).position(|(o, w)| o != w) {
+        Some(i) => format!("line {}: expected {}, got {}", i + 1, show(want[i]), show(out[i])),
+        None => count_check(out.len(), want.len(), "lines").err().unwrap_or_default(),
+    }
+}
 
 /// Parsed `validator_flags` / `output_validator_args` of the default validator.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,6 +334,48 @@ fn show(t: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_comparison_mode_accepts_what_it_should_and_says_where_it_differs() {
+        let tw = Comparison::TrailingWhitespace;
+        assert!(tw.check(b"1 2  \n3\n\n\n", b"1 2\n3").is_ok());
+        assert!(tw.check(b"a\r\nb\r\n", b"a\nb\n").is_ok());
+        assert_eq!(tw.check(b" a\n", b"a\n").unwrap_err(), "line 1: expected \"a\", got \" a\"");
+        assert!(tw.check(b"a\n\nb", b"a\nb").is_err(), "inner blank lines count");
+        assert!(tw.check(b"", b"\n\n").is_ok());
+        assert!(Comparison::Exact.check(b"a\n", b"a\n").is_ok());
+        assert_eq!(Comparison::Exact.check(b"a \n", b"a\n").unwrap_err(), "differs at byte 2");
+        assert!(Comparison::Tokens.check(b"  1\n2 \t3", b"1 2 3\n").is_ok());
+        assert!(Comparison::Tokens.check(b"YES", b"yes").is_err());
+        assert!(Comparison::CaseInsensitive.check(b"YES\n", b"yes").is_ok());
+        let f = Comparison::Float { relative: None, absolute: Some(1e-6) };
+        assert!(f.validate().is_ok());
+        assert!(f.check(b"0.3333333 x", b"0.333333333 x").is_ok());
+        assert!(f.check(b"0.3334", b"0.333333333").unwrap_err().contains("token 1"));
+        assert!(f.check(b"0.3333333 X", b"0.333333333 x").is_err(), "words are compared exactly");
+        let u = Comparison::UnorderedLines;
+        assert!(u.check(b"b\na  \nc\n", b"a\nb\nc").is_ok());
+        assert!(u.check(b"a\na\nb", b"a\nb\nb").unwrap_err().contains("\"b\" is missing"));
+        assert!(u.check(b"a\nb", b"a\nb\nc").is_err());
+    }
+
+    #[test]
+    fn a_comparison_reads_from_json_and_refuses_bad_parameters() {
+        let c: Comparison = serde_json::from_str(r#"{"mode":"float","relative":1e-6}"#).unwrap();
+        assert_eq!(c, Comparison::Float { relative: Some(1e-6), absolute: None });
+        let c: Comparison = serde_json::from_str(r#"{"mode":"unordered_lines"}"#).unwrap();
+        assert_eq!(c, Comparison::UnorderedLines);
+        assert!(serde_json::from_str::<Comparison>(r#"{"mode":"fuzzy"}"#).is_err());
+        assert!(serde_json::from_str::<Comparison>(r#"{"mode":"exact","x":1}"#).is_err());
+        let e = serde_json::from_str::<Comparison>(r#"{"mode":"tokens","relative":1}"#).unwrap_err().to_string();
+        assert!(e.contains("relative and absolute apply only to mode float"), "{e}");
+        let e = serde_json::from_str::<Comparison>(r#"{"mode":"float"}"#).unwrap_err().to_string();
+        assert!(e.contains("float needs relative or absolute"), "{e}");
+        let none = Comparison::Float { relative: None, absolute: None };
+        assert_eq!(none.validate().unwrap_err(), "float needs relative or absolute (or both)");
+        let neg = Comparison::Float { relative: Some(-1.0), absolute: None };
+        assert!(neg.validate().unwrap_err().starts_with("relative must be a number in [0,"));
+    }
 
     fn v(args: &str) -> DefaultValidator {
         let a: Vec<String> = args.split_whitespace().map(str::to_owned).collect();
