@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, and every test, including the
-# root-only sandbox tests (which fail rather than skip here, see
+# The whole test suite: formatting, lints, dependency checks, and every test,
+# including the root-only sandbox tests (which fail rather than skip here, see
 # FLASH_REQUIRE_ROOT_TESTS). This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,11 @@ export FLASH_REQUIRE_ROOT_TESTS=1
 export CARGO_TERM_COLOR=never
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# Offline dependency checks (both installed by setup.sh): no unused
+# dependencies; licenses, bans and sources as deny.toml says (its advisories
+# need GitHub, see there).
+cargo machete
+cargo deny --offline check licenses bans sources
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
   # nextest does not run doctests
