@@ -10,6 +10,7 @@ FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh
 export FLASH_REQUIRE_ROOT_TESTS=1
 export CARGO_TERM_COLOR=never
 cargo fmt --all -- --check
+# Clippy also holds the code to the workspace's rust-version (incompatible_msrv).
 cargo clippy --workspace --all-targets -- -D warnings
 # Offline dependency checks (both installed by setup.sh): no unused
 # dependencies; licenses, bans and sources as deny.toml says (its advisories
