@@ -5,6 +5,8 @@
 #
 #   scripts/build-playground.sh           npm ci, type-check, unit tests, bundle
 #   scripts/build-playground.sh --check   the same, but only fail if assets/ is stale
+#                                         (.gz twins included: each must decompress
+#                                         to its file and be what the build makes)
 #
 # Steps: `npm ci` installs the pinned packages of package-lock.json (esbuild,
 # TypeScript, CodeMirror; skipped when node_modules already matches the lock),

@@ -99,3 +99,8 @@ if ! have cargo; then
   echo "setup: cargo is missing; install Rust (rustup) first" >&2
   exit 1
 fi
+# The offline dependency checks of scripts/test.sh, from crates.io at the
+# versions they were tried with (their own lock files: --locked). Each builds
+# from source once: 105 s and 952 s (cargo-deny) on a busy 2-core machine.
+have cargo-machete || cargo install --locked cargo-machete@0.9.2
+have cargo-deny || cargo install --locked cargo-deny@0.20.2

@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, and every test, including the
-# root-only sandbox tests (which fail rather than skip here, see
-# FLASH_REQUIRE_ROOT_TESTS). This is what CI runs.
+# The whole test suite: formatting, lints, dependency checks, and every test,
+# including the root-only ones. This is what CI runs, as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every language: the engine's corpus tests judge each one (README "Languages").
 FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh
+# A missing redis-server fails the tests that need it instead of skipping them
+# (crates/server/src/redis_server.rs; setup.sh installs it).
 export FLASH_REQUIRE_ROOT_TESTS=1
 export CARGO_TERM_COLOR=never
 cargo fmt --all -- --check
+# Clippy also holds the code to the workspace's rust-version (incompatible_msrv).
 cargo clippy --workspace --all-targets -- -D warnings
+# Offline dependency checks (both installed by setup.sh): no unused
+# dependencies; licenses, bans and sources as deny.toml says (its advisories
+# need GitHub, see there).
+cargo machete
+cargo deny --offline check licenses bans sources
+# The root-only tests are #[ignore]d ("needs root"), so that a run without root
+# reports them as skipped instead of passed; here, as root, they all run (and
+# fail, not skip, if this is not root). No test is ignored for another reason.
 if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
+  cargo nextest run --workspace --no-fail-fast --run-ignored all
   # nextest does not run doctests
   cargo test --workspace --doc
 else
-  cargo test --workspace --no-fail-fast
+  cargo test --workspace --no-fail-fast -- --include-ignored
 fi
 # The Judge0 Python SDK and a schema-driven fuzz against a real `flash serve` (root, PyPI).
 bash scripts/api-compat.sh

@@ -56,10 +56,9 @@ fn assert_contained(t: &flash_debugger::Trace, limits: &DebugLimits) {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn cpp_hostile_program_is_contained() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let limits = DebugLimits::default();
     let t = trace_with(&p, "cpp", HOSTILE_CPP, &limits);
@@ -69,10 +68,9 @@ fn cpp_hostile_program_is_contained() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn cpp_program_cannot_ptrace() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let code = r#"
 #include <cerrno>
@@ -96,10 +94,9 @@ int main() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn cpp_program_cannot_reach_gdb_memory() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     // gdb is the traced program's parent: its memory, fds and environment
     // must be out of reach, or the program could run code as the tracer.
@@ -128,10 +125,9 @@ int main() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn python_hostile_program_is_contained() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let code = r#"
 import os, signal, socket
@@ -163,10 +159,9 @@ print("forks: %d" % forks)
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn javascript_hostile_program_is_contained() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let code = r#"
 const fs = require('fs'), net = require('net'), cp = require('child_process');
@@ -200,10 +195,9 @@ s.on('error', (e) => {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn java_hostile_program_is_contained() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     // The tracer talks JDWP over the box's loopback; the program still reaches nothing outside.
     let code = r#"
@@ -235,10 +229,9 @@ public class Main {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn limits_end_traces_cleanly() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     // Time: the program sleeps, so no step comes; the sandbox ends it.
     let short = DebugLimits { cpu_time: 2.0, wall_time: 2.0, ..DebugLimits::default() };
@@ -266,10 +259,9 @@ fn limits_end_traces_cleanly() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn garbage_in_the_trace_file_is_survived() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     // The program shares the tracer's process: it can rewrite the trace file.
     // Here it truncates it to garbage (a torn line, a bad event, 100000 open
@@ -285,10 +277,9 @@ fn garbage_in_the_trace_file_is_survived() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn bad_requests_are_refused() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let limits = DebugLimits::default();
     let req = |language: &str, max_steps| DebugRequest {
@@ -328,10 +319,9 @@ os._exit(0)
 "#;
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_forged_trace_is_answered_within_the_trace_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let t = trace(&p, "python", FORGER_PY, "", None);
     let forged: u64 = t.stdout.trim().strip_prefix("forged ").expect("the forger ran").parse().unwrap();

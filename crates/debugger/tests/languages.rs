@@ -89,10 +89,9 @@ print(fact(5))
 ";
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn python_recursion_and_loop() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let t = trace(&p, "python", PY, "", None);
     check_program(&t, &[1, 6, 7, 8, 9, 10, 8, 9, 10, 8, 9, 10, 8, 11], 10, "total");
@@ -102,10 +101,9 @@ fn python_recursion_and_loop() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn python_limits_input_and_errors() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     check_step_limit(&trace(&p, "python", PY, "", Some(10)), 10);
     check_step_limit(&trace(&p, "python", "i = 0\nwhile True:\n    i += 1\n", "", Some(200)), 200);
@@ -146,10 +144,9 @@ int main() {
 ";
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn cpp_recursion_and_loop() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let t = trace(&p, "cpp", CPP, "", None);
     check_program(&t, &[8, 9, 10, 11, 12, 10, 11, 12, 10, 11, 12, 10, 14], 12, "total");
@@ -162,10 +159,9 @@ fn cpp_recursion_and_loop() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn cpp_limits_and_compile_error() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     check_step_limit(&trace(&p, "cpp", CPP, "", Some(10)), 10);
     let forever = "int main() {\n    volatile int i = 0;\n    for (;;) {\n        i++;\n    }\n}\n";
@@ -194,10 +190,9 @@ setTimeout(() => {
 ";
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn javascript_recursion_loop_and_timer() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let t = trace(&p, "javascript", JS, "", None);
     check_program(&t, &[5, 6, 7, 8, 9, 7, 8, 9, 7, 8, 9, 7, 11, 12], 9, "total");
@@ -206,10 +201,9 @@ fn javascript_recursion_loop_and_timer() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn javascript_limits_and_syntax_error() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     check_step_limit(&trace(&p, "javascript", JS, "", Some(10)), 10);
     check_step_limit(&trace(&p, "javascript", "let i = 0;\nwhile (true) {\n  i++;\n}\n", "", Some(200)), 200);
@@ -240,10 +234,9 @@ public class Main {
 ";
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn java_recursion_and_loop() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let t = trace(&p, "java", JAVA, "", None);
     check_program(&t, &[10, 11, 12, 13, 14, 12, 13, 14, 12, 13, 14, 12, 16], 14, "total");
@@ -254,10 +247,9 @@ fn java_recursion_and_loop() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn java_limits_and_compile_error() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     check_step_limit(&trace(&p, "java", JAVA, "", Some(10)), 10);
     let forever = "public class Main {\n    public static void main(String[] a) {\n        int i = 0;\n        while (true) {\n            i++;\n        }\n    }\n}\n";

@@ -1,5 +1,5 @@
-//! Hostile programs against the real sandbox (root only; CI runs as root and
-//! sets FLASH_REQUIRE_ROOT_TESTS=1 so these can never be skipped there).
+//! Hostile programs against the real sandbox (root only: `#[ignore]`d, and
+//! scripts/test.sh, as root, runs them with the ignored tests).
 //!
 //! Each test names the attack, the verdict it must get, and checks that
 //! nothing escaped: no process of the box's uid left on the host, and the pool
@@ -9,17 +9,11 @@ use flash_sandbox::{BoxFile, Limits, Pool, PoolConfig, RunResult, RunSpec, Statu
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Skips (with the reason) when not root, unless CI demands these tests.
-fn root_or_skip() -> bool {
+/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
+/// root lists them as skipped; scripts/test.sh (as root) runs them all.
+fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
-    }
-    eprintln!("SKIP: the sandbox needs root (namespaces, mounts, cgroups); run as root to test it");
-    false
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
 }
 
 /// The hostile programs, compiled once per test binary.
@@ -112,10 +106,9 @@ fn limits() -> Limits {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn fork_bomb_ends_at_the_cpu_limit_and_leaves_nothing() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "fork_bomb", &[], Limits { processes: 64, ..limits() });
     assert_eq!(r.meas.status, Status::TimeLimit);
@@ -129,10 +122,9 @@ fn fork_bomb_ends_at_the_cpu_limit_and_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn memory_hog_gets_the_memory_verdict_near_the_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "memory_hog", &[], Limits { memory_kb: 128 * 1024, ..limits() });
     assert_eq!(r.meas.status, Status::MemoryLimit);
@@ -142,10 +134,9 @@ fn memory_hog_gets_the_memory_verdict_near_the_limit() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn infinite_loop_gets_the_time_verdict_near_the_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "busy", &[], limits());
     assert_eq!(r.meas.status, Status::TimeLimit);
@@ -155,10 +146,9 @@ fn infinite_loop_gets_the_time_verdict_near_the_limit() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn sleeping_forever_gets_the_wall_time_verdict() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "sleeper", &[], Limits { wall_time: 0.5 * slow(), ..limits() });
     assert_eq!(r.meas.status, Status::WallTimeLimit);
@@ -167,10 +157,9 @@ fn sleeping_forever_gets_the_wall_time_verdict() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn endless_output_is_cut_at_the_output_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "flood", &[], Limits { output_kb: 1024, ..limits() });
     assert_eq!(r.meas.status, Status::OutputLimit);
@@ -179,10 +168,9 @@ fn endless_output_is_cut_at_the_output_limit() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn network_is_unreachable_from_the_box() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
@@ -196,10 +184,9 @@ fn network_is_unreachable_from_the_box() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn loopback_socket_buffers_count_against_the_memory_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "tcp_hog", &["60"], Limits { memory_kb: 64 * 1024, cpu_time: 3.0 * slow(), ..limits() });
     // Either the kernel refuses more buffer space or the box is ended at a
@@ -212,10 +199,9 @@ fn loopback_socket_buffers_count_against_the_memory_limit() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn proc_shows_nothing_of_the_host_or_of_the_helper() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let script = "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/cmdline; echo \"[$(ls /proc/pressure)]\"; \
                   cat /proc/sys/kernel/random/boot_id; echo; cat /proc/key-users; head -c 9 /proc/meminfo";
@@ -236,10 +222,9 @@ fn proc_shows_nothing_of_the_host_or_of_the_helper() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn only_the_socket_families_a_program_needs_exist_in_the_box() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "sockets", &[], limits());
     assert_eq!(r.meas.status, Status::Ok);
@@ -250,10 +235,9 @@ fn only_the_socket_families_a_program_needs_exist_in_the_box() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn host_files_are_invisible_and_the_root_is_read_only() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let secret = std::env::temp_dir().join(format!("flash-secret-{}", std::process::id()));
     std::fs::write(&secret, "secret").unwrap();
@@ -275,10 +259,9 @@ fn host_files_are_invisible_and_the_root_is_read_only() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn kill_minus_one_and_ptrace_reach_nothing_outside() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let mut bystander = std::process::Command::new("sleep").arg("30").spawn().unwrap();
     let r = run(&pool, "killer", &[], limits());
@@ -292,10 +275,9 @@ fn kill_minus_one_and_ptrace_reach_nothing_outside() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn namespace_and_mount_calls_are_denied() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "escape", &[], limits());
     let out = stdout(&r);
@@ -307,10 +289,9 @@ fn namespace_and_mount_calls_are_denied() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn the_32_bit_syscall_entry_is_killed() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "int80", &[], limits());
     assert_eq!((r.meas.status, r.meas.signal), (Status::Signaled, Some(libc::SIGSYS)));
@@ -319,10 +300,9 @@ fn the_32_bit_syscall_entry_is_killed() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn background_daemons_die_with_the_run() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "daemon", &[], limits());
     assert_eq!(r.meas.status, Status::Ok);
@@ -330,10 +310,9 @@ fn background_daemons_die_with_the_run() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn files_do_not_survive_into_the_next_run_of_the_same_slot() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let w = pool.run(&spec("leftover", &["write"], limits())).unwrap();
     assert_eq!(w.meas.status, Status::Ok);
@@ -342,10 +321,9 @@ fn files_do_not_survive_into_the_next_run_of_the_same_slot() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_huge_file_gets_the_file_size_verdict() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "big_file", &[], Limits { file_size_kb: 16 * 1024, ..limits() });
     assert_eq!(r.meas.status, Status::FileSizeLimit);
@@ -354,10 +332,9 @@ fn a_huge_file_gets_the_file_size_verdict() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn deep_recursion_obeys_the_stack_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     // 100k frames of ~1 KiB: about 100 MB of stack.
     let small = run(&pool, "recurse", &["100000"], Limits { stack_kb: 8 * 1024, ..limits() });
@@ -369,10 +346,9 @@ fn deep_recursion_obeys_the_stack_limit() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_thousand_threads_are_held_to_the_process_limit() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "threads", &[], Limits { processes: 64, ..limits() });
     assert_eq!(r.meas.status, Status::Ok);
@@ -382,10 +358,9 @@ fn a_thousand_threads_are_held_to_the_process_limit() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn measurements_are_accurate() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let r = run(&pool, "touch_mb", &["100"], limits());
     assert_eq!(r.meas.status, Status::Ok);
@@ -397,10 +372,9 @@ fn measurements_are_accurate() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn stdin_bytes_and_exit_codes_pass_through() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let mut s = RunSpec {
         argv: vec!["/bin/sh".into(), "-c".into(), "cat; echo err >&2; exit 3".into()],
@@ -418,10 +392,9 @@ fn stdin_bytes_and_exit_codes_pass_through() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn input_files_land_in_the_box_owned_by_the_box_user() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let file = |p: &str| BoxFile { path: p.into(), mode: 0o644, data: b"hello\n".to_vec() };
     let spec = RunSpec {
@@ -457,10 +430,9 @@ fn input_files_land_in_the_box_owned_by_the_box_user() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_slot_whose_cgroup_keeps_memory_is_renewed() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let mut cfg = config(1);
     // Any leftover at all (the helper's own few hundred KiB) triggers renewal here.
     cfg.renew_above_kb = 0;
@@ -513,18 +485,16 @@ fn submount_stays_read_only(fallback: bool) {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn host_submounts_under_a_read_only_bind_stay_read_only() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     submount_stays_read_only(false);
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn without_mount_setattr_every_submount_is_remounted_read_only() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     submount_stays_read_only(true);
 }
 
@@ -572,18 +542,16 @@ fn memory_across_runs(method: flash_sandbox::MemoryMethod) {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn memory_figures_are_per_run_where_the_peak_cannot_be_reset() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     memory_across_runs(flash_sandbox::MemoryMethod::LifetimePeak);
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn memory_figures_are_per_run_where_there_is_no_peak_file() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     memory_across_runs(flash_sandbox::MemoryMethod::Sampled);
 }
 
@@ -618,10 +586,9 @@ fn joined(pool: &Pool, a: RunSpec, b: RunSpec) -> (RunResult, RunResult) {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn two_boxes_talk_through_pipes_and_see_each_others_end() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = Pool::new(config(2)).unwrap();
     let (a, b) = joined(
         &pool,
@@ -670,10 +637,9 @@ fn two_boxes_talk_through_pipes_and_see_each_others_end() {
 const SPARSE_LINK: &str = "-Wl,-z,max-page-size=0x4000000 -Wl,-z,separate-code";
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_sparse_192_mib_binary_fails_the_compile_instead_of_being_kept() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let cache = tempfile::tempdir().unwrap();
     let registry = flash_engine::Registry::load(None).expect("the shipped language table loads");
     let engine = flash_engine::Engine::new(
@@ -704,10 +670,9 @@ fn a_sparse_192_mib_binary_fails_the_compile_instead_of_being_kept() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_staged_file_keeps_its_holes_in_the_box() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     // 48 MiB of zeros with a byte at each end: in the box's tmpfs it must
     // take a few pages, not 48 MiB of memory charged to whoever staged it.
@@ -735,15 +700,13 @@ fn a_staged_file_keeps_its_holes_in_the_box() {
 /// process and a thousand threads. Children may run (inside the box); nothing
 /// else may succeed, and the engine judges normally afterwards.
 mod runtimes {
-    use super::root_or_skip;
+    use super::require_root;
     use flash_engine::{Engine, EngineConfig, Registry, StatusId, Submission};
     use flash_sandbox::{Limits, Pool};
     use std::sync::Arc;
 
     fn probe(language: &str, source: &str) {
-        if !root_or_skip() {
-            return;
-        }
+        require_root();
         let cache = tempfile::tempdir().unwrap();
         let registry = Registry::load(None).unwrap();
         let engine = Engine::new(
@@ -788,21 +751,25 @@ mod runtimes {
     }
 
     #[test]
+    #[ignore = "needs root: scripts/test.sh runs it"]
     fn the_jvm_is_held() {
         probe("java", "Main.java");
     }
 
     #[test]
+    #[ignore = "needs root: scripts/test.sh runs it"]
     fn mono_is_held() {
         probe("csharp", "main.cs");
     }
 
     #[test]
+    #[ignore = "needs root: scripts/test.sh runs it"]
     fn beam_is_held() {
         probe("erlang", "main.erl");
     }
 
     #[test]
+    #[ignore = "needs root: scripts/test.sh runs it"]
     fn a_scripting_vm_is_held() {
         probe("ruby", "main.rb");
     }
@@ -815,10 +782,9 @@ mod runtimes {
 // the kernel's OOM killer took the helper (SIGKILL; the schema fuzz saw it as
 // "helper failed"). Found by the fresh-clone CI run; fails before the fix.
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn collecting_a_file_that_filled_the_memory_limit_does_not_kill_the_helper() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let spec = RunSpec {
         argv: vec!["/bin/sh".into(), "-c".into(), "head -c 44000000 /dev/zero > big".into()],
@@ -842,10 +808,9 @@ fn collecting_a_file_that_filled_the_memory_limit_does_not_kill_the_helper() {
 // the box's processes and was killed (seen by the official CI's schema fuzz
 // through Piston's `compile_memory_limit`). Fails before the fix.
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_tiny_memory_limit_never_makes_the_helper_the_oom_victim() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let compile = RunSpec {
         argv: ["/bin/sh", "-c", "echo 'int main(void){return 0;}' | gcc -x c - -o a"].map(String::from).to_vec(),
@@ -883,10 +848,9 @@ fn http_server(body: &'static str) -> u16 {
 // the hosts allowed; raw sockets reach nothing, a name that resolves to a
 // private address is refused, and without network there is no proxy at all.
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn network_goes_only_through_the_proxy_to_allowed_hosts() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let (allowed, other) = (http_server("allowed-body"), http_server("other-body"));
     let script = format!(
         r#"

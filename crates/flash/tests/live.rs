@@ -1,5 +1,5 @@
-//! Live runs against the real sandbox (root only; CI sets
-//! FLASH_REQUIRE_ROOT_TESTS=1 so these never skip there): output arrives while
+//! Live runs against the real sandbox (root only: `#[ignore]`d, and
+//! scripts/test.sh, as root, runs them with the ignored tests): output arrives while
 //! the program runs, stdin sent after the start reaches it, a signal ends it,
 //! and input that comes too late never reaches the next run of the slot.
 
@@ -7,16 +7,11 @@ use flash_sandbox::{Limits, LiveInput, Pool, PoolConfig, RunSpec, Status, Stdin,
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-fn root_or_skip() -> bool {
+/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
+/// root lists them as skipped; scripts/test.sh (as root) runs them all.
+fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
-    }
-    eprintln!("SKIP: the sandbox needs root; run as root to test it");
-    false
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
 }
 
 fn pool() -> Pool {
@@ -36,10 +31,9 @@ fn sh(script: &str, wall: f64) -> RunSpec {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn output_streams_before_the_end_and_stdin_reaches_the_running_program() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let (tx, rx) = mpsc::channel();
     let mut seen = Vec::new();
@@ -65,10 +59,9 @@ fn output_streams_before_the_end_and_stdin_reaches_the_running_program() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_signal_ends_the_program_and_dropping_the_sender_closes_stdin() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let (tx, rx) = mpsc::channel();
     let spec = sh("echo ready; exec sleep 60", 30.0);
@@ -93,10 +86,9 @@ fn a_signal_ends_the_program_and_dropping_the_sender_closes_stdin() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn input_after_the_end_never_reaches_the_next_run() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let (tx, rx) = mpsc::channel();
     // The program ends at once; the caller keeps sending (signals and input)
@@ -124,10 +116,9 @@ fn input_after_the_end_never_reaches_the_next_run() {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn cancel_ends_a_run_even_while_its_input_is_stuck() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let pool = pool();
     let (tx, rx) = mpsc::channel();
     // The program never reads: 4 MiB of input fills the pipe, the helper's

@@ -1,7 +1,8 @@
 //! Split mode end to end: a private redis-server, `flash server` and
-//! `flash worker` as separate processes with the real sandbox (root only; CI
-//! runs as root with FLASH_REQUIRE_ROOT_TESTS=1, which also turns a missing
-//! redis-server into a failure instead of a skip).
+//! `flash worker` as separate processes with the real sandbox (root only:
+//! `#[ignore]`d, and scripts/test.sh, as root, runs them with the ignored tests;
+//! its FLASH_REQUIRE_ROOT_TESTS=1 turns a missing redis-server into a failure
+//! instead of a skip).
 //!
 //! A worker killed with SIGKILL mid-job: another finishes the job, once. A
 //! Redis restart with appendonly keeps the queue. 500 jobs over 3 workers. A
@@ -18,17 +19,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Skips (with the reason) when not root, unless CI demands these tests.
-fn root_or_skip() -> bool {
+/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
+/// root lists them as skipped; scripts/test.sh (as root) runs them all.
+fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
-    }
-    eprintln!("SKIP: flash worker needs the sandbox, which needs root; run as root to test it");
-    false
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
 }
 
 /// A `flash` child process, killed when dropped.
@@ -153,13 +148,12 @@ async fn finished(addr: SocketAddr, token: &str, within: Duration) -> Value {
 
 /// A private Redis in `dir`, or `None` (skip) without root or redis-server.
 fn setup(dir: &Path) -> Option<RedisServer> {
-    if !root_or_skip() {
-        return None;
-    }
+    require_root();
     redis_server::for_tests(&dir.join("redis"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn every_language_and_verdict_in_split_mode() {
     let dir = tempfile::tempdir().unwrap();
     let Some(redis) = setup(dir.path()) else { return };
@@ -214,6 +208,7 @@ async fn every_language_and_verdict_in_split_mode() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn kill_9_of_a_worker_mid_job_the_other_finishes_it_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let Some(redis) = setup(dir.path()) else { return };
@@ -255,6 +250,7 @@ async fn kill_9_of_a_worker_mid_job_the_other_finishes_it_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn sigterm_hands_back_a_job_that_outlives_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     let Some(redis) = setup(dir.path()) else { return };
@@ -280,6 +276,7 @@ async fn sigterm_hands_back_a_job_that_outlives_the_grace_period() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn a_redis_restart_with_appendonly_keeps_queued_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let Some(mut redis) = setup(dir.path()) else { return };
@@ -311,6 +308,7 @@ async fn a_redis_restart_with_appendonly_keeps_queued_jobs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn five_hundred_jobs_over_three_workers_all_complete() {
     let dir = tempfile::tempdir().unwrap();
     let Some(redis) = setup(dir.path()) else { return };
@@ -361,10 +359,9 @@ async fn five_hundred_jobs_over_three_workers_all_complete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn a_worker_started_before_redis_waits_and_connects() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     if redis_server::binary().is_none() {
         redis_server::for_tests(Path::new("/nonexistent")); // says why, or fails under CI
         return;

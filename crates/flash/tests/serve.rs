@@ -1,5 +1,5 @@
-//! `flash serve` end to end with the real sandbox (root only; CI runs as
-//! root with FLASH_REQUIRE_ROOT_TESTS=1 so these can never be skipped there):
+//! `flash serve` end to end with the real sandbox (root only: `#[ignore]`d, and
+//! scripts/test.sh, as root, runs them with the ignored tests):
 //! every language over both APIs, verdicts, 200 concurrent submissions, and
 //! a `kill -9` in the middle of 50 jobs followed by a restart.
 
@@ -18,17 +18,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Skips (with the reason) when not root, unless CI demands these tests.
-fn root_or_skip() -> bool {
+/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
+/// root lists them as skipped; scripts/test.sh (as root) runs them all.
+fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
-    }
-    eprintln!("SKIP: flash serve needs the sandbox, which needs root; run as root to test it");
-    false
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
 }
 
 /// An in-process server over a real engine and sandbox pool.
@@ -100,10 +94,9 @@ const HELLO: [(u32, &str); 7] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn every_language_over_both_apis() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(2)).await;
     for (id, code) in HELLO {
         let r = s
@@ -127,10 +120,9 @@ async fn every_language_over_both_apis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn verdicts_reach_clients_in_each_apis_terms() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(2)).await;
     let cases = [
         (json!({"source_code": "int main( {", "language_id": 54}), 6),
@@ -157,10 +149,9 @@ async fn verdicts_reach_clients_in_each_apis_terms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn two_hundred_concurrent_submissions_all_complete() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(2)).await;
     let addr = s.addr;
     let t = Instant::now();
@@ -201,10 +192,9 @@ fn spawn_server(data: &Path) -> (Child, SocketAddr) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn kill_9_mid_way_then_restart_finishes_every_job_exactly_once() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let dir = tempfile::tempdir().unwrap();
     let (mut child, addr) = spawn_server(dir.path());
     // Each job sleeps a little so the kill lands while some run and most wait.
@@ -339,10 +329,9 @@ async fn ws_start(addr: SocketAddr, path: &str, init: &Value) -> Option<Ws> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn piston_connect_streams_output_takes_stdin_and_signals() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(2)).await;
     let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
     // The program answers only after input that is sent once "ready" has come:
@@ -397,10 +386,9 @@ async fn piston_connect_streams_output_takes_stdin_and_signals() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn live_protocol_mistakes_get_pistons_close_codes_and_a_leaving_client_frees_its_slot() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     // One worker: one live run at a time.
     let s = start(config(1)).await;
     let init = json!({"type": "init", "language": "bash", "version": "*", "files": [{"content": "echo ready; read x; sleep 60"}], "run_timeout": 15000});
@@ -440,10 +428,9 @@ async fn live_protocol_mistakes_get_pistons_close_codes_and_a_leaving_client_fre
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn native_live_runs_end_with_the_submission_as_the_api_shows_it() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(1)).await;
     let mut ws = ws_connect(s.addr, "/live").await;
     ws_send(&mut ws, json!({"type": "init", "language": 71, "code": "print(input()[::-1])", "time_limit": 2})).await;
@@ -465,10 +452,9 @@ async fn native_live_runs_end_with_the_submission_as_the_api_shows_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn piston_output_interleaves_stdout_and_stderr_in_the_order_written() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(1)).await;
     // Each write waits a little, so the two pipes are read in the order written.
     let prog = "import sys,time\nfor i in range(3):\n print('out',i,flush=True);time.sleep(0.05)\n print('err',i,file=sys.stderr,flush=True);time.sleep(0.05)";
@@ -483,10 +469,9 @@ async fn piston_output_interleaves_stdout_and_stderr_in_the_order_written() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn piston_compile_limits_apply_also_to_a_cached_compile() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(1)).await;
     let cpp = "#include <iostream>\nint main(){std::cout<<\"ok\\n\";}";
     let body = |extra: Value| {
@@ -509,10 +494,9 @@ async fn piston_compile_limits_apply_also_to_a_cached_compile() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn a_live_run_counts_against_its_keys_requests_in_flight() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let mut cfg = config(2);
     cfg.api_keys = vec![flash_server::config::ApiKey {
         name: "course".into(),
@@ -559,10 +543,9 @@ fn http_server(body: &'static str) -> u16 {
 // Judge0's enable_network; a key without network, or a host outside the
 // key's list, is a 422 naming the field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn network_is_per_key_and_per_request() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let (port, other) = (http_server("through-the-proxy"), http_server("not-allowed"));
     let key = |name: &str, secret: &str, network: Vec<String>| flash_server::config::ApiKey {
         name: name.into(),
@@ -636,10 +619,9 @@ async fn network_is_per_key_and_per_request() {
 /// downloaded. Prints a session run's cost over a plain `/create` run of the
 /// same program (the median of 15 each, measured, not asserted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
 async fn a_session_keeps_files_not_processes_across_sandboxed_runs() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let s = start(config(2)).await;
     let id = s.post("/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
     let put = |path: String, body: &'static [u8]| async move {

@@ -2,8 +2,10 @@
 //
 //   node build.mjs           build: app-<hash>.js, app-<hash>.css, index.html,
 //                            licenses.txt, and a .gz beside each of them
-//   node build.mjs --check   build into a temporary folder and fail if
-//                            ../assets differs (the committed bundle is stale)
+//   node build.mjs --check   fail if a committed .gz does not decompress to
+//                            its file, or, after a build into a temporary
+//                            folder, if ../assets differs from it, .gz
+//                            included (the committed bundle is stale)
 //   node build.mjs --test    bundle test/*.test.ts for Node and run them
 //
 // Names carry a hash of their content, so the server can let browsers cache
@@ -103,11 +105,40 @@ async function build(outDir) {
   return sizes;
 }
 
-/** Files of `dir` other than .gz (gzip output may differ between zlib versions). */
+/** The files of `dir` by name, .gz twins included. */
 function contents(dir) {
   const out = {};
-  for (const f of fs.readdirSync(dir).sort()) if (!f.endsWith(".gz")) out[f] = fs.readFileSync(path.join(dir, f));
+  for (const f of fs.readdirSync(dir).sort()) out[f] = fs.readFileSync(path.join(dir, f));
   return out;
+}
+
+/**
+ * What is wrong with the .gz twins of `files` (name -> bytes), which browsers
+ * receive instead of the files: each file has its twin and each twin its file,
+ * and a twin decompresses to exactly its file.
+ */
+function twinProblems(files) {
+  const problems = [];
+  for (const [name, bytes] of Object.entries(files)) {
+    if (name.endsWith(".gz")) {
+      const plain = name.slice(0, -3);
+      if (!files[plain]) {
+        problems.push(`${name} has no ${plain}`);
+        continue;
+      }
+      let inflated;
+      try {
+        inflated = zlib.gunzipSync(bytes);
+      } catch (e) {
+        problems.push(`${name} does not decompress (${e.message})`);
+        continue;
+      }
+      if (!inflated.equals(files[plain])) problems.push(`${name} does not decompress to ${plain}`);
+    } else if (!files[`${name}.gz`]) {
+      problems.push(`${name} has no ${name}.gz`);
+    }
+  }
+  return problems;
 }
 
 async function check() {
@@ -116,13 +147,24 @@ async function check() {
     await build(tmp);
     const want = contents(tmp);
     const have = fs.existsSync(assetsDir) ? contents(assetsDir) : {};
+    // The committed twins first: that check needs no rebuild to be right.
+    const broken = twinProblems(have);
+    if (broken.length) {
+      console.error(`crates/playground/assets has bad .gz twins: ${broken.join("; ")}: run scripts/build-playground.sh`);
+      process.exit(1);
+    }
+    // Then every file, twins included, is what this build makes: gzip output
+    // is deterministic for one zlib version.
     const names = new Set([...Object.keys(want), ...Object.keys(have)]);
     const stale = [...names].filter((n) => !want[n] || !have[n] || !want[n].equals(have[n]));
     if (stale.length) {
-      console.error(`crates/playground/assets is stale (${stale.join(", ")}): run scripts/build-playground.sh`);
+      console.error(
+        `crates/playground/assets is stale (${stale.join(", ")}; gzip by zlib ${process.versions.zlib}): ` +
+          "run scripts/build-playground.sh",
+      );
       process.exit(1);
     }
-    console.log("crates/playground/assets matches the sources");
+    console.log("crates/playground/assets matches the sources, and each .gz decompresses to its file");
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -20,17 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Skips (with the reason) when not root, unless CI demands these tests.
-pub fn root_or_skip() -> bool {
+/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
+/// root lists them as skipped; scripts/test.sh (as root) runs them all.
+pub fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
-    }
-    eprintln!("SKIP: the sandbox needs root (namespaces, mounts, cgroups); run as root to test it");
-    false
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
 }
 
 /// The `flash` binary of this build profile, built if needed (see the module docs).
