@@ -1,4 +1,5 @@
-//! Warm runtimes in the real sandbox (root only): `flash exec` of a Java
+//! Warm runtimes in the real sandbox (root only: `#[ignore]`d, and
+//! scripts/test.sh, as root, runs them with the ignored tests): `flash exec` of a Java
 //! program builds the JVM's class-data-sharing archive once, judges the
 //! program with it, and the archive shown in a box is one the JVM there
 //! can map (with sharing forced on, a JVM that cannot use it fails), with
@@ -7,16 +8,11 @@
 use std::path::Path;
 use std::process::Command;
 
-fn root_or_skip() -> bool {
+/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
+/// root lists them as skipped; scripts/test.sh (as root) runs them all.
+fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-        panic!("FLASH_REQUIRE_ROOT_TESTS is set but these tests are not running as root");
-    }
-    eprintln!("SKIP: the sandbox needs root; run as root to test it");
-    false
+    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
 }
 
 const MAIN: &str = "import java.util.*;\npublic class Main { public static void main(String[] a) { \
@@ -27,10 +23,9 @@ fn flash(args: &[&str], dir: &Path) -> std::process::Output {
 }
 
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_java_run_maps_the_archive_built_once_for_its_jdk() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let t = tempfile::tempdir().unwrap();
     let dir = t.path();
     std::fs::write(dir.join("Main.java"), MAIN).unwrap();
