@@ -96,6 +96,19 @@ impl LiveIn {
     }
 }
 
+impl LiveIn {
+    /// Sets what to poll for on `[control socket, stdin pipe]`: more input
+    /// while there is room for it, and the pipe while input waits for it.
+    fn poll_for(&self, fds: &mut [libc::pollfd]) {
+        let room = self.pending.len() < LIVE_PENDING_MAX && !self.close;
+        fds[0].events = libc::POLLRDHUP | if room { libc::POLLIN } else { 0 };
+        fds[1].fd = match (&self.pipe, self.pending.is_empty()) {
+            (Some(p), false) => p.as_raw_fd(),
+            _ => -1,
+        };
+    }
+}
+
 /// The host pid of the program a box's init started (its only child), found
 /// through the host's /proc (`proc` is a descriptor of it).
 fn program_pid(proc: &File, init: libc::pid_t) -> Option<libc::pid_t> {
@@ -163,12 +176,16 @@ pub fn expand_pattern(p: &str) -> Vec<String> {
 /// Appends the regular files under `dir` (box-relative prefix `rel`) to
 /// `out`, depth first, without following symlinks; stops at the cap.
 fn walk_box(dir: &Path, rel: &str, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         if out.len() >= crate::spec::COLLECT_ALL_MAX {
             return;
         }
-        let Ok(name) = e.file_name().into_string() else { continue };
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
         let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
         match e.file_type() {
             Ok(t) if t.is_dir() => walk_box(&e.path(), &path, out),
@@ -356,6 +373,28 @@ struct RunIo {
     st_r: OwnedFd,
     live: Option<LiveIn>,
     proxy: Option<std::net::TcpListener>,
+}
+
+impl RunIo {
+    /// What the watch polls, in this order: stdout, stderr, init's report,
+    /// the control socket, a live run's stdin pipe, the proxy's listener.
+    /// The pipes become non-blocking.
+    fn poll_set(&self, ctl: &File) -> [libc::pollfd; 6] {
+        for fd in [&self.out_r, &self.err_r, &self.st_r] {
+            set_nonblocking(fd.as_raw_fd());
+        }
+        [
+            libc::pollfd { fd: self.out_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: self.err_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: self.st_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            // The library's end: a hang-up means Flash is gone, and so must the run be.
+            libc::pollfd { fd: ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
+            // A live run's stdin pipe, while it has input waiting.
+            libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
+            // The proxy's listener, in a run with network.
+            libc::pollfd { fd: self.proxy.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+        ]
+    }
 }
 
 /// Opens the run's pipes and resolves its stdin.
@@ -598,20 +637,7 @@ impl Slot {
         let cg = self.run_controls(base);
         let cpu_limit_ns = (lim.cpu_time * 1e9) as u64;
         let wall_limit = Duration::from_secs_f64(lim.wall_time);
-        for fd in [&io.out_r, &io.err_r, &io.st_r] {
-            set_nonblocking(fd.as_raw_fd());
-        }
-        let mut fds = [
-            libc::pollfd { fd: io.out_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: io.err_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: io.st_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            // The library's end: a hang-up means Flash is gone, and so must the run be.
-            libc::pollfd { fd: out.ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
-            // A live run's stdin pipe, while it has input waiting.
-            libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
-            // The proxy's listener, in a run with network.
-            libc::pollfd { fd: io.proxy.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 },
-        ];
+        let mut fds = io.poll_set(out.ctl);
         let mut w = Watched {
             reason: None,
             report: [0u8; child::REPORT_LEN],
@@ -637,12 +663,7 @@ impl Slot {
                 break;
             }
             if let Some(l) = &io.live {
-                let room = l.pending.len() < LIVE_PENDING_MAX && !l.close;
-                fds[3].events = libc::POLLRDHUP | if room { libc::POLLIN } else { 0 };
-                fds[4].fd = match (&l.pipe, l.pending.is_empty()) {
-                    (Some(p), false) => p.as_raw_fd(),
-                    _ => -1,
-                };
+                l.poll_for(&mut fds[3..5]);
             }
             let timeout = TICK.min(wall_limit - w.wall).as_millis().max(1) as libc::c_int;
             // SAFETY: `fds` is a valid array of pollfd of the given length.
