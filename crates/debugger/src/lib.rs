@@ -4,7 +4,8 @@
 //! Layout:
 //! - [`types`]: the request, the limits and the [`Trace`] (serde; the HTTP API's field names).
 //! - [`backend`]: per language, the debug build and the tracer command, as data with reasons.
-//! - [`run`]: one request: compile, run the tracer in a box, read the trace, decide the status.
+//! - [`run`]: one request: compile (through the engine and its cache), run the
+//!   tracer in a box of the engine's sandbox, read the trace, decide the status.
 //! - [`parse`]: the tracer's output is untrusted: JSON lines read within byte
 //!   and step budgets, every value bounded again.
 //! - [`jdi`]: the Java tracer's classes, compiled once per process.
@@ -37,13 +38,13 @@
 //! `os.write(1, ...)` or `fs.writeSync(1, ...)` is not counted).
 //!
 //! ```no_run
-//! # fn demo(pool: &flash_sandbox::Pool, registry: &flash_engine::Registry) -> Result<(), flash_debugger::Error> {
+//! # fn demo(engine: &flash_engine::Engine) -> Result<(), flash_debugger::Error> {
 //! let req = flash_debugger::DebugRequest {
 //!     code: "print(6 * 7)\n".into(),
 //!     language: "python".into(),
 //!     ..Default::default()
 //! };
-//! let trace = flash_debugger::debug(pool, registry, &req, &flash_debugger::DebugLimits::default())?;
+//! let trace = flash_debugger::debug(engine, &req, &flash_debugger::DebugLimits::default())?;
 //! println!("{}", serde_json::to_string(&trace).unwrap());
 //! # Ok(()) }
 //! ```

@@ -1,39 +1,42 @@
 //! One debug request, start to end: check it, compile a debug build (C, C++,
-//! Java), run the tracer with the program in a box, read the trace back and
-//! decide the status. Everything that goes wrong after the request was
-//! accepted becomes a status, never an `Err`.
+//! Java) through the engine (so an identical build comes from its compile
+//! cache), run the tracer with the program in a box of the engine's sandbox,
+//! read the trace back and decide the status. Everything that goes wrong after
+//! the request was accepted becomes a status, never an `Err`.
 
 use crate::backend::{self, Backend, CONFIG, DIR, TRACE};
 use crate::parse::{self, Cut, Parsed};
 use crate::types::{DebugLimits, DebugRequest, Trace, TraceStatus, UsedLimits};
 use crate::{jdi, Error};
-use flash_engine::{Language, Registry};
-use flash_sandbox::{BoxFile, Pool, RunResult, RunSpec, Status, Stdin};
+use flash_engine::{CompileStep, Engine, Language};
+use flash_sandbox::{BoxFile, RunResult, RunSpec, Status, Stdin};
 
 /// Largest debug build kept from the compile box, KiB by apparent size (as
 /// the engine's default: a sparse binary counts whole).
 const MAX_ARTIFACT_KB: u64 = 64 * 1024;
 
 /// Runs `req` under the debugger and returns the recorded trace. Blocks.
+/// The language comes from the engine's registry, the debug build from its
+/// compile step (and cache), the traced run from its sandbox.
 ///
 /// `Err` only for a request that cannot be traced: an unknown or unsupported
 /// language, `max_steps` out of range, unusable limits.
-pub fn debug(pool: &Pool, registry: &Registry, req: &DebugRequest, limits: &DebugLimits) -> Result<Trace, Error> {
+pub fn debug(engine: &Engine, req: &DebugRequest, limits: &DebugLimits) -> Result<Trace, Error> {
     limits.validate().map_err(|e| Error::Invalid(format!("debug limits: {e}")))?;
-    let lang = registry.find(&req.language).ok_or_else(|| Error::UnknownLanguage(req.language.clone()))?;
+    let lang = engine.registry().find(&req.language).ok_or_else(|| Error::UnknownLanguage(req.language.clone()))?;
     let backend = backend::for_language(&lang.spec.name).ok_or_else(|| Error::Unsupported(lang.spec.name.clone()))?;
     let max_steps = match req.max_steps {
         None => limits.max_steps_default,
         Some(n) if n >= 1 && n <= limits.max_steps_cap => n,
         Some(n) => return Err(Error::Invalid(format!("max_steps must be in 1..={}, got {n}", limits.max_steps_cap))),
     };
-    let job = Job { pool, lang, backend, req, limits, max_steps };
+    let job = Job { engine, lang, backend, req, limits, max_steps };
     Ok(job.run())
 }
 
 /// Everything one request needs, checked.
 struct Job<'a> {
-    pool: &'a Pool,
+    engine: &'a Engine,
     lang: &'a Language,
     backend: &'static Backend,
     req: &'a DebugRequest,
@@ -56,14 +59,14 @@ impl Job<'_> {
             Build::Stop(t) => return *t,
         };
         if self.backend.jdi {
-            match jdi::tracer_classes(self.pool, &self.limits.compile) {
+            match jdi::tracer_classes(self.engine, self.lang, &self.limits.compile) {
                 Ok(classes) => files.extend(classes.iter().cloned()),
                 Err(e) => return self.empty(TraceStatus::InternalError, Some(e), compile_output),
             }
         }
         files.extend(self.tracer_files());
         let spec = self.run_spec(files);
-        match self.pool.run(&spec) {
+        match self.engine.sandbox().run(&spec) {
             Ok(r) => self.finish(r, compile_output),
             Err(e) => self.empty(TraceStatus::InternalError, Some(format!("sandbox: {e}")), compile_output),
         }
@@ -73,7 +76,8 @@ impl Job<'_> {
         BoxFile { path: self.lang.spec.source.clone(), mode: 0o644, data: self.req.code.as_bytes().to_vec() }
     }
 
-    /// Compiles the debug build, if the language has one.
+    /// Compiles the debug build, if the language has one, through the
+    /// engine's compile step: an identical build is served from its cache.
     fn build(&self) -> Build {
         let Some(cmd) = self.backend.compile else {
             return Build::Ready(Vec::new(), String::new());
@@ -94,31 +98,19 @@ impl Job<'_> {
             merge_stderr: true,
             ..RunSpec::default()
         };
-        let r = match self.pool.run(&spec) {
-            Ok(r) => r,
+        let built = match self.engine.compile_step(CompileStep { language: self.lang, spec }) {
+            Ok(b) => b,
             Err(e) => {
                 let msg = Some(format!("compile step: {e}"));
                 return Build::Stop(Box::new(self.empty(TraceStatus::InternalError, msg, String::new())));
             }
         };
-        let output = String::from_utf8_lossy(&r.stdout).into_owned();
-        if let Some((path, len)) = r.meas.collect_refused.first() {
-            let why = format!(
-                "compiled file {path} is {} KiB (its apparent size), more than the {MAX_ARTIFACT_KB} KiB allowed",
-                len.div_ceil(1024)
-            );
-            return Build::Stop(Box::new(self.empty(TraceStatus::CompileError, Some(why), output)));
+        let output = String::from_utf8_lossy(&built.artifact.output).into_owned();
+        match built.artifact.ok {
+            true => Build::Ready(self.artifacts(built.artifact.files.clone()), output),
+            // The compiler's complaint, or why the compile stopped (a limit), is in its output.
+            false => Build::Stop(Box::new(self.empty(TraceStatus::CompileError, None, output))),
         }
-        let why = match r.meas.status {
-            Status::Ok if !r.files.is_empty() => return Build::Ready(self.artifacts(r.files), output),
-            Status::Ok | Status::RuntimeError => None,
-            Status::ExecFailed | Status::InternalError => {
-                let msg = r.meas.message.unwrap_or_else(|| "the compiler could not start".into());
-                return Build::Stop(Box::new(self.empty(TraceStatus::InternalError, Some(msg), output)));
-            }
-            s => Some(format!("compilation stopped: {}", s.describe())),
-        };
-        Build::Stop(Box::new(self.empty(TraceStatus::CompileError, why, output)))
     }
 
     /// The compile box's files for the run box: artifacts, plus the source

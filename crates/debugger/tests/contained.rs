@@ -288,13 +288,12 @@ fn bad_requests_are_refused() {
         input: String::new(),
         max_steps,
     };
-    let reg = registry();
-    let e = flash_debugger::debug(&p, reg, &req("klingon", None), &limits).unwrap_err();
+    let e = flash_debugger::debug(&p.engine, &req("klingon", None), &limits).unwrap_err();
     assert!(matches!(e, Error::UnknownLanguage(_)), "{e}");
-    let e = flash_debugger::debug(&p, reg, &req("sql", None), &limits).unwrap_err();
+    let e = flash_debugger::debug(&p.engine, &req("sql", None), &limits).unwrap_err();
     assert!(matches!(e, Error::Unsupported(_)), "{e}");
     for n in [0, limits.max_steps_cap + 1] {
-        let e = flash_debugger::debug(&p, reg, &req("python", Some(n)), &limits).unwrap_err();
+        let e = flash_debugger::debug(&p.engine, &req("python", Some(n)), &limits).unwrap_err();
         assert!(matches!(e, Error::Invalid(_)), "{e}");
     }
 }

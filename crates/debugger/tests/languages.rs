@@ -258,3 +258,30 @@ fn java_limits_and_compile_error() {
     assert_eq!(t.status, TraceStatus::CompileError);
     assert!(t.compile_output.contains("error:"), "{}", t.compile_output);
 }
+
+/// Issue 12: the debug build goes through the engine's compile step, so a
+/// second `/debug` of the same C program is served from the compile cache
+/// (no compiler runs) and traces the same.
+#[test]
+fn a_second_debug_of_the_same_c_program_does_not_recompile() {
+    if !root_or_skip() {
+        return;
+    }
+    let p = pool(1);
+    let code = "#include <stdio.h>\nint main() {\n    int x = 6 * 7;\n    printf(\"%d\\n\", x);\n    return 0;\n}\n";
+    let clock = std::time::Instant::now();
+    let first = trace(&p, "c", code, "", None);
+    let first_ms = clock.elapsed().as_millis();
+    assert_eq!(first.status, TraceStatus::Ok, "{:?}", first.message);
+    assert_eq!(p.engine.compiles_run(), 1);
+    let clock = std::time::Instant::now();
+    let second = trace(&p, "c", code, "", None);
+    let second_ms = clock.elapsed().as_millis();
+    eprintln!("first /debug {first_ms} ms (compiled), second {second_ms} ms (cached build)");
+    assert_eq!(second.status, TraceStatus::Ok, "{:?}", second.message);
+    assert_eq!(p.engine.compiles_run(), 1, "the second debug build came from the cache");
+    assert_eq!(second.compile_output, first.compile_output);
+    let lines = |t: &Trace| t.steps.iter().map(|s| (s.event, s.line)).collect::<Vec<_>>();
+    assert_eq!(lines(&second), lines(&first));
+    assert_eq!(second.stdout, "42\n");
+}

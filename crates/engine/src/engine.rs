@@ -5,7 +5,7 @@ use crate::registry::{Language, Registry};
 use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
 use crate::verdict::run_status;
 use crate::Error;
-use flash_sandbox::{BoxFile, Limits, LiveInput, Pool, RunResult, RunSpec, Status, Stdin, Stream};
+use flash_sandbox::{BoxFile, Limits, LiveInput, RunResult, RunSpec, Sandbox, Status, Stdin, Stream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
@@ -72,24 +72,26 @@ impl EngineConfig {
 }
 
 /// Judges submissions. Share it (`Arc`); every method takes `&self` and blocks.
+/// Every compile and every run goes through its [`Sandbox`]: a
+/// [`flash_sandbox::Pool`] in production, a scripted fake in tests.
 pub struct Engine {
-    pool: Arc<Pool>,
+    pub(crate) sandbox: Arc<dyn Sandbox>,
     registry: Registry,
-    cache: CompileCache,
+    pub(crate) cache: CompileCache,
     compile_limits: Limits,
-    max_artifact_kb: u64,
-    compiles: AtomicU64,
+    pub(crate) max_artifact_kb: u64,
+    pub(crate) compiles: AtomicU64,
     pch: Option<crate::Pch>,
 }
 
 impl Engine {
-    /// Builds an engine over a sandbox pool.
-    pub fn new(pool: Arc<Pool>, registry: Registry, cfg: EngineConfig) -> Result<Engine, Error> {
+    /// Builds an engine over a sandbox (an `Arc<Pool>` coerces).
+    pub fn new(sandbox: Arc<dyn Sandbox>, registry: Registry, cfg: EngineConfig) -> Result<Engine, Error> {
         let cache = CompileCache::open(&cfg.cache_dir, cfg.cache_max_bytes)
             .map_err(|e| Error::Cache(format!("{}: {e}", cfg.cache_dir.display())))?;
         cfg.compile_limits.validate().map_err(Error::Invalid)?;
         Ok(Engine {
-            pool,
+            sandbox,
             registry,
             cache,
             compile_limits: cfg.compile_limits,
@@ -104,9 +106,9 @@ impl Engine {
         &self.registry
     }
 
-    /// The sandbox pool.
-    pub fn pool(&self) -> &Arc<Pool> {
-        &self.pool
+    /// The sandbox every compile and run goes through.
+    pub fn sandbox(&self) -> &Arc<dyn Sandbox> {
+        &self.sandbox
     }
 
     /// How many compiles actually ran (cache misses), since start.
@@ -176,7 +178,7 @@ impl Engine {
         let mut spec = self.program_spec(&program, RunExtra::default());
         spec.stdin = Stdin::Live;
         let mut output = |s: Stream, d: &[u8]| on(LiveEvent::Output(s, d));
-        let o = outcome(program.lang, self.pool.run_live(&spec, input, &mut output), None);
+        let o = outcome(program.lang, self.sandbox.run_live(&spec, input, &mut output), None);
         let a = &program.artifact;
         Ok(summarize(vec![o], false, a.output.clone(), program.compile_cached, program.compile_time))
     }
@@ -289,51 +291,13 @@ impl Engine {
                 ..RunSpec::default()
             };
             let t = Instant::now();
-            let r = self.pool.run(&spec).map_err(|e| e.to_string())?;
-            let compile_time = t.elapsed().as_secs_f64();
-            let mut output = r.stdout;
-            let (ok, cacheable) = match r.meas.status {
-                Status::Ok => (true, true),
-                // The compiler rejected the program: as deterministic as a success.
-                Status::RuntimeError => (false, true),
-                Status::TimeLimit | Status::WallTimeLimit => {
-                    output.extend_from_slice(b"\ncompilation time limit exceeded\n");
-                    (false, false)
-                }
-                Status::MemoryLimit => {
-                    output.extend_from_slice(b"\ncompilation memory limit exceeded\n");
-                    (false, false)
-                }
-                Status::OutputLimit | Status::FileSizeLimit => {
-                    output.extend_from_slice(b"\ncompilation output limit exceeded\n");
-                    (false, false)
-                }
-                Status::Signaled => {
-                    let sig = r.meas.signal.unwrap_or(0);
-                    output.extend_from_slice(format!("\ncompiler killed by signal {sig}\n").as_bytes());
-                    (false, false)
-                }
-                Status::ExecFailed | Status::InternalError => {
-                    return Err(r.meas.message.unwrap_or_else(|| "the compiler could not start".into()));
-                }
+            let r = self.sandbox.run(&spec).map_err(|e| e.to_string())?;
+            let kept = Kept {
+                required: &lang.spec.artifacts,
+                unpack: lang.spec.unpack.as_deref(),
+                max_kb: self.max_artifact_kb,
             };
-            // Deterministic for the same input, so cached like a compile error.
-            for (path, len) in &r.meas.collect_refused {
-                let msg = format!(
-                    "\ncompiled file {path} is {} KiB (its apparent size), more than the {} KiB allowed\n",
-                    len.div_ceil(1024),
-                    self.max_artifact_kb
-                );
-                output.extend_from_slice(msg.as_bytes());
-            }
-            let ok = ok && r.meas.collect_refused.is_empty();
-            let ok =
-                ok && lang.spec.artifacts.iter().all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
-            let mut files = if ok { r.files } else { Vec::new() };
-            if let (true, Some(tree)) = (ok, &lang.spec.unpack) {
-                files = unpack(files, tree).map_err(|e| format!("unpacking the compile box's {tree}: {e}"))?;
-            }
-            Ok((Artifact { ok, output, files, compile_time }, cacheable))
+            artifact_of(r, t.elapsed().as_secs_f64(), &kept)
         })
     }
 
@@ -348,7 +312,7 @@ impl Engine {
     /// limits and arguments, plus `extra`: the raw sandbox result, for callers
     /// that judge it themselves (a checker's exit code and feedback files).
     pub fn run_program(&self, program: &Program, extra: RunExtra) -> Result<RunResult, flash_sandbox::Error> {
-        self.pool.run(&self.program_spec(program, extra))
+        self.sandbox.run(&self.program_spec(program, extra))
     }
 
     /// As [`Engine::run_program`], with the program's stdin and stdout joined
@@ -363,7 +327,7 @@ impl Engine {
     ) -> Result<RunResult, flash_sandbox::Error> {
         let mut spec = self.program_spec(program, extra);
         spec.stdin = Stdin::Null;
-        self.pool.run_piped(&spec, stdin, stdout)
+        self.sandbox.run_piped(&spec, stdin, stdout)
     }
 
     pub(crate) fn program_spec(&self, program: &Program, extra: RunExtra) -> RunSpec {
@@ -402,6 +366,64 @@ impl Engine {
             ..RunSpec::default()
         }
     }
+}
+
+/// What a compile box must leave, and how it is kept.
+pub(crate) struct Kept<'a> {
+    /// Files that must be there (`*.ext` patterns may match none).
+    pub required: &'a [String],
+    /// An archive to replace by the files it holds.
+    pub unpack: Option<&'a str>,
+    /// The largest artifact allowed, KiB (for the message when one is refused).
+    pub max_kb: u64,
+}
+
+/// A compile box's result as an artifact, and whether it may be cached:
+/// a success and a compile error are properties of the source; a limit or a
+/// signal may be the machine's. `Err` when the compiler could not run at all.
+pub(crate) fn artifact_of(r: RunResult, compile_time: f64, kept: &Kept<'_>) -> Result<(Artifact, bool), String> {
+    let mut output = r.stdout;
+    let (ok, cacheable) = match r.meas.status {
+        Status::Ok => (true, true),
+        // The compiler rejected the program: as deterministic as a success.
+        Status::RuntimeError => (false, true),
+        Status::TimeLimit | Status::WallTimeLimit => {
+            output.extend_from_slice(b"\ncompilation time limit exceeded\n");
+            (false, false)
+        }
+        Status::MemoryLimit => {
+            output.extend_from_slice(b"\ncompilation memory limit exceeded\n");
+            (false, false)
+        }
+        Status::OutputLimit | Status::FileSizeLimit => {
+            output.extend_from_slice(b"\ncompilation output limit exceeded\n");
+            (false, false)
+        }
+        Status::Signaled => {
+            let sig = r.meas.signal.unwrap_or(0);
+            output.extend_from_slice(format!("\ncompiler killed by signal {sig}\n").as_bytes());
+            (false, false)
+        }
+        Status::ExecFailed | Status::InternalError => {
+            return Err(r.meas.message.unwrap_or_else(|| "the compiler could not start".into()));
+        }
+    };
+    // Deterministic for the same input, so cached like a compile error.
+    for (path, len) in &r.meas.collect_refused {
+        let msg = format!(
+            "\ncompiled file {path} is {} KiB (its apparent size), more than the {} KiB allowed\n",
+            len.div_ceil(1024),
+            kept.max_kb
+        );
+        output.extend_from_slice(msg.as_bytes());
+    }
+    let ok = ok && r.meas.collect_refused.is_empty();
+    let ok = ok && kept.required.iter().all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
+    let mut files = if ok { r.files } else { Vec::new() };
+    if let (true, Some(tree)) = (ok, kept.unpack) {
+        files = unpack(files, tree).map_err(|e| format!("unpacking the compile box's {tree}: {e}"))?;
+    }
+    Ok((Artifact { ok, output, files, compile_time }, cacheable))
 }
 
 /// A run judged (Judge0's comparison when there is an expected output; a

@@ -3,7 +3,9 @@
 //! - [`registry`]: languages as data (`languages.toml`), probed at start-up.
 //! - [`links`]: other judges' toolchain paths as links in every box (`toolchain-links.toml`).
 //! - [`cache`]: the content-addressed compile cache with single-flight compiles.
-//! - [`engine`]: compile once, run the input or each test case, build the [`Judgement`].
+//! - [`engine`]: compile once, run the input or each test case, build the [`Judgement`];
+//!   every box through the [`flash_sandbox::Sandbox`] seam (a `Pool`, or a fake in tests).
+//! - [`step`]: a compile step described by its caller (the debugger's builds), cached too.
 //! - [`verdict`]: sandbox measurement to Judge0 status; Judge0's output comparison.
 //! - [`workspace`]: one run in a session's workspace: its files in, every file out.
 //! - [`types`]: [`Submission`], [`Judgement`], [`StatusId`].
@@ -14,6 +16,7 @@ pub mod engine;
 pub mod links;
 pub mod pch;
 pub mod registry;
+pub mod step;
 pub mod types;
 pub mod verdict;
 pub mod warm;
@@ -24,6 +27,7 @@ pub use engine::{Engine, EngineConfig, LiveEvent, Prepared, Program, RunExtra, S
 pub use flash_sandbox::{LiveInput, Stream};
 pub use pch::Pch;
 pub use registry::{Language, Registry};
+pub use step::{CompileStep, Compiled};
 pub use types::{CompileLimits, ExtraFile, Judgement, RunOutcome, StatusId, Submission, TestCase};
 pub use warm::Warm;
 pub use workspace::WorkspaceRun;

@@ -58,7 +58,7 @@ impl Engine {
             RunExtra { stdin: sub.stdin.clone(), args: Vec::new(), files: placed, collect: vec![COLLECT_ALL.into()] };
         let mut spec = self.program_spec(&program, extra);
         spec.collect_max_kb = max_file_kb.max(1);
-        let result = self.pool().run(&spec);
+        let result = self.sandbox().run(&spec);
         let (files, mut refused) = match &result {
             Ok(r) => (r.files.clone(), r.meas.collect_refused.clone()),
             Err(_) => (Vec::new(), Vec::new()),

@@ -3,7 +3,8 @@
 //! Per language, one program of well over 1000 steps (a loop calling a small
 //! function over a collection), timed three ways, `n` times each (medians):
 //! - plain: a normal sandboxed run through the engine (compiled once, cached);
-//! - a 1-step trace: compile (C++, Java) plus tracer start-up, almost no tracing;
+//! - a 1-step trace: the debug build (C++, Java; from the compile cache after
+//!   the warm-up) plus tracer start-up, almost no tracing;
 //! - a 1000-step trace: the same plus 999 more steps.
 //!
 //! The per-step cost is (1000-step − 1-step) / 999, which cancels compile,
@@ -45,10 +46,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Milliseconds of one debug run; checks it recorded `steps` steps.
-fn trace_ms(pool: &Pool, reg: &Registry, lang: &str, code: &str, steps: u32) -> anyhow::Result<f64> {
+fn trace_ms(engine: &Engine, lang: &str, code: &str, steps: u32) -> anyhow::Result<f64> {
     let req = DebugRequest { code: code.into(), language: lang.into(), input: String::new(), max_steps: Some(steps) };
     let t = Instant::now();
-    let trace = flash_debugger::debug(pool, reg, &req, &DebugLimits::default())?;
+    let trace = flash_debugger::debug(engine, &req, &DebugLimits::default())?;
     let ms = t.elapsed().as_secs_f64() * 1e3;
     if trace.status != TraceStatus::StepLimit || trace.steps.len() != steps as usize {
         bail!(
@@ -79,7 +80,7 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
     let registry = Registry::load(None)?;
     let pool = Arc::new(Pool::new(PoolConfig::new(1)?).context("building the sandbox pool")?);
     let cache = std::env::temp_dir().join(format!("flash-bench-debug-{}", std::process::id()));
-    let engine = Engine::new(pool.clone(), registry.clone(), EngineConfig::new(cache.clone()))?;
+    let engine = Engine::new(pool, registry.clone(), EngineConfig::new(cache.clone()))?;
     println!("debugger: a {STEPS}-step trace per language against a plain run of the same program");
     println!("(sandboxed, medians of {n} runs; per step = (1000-step trace - 1-step trace) / 999)\n");
     println!("| language | plain run (ms) | 1-step trace (ms) | {STEPS}-step trace (ms) | per step (µs) |");
@@ -91,14 +92,14 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
         }
         // Warm up: the compile cache, the Java tracer's classes, the page cache.
         plain_ms(&engine, lang, code)?;
-        trace_ms(&pool, &registry, lang, code, 1)?;
+        trace_ms(&engine, lang, code, 1)?;
         let mut plain = Vec::new();
         let mut one = Vec::new();
         let mut full = Vec::new();
         for _ in 0..n {
             plain.push(plain_ms(&engine, lang, code)?);
-            one.push(trace_ms(&pool, &registry, lang, code, 1)?);
-            full.push(trace_ms(&pool, &registry, lang, code, STEPS)?);
+            one.push(trace_ms(&engine, lang, code, 1)?);
+            full.push(trace_ms(&engine, lang, code, STEPS)?);
         }
         let (p, o, f) = (median(plain), median(one), median(full));
         let per_step_us = (f - o) / f64::from(STEPS - 1) * 1e3;

@@ -9,9 +9,10 @@
 use anyhow::Context;
 use clap::Args;
 use flash_debugger::{DebugLimits, DebugRequest, Event, Step, Trace, TraceStatus, Value};
-use flash_engine::Registry;
+use flash_engine::{Engine, EngineConfig, Registry};
 use flash_sandbox::{Pool, PoolConfig};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct DebugArgs {
@@ -61,7 +62,12 @@ pub fn main(a: DebugArgs) -> anyhow::Result<i32> {
     limits.file_size_kb = limits.file_size_kb.max(a.trace_kb + 1024);
     let req = DebugRequest { code, language, input, max_steps: a.max_steps };
     let pool = Pool::new(PoolConfig::new(1)?).context("cannot build the sandbox")?;
-    let trace = flash_debugger::debug(&pool, &registry, &req, &limits)?;
+    // A compile cache for this one trace (its debug build goes through the engine).
+    let cache = std::env::temp_dir().join(format!("flash-debug-{}", std::process::id()));
+    let engine = Engine::new(Arc::new(pool), registry, EngineConfig::new(cache.clone()))?;
+    let trace = flash_debugger::debug(&engine, &req, &limits);
+    let _ = std::fs::remove_dir_all(&cache);
+    let trace = trace?;
     if a.json {
         let text = serde_json::to_string_pretty(&trace)? + "\n";
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());

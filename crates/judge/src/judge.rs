@@ -71,7 +71,7 @@ pub fn judge(
     if pkg.interactive && pkg.checker.is_none() {
         return Err(JudgeError::Unsupported("an interactive problem needs its interactor (output validator)".into()));
     }
-    if pkg.interactive && engine.pool().slots() < 2 {
+    if pkg.interactive && engine.sandbox().slots() < 2 {
         return Err(JudgeError::Unsupported("an interactive problem needs a pool of at least two boxes".into()));
     }
     let time_limit = opts.time_limit.or(pkg.limits.time_limit).unwrap_or(opts.default_time_limit);

@@ -2,7 +2,9 @@
 //!
 //! Layout:
 //! - [`spec`]: what a caller asks ([`RunSpec`], [`Limits`]) and gets ([`RunResult`]).
-//! - [`pool`]: the library side, a [`Pool`] of prepared slots; [`Pool::run`] is the API.
+//! - [`sandbox`]: the [`Sandbox`] trait, what the engine needs from an isolator;
+//!   `testing` (feature `testing`): a scripted fake of it for tests without root.
+//! - [`pool`]: the library side, a [`Pool`] of prepared slots, the real [`Sandbox`].
 //! - [`helper`]: the hidden `flash __sandbox-helper` process that builds one
 //!   slot's box and forks every run in it (single-threaded, no tokio).
 //! - [`config`]: the box's view of the host (policy as data).
@@ -25,13 +27,17 @@ pub mod helper;
 pub mod pool;
 pub mod protocol;
 pub mod proxy;
+pub mod sandbox;
 pub mod spec;
 mod sys;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use config::{default_mounts, Link, Mount, SlotConfig};
 pub use error::Error;
 pub use flash_cgroup::MemoryMethod;
 pub use pool::{CgroupReport, LiveInput, Pool, PoolConfig, Stream, BOX_FLASH};
+pub use sandbox::Sandbox;
 pub use spec::{interleave, BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin};
 
 /// The default environment for a program in the box.

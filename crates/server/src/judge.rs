@@ -111,7 +111,7 @@ impl Judge for Engine {
     }
 
     fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
-        flash_debugger::debug(self.pool(), self.registry(), req, &DebugLimits::default())
+        flash_debugger::debug(self, req, &DebugLimits::default())
     }
 
     fn stats(&self) -> JudgeStats {

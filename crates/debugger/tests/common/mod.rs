@@ -1,5 +1,6 @@
 //! Shared set-up of the debugger's root tests: the root check, the `flash`
-//! binary the sandbox needs as its helper, and a pool.
+//! binary the sandbox needs as its helper, and a [`Rig`]: a pool and an
+//! engine over it (the debugger compiles through the engine).
 //!
 //! The sandbox re-executes the `flash` binary as each slot's helper and binds
 //! it into every box (the gdb backend starts programs through its
@@ -15,9 +16,11 @@
 #![allow(dead_code)]
 
 use flash_debugger::{DebugLimits, DebugRequest, Trace};
+use flash_engine::{Engine, EngineConfig};
 use flash_sandbox::{Pool, PoolConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
@@ -66,11 +69,25 @@ pub fn flash_binary() -> &'static Path {
     })
 }
 
-/// A pool of `slots` boxes with the `flash` helper.
-pub fn pool(slots: usize) -> Pool {
+/// A pool of boxes and an engine over it, with a compile cache of its own.
+pub struct Rig {
+    /// The real sandbox.
+    pub pool: Arc<Pool>,
+    /// The engine the debugger compiles and runs through.
+    pub engine: Engine,
+    /// The engine's compile cache, removed with the rig.
+    _cache: tempfile::TempDir,
+}
+
+/// A pool of `slots` boxes with the `flash` helper, and an engine over it.
+pub fn pool(slots: usize) -> Rig {
     let mut cfg = PoolConfig::new(slots).expect("pool config");
     cfg.helper_exe = flash_binary().to_path_buf();
-    Pool::new(cfg).expect("building the pool")
+    let pool = Arc::new(Pool::new(cfg).expect("building the pool"));
+    let cache = tempfile::tempdir().expect("a cache directory");
+    let engine = Engine::new(pool.clone(), registry().clone(), EngineConfig::new(cache.path().join("cache")))
+        .expect("building the engine");
+    Rig { pool, engine, _cache: cache }
 }
 
 /// The registry of this host's languages.
@@ -80,9 +97,9 @@ pub fn registry() -> &'static flash_engine::Registry {
 }
 
 /// Traces `code` with default limits (and `max_steps` if given).
-pub fn trace(pool: &Pool, language: &str, code: &str, input: &str, max_steps: Option<u32>) -> Trace {
+pub fn trace(rig: &Rig, language: &str, code: &str, input: &str, max_steps: Option<u32>) -> Trace {
     let req = DebugRequest { code: code.into(), language: language.into(), input: input.into(), max_steps };
-    let t = flash_debugger::debug(pool, registry(), &req, &DebugLimits::default()).expect("the request is valid");
+    let t = flash_debugger::debug(&rig.engine, &req, &DebugLimits::default()).expect("the request is valid");
     eprintln!(
         "{language}: {:?} {:?} exit {:?}, {} steps\nstdout: {}\nstderr: {}\ncompile: {}",
         t.status,
@@ -107,7 +124,7 @@ pub fn local<'a>(step: &'a flash_debugger::Step, name: &str) -> Option<&'a flash
 }
 
 /// No process on the whole host runs as one of the pool's box uids.
-pub fn assert_nothing_left(pool: &Pool) {
+pub fn assert_nothing_left(rig: &Rig) {
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
             continue;
@@ -116,14 +133,18 @@ pub fn assert_nothing_left(pool: &Pool) {
             continue;
         };
         let uid: u32 = uid_line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        assert!(!pool.uids().contains(&uid), "process {:?} of box uid {uid} is still alive on the host", e.file_name());
+        assert!(
+            !rig.pool.uids().contains(&uid),
+            "process {:?} of box uid {uid} is still alive on the host",
+            e.file_name()
+        );
     }
 }
 
 /// Traces with the given limits.
-pub fn trace_with(pool: &Pool, language: &str, code: &str, limits: &DebugLimits) -> Trace {
+pub fn trace_with(rig: &Rig, language: &str, code: &str, limits: &DebugLimits) -> Trace {
     let req = DebugRequest { code: code.into(), language: language.into(), input: String::new(), max_steps: None };
-    let t = flash_debugger::debug(pool, registry(), &req, limits).expect("the request is valid");
+    let t = flash_debugger::debug(&rig.engine, &req, limits).expect("the request is valid");
     eprintln!(
         "{language}: {:?} {:?} exit {:?}, {} steps\nstdout: {}\nstderr: {}",
         t.status,

@@ -4,7 +4,7 @@
 use super::child::{self, Prepared};
 use super::Slot;
 use crate::protocol::{read_frame, write_frame, Kind};
-use crate::spec::{check_box_path, Measurement, RunSpec, Status};
+use crate::spec::{check_box_path, Limits, Measurement, RunSpec, Status};
 use crate::{sys, Error};
 use flash_cgroup::MemoryMethod;
 use std::ffi::{c_char, CString};
@@ -96,6 +96,19 @@ impl LiveIn {
     }
 }
 
+impl LiveIn {
+    /// Sets what to poll for on `[control socket, stdin pipe]`: more input
+    /// while there is room for it, and the pipe while input waits for it.
+    fn poll_for(&self, fds: &mut [libc::pollfd]) {
+        let room = self.pending.len() < LIVE_PENDING_MAX && !self.close;
+        fds[0].events = libc::POLLRDHUP | if room { libc::POLLIN } else { 0 };
+        fds[1].fd = match (&self.pipe, self.pending.is_empty()) {
+            (Some(p), false) => p.as_raw_fd(),
+            _ => -1,
+        };
+    }
+}
+
 /// The host pid of the program a box's init started (its only child), found
 /// through the host's /proc (`proc` is a descriptor of it).
 fn program_pid(proc: &File, init: libc::pid_t) -> Option<libc::pid_t> {
@@ -163,12 +176,16 @@ pub fn expand_pattern(p: &str) -> Vec<String> {
 /// Appends the regular files under `dir` (box-relative prefix `rel`) to
 /// `out`, depth first, without following symlinks; stops at the cap.
 fn walk_box(dir: &Path, rel: &str, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         if out.len() >= crate::spec::COLLECT_ALL_MAX {
             return;
         }
-        let Ok(name) = e.file_name().into_string() else { continue };
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
         let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
         match e.file_type() {
             Ok(t) if t.is_dir() => walk_box(&e.path(), &path, out),
@@ -266,12 +283,242 @@ impl Output<'_> {
             }
         }
     }
+
+    /// Every writer is dead: drains what is left in the pipes still open
+    /// (-1: at end-of-file already), within the budget.
+    fn drain(&mut self, open: [RawFd; 2]) -> Result<(), Error> {
+        for (fd, kind) in open.into_iter().zip([Kind::Stdout, Kind::Stderr]) {
+            if fd >= 0 && !self.exceeded {
+                self.pump(fd, kind)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `map_err` adapter for the cgroup's errors.
+fn cgerr(e: flash_cgroup::Error) -> Error {
+    Error::Cgroup(e.to_string())
+}
+
+/// KiB to bytes.
+fn kb(v: u64) -> u64 {
+    v.saturating_mul(1024)
+}
+
+/// The rlimits of every process of the run: (resource, soft, hard).
+fn rlimits(lim: &Limits) -> Vec<(libc::__rlimit_resource_t, u64, u64)> {
+    let cpu_rl = lim.cpu_time.ceil() as u64 + 1;
+    let mut rlimits = vec![
+        (libc::RLIMIT_STACK, kb(lim.stack_kb), kb(lim.stack_kb)),
+        (libc::RLIMIT_FSIZE, kb(lim.file_size_kb), kb(lim.file_size_kb)),
+        (libc::RLIMIT_NOFILE, lim.open_files, lim.open_files),
+        (libc::RLIMIT_NPROC, lim.processes, lim.processes),
+        (libc::RLIMIT_CORE, 0, 0),
+        (libc::RLIMIT_CPU, cpu_rl, cpu_rl + 1),
+    ];
+    if let Some(a) = lim.address_space_kb {
+        rlimits.push((libc::RLIMIT_AS, kb(a), kb(a)));
+    }
+    rlimits
+}
+
+/// With network, the proxy's listener on the box's loopback (see [`crate::proxy`]).
+fn open_proxy(spec: &RunSpec) -> Result<Option<std::net::TcpListener>, Error> {
+    if spec.network.is_empty() {
+        return Ok(None);
+    }
+    let l = std::net::TcpListener::bind(crate::proxy::PROXY_ADDR).map_err(Error::io("proxy listener"))?;
+    l.set_nonblocking(true).map_err(Error::io("proxy listener"))?;
+    Ok(Some(l))
+}
+
+/// The program's argv and environment as C strings, made before the clone
+/// (the child side must not allocate).
+struct ChildArgs {
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+}
+
+impl ChildArgs {
+    /// With a proxy, the variables that point HTTP clients at it join the environment.
+    fn new(spec: &RunSpec, proxied: bool) -> Result<ChildArgs, Error> {
+        let argv = cstrings(spec.argv.iter().map(String::as_str))?;
+        let proxy_env = if proxied { crate::proxy::proxy_env() } else { Vec::new() };
+        let env: Vec<String> = spec.env.iter().chain(&proxy_env).map(|(k, v)| format!("{k}={v}")).collect();
+        let envp = cstrings(env.iter().map(String::as_str))?;
+        Ok(ChildArgs { argv, envp })
+    }
+}
+
+/// The program's ends of its descriptors: held by the helper only until the
+/// child has them, then closed here.
+struct ChildEnds {
+    /// Its stdin: bytes in a memfd, a file of the box, a pipe from another
+    /// box, a live pipe's read end, or /dev/null.
+    stdin: OwnedFd,
+    /// Its stdout when that is a pipe to another box (`stdio_fds`).
+    stdout: Option<OwnedFd>,
+    out_w: OwnedFd,
+    err_w: OwnedFd,
+    /// The write end of init's report pipe.
+    st_w: OwnedFd,
+}
+
+/// The helper's ends of a run's descriptors.
+struct RunIo {
+    out_r: OwnedFd,
+    err_r: OwnedFd,
+    /// The read end of init's report pipe.
+    st_r: OwnedFd,
+    live: Option<LiveIn>,
+    proxy: Option<std::net::TcpListener>,
+}
+
+impl RunIo {
+    /// What the watch polls, in this order: stdout, stderr, init's report,
+    /// the control socket, a live run's stdin pipe, the proxy's listener.
+    /// The pipes become non-blocking.
+    fn poll_set(&self, ctl: &File) -> [libc::pollfd; 6] {
+        for fd in [&self.out_r, &self.err_r, &self.st_r] {
+            set_nonblocking(fd.as_raw_fd());
+        }
+        [
+            libc::pollfd { fd: self.out_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: self.err_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: self.st_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            // The library's end: a hang-up means Flash is gone, and so must the run be.
+            libc::pollfd { fd: ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
+            // A live run's stdin pipe, while it has input waiting.
+            libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
+            // The proxy's listener, in a run with network.
+            libc::pollfd { fd: self.proxy.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+        ]
+    }
+}
+
+/// Opens the run's pipes and resolves its stdin.
+fn open_io(spec: &RunSpec, input: Input, output: Option<OwnedFd>) -> Result<(RunIo, ChildEnds), Error> {
+    let proxy = open_proxy(spec)?;
+    let (stdin, live) = match input {
+        Input::Live(r, w) => {
+            set_nonblocking(w.as_raw_fd());
+            (r, Some(LiveIn { pipe: Some(w), pending: Vec::new(), close: false }))
+        }
+        Input::Fd(fd) => (fd, None),
+        Input::Null => (OwnedFd::from(File::open("/dev/null").map_err(Error::io("/dev/null"))?), None),
+    };
+    let (out_r, out_w) = sys::pipe().map_err(Error::io("pipe"))?;
+    let (err_r, err_w) = sys::pipe().map_err(Error::io("pipe"))?;
+    let (st_r, st_w) = sys::pipe().map_err(Error::io("pipe"))?;
+    let io = RunIo { out_r, err_r, st_r, live, proxy };
+    Ok((io, ChildEnds { stdin, stdout: output, out_w, err_w, st_w }))
+}
+
+/// The run's cgroup before the run: what the run's own figures are measured
+/// against.
+struct Baseline {
+    /// The run's own cgroup, where the slot's peak cannot be reset.
+    run_cg: Option<flash_cgroup::RunCgroup>,
+    method: MemoryMethod,
+    /// The peak before the run (read only where it cannot be reset).
+    peak0: u64,
+    /// Memory charged before the run.
+    mem_base: u64,
+    /// The memory limit as set (base included).
+    mem_limit: u64,
+    /// The helper sits in the run's cgroup: its own CPU time is subtracted.
+    shares_cgroup: bool,
+    oom0: u64,
+    limit_events0: u64,
+    cpu0: u64,
+    /// The helper's own CPU time before the run.
+    self0: u64,
+}
+
+impl Baseline {
+    /// CPU time of the run so far, ns: the cgroup's, less the helper's own
+    /// where it shares the cgroup.
+    fn cpu_used(&self, cg: &flash_cgroup::Controls) -> u64 {
+        let cg_ns = cg.cpu_usage_ns().unwrap_or(self.cpu0).saturating_sub(self.cpu0);
+        match self.shares_cgroup {
+            true => cg_ns.saturating_sub(sys::self_cpu_ns() - self.self0),
+            false => cg_ns,
+        }
+    }
+}
+
+/// Clones the box's init into fresh namespaces (and into the run's own
+/// cgroup, if it has one). The child never returns from here.
+fn start_box(prepared: &Prepared, run_cg: Option<&flash_cgroup::RunCgroup>) -> Result<libc::pid_t, Error> {
+    // SAFETY: the helper is single-threaded, so a fork-style clone is sound;
+    // the child only runs `box_init`, which makes raw syscalls on `prepared`.
+    let pid = unsafe {
+        match run_cg {
+            Some(r) => sys::clone3_into_cgroup(RUN_NAMESPACES as u64, r.dir_fd()),
+            None => libc::syscall(
+                libc::SYS_clone,
+                (RUN_NAMESPACES | libc::SIGCHLD) as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            ),
+        }
+    };
+    if pid == 0 {
+        // SAFETY: we are the freshly cloned child.
+        unsafe { child::box_init(prepared) }
+    }
+    if pid < 0 {
+        return Err(Error::Io("clone".into(), std::io::Error::last_os_error()));
+    }
+    Ok(pid as libc::pid_t)
+}
+
+/// How the watch of a run ended.
+struct Watched {
+    /// The limit the helper stopped the run for (CPU, wall, output), if any.
+    reason: Option<Status>,
+    /// Init's report (see [`child::REPORT_LEN`]), when `got_report`.
+    report: [u8; child::REPORT_LEN],
+    got_report: bool,
+    wall: Duration,
+    /// The highest `memory.current` seen at a tick (0 if not sampled).
+    sampled: u64,
+    /// The program's stdout and stderr pipes not yet at end-of-file (-1 once there).
+    open: [RawFd; 2],
+    /// When the program ended, on the clock every process of this host
+    /// shares: as init saw it, else (a limit ended it) when the watch did.
+    ended: f64,
+}
+
+/// Reads init's report; whether it was whole.
+fn read_report(st_r: &OwnedFd, report: &mut [u8; child::REPORT_LEN]) -> bool {
+    // SAFETY: `report` is a writable buffer of its length.
+    let n = unsafe { libc::read(st_r.as_raw_fd(), report.as_mut_ptr().cast(), report.len()) };
+    n == report.len() as isize
+}
+
+/// Hands every waiting connection to the proxy over to the library, which relays it.
+fn relay_connections(proxy: &std::net::TcpListener, ctl: &File) -> Result<(), Error> {
+    while let Ok((conn, _)) = proxy.accept() {
+        let head = [Kind::Connection as u8, 0, 0, 0, 0];
+        sys::send_fds(ctl.as_raw_fd(), &head, &[conn.as_raw_fd()]).map_err(Error::io("control socket"))?;
+    }
+    Ok(())
 }
 
 impl Slot {
     /// Runs `spec` once. Output frames go to `ctl` as they come.
     /// With `output`, the program's stdout is that descriptor (a pipe to
     /// another box) rather than the captured pipe.
+    ///
+    /// The phases, in order: everything the child needs is made (no
+    /// allocation after the clone); the cgroup's limits are set and its
+    /// baselines read; the box's init is cloned; the run is watched until it
+    /// ends or a limit is hit; the box is ended and its output drained; the
+    /// run is measured against the baselines and judged.
     pub fn run(
         &self,
         spec: &RunSpec,
@@ -284,77 +531,70 @@ impl Slot {
         if spec.argv.is_empty() {
             return Err(Error::Request("argv is empty".into()));
         }
+        let (mut io, ends) = open_io(spec, input, output)?;
+        let args = ChildArgs::new(spec, io.proxy.is_some())?;
+        let prepared = self.prepare_child(spec, &args, &ends, io.live.as_ref())?;
+        let base = self.set_limits(lim)?;
+        let cg = self.run_controls(&base);
+        let start = Instant::now();
+        let pid = start_box(&prepared, base.run_cg.as_ref())?;
+        // The child's ends of the pipes are the child's alone now.
+        drop(ends);
+        let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
+        let watched = self.watch(pid, &mut io, &mut out, &base, lim, start)?;
+        let usage = end_box(pid);
+        // Every process of the run is gone (init's end waits for them all), but
+        // what it left in the box's tmpfs is still charged here, and the helper
+        // shares this cgroup: it may need memory now (to drain the pipes, to
+        // collect files). Where it cannot make itself unkillable (no
+        // CAP_SYS_RESOURCE) the kernel would take it for an OOM victim. Lift
+        // the limit; the next run sets its own.
+        if base.shares_cgroup {
+            cg.set_memory_limit(UNLIMITED).map_err(cgerr)?;
+        }
+        out.drain(watched.open)?;
+        let output_exceeded = out.exceeded;
+        self.measure(base, lim, watched, &usage, output_exceeded)
+    }
+
+    /// The cgroup the run is limited and measured in.
+    fn run_controls<'a>(&'a self, base: &'a Baseline) -> &'a flash_cgroup::Controls {
+        base.run_cg.as_ref().map_or(&self.cgroup, |r| r.controls())
+    }
+
+    /// Everything the child side needs, as raw pointers and descriptors.
+    fn prepare_child<'a>(
+        &'a self,
+        spec: &RunSpec,
+        args: &ChildArgs,
+        ends: &ChildEnds,
+        live: Option<&LiveIn>,
+    ) -> Result<Prepared<'a>, Error> {
         let cwd = spec.cwd.clone().unwrap_or_else(|| "/box".into());
         let path = resolve(&spec.argv[0], &spec.env, &cwd);
-
-        // Everything the child needs, allocated now.
-        let argv = cstrings(spec.argv.iter().map(String::as_str))?;
-        // With network, the proxy on the box's loopback (crate::proxy), and
-        // the variables that point HTTP clients at it.
-        let proxy = match spec.network.is_empty() {
-            true => None,
-            false => {
-                let l = std::net::TcpListener::bind(crate::proxy::PROXY_ADDR).map_err(Error::io("proxy listener"))?;
-                l.set_nonblocking(true).map_err(Error::io("proxy listener"))?;
-                Some(l)
-            }
-        };
-        let proxy_env = proxy.as_ref().map(|_| crate::proxy::proxy_env()).unwrap_or_default();
-        let env: Vec<String> = spec.env.iter().chain(&proxy_env).map(|(k, v)| format!("{k}={v}")).collect();
-        let envp = cstrings(env.iter().map(String::as_str))?;
-        let null;
-        let mut input = input;
-        let mut live = None;
-        if let Input::Live(r, w) = input {
-            set_nonblocking(w.as_raw_fd());
-            live = Some(LiveIn { pipe: Some(w), pending: Vec::new(), close: false });
-            input = Input::Fd(r);
-        }
-        let stdin_fd = match &input {
-            Input::Fd(fd) => fd.as_raw_fd(),
-            Input::Live(..) => unreachable!("made an Fd above"),
-            Input::Null => {
-                null = File::open("/dev/null").map_err(Error::io("/dev/null"))?;
-                null.as_raw_fd()
-            }
-        };
-        let (out_r, out_w) = sys::pipe().map_err(Error::io("pipe"))?;
-        let (err_r, err_w) = sys::pipe().map_err(Error::io("pipe"))?;
-        let (st_r, st_w) = sys::pipe().map_err(Error::io("pipe"))?;
-        let kb = |v: u64| v.saturating_mul(1024);
-        let cpu_rl = lim.cpu_time.ceil() as u64 + 1;
-        let mut rlimits = vec![
-            (libc::RLIMIT_STACK, kb(lim.stack_kb), kb(lim.stack_kb)),
-            (libc::RLIMIT_FSIZE, kb(lim.file_size_kb), kb(lim.file_size_kb)),
-            (libc::RLIMIT_NOFILE, lim.open_files, lim.open_files),
-            (libc::RLIMIT_NPROC, lim.processes, lim.processes),
-            (libc::RLIMIT_CORE, 0, 0),
-            (libc::RLIMIT_CPU, cpu_rl, cpu_rl + 1),
-        ];
-        if let Some(a) = lim.address_space_kb {
-            rlimits.push((libc::RLIMIT_AS, kb(a), kb(a)));
-        }
-        let prepared = Prepared {
+        Ok(Prepared {
             path: CString::new(path).map_err(|_| Error::Request("NUL in program path".into()))?,
-            argv: ptrs(&argv),
-            envp: ptrs(&envp),
+            argv: ptrs(&args.argv),
+            envp: ptrs(&args.envp),
             cwd: CString::new(cwd).map_err(|_| Error::Request("NUL in cwd".into()))?,
-            stdin: stdin_fd,
-            stdout: output.as_ref().map_or(out_w.as_raw_fd(), |o| o.as_raw_fd()),
-            stderr: if spec.merge_stderr { out_w.as_raw_fd() } else { err_w.as_raw_fd() },
-            status_w: st_w.as_raw_fd(),
-            live_w: live.as_ref().and_then(|l| l.pipe.as_ref()).map_or(-1, |p| p.as_raw_fd()),
+            stdin: ends.stdin.as_raw_fd(),
+            stdout: ends.stdout.as_ref().map_or(ends.out_w.as_raw_fd(), |o| o.as_raw_fd()),
+            stderr: if spec.merge_stderr { ends.out_w.as_raw_fd() } else { ends.err_w.as_raw_fd() },
+            status_w: ends.st_w.as_raw_fd(),
+            live_w: live.and_then(|l| l.pipe.as_ref()).map_or(-1, |p| p.as_raw_fd()),
             watch_stdin: spec.stdio_fds,
-            rlimits,
+            rlimits: rlimits(&spec.limits),
             uid: self.uid,
             gid: self.gid,
             seccomp: if spec.debugger { &self.seccomp_debugger } else { &self.seccomp_default },
-        };
+        })
+    }
 
-        // Limits and baselines. The helper sits in this cgroup too: its own CPU
-        // time is subtracted, and memory is reported above the starting level.
-        let cgerr = |e: flash_cgroup::Error| Error::Cgroup(e.to_string());
-        // Where the slot's peak cannot be reset, the run gets a fresh cgroup of its own.
+    /// Sets the run's memory and pids limits and reads the baselines. The
+    /// helper sits in the slot's cgroup too: its own CPU time is subtracted,
+    /// and memory is reported above the starting level. Where the slot's
+    /// peak cannot be reset, the run gets a fresh cgroup of its own.
+    fn set_limits(&self, lim: &Limits) -> Result<Baseline, Error> {
         let run_cg = if self.run_cgroups {
             self.prepare_next_run()?;
             self.next_run.borrow_mut().take()
@@ -379,87 +619,53 @@ impl Slot {
         let limit_events0 = cg.memory_limit_events().map_err(cgerr)?;
         let cpu0 = cg.cpu_usage_ns().map_err(cgerr)?;
         let self0 = sys::self_cpu_ns();
-        let start = Instant::now();
+        Ok(Baseline { run_cg, method, peak0, mem_base, mem_limit, shares_cgroup, oom0, limit_events0, cpu0, self0 })
+    }
 
-        // SAFETY: the helper is single-threaded, so a fork-style clone is sound;
-        // the child only runs `box_init`, which makes raw syscalls on `prepared`.
-        let pid = unsafe {
-            match &run_cg {
-                Some(r) => sys::clone3_into_cgroup(RUN_NAMESPACES as u64, r.dir_fd()),
-                None => libc::syscall(
-                    libc::SYS_clone,
-                    (RUN_NAMESPACES | libc::SIGCHLD) as libc::c_ulong,
-                    0usize,
-                    0usize,
-                    0usize,
-                    0usize,
-                ),
-            }
-        };
-        if pid == 0 {
-            // SAFETY: we are the freshly cloned child.
-            unsafe { child::box_init(&prepared) }
-        }
-        if pid < 0 {
-            return Err(Error::Io("clone".into(), std::io::Error::last_os_error()));
-        }
-        let pid = pid as libc::pid_t;
-        // The child's ends of the pipes are the child's alone now.
-        drop((out_w, err_w, st_w, input, output));
-
-        let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
-        let cpu_used = || {
-            let cg_ns = cg.cpu_usage_ns().unwrap_or(cpu0).saturating_sub(cpu0);
-            match shares_cgroup {
-                true => cg_ns.saturating_sub(sys::self_cpu_ns() - self0),
-                false => cg_ns,
-            }
-        };
+    /// Watches the run until init reports the program's end or a limit is
+    /// hit: forwards its output, feeds a live run's stdin, serves its
+    /// signals and proxy connections, checks CPU and wall time every tick.
+    fn watch(
+        &self,
+        pid: libc::pid_t,
+        io: &mut RunIo,
+        out: &mut Output,
+        base: &Baseline,
+        lim: &Limits,
+        start: Instant,
+    ) -> Result<Watched, Error> {
+        let cg = self.run_controls(base);
         let cpu_limit_ns = (lim.cpu_time * 1e9) as u64;
         let wall_limit = Duration::from_secs_f64(lim.wall_time);
-        for fd in [&out_r, &err_r, &st_r] {
-            set_nonblocking(fd.as_raw_fd());
-        }
-        let mut fds = [
-            libc::pollfd { fd: out_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: err_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: st_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            // The library's end: a hang-up means Flash is gone, and so must the run be.
-            libc::pollfd { fd: out.ctl.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 },
-            // A live run's stdin pipe, while it has input waiting.
-            libc::pollfd { fd: -1, events: libc::POLLOUT, revents: 0 },
-            // The proxy's listener, in a run with network.
-            libc::pollfd { fd: proxy.as_ref().map_or(-1, |l| l.as_raw_fd()), events: libc::POLLIN, revents: 0 },
-        ];
-        let mut reason = None;
-        let mut report = [0u8; child::REPORT_LEN];
-        let mut got_report = false;
-        let mut wall;
+        let mut fds = io.poll_set(out.ctl);
+        let mut w = Watched {
+            reason: None,
+            report: [0u8; child::REPORT_LEN],
+            got_report: false,
+            wall: Duration::ZERO,
+            sampled: 0,
+            open: [-1, -1],
+            ended: 0.0,
+        };
         // Without a resettable peak, memory.current is sampled at every tick.
-        let sample = method != MemoryMethod::ResettablePeak;
-        let mut sampled = 0;
+        let sample = base.method != MemoryMethod::ResettablePeak;
         loop {
-            wall = start.elapsed();
+            w.wall = start.elapsed();
             if sample {
-                sampled = sampled.max(cg.memory_usage().unwrap_or(0));
+                w.sampled = w.sampled.max(cg.memory_usage().unwrap_or(0));
             }
-            if cpu_used() > cpu_limit_ns {
-                reason = Some(Status::TimeLimit);
+            if base.cpu_used(cg) > cpu_limit_ns {
+                w.reason = Some(Status::TimeLimit);
                 break;
             }
-            if wall >= wall_limit {
-                reason = Some(Status::WallTimeLimit);
+            if w.wall >= wall_limit {
+                w.reason = Some(Status::WallTimeLimit);
                 break;
             }
-            if let Some(l) = &live {
-                let room = l.pending.len() < LIVE_PENDING_MAX && !l.close;
-                fds[3].events = libc::POLLRDHUP | if room { libc::POLLIN } else { 0 };
-                fds[4].fd = match (&l.pipe, l.pending.is_empty()) {
-                    (Some(p), false) => p.as_raw_fd(),
-                    _ => -1,
-                };
+            if let Some(l) = &io.live {
+                l.poll_for(&mut fds[3..5]);
             }
-            let timeout = TICK.min(wall_limit - wall).as_millis().max(1) as libc::c_int;
+            let timeout = TICK.min(wall_limit - w.wall).as_millis().max(1) as libc::c_int;
             // SAFETY: `fds` is a valid array of pollfd of the given length.
             unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as _, timeout) };
             for (i, kind) in [(0, Kind::Stdout), (1, Kind::Stderr)] {
@@ -468,134 +674,137 @@ impl Slot {
                 }
             }
             if out.exceeded {
-                reason = Some(Status::OutputLimit);
+                w.reason = Some(Status::OutputLimit);
                 break;
             }
-            if let (Some(l), true) = (&mut live, fds[3].revents & libc::POLLIN != 0) {
-                match read_frame(out.ctl) {
-                    Ok((Kind::Stdin, data)) if data.is_empty() => l.close = true,
-                    Ok((Kind::Stdin, data)) => l.pending.extend_from_slice(&data),
-                    Ok((Kind::Signal, n)) => {
-                        let sig = n.get(..4).map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap()));
-                        if (1..32).contains(&sig) {
-                            // The program leads its own process group (setsid): signal all of it.
-                            if let Some(p) = program_pid(&self.host_proc, pid) {
-                                sys::kill(-p, sig);
-                            }
-                        }
-                    }
-                    Ok((k, _)) => {
-                        sys::kill(pid, libc::SIGKILL);
-                        return Err(Error::Protocol(format!("unexpected {k:?} frame during a run")));
-                    }
-                    Err(_) => {
-                        sys::kill(pid, libc::SIGKILL);
-                        return Err(Error::Helper("the library hung up during a run".into()));
-                    }
-                }
-                l.flush();
+            if let (Some(l), true) = (&mut io.live, fds[3].revents & libc::POLLIN != 0) {
+                self.serve_live_frame(pid, l, out.ctl)?;
             }
             if fds[3].revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
                 sys::kill(pid, libc::SIGKILL);
                 return Err(Error::Helper("the library hung up during a run".into()));
             }
-            if let (Some(l), true) = (&mut live, fds[4].revents != 0) {
+            if let (Some(l), true) = (&mut io.live, fds[4].revents != 0) {
                 l.flush();
             }
-            if let (Some(l), true) = (&proxy, fds[5].revents != 0) {
-                // Each connection goes to the library, which relays it.
-                while let Ok((conn, _)) = l.accept() {
-                    let head = [Kind::Connection as u8, 0, 0, 0, 0];
-                    sys::send_fds(out.ctl.as_raw_fd(), &head, &[conn.as_raw_fd()])
-                        .map_err(Error::io("control socket"))?;
-                }
+            if let (Some(l), true) = (&io.proxy, fds[5].revents != 0) {
+                relay_connections(l, out.ctl)?;
             }
             if fds[2].revents != 0 {
-                wall = start.elapsed();
-                // SAFETY: `report` is a writable buffer of its length.
-                let n = unsafe { libc::read(st_r.as_raw_fd(), report.as_mut_ptr().cast(), report.len()) };
-                got_report = n == report.len() as isize;
+                w.wall = start.elapsed();
+                w.got_report = read_report(&io.st_r, &mut w.report);
                 break;
             }
         }
-        // When it ended, on the clock every process of this host shares: as
-        // init saw it, else (a limit ended it) now.
-        let ended = match got_report {
-            true => u64::from_ne_bytes(report[8..16].try_into().unwrap()) as f64 / 1e9,
+        w.open = [fds[0].fd, fds[1].fd];
+        w.ended = match w.got_report {
+            true => u64::from_ne_bytes(w.report[8..16].try_into().unwrap()) as f64 / 1e9,
             false => sys::monotonic_secs(),
         };
-        // End the namespace: pid 1's death takes every other process with it.
-        sys::kill(pid, libc::SIGKILL);
-        let mut init_status = 0;
-        // SAFETY: an all-zero rusage is valid.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: waiting for our own child; both pointers are valid. Its usage
-        // covers the descendants it reaped: ru_maxrss is the largest one's peak.
-        unsafe { libc::wait4(pid, &mut init_status, libc::__WALL, &mut usage) };
-        // Every process of the run is gone (init's end waits for them all), but
-        // what it left in the box's tmpfs is still charged here, and the helper
-        // shares this cgroup: it may need memory now (to drain the pipes, to
-        // collect files). Where it cannot make itself unkillable (no
-        // CAP_SYS_RESOURCE) the kernel would take it for an OOM victim. Lift
-        // the limit; the next run sets its own.
-        if shares_cgroup {
-            cg.set_memory_limit(UNLIMITED).map_err(cgerr)?;
-        }
-        // Every writer is dead: drain what is left in the pipes, within the budget.
-        for (i, kind) in [(0, Kind::Stdout), (1, Kind::Stderr)] {
-            if fds[i].fd >= 0 && !out.exceeded {
-                out.pump(fds[i].fd, kind)?;
+        Ok(w)
+    }
+
+    /// Reads one frame of a live run's input (stdin bytes, its end, a
+    /// signal) and writes what the pipe takes. Anything else, or a library
+    /// that hung up, ends the run.
+    fn serve_live_frame(&self, pid: libc::pid_t, live: &mut LiveIn, ctl: &mut File) -> Result<(), Error> {
+        match read_frame(ctl) {
+            Ok((Kind::Stdin, data)) if data.is_empty() => live.close = true,
+            Ok((Kind::Stdin, data)) => live.pending.extend_from_slice(&data),
+            Ok((Kind::Signal, n)) => {
+                let sig = n.get(..4).map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap()));
+                if (1..32).contains(&sig) {
+                    // The program leads its own process group (setsid): signal all of it.
+                    if let Some(p) = program_pid(&self.host_proc, pid) {
+                        sys::kill(-p, sig);
+                    }
+                }
+            }
+            Ok((k, _)) => {
+                sys::kill(pid, libc::SIGKILL);
+                return Err(Error::Protocol(format!("unexpected {k:?} frame during a run")));
+            }
+            Err(_) => {
+                sys::kill(pid, libc::SIGKILL);
+                return Err(Error::Helper("the library hung up during a run".into()));
             }
         }
-        if out.exceeded && reason.is_none() {
-            reason = Some(Status::OutputLimit);
-        }
-        let cpu_ns = cpu_used();
-        let peak = match method {
+        live.flush();
+        Ok(())
+    }
+
+    /// The run's figures and verdict, from the cgroup's counters against the
+    /// baseline; the run's own cgroup, if any, is removed.
+    fn measure(
+        &self,
+        base: Baseline,
+        lim: &Limits,
+        w: Watched,
+        usage: &libc::rusage,
+        output_exceeded: bool,
+    ) -> Result<Measurement, Error> {
+        let cg = self.run_controls(&base);
+        let reason = match (w.reason, output_exceeded) {
+            (None, true) => Some(Status::OutputLimit),
+            (r, _) => r,
+        };
+        let cpu_ns = base.cpu_used(cg);
+        let peak = match base.method {
             MemoryMethod::Sampled => 0,
             _ => cg.memory_peak().map_err(cgerr)?,
         };
-        let oom = cg.oom_kills().map_err(cgerr)?.saturating_sub(oom0);
-        let limit_events = cg.memory_limit_events().map_err(cgerr)?.saturating_sub(limit_events0);
+        let oom = cg.oom_kills().map_err(cgerr)?.saturating_sub(base.oom0);
+        let limit_events = cg.memory_limit_events().map_err(cgerr)?.saturating_sub(base.limit_events0);
         let memory = run_memory(MemoryFacts {
-            method,
-            peak0,
+            method: base.method,
+            peak0: base.peak0,
             peak,
-            base: mem_base,
-            sampled,
+            base: base.mem_base,
+            sampled: w.sampled,
             max_rss: (usage.ru_maxrss.max(0) as u64).saturating_mul(1024),
-            limit: mem_limit,
+            limit: base.mem_limit,
             asked: kb(lim.memory_kb),
             oom,
             limit_events,
         });
         let leftover = cg.pids_current().map_err(cgerr)?;
-        if leftover > u64::from(shares_cgroup) {
+        if leftover > u64::from(base.shares_cgroup) {
             return Err(Error::Setup(format!("{leftover} processes left in the box's cgroup after the run")));
         }
-        if let Some(r) = run_cg {
+        if let Some(r) = base.run_cg {
             self.cgroup.remove_run(r).map_err(cgerr)?;
         }
-        let status = i32::from_ne_bytes(report[..4].try_into().unwrap());
-        let exec_err = i32::from_ne_bytes(report[4..8].try_into().unwrap());
         let mut m = verdict(Verdict {
             reason,
-            got_report,
-            status,
-            exec_err,
+            got_report: w.got_report,
+            status: i32::from_ne_bytes(w.report[..4].try_into().unwrap()),
+            exec_err: i32::from_ne_bytes(w.report[4..8].try_into().unwrap()),
             cpu_ns,
-            cpu_limit_ns,
-            wall,
+            cpu_limit_ns: (lim.cpu_time * 1e9) as u64,
+            wall: w.wall,
             mem_kb: memory.bytes / 1024,
             memory_limit_hit: memory.limit_hit,
             over_asked: memory.over_asked,
             oom,
         });
-        m.ended_monotonic = ended;
+        m.ended_monotonic = w.ended;
         m.stdin_hung_up =
-            got_report && u32::from_ne_bytes(report[16..20].try_into().unwrap()) & child::REPORT_STDIN_HUNG_UP != 0;
+            w.got_report && u32::from_ne_bytes(w.report[16..20].try_into().unwrap()) & child::REPORT_STDIN_HUNG_UP != 0;
         Ok(m)
     }
+}
+
+/// Ends the namespace (pid 1's death takes every other process with it)
+/// and reaps init. Its usage covers the descendants it reaped: `ru_maxrss`
+/// is the largest one's peak.
+fn end_box(pid: libc::pid_t) -> libc::rusage {
+    sys::kill(pid, libc::SIGKILL);
+    let mut init_status = 0;
+    // SAFETY: an all-zero rusage is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child; both pointers are valid.
+    unsafe { libc::wait4(pid, &mut init_status, libc::__WALL, &mut usage) };
+    usage
 }
 
 /// What a run's memory figures are made from.
