@@ -263,10 +263,9 @@ fn java_limits_and_compile_error() {
 /// second `/debug` of the same C program is served from the compile cache
 /// (no compiler runs) and traces the same.
 #[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
 fn a_second_debug_of_the_same_c_program_does_not_recompile() {
-    if !root_or_skip() {
-        return;
-    }
+    require_root();
     let p = pool(1);
     let code = "#include <stdio.h>\nint main() {\n    int x = 6 * 7;\n    printf(\"%d\\n\", x);\n    return 0;\n}\n";
     let clock = std::time::Instant::now();
