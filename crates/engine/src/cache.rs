@@ -270,12 +270,15 @@ impl CompileCache {
             }
         };
         if !leader {
-            let mut done = flight.done.lock().unwrap();
+            let mut done = flight.done.lock().unwrap_or_else(|e| e.into_inner());
             while done.is_none() {
-                done = flight.cv.wait(done).unwrap();
+                done = flight.cv.wait(done).unwrap_or_else(|e| e.into_inner());
             }
-            return (done.clone().unwrap(), true);
+            return (done.clone().expect("checked"), true);
         }
+        // Whatever happens below, even a panic in `compile`, the guard
+        // answers the waiters and ends the flight.
+        let lead = Lead { flights: &self.flights, key: *k, flight };
         // A flight that finished between our `get` and taking the lead left its result on disk.
         let result = match self.get(k) {
             Some(a) => Ok(a),
@@ -288,10 +291,39 @@ impl CompileCache {
                 Arc::new(art)
             }),
         };
-        *flight.done.lock().unwrap() = Some(result.clone());
-        flight.cv.notify_all();
-        self.flights.lock().unwrap().remove(k);
+        lead.finish(result.clone());
         (result, false)
+    }
+}
+
+/// What the waiters of a flight get when its compile panicked.
+const COMPILE_PANICKED: &str = "internal error: the compile step failed unexpectedly";
+
+/// The leader's duty to a flight: publish its result to the waiters and
+/// remove it, on [`Lead::finish`] or, if the compile panicked, on drop (with
+/// [`COMPILE_PANICKED`]), so no identical submission ever waits forever.
+struct Lead<'a> {
+    flights: &'a Mutex<HashMap<Key, Arc<Flight>>>,
+    key: Key,
+    flight: Arc<Flight>,
+}
+
+impl Lead<'_> {
+    fn finish(self, result: Result<Arc<Artifact>, String>) {
+        *self.flight.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+    }
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        {
+            let mut done = self.flight.done.lock().unwrap_or_else(|e| e.into_inner());
+            if done.is_none() {
+                *done = Some(Err(COMPILE_PANICKED.into()));
+            }
+        }
+        self.flight.cv.notify_all();
+        self.flights.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
     }
 }
 
@@ -310,6 +342,7 @@ fn parse_hex(s: &str) -> Option<Key> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     fn art(n: usize) -> Artifact {
         Artifact {
@@ -318,6 +351,49 @@ mod tests {
             files: vec![BoxFile { path: "main".into(), mode: 0o755, data: vec![7; n] }],
             compile_time: 0.25,
         }
+    }
+
+    /// A compile that panics answers its waiters with an internal error and
+    /// leaves no flight behind: the next identical request compiles again.
+    #[test]
+    fn a_panicking_compile_releases_its_waiters() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Arc::new(CompileCache::open(dir.path(), 1 << 20).unwrap());
+        let k = key(&[b"cpp", b"panics"]);
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let leader = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                c.get_or_compile(&k, || {
+                    started_tx.send(()).unwrap();
+                    go_rx.recv().unwrap();
+                    panic!("the compiler wrapper panicked")
+                })
+            })
+        };
+        started_rx.recv().unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                let r = c.get_or_compile(&k, || panic!("a waiter never compiles"));
+                done_tx.send(r.0.map(|_| ())).unwrap();
+            })
+        };
+        // Once the waiter holds the flight (map + leader + waiter), let the leader panic.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while c.flights.lock().unwrap().get(&k).map(Arc::strong_count) != Some(3) {
+            assert!(std::time::Instant::now() < deadline, "the waiter never joined the flight");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        go_tx.send(()).unwrap();
+        assert!(leader.join().is_err(), "the leader's panic propagates to its own caller");
+        let got = done_rx.recv_timeout(Duration::from_secs(10)).expect("the waiter was released");
+        assert_eq!(got.unwrap_err(), COMPILE_PANICKED);
+        waiter.join().unwrap();
+        let (r, cached) = c.get_or_compile(&k, || Ok((art(10), true)));
+        assert!(r.is_ok() && !cached, "the next request compiles anew");
     }
 
     #[test]
