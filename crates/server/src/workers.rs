@@ -7,7 +7,7 @@
 //! processes that this one's workers are alive and how busy they are.
 
 use crate::extract::{extract, ExtractLimits};
-use crate::job::{now_ms, JobRecord, JobRequest, JobResult};
+use crate::job::{now_ms, DebugRefusal, JobKind, JobRecord, JobRequest, JobResult};
 use crate::judge::Judge;
 use crate::service::Service;
 use flash_engine::{StatusId, Submission, TestCase};
@@ -92,12 +92,14 @@ async fn process(svc: &Arc<Service>, job: JobRecord) {
     async {
         let waited = (now_ms() - job.created_at_ms).max(0) as f64 / 1000.0;
         svc.metrics.queue_wait.observe(waited);
-        tracing::info!(language = job.request.language_id, "job started");
+        let kind = job.request.kind();
+        tracing::info!(language = job.request.language_id, kind = kind.name(), "job started");
         svc.running.fetch_add(1, Ordering::SeqCst);
         let start = Instant::now();
         let result = judge_job(svc, &job.request).await;
         svc.metrics.job.observe(start.elapsed().as_secs_f64());
         observe(svc, &result);
+        svc.metrics.by_kind.judged(kind);
         match svc.store.finish(&job.token, &result, now_ms()).await {
             Ok(true) => tracing::info!(status = result.status, time = result.time.unwrap_or(0.0), "job finished"),
             Ok(false) => tracing::warn!("the job already had a result or was no longer leased; this one is dropped"),
@@ -133,8 +135,15 @@ fn observe(svc: &Service, r: &JobResult) {
 }
 
 async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
-    if let Some(d) = req.debug.clone() {
-        return debug_job(svc, d).await;
+    match (req.kind(), req.debug.clone()) {
+        (JobKind::Submission, _) => {}
+        (JobKind::Debug, Some(d)) => return debug_job(svc, d).await,
+        (JobKind::Debug, None) => return JobResult::internal("a debug job without its debug request"),
+        (JobKind::Unknown, _) => {
+            return JobResult::internal(
+                "this worker does not know the job's kind (a newer server queued it); it is not run",
+            )
+        }
     }
     let sub = match to_submission(svc, req) {
         Ok(s) => s,
@@ -181,23 +190,25 @@ async fn session_job(svc: &Arc<Service>, sub: Submission, session: crate::job::S
     r
 }
 
-/// Records a queued debug request's trace; the result carries it as JSON.
+/// Records a debug job's trace; the result carries it as JSON, or the
+/// debugger's refusal.
 async fn debug_job(svc: &Arc<Service>, req: flash_debugger::DebugRequest) -> JobResult {
     let judge = svc.judge.clone();
     let traced = tokio::task::spawn_blocking(move || judge.debug(&req)).await;
     let mut r = JobResult::internal("");
     r.message = None;
     r.status = StatusId::Accepted.id();
-    r.trace = Some(match traced {
-        Ok(Ok(trace)) => serde_json::to_value(&trace).unwrap_or_default(),
-        Ok(Err(e)) => crate::api::debug::error_json(&e),
+    match traced {
+        Ok(Ok(trace)) => match serde_json::to_value(&trace) {
+            Ok(v) => r.trace = Some(v),
+            Err(e) => return JobResult::internal(format!("cannot encode the trace: {e}")),
+        },
+        Ok(Err(e)) => r.debug_refusal = Some(DebugRefusal::of(&e)),
         Err(e) => {
             tracing::error!(error = %e, "the debugger panicked");
-            r.status = StatusId::InternalError.id();
-            r.message = Some("the debugger failed unexpectedly".into());
-            serde_json::Value::Null
+            return JobResult::internal("the debugger failed unexpectedly");
         }
-    });
+    }
     r
 }
 

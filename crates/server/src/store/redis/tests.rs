@@ -195,3 +195,9 @@ async fn bad_urls_are_refused_clearly() {
     assert_eq!(redact("redis://u:p@h"), "redis://u:***@h");
     assert_eq!(redact("redis://h:1"), "redis://h:1");
 }
+
+#[tokio::test]
+async fn cancel_keeps_the_contract() {
+    let Some((_d, _r, s)) = open().await else { return };
+    crate::store::contract::cancel(&s).await;
+}
