@@ -200,8 +200,9 @@ pub struct WorkspaceOutcome {
 /// The outcome of one run (native test case).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
-    /// Status id (1..=16).
-    pub status: u8,
+    /// Status (stored as its id, 1..=16).
+    #[serde(with = "status_id")]
+    pub status: StatusId,
     /// stdout.
     #[serde(with = "b64")]
     pub stdout: Vec<u8>,
@@ -225,8 +226,9 @@ pub struct TestResult {
 /// A finished job's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
-    /// Status id (1..=16; Judge0 views fold 15 and 16).
-    pub status: u8,
+    /// Status (stored as its id, 1..=16; Judge0 views fold 15 and 16).
+    #[serde(with = "status_id")]
+    pub status: StatusId,
     /// stdout (of the first failing test, or the last).
     #[serde(with = "b64")]
     pub stdout: Vec<u8>,
@@ -285,7 +287,7 @@ impl JobResult {
             || !j.stdout.is_empty()
             || j.time > 0.0;
         JobResult {
-            status: j.status.id(),
+            status: j.status,
             stdout: j.stdout.clone(),
             stderr: j.stderr.clone(),
             compile_output: j.compile_output.clone(),
@@ -305,9 +307,9 @@ impl JobResult {
         }
     }
 
-    /// The status as an enum.
+    /// The status.
     pub fn status_id(&self) -> StatusId {
-        StatusId::from_id(self.status).unwrap_or(StatusId::InternalError)
+        self.status
     }
 }
 
@@ -345,7 +347,7 @@ impl JobRequest {
 impl TestResult {
     fn from_outcome(o: &RunOutcome) -> TestResult {
         TestResult {
-            status: o.status.id(),
+            status: o.status,
             stdout: o.stdout.clone(),
             stderr: o.stderr.clone(),
             message: o.message.clone(),
@@ -414,6 +416,21 @@ impl JobRecord {
 /// Current time, unix milliseconds.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// serde for a [`StatusId`] as its number, as results were always stored
+/// (an id this build does not know reads as Internal Error).
+pub(crate) mod status_id {
+    use flash_engine::StatusId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &StatusId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(v.id())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StatusId, D::Error> {
+        Ok(StatusId::from_id(u8::deserialize(d)?).unwrap_or(StatusId::InternalError))
+    }
 }
 
 /// serde for `Vec<u8>` as standard base64.
@@ -504,6 +521,7 @@ mod tests {
         v["kind"] = "quantum".into();
         let r: JobRequest = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(r.kind(), JobKind::Unknown);
+        assert_eq!(serde_json::to_value(JobResult::internal("x")).unwrap()["status"], 13, "stored as before");
         v.as_object_mut().unwrap().remove("kind");
         let r: JobRequest = serde_json::from_value(v).unwrap();
         assert_eq!(r.kind(), JobKind::Submission, "jobs stored before kinds are submissions");

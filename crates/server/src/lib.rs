@@ -5,7 +5,9 @@
 //!   operations, built by [`api::router`] so tests call it in-process.
 //! - [`service`]: the shared state: configuration, store, judge, admission
 //!   control (503 when the queue is full) and per-token wait notifications.
-//! - [`workers`]: tasks that lease jobs and judge them on the blocking pool.
+//! - [`workers`]: tasks that lease jobs and judge them on the blocking pool;
+//!   [`submission`]: the one conversion of a stored job into the engine's
+//!   submission, and the checks the APIs make before accepting one.
 //! - [`store`]: the durable queue and results behind the [`store::JobStore`]
 //!   trait; [`store::sqlite`] is the embedded backend, [`store::redis`] the
 //!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
@@ -41,6 +43,7 @@ pub mod redis_server;
 pub mod service;
 pub mod sessions;
 pub mod store;
+pub mod submission;
 pub mod workers;
 
 pub use config::ServerConfig;

@@ -317,7 +317,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         key: None,
         session: None,
     };
-    crate::workers::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
+    crate::submission::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)
 }
 

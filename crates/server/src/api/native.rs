@@ -147,7 +147,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         session: None,
     };
     if r.errors.is_empty() {
-        if let Err(e) = crate::workers::preflight(svc, &req) {
+        if let Err(e) = crate::submission::preflight(svc, &req) {
             r.err("body", e);
         }
     }
@@ -268,7 +268,7 @@ pub fn view(svc: &Service, rec: &JobRecord) -> Value {
             .iter()
             .map(|t| {
                 json!({
-                    "status": status(t.status),
+                    "status": status(t.status.id()),
                     "stdout": text(&t.stdout),
                     "stderr": text(&t.stderr),
                     "message": t.message,

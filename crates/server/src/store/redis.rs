@@ -391,7 +391,7 @@ impl RedisStore {
                 .arg(cfg.retention_secs)
                 .arg(&self.keys().done)
                 .arg(&dead_json)
-                .arg(dead.status)
+                .arg(dead.status.id())
                 .invoke_async(&mut self.conn())
                 .await
                 .map_err(rerr("reclaim"))?;
@@ -531,7 +531,7 @@ impl JobStore for RedisStore {
             .arg(entry)
             .arg(now_ms)
             .arg(blob)
-            .arg(result.status)
+            .arg(result.status.id())
             .arg(self.inner.cfg.retention_secs)
             .arg(&k.done)
             .arg(token)
@@ -554,7 +554,7 @@ impl JobStore for RedisStore {
             .arg(GROUP)
             .arg(now_ms)
             .arg(blob)
-            .arg(result.status)
+            .arg(result.status.id())
             .arg(self.inner.cfg.retention_secs)
             .arg(&k.done)
             .arg(token)

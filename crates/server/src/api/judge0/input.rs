@@ -75,7 +75,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
         },
     );
     if r.errors.is_empty() {
-        if let Err(e) = crate::workers::preflight(svc, &req) {
+        if let Err(e) = crate::submission::preflight(svc, &req) {
             r.err("submission", e);
         }
     }
