@@ -15,7 +15,7 @@
 //!   fake) and the language table with Judge0's ids.
 //! - [`sessions`]: workspaces that live across runs, on disk, per API key.
 //! - [`keys`]: named API keys with their rate and concurrency limits;
-//!   [`admission`]: turns for work a request does in this process (`/debug`).
+//!   [`admission`]: turns for `/debug` requests in flight (knows no HTTP).
 //! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
 //!   [`redis_server`] starts a private redis-server for tests and benchmarks.
 //!

@@ -24,6 +24,15 @@ async fn occupy_both_workers(s: &TestServer) -> Vec<String> {
     tokens
 }
 
+/// The queue emptied while both workers were still busy: by the cancel, not
+/// because a worker took the job.
+async fn assert_still_running(s: &TestServer, busy: &[String]) {
+    for t in busy {
+        let v = s.get(&format!("/submissions/{t}?fields=status")).await.json();
+        assert_eq!(v["status"]["id"], 2, "{v}");
+    }
+}
+
 /// The value of one metrics series, 0 when absent.
 async fn metric(s: &TestServer, series: &str) -> u64 {
     let text = String::from_utf8(s.get("/metrics").await.body).unwrap();
@@ -69,6 +78,7 @@ async fn a_debug_request_whose_client_hangs_up_is_cancelled_and_frees_its_place(
     // while both workers are still busy.
     let h = s.health_until("the cancelled debug job out of the queue", |h| h["queued"] == 0).await;
     assert_eq!(h["processing"], 2, "{h}");
+    assert_still_running(&s, &busy).await;
     assert_eq!(s.svc.debug_gate.running(), 0);
     assert_eq!(metric(&s, "flash_jobs_cancelled_total{kind=\"debug\"}").await, 1);
     for t in &busy {
@@ -88,6 +98,7 @@ async fn a_waiting_submission_whose_client_hangs_up_is_cancelled() {
     hang_up(&s, "/submissions?wait=true", &body, Duration::from_millis(300)).await;
     let h = s.health_until("the cancelled submission out of the queue", |h| h["queued"] == 0).await;
     assert_eq!(h["processing"], 2, "{h}");
+    assert_still_running(&s, &busy).await;
     assert_eq!(metric(&s, "flash_jobs_cancelled_total{kind=\"submission\"}").await, 1);
     // The cancelled job says so.
     let (jobs, _) = s.svc.store.list(0, 10).await.unwrap();
