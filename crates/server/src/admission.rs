@@ -1,17 +1,26 @@
 //! Admission control for work a request does in this process (issue 13,
 //! finding 1): a [`Gate`] caps how many such requests run at once and how many
 //! wait for a turn, and bounds the wait. Waiting is async (a semaphore), so a
-//! crowd of requests holds no thread: only a request that got its turn takes a
-//! blocking thread (and then a sandbox slot). A refusal is a 503 with
+//! crowd of requests holds no thread. `POST /debug` holds a turn while its job
+//! is queued and traced by a worker. A refusal ([`Refused`]) is a 503 with
 //! `Retry-After`. A request whose client hung up while it waited is dropped
 //! with its future (hyper drops the handler), taking its place in line with it;
 //! [`HangUp`] tells blocking work that was handed off whether it is still wanted.
+//! This module knows nothing of HTTP: the API turns a [`Refused`] into its 503.
 
-use crate::api::ApiError;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// No turn: too many waiting, or none came free in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Why, for the client.
+    pub msg: String,
+    /// Seconds after which a retry may get a turn.
+    pub retry_after: u64,
+}
 
 /// A cap on concurrent work of one kind, with a bounded line in front of it.
 pub struct Gate {
@@ -49,7 +58,7 @@ impl Gate {
 
     /// Waits for a turn; the permit is the turn (hold it until the work is done).
     /// Refuses at once when the line is full, and after the longest wait.
-    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, Refused> {
         if let Ok(p) = self.turns.clone().try_acquire_owned() {
             return Ok(p);
         }
@@ -73,9 +82,9 @@ impl Gate {
         }
     }
 
-    fn refuse(&self, msg: String) -> ApiError {
+    fn refuse(&self, msg: String) -> Refused {
         self.refused.fetch_add(1, Ordering::Relaxed);
-        ApiError::Busy { msg, retry_after: self.wait.as_secs().max(1) }
+        Refused { msg, retry_after: self.wait.as_secs().max(1) }
     }
 
     /// Requests holding a turn.

@@ -22,6 +22,37 @@ pub enum Origin {
     Jobe,
 }
 
+/// What a job asks a worker to do, stored with the job, so a worker never
+/// mistakes one kind for another. A kind this build does not know (written
+/// by a newer server) reads as [`JobKind::Unknown`], which a worker fails
+/// with an Internal Error that says so instead of judging it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Compile and run (every API's submissions).
+    #[default]
+    Submission,
+    /// `POST /debug`: record a step-by-step trace of [`JobRequest::debug`].
+    Debug,
+    /// A kind of a newer build.
+    #[serde(other)]
+    Unknown,
+}
+
+impl JobKind {
+    /// Every kind, for metrics.
+    pub const ALL: [JobKind; 3] = [JobKind::Submission, JobKind::Debug, JobKind::Unknown];
+
+    /// Its name on the wire and in metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Submission => "submission",
+            JobKind::Debug => "debug",
+            JobKind::Unknown => "unknown",
+        }
+    }
+}
+
 /// A file put next to the source (Piston's further `files`, Jobe's `file_list`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredFile {
@@ -46,6 +77,10 @@ pub struct StoredTest {
 /// A validated submission: every limit already defaulted and capped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRequest {
+    /// What the worker does with it (absent in jobs stored before kinds
+    /// existed: those are submissions, or debug jobs when `debug` is set).
+    #[serde(default)]
+    pub kind: JobKind,
     /// The API that accepted it.
     pub origin: Origin,
     /// The language id as the client gave it (a Judge0 id, possibly an alias).
@@ -109,8 +144,8 @@ pub struct JobRequest {
     pub files: Vec<StoredFile>,
     /// Where to PUT the result.
     pub callback_url: Option<String>,
-    /// A `POST /debug` request that a `flash server` without a sandbox queued
-    /// for a worker: the worker records the trace instead of judging.
+    /// The `POST /debug` request of a [`JobKind::Debug`] job: the worker
+    /// records its trace instead of judging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug: Option<flash_debugger::DebugRequest>,
     /// Tighter compile limits (Piston's `compile_*`), each below the engine's.
@@ -165,8 +200,9 @@ pub struct WorkspaceOutcome {
 /// The outcome of one run (native test case).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
-    /// Status id (1..=16).
-    pub status: u8,
+    /// Status (stored as its id, 1..=16).
+    #[serde(with = "status_id")]
+    pub status: StatusId,
     /// stdout.
     #[serde(with = "b64")]
     pub stdout: Vec<u8>,
@@ -190,8 +226,9 @@ pub struct TestResult {
 /// A finished job's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
-    /// Status id (1..=16; Judge0 views fold 15 and 16).
-    pub status: u8,
+    /// Status (stored as its id, 1..=16; Judge0 views fold 15 and 16).
+    #[serde(with = "status_id")]
+    pub status: StatusId,
     /// stdout (of the first failing test, or the last).
     #[serde(with = "b64")]
     pub stdout: Vec<u8>,
@@ -222,10 +259,13 @@ pub struct JobResult {
     /// Whether the compile was served from the cache.
     #[serde(default)]
     pub compile_cached: bool,
-    /// The trace of a queued debug request (see [`JobRequest::debug`]), or
-    /// `{"error": {field: [message]}}` when it could not be traced.
+    /// The trace of a debug job (see [`JobRequest::debug`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<serde_json::Value>,
+    /// Why a debug job could not be traced (the request's fault: the API
+    /// answers 422 naming the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug_refusal: Option<DebugRefusal>,
     /// The order of `stdout` and `stderr` as they were written (Piston's
     /// `output`): see [`flash_sandbox::RunResult::interleave`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -247,7 +287,7 @@ impl JobResult {
             || !j.stdout.is_empty()
             || j.time > 0.0;
         JobResult {
-            status: j.status.id(),
+            status: j.status,
             stdout: j.stdout.clone(),
             stderr: j.stderr.clone(),
             compile_output: j.compile_output.clone(),
@@ -261,21 +301,53 @@ impl JobResult {
             compile_time: j.compile_time,
             compile_cached: j.compile_cached,
             trace: None,
+            debug_refusal: None,
             interleave: j.interleave.clone(),
             workspace: None,
         }
     }
 
-    /// The status as an enum.
+    /// The status.
     pub fn status_id(&self) -> StatusId {
-        StatusId::from_id(self.status).unwrap_or(StatusId::InternalError)
+        self.status
+    }
+}
+
+/// A debugger refusal: the request field at fault and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebugRefusal {
+    /// `language` or `max_steps`.
+    pub field: String,
+    /// The debugger's message.
+    pub message: String,
+}
+
+impl DebugRefusal {
+    /// The field a debugger error is about.
+    pub fn of(e: &flash_debugger::Error) -> DebugRefusal {
+        let field = match e {
+            flash_debugger::Error::UnknownLanguage(_) | flash_debugger::Error::Unsupported(_) => "language",
+            flash_debugger::Error::Invalid(_) => "max_steps",
+        };
+        DebugRefusal { field: field.to_owned(), message: e.to_string() }
+    }
+}
+
+impl JobRequest {
+    /// What a worker does with it. A job stored before kinds existed, with a
+    /// debug request, is a debug job.
+    pub fn kind(&self) -> JobKind {
+        match (self.kind, &self.debug) {
+            (JobKind::Submission, Some(_)) => JobKind::Debug,
+            (k, _) => k,
+        }
     }
 }
 
 impl TestResult {
     fn from_outcome(o: &RunOutcome) -> TestResult {
         TestResult {
-            status: o.status.id(),
+            status: o.status,
             stdout: o.stdout.clone(),
             stderr: o.stderr.clone(),
             message: o.message.clone(),
@@ -346,6 +418,21 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// serde for a [`StatusId`] as its number, as results were always stored
+/// (an id this build does not know reads as Internal Error).
+pub(crate) mod status_id {
+    use flash_engine::StatusId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &StatusId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(v.id())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StatusId, D::Error> {
+        Ok(StatusId::from_id(u8::deserialize(d)?).unwrap_or(StatusId::InternalError))
+    }
+}
+
 /// serde for `Vec<u8>` as standard base64.
 pub(crate) mod b64 {
     use base64::Engine as _;
@@ -384,6 +471,7 @@ pub(crate) mod b64_opt {
 #[cfg(test)]
 pub(crate) fn sample_request() -> JobRequest {
     JobRequest {
+        kind: JobKind::Submission,
         origin: Origin::Judge0,
         language_id: 71,
         engine_language: 71,
@@ -420,4 +508,22 @@ pub(crate) fn sample_request() -> JobRequest {
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_this_build_does_not_know_reads_as_unknown() {
+        let mut v = serde_json::to_value(sample_request()).unwrap();
+        assert_eq!(v["kind"], "submission");
+        v["kind"] = "quantum".into();
+        let r: JobRequest = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(r.kind(), JobKind::Unknown);
+        assert_eq!(serde_json::to_value(JobResult::internal("x")).unwrap()["status"], 13, "stored as before");
+        v.as_object_mut().unwrap().remove("kind");
+        let r: JobRequest = serde_json::from_value(v).unwrap();
+        assert_eq!(r.kind(), JobKind::Submission, "jobs stored before kinds are submissions");
+    }
 }

@@ -5,7 +5,9 @@
 //!   operations, built by [`api::router`] so tests call it in-process.
 //! - [`service`]: the shared state: configuration, store, judge, admission
 //!   control (503 when the queue is full) and per-token wait notifications.
-//! - [`workers`]: tasks that lease jobs and judge them on the blocking pool.
+//! - [`workers`]: tasks that lease jobs and judge them on the blocking pool;
+//!   [`submission`]: the one conversion of a stored job into the engine's
+//!   submission, and the checks the APIs make before accepting one.
 //! - [`store`]: the durable queue and results behind the [`store::JobStore`]
 //!   trait; [`store::sqlite`] is the embedded backend, [`store::redis`] the
 //!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
@@ -13,7 +15,7 @@
 //!   fake) and the language table with Judge0's ids.
 //! - [`sessions`]: workspaces that live across runs, on disk, per API key.
 //! - [`keys`]: named API keys with their rate and concurrency limits;
-//!   [`admission`]: turns for work a request does in this process (`/debug`).
+//!   [`admission`]: turns for `/debug` requests in flight (knows no HTTP).
 //! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
 //!   [`redis_server`] starts a private redis-server for tests and benchmarks.
 //!
@@ -41,6 +43,7 @@ pub mod redis_server;
 pub mod service;
 pub mod sessions;
 pub mod store;
+pub mod submission;
 pub mod workers;
 
 pub use config::ServerConfig;

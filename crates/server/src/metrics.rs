@@ -4,6 +4,7 @@
 //! a recorder and a dozen crates for the handful of series below; the text
 //! format is simple enough to write directly (and tested against its rules).
 
+use crate::job::JobKind;
 use crate::judge::JudgeStats;
 use crate::store::WorkerBeat;
 use flash_engine::StatusId;
@@ -69,6 +70,57 @@ pub struct Metrics {
     pub job: Histogram,
     /// From creation to lease, seconds.
     pub queue_wait: Histogram,
+    /// Jobs by kind: accepted and cancelled here, judged by this process's workers.
+    pub by_kind: ByKind,
+}
+
+/// Counters per [`JobKind`].
+#[derive(Default)]
+pub struct ByKind {
+    accepted: [AtomicU64; 3],
+    cancelled: [AtomicU64; 3],
+    judged: [AtomicU64; 3],
+}
+
+fn slot(k: JobKind) -> usize {
+    JobKind::ALL.iter().position(|x| *x == k).unwrap_or(0)
+}
+
+impl ByKind {
+    /// A job of kind `k` was accepted.
+    pub fn accepted(&self, k: JobKind) {
+        self.accepted[slot(k)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A job of kind `k` was cancelled (its client went away).
+    pub fn cancelled(&self, k: JobKind) {
+        self.cancelled[slot(k)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A worker here finished a job of kind `k`.
+    pub fn judged(&self, k: JobKind) {
+        self.judged[slot(k)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Cancelled jobs of kind `k` so far.
+    pub fn cancelled_count(&self, k: JobKind) -> u64 {
+        self.cancelled[slot(k)].load(Ordering::Relaxed)
+    }
+
+    fn render(&self, o: &mut String) {
+        type Series = (&'static str, &'static str, fn(&ByKind) -> &[AtomicU64; 3]);
+        let series: [Series; 3] = [
+            ("flash_jobs_accepted_by_kind_total", "Jobs accepted by this process, by kind.", |b| &b.accepted),
+            ("flash_jobs_cancelled_total", "Jobs cancelled because their client went away, by kind.", |b| &b.cancelled),
+            ("flash_jobs_judged_by_kind_total", "Jobs this process's workers finished, by kind.", |b| &b.judged),
+        ];
+        for (name, help, values) in series {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter");
+            for (k, v) in JobKind::ALL.iter().zip(values(self)) {
+                let _ = writeln!(o, "{name}{{kind=\"{}\"}} {}", k.name(), v.load(Ordering::Relaxed));
+            }
+        }
+    }
 }
 
 /// Values read at scrape time.
@@ -133,6 +185,7 @@ impl Metrics {
         }
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         counter(&mut o, "flash_jobs_accepted_total", "Jobs accepted.", load(&self.accepted));
+        self.by_kind.render(&mut o);
         counter(&mut o, "flash_queue_full_total", "Submissions refused: queue full.", load(&self.queue_full));
         let failures = match &g.cluster_finished {
             Some(m) => m.get(&StatusId::InternalError.id()).copied().unwrap_or(0),
@@ -153,7 +206,12 @@ impl Metrics {
         gauge(&mut o, "flash_compile_cache_bytes", "Compile cache size.", g.judge.cache_bytes);
         gauge(&mut o, "flash_compile_cache_entries", "Compile cache entries.", g.judge.cache_entries);
         render_keys(&mut o, keys);
-        gauge(&mut o, "flash_debug_running", "Debug traces being recorded in this process.", g.debug_running);
+        gauge(
+            &mut o,
+            "flash_debug_running",
+            "Debug requests of this process in flight (queued or traced).",
+            g.debug_running,
+        );
         gauge(&mut o, "flash_debug_waiting", "Debug requests waiting for a turn in this process.", g.debug_waiting);
         counter(&mut o, "flash_debug_refused_total", "Debug requests refused (503): no turn.", g.debug_refused);
         self.compile.render(&mut o, "flash_compile_seconds", "Compile time of cache misses.");

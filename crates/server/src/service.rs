@@ -10,7 +10,7 @@
 //! waiters about jobs finished by any worker.
 
 use crate::config::ServerConfig;
-use crate::job::{now_ms, JobRecord, JobRequest, JobState};
+use crate::job::{now_ms, JobKind, JobRecord, JobRequest, JobResult, JobState};
 use crate::judge::{Judge, Languages};
 use crate::metrics::{Gauges, Metrics};
 use crate::store::{Cluster, JobStore, NewJob, StoreError, WorkerBeat};
@@ -71,6 +71,32 @@ impl Waiters {
     }
 }
 
+/// See [`Service::cancel_on_drop`].
+pub struct CancelOnDrop {
+    svc: Option<Arc<Service>>,
+    token: String,
+    kind: JobKind,
+}
+
+impl CancelOnDrop {
+    /// The request is answered: the job is kept whatever its state.
+    pub fn disarm(mut self) {
+        self.svc = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let (Some(svc), Ok(rt)) = (self.svc.take(), tokio::runtime::Handle::try_current()) else { return };
+        let (token, kind) = (std::mem::take(&mut self.token), self.kind);
+        rt.spawn(async move {
+            if let Err(e) = svc.cancel(&token, kind, "the client that waited for it went away").await {
+                tracing::warn!(%token, error = %e, "cannot cancel a job whose client went away; it runs");
+            }
+        });
+    }
+}
+
 /// Everything the handlers and workers share.
 pub struct Service {
     /// Configuration (validated).
@@ -97,7 +123,7 @@ pub struct Service {
     pub live: Arc<tokio::sync::Semaphore>,
     /// API keys and their limits.
     pub keys: crate::keys::Keys,
-    /// Turns for `POST /debug` traced in this process.
+    /// Turns for `POST /debug` requests in flight (queued or being traced) from this process.
     pub debug_gate: crate::admission::Gate,
     /// Session workspaces (`None` when `sessions.enabled` is off).
     pub sessions: Option<Arc<crate::sessions::Sessions>>,
@@ -176,6 +202,7 @@ impl Service {
             return Err(SubmitError::ShuttingDown);
         }
         let n = requests.len() as i64;
+        let kinds: Vec<JobKind> = requests.iter().map(JobRequest::kind).collect();
         let local = self.cluster.is_none();
         if local {
             let before = self.queued.fetch_add(n, Ordering::SeqCst);
@@ -218,6 +245,7 @@ impl Service {
             return Err(e);
         }
         self.metrics.accepted.fetch_add(n as u64, Ordering::Relaxed);
+        kinds.iter().for_each(|k| self.metrics.by_kind.accepted(*k));
         if let Some(k) = &key {
             (0..n).for_each(|_| self.keys.job_accepted(k));
         }
@@ -266,6 +294,33 @@ impl Service {
                 return Ok(rec);
             }
         }
+    }
+
+    /// Ends a queued or running job whose client went away (see
+    /// [`JobStore::cancel`]): no worker starts it any more, its capacity in
+    /// the queue is free at once, and its waiters wake up. A worker that
+    /// already started it finishes the run (the engine has no way to stop a
+    /// judgement midway) and has its result refused. `true` when it was cancelled.
+    pub async fn cancel(&self, token: &str, kind: JobKind, why: &str) -> Result<bool, StoreError> {
+        let result = JobResult::internal(format!("cancelled: {why}"));
+        let was = self.store.cancel(token, &result, now_ms()).await?;
+        if was == Some(JobState::Queued) && self.cluster.is_none() {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        if let Some(state) = was {
+            self.metrics.by_kind.cancelled(kind);
+            tracing::info!(%token, kind = kind.name(), ?state, "job cancelled: {why}");
+        }
+        self.waiters.finished(token);
+        Ok(was.is_some())
+    }
+
+    /// A guard that cancels the job `token` when dropped while still armed:
+    /// keep it in the future of a request that waits for the job, so a client
+    /// that hangs up (hyper then drops the future) cancels the job it would
+    /// have read. [`CancelOnDrop::disarm`] once the answer is decided.
+    pub fn cancel_on_drop(self: &Arc<Self>, token: &str, kind: JobKind) -> CancelOnDrop {
+        CancelOnDrop { svc: Some(self.clone()), token: token.to_owned(), kind }
     }
 
     /// A job was leased from the queue.

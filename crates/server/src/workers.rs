@@ -6,12 +6,11 @@
 //! is no polling. With a shared store, [`heartbeat`] tells the other
 //! processes that this one's workers are alive and how busy they are.
 
-use crate::extract::{extract, ExtractLimits};
-use crate::job::{now_ms, JobRecord, JobRequest, JobResult};
+use crate::job::{now_ms, DebugRefusal, JobKind, JobRecord, JobRequest, JobResult};
 use crate::judge::Judge;
 use crate::service::Service;
-use flash_engine::{StatusId, Submission, TestCase};
-use flash_sandbox::Limits;
+use crate::submission::to_submission;
+use flash_engine::{StatusId, Submission};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -92,14 +91,16 @@ async fn process(svc: &Arc<Service>, job: JobRecord) {
     async {
         let waited = (now_ms() - job.created_at_ms).max(0) as f64 / 1000.0;
         svc.metrics.queue_wait.observe(waited);
-        tracing::info!(language = job.request.language_id, "job started");
+        let kind = job.request.kind();
+        tracing::info!(language = job.request.language_id, kind = kind.name(), "job started");
         svc.running.fetch_add(1, Ordering::SeqCst);
         let start = Instant::now();
         let result = judge_job(svc, &job.request).await;
         svc.metrics.job.observe(start.elapsed().as_secs_f64());
         observe(svc, &result);
+        svc.metrics.by_kind.judged(kind);
         match svc.store.finish(&job.token, &result, now_ms()).await {
-            Ok(true) => tracing::info!(status = result.status, time = result.time.unwrap_or(0.0), "job finished"),
+            Ok(true) => tracing::info!(status = result.status.id(), time = result.time.unwrap_or(0.0), "job finished"),
             Ok(false) => tracing::warn!("the job already had a result or was no longer leased; this one is dropped"),
             Err(e) => tracing::error!(
                 error = %e,
@@ -133,8 +134,15 @@ fn observe(svc: &Service, r: &JobResult) {
 }
 
 async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
-    if let Some(d) = req.debug.clone() {
-        return debug_job(svc, d).await;
+    match (req.kind(), req.debug.clone()) {
+        (JobKind::Submission, _) => {}
+        (JobKind::Debug, Some(d)) => return debug_job(svc, d).await,
+        (JobKind::Debug, None) => return JobResult::internal("a debug job without its debug request"),
+        (JobKind::Unknown, _) => {
+            return JobResult::internal(
+                "this worker does not know the job's kind (a newer server queued it); it is not run",
+            )
+        }
     }
     let sub = match to_submission(svc, req) {
         Ok(s) => s,
@@ -181,23 +189,25 @@ async fn session_job(svc: &Arc<Service>, sub: Submission, session: crate::job::S
     r
 }
 
-/// Records a queued debug request's trace; the result carries it as JSON.
+/// Records a debug job's trace; the result carries it as JSON, or the
+/// debugger's refusal.
 async fn debug_job(svc: &Arc<Service>, req: flash_debugger::DebugRequest) -> JobResult {
     let judge = svc.judge.clone();
     let traced = tokio::task::spawn_blocking(move || judge.debug(&req)).await;
     let mut r = JobResult::internal("");
     r.message = None;
-    r.status = StatusId::Accepted.id();
-    r.trace = Some(match traced {
-        Ok(Ok(trace)) => serde_json::to_value(&trace).unwrap_or_default(),
-        Ok(Err(e)) => crate::api::debug::error_json(&e),
+    r.status = StatusId::Accepted;
+    match traced {
+        Ok(Ok(trace)) => match serde_json::to_value(&trace) {
+            Ok(v) => r.trace = Some(v),
+            Err(e) => return JobResult::internal(format!("cannot encode the trace: {e}")),
+        },
+        Ok(Err(e)) => r.debug_refusal = Some(DebugRefusal::of(&e)),
         Err(e) => {
             tracing::error!(error = %e, "the debugger panicked");
-            r.status = StatusId::InternalError.id();
-            r.message = Some("the debugger failed unexpectedly".into());
-            serde_json::Value::Null
+            return JobResult::internal("the debugger failed unexpectedly");
         }
-    });
+    }
     r
 }
 
@@ -229,80 +239,4 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
         r.memory = Some(mem / n as u64);
     }
     r
-}
-
-/// Checks at submission time what the engine would refuse at run time, so a
-/// request the parsers let through cannot end as an Internal Error.
-pub fn preflight(svc: &Service, req: &JobRequest) -> Result<(), String> {
-    // An argv cannot hold NUL (every API's parser says so by field; this
-    // catches one that does not).
-    if req.compiler_options.as_deref().is_some_and(|o| o.contains('\0')) {
-        return Err("compiler options must not contain NUL characters".into());
-    }
-    if req.args.iter().any(|a| a.contains('\0')) {
-        return Err("program arguments must not contain NUL characters".into());
-    }
-    let sub = to_submission(svc, req)?;
-    sub.limits.validate()?;
-    // Every file lands in one box: a name may come once, and not as the
-    // source's or a file the language itself puts there.
-    let lang = svc.langs.by_id(req.language_id).and_then(|l| svc.langs.engine_language(l));
-    let mut taken: std::collections::HashSet<&str> = lang
-        .map(|l| {
-            std::iter::once(l.spec.source.as_str()).chain(l.spec.support.iter().map(|f| f.path.as_str())).collect()
-        })
-        .unwrap_or_default();
-    for f in &sub.extra_files {
-        flash_sandbox::spec::check_box_path(&f.path)?;
-        if !taken.insert(f.path.as_str()) {
-            return Err(format!("file {} is given twice (or is a name this language uses itself)", f.path));
-        }
-    }
-    Ok(())
-}
-
-/// The engine's submission for a stored request.
-pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, String> {
-    let lang = svc
-        .langs
-        .by_id(req.language_id)
-        .ok_or_else(|| format!("language {} is no longer available", req.language_id))?;
-    let mut extra_files = Vec::new();
-    if let Some(zip) = &req.additional_files {
-        let lim = ExtractLimits { max_bytes: svc.cfg.max_extract_size * 1024, max_files: svc.cfg.max_extract_files };
-        extra_files = extract(zip, lim).map_err(|e| format!("additional_files {e}"))?;
-        // The source file wins over a zip entry of the same name (`unzip -n`).
-        extra_files.retain(|f| f.path != lang.source_file);
-    }
-    for f in &req.files {
-        extra_files.push(flash_engine::ExtraFile { path: f.path.clone(), executable: false, data: f.data.clone() });
-    }
-    Ok(Submission {
-        language: lang.engine_id.to_string(),
-        source: req.source_code.clone().unwrap_or_default(),
-        stdin: req.stdin.clone().unwrap_or_default(),
-        expected: req.expected_output.clone(),
-        tests: req.tests.iter().map(|t| TestCase { input: t.input.clone(), expected: t.expected.clone() }).collect(),
-        limits: Limits {
-            cpu_time: req.cpu_time_limit,
-            wall_time: req.wall_time_limit,
-            memory_kb: req.memory_limit,
-            stack_kb: req.stack_limit,
-            processes: req.max_processes_and_or_threads,
-            file_size_kb: req.max_file_size,
-            output_kb: req.output_limit,
-            ..Limits::default()
-        },
-        compiler_options: req.compiler_options.clone(),
-        args: req.args.clone(),
-        stop_on_first_failure: false,
-        redirect_stderr_to_stdout: req.redirect_stderr_to_stdout,
-        extra_files,
-        compile_limits: req.compile_limits,
-        network: req.network.clone(),
-        cache_scope: match svc.cfg.compile_cache_scope.as_str() {
-            "key" => req.key.clone().unwrap_or_default(),
-            _ => String::new(),
-        },
-    })
 }

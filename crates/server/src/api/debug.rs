@@ -1,13 +1,19 @@
 //! `POST /debug`: a recorded step-by-step trace (ARCHITECTURE section 5).
 //!
 //! Body `{code, language, input?, max_steps?}`; unknown fields are refused,
-//! like the native API. The trace is recorded in a sandbox slot like any run
-//! (on a blocking thread) and answered whole: traces are bounded (steps, bytes,
-//! time), so there is nothing to stream or poll. Requests take turns at
+//! like the native API. A debug request is a job like any other, of kind
+//! [`JobKind::Debug`]: in `flash serve` as in split mode it goes through the
+//! queue (same capacity, 503 when full, same reclaim and dead letters), a
+//! worker records the trace in a sandbox slot, and the answer waits for it as
+//! `wait=true` does. Traces are bounded (steps, bytes, time), so there is
+//! nothing to stream or poll. Requests in flight also take turns at
 //! [`crate::service::Service::debug_gate`] (a cap, a bounded line, a bounded
-//! wait), so no crowd of them can hold the blocking pool the store needs.
+//! wait), so debug requests cannot take every worker. A client that hangs up
+//! leaves the line, or cancels its job: a worker that has not started it
+//! skips it.
 
 use crate::api::{json, ApiError, AppState, JsonBody};
+use crate::job::JobKind;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
@@ -29,67 +35,33 @@ async fn debug(axum::extract::State(svc): AppState, JsonBody(body): JsonBody) ->
     if let Some(l) = svc.langs.find(&req.language).filter(|l| l.is_alias) {
         req.language = l.engine_id.to_string();
     }
-    if !svc.judge.can_debug() {
-        return queued(&svc, req).await;
-    }
-    // A turn first (async: waiting holds no thread), then a blocking thread
-    // that holds the turn until the trace is recorded. A client that hangs
-    // up while waiting leaves the line; one that hangs up before its blocking
-    // work starts cancels it.
-    let turn = svc.debug_gate.enter().await?;
-    let hang_up = crate::admission::HangUp::default();
-    let _gone_with_this_request = hang_up.guard();
-    let judge = svc.judge.clone();
-    let traced = tokio::task::spawn_blocking(move || {
-        let _turn = turn;
-        (!hang_up.gone()).then(|| judge.debug(&req))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("debug task failed: {e}")))?;
-    let trace = traced
-        .ok_or_else(|| ApiError::Unavailable("the request was cancelled".into()))?
-        .map_err(|e| ApiError::Fields(field_errors(&e)))?;
-    let body = serde_json::to_value(&trace).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(json(StatusCode::OK, body))
-}
-
-/// A `flash server` has no sandbox: the request becomes a job like any other
-/// (same queue, capacity, reclaim and dead letters), a worker records the
-/// trace as its result, and the answer waits for it as `wait=true` does.
-async fn queued(svc: &Arc<crate::service::Service>, req: DebugRequest) -> Result<Response, ApiError> {
     let native = serde_json::json!({"code": req.code, "language": req.language, "input": req.input});
-    let mut job = crate::api::native::parse(svc, &native).map_err(ApiError::Fields)?;
+    let mut job = crate::api::native::parse(&svc, &native).map_err(ApiError::Fields)?;
+    job.kind = JobKind::Debug;
     job.debug = Some(req);
+    // A turn first (async: waiting holds no thread); hanging up while
+    // waiting leaves the line.
+    let _turn = svc.debug_gate.enter().await?;
     let (token, rx) = svc.submit(vec![job], true).await?.pop().expect("one job");
     let rx = rx.ok_or_else(|| ApiError::Internal("no waiter for a debug job".into()))?;
+    // Nobody but this request can read the trace: unless it is answered
+    // with the trace, the job is cancelled (hang-up, wait limit, failure).
+    let cancel = svc.cancel_on_drop(&token, JobKind::Debug);
     let rec = svc
         .wait_for(&token, rx)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("debug job {token} vanished while waited for")))?;
-    let trace = rec
-        .result
-        .and_then(|r| r.trace)
-        .ok_or_else(|| ApiError::Internal(format!("debug job {token} has no trace")))?;
-    if let Some(errors) =
-        trace.get("error").and_then(|e| serde_json::from_value::<crate::api::FieldErrors>(e.clone()).ok())
-    {
-        return Err(ApiError::Fields(errors));
+    let result = rec.result.ok_or_else(|| {
+        ApiError::Unavailable(format!("debug job {token} did not finish within the server's wait limit"))
+    })?;
+    cancel.disarm();
+    if let Some(r) = result.debug_refusal {
+        return Err(ApiError::Fields([(r.field, vec![r.message])].into()));
     }
+    let trace = result.trace.ok_or_else(|| {
+        ApiError::Internal(format!("debug job {token} has no trace: {}", result.message.unwrap_or_default()))
+    })?;
     Ok(json(StatusCode::OK, trace))
-}
-
-/// The field a debugger refusal is about.
-fn field_errors(e: &flash_debugger::Error) -> crate::api::FieldErrors {
-    let field = match e {
-        flash_debugger::Error::UnknownLanguage(_) | flash_debugger::Error::Unsupported(_) => "language",
-        flash_debugger::Error::Invalid(_) => "max_steps",
-    };
-    [(field.to_owned(), vec![e.to_string()])].into()
-}
-
-/// A refusal as a worker stores it in place of a trace.
-pub fn error_json(e: &flash_debugger::Error) -> Value {
-    serde_json::json!({ "error": field_errors(e) })
 }
 
 fn parse(body: &Value) -> Result<DebugRequest, ApiError> {

@@ -94,6 +94,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::admission::Refused> for ApiError {
+    fn from(r: crate::admission::Refused) -> ApiError {
+        ApiError::Busy { msg: r.msg, retry_after: r.retry_after }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         if unavailable(&e) {

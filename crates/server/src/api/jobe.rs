@@ -284,6 +284,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
     let args = list("runargs")?;
     list("interpreterargs")?;
     let req = JobRequest {
+        kind: crate::job::JobKind::Submission,
         origin: Origin::Jobe,
         language_id: lang.id,
         engine_language: lang.engine_id,
@@ -316,7 +317,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         key: None,
         session: None,
     };
-    crate::workers::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
+    crate::submission::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)
 }
 

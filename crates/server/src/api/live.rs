@@ -201,7 +201,7 @@ async fn session(svc: Arc<Service>, mut ws: WebSocket, door: Door, key: Key) {
     let Ok(permit) = svc.live.clone().try_acquire_owned() else {
         return notify(ws, "busy: every live slot is taken; try again shortly").await;
     };
-    let sub = match crate::workers::to_submission(&svc, &run.request) {
+    let sub = match crate::submission::to_submission(&svc, &run.request) {
         Ok(s) => s,
         Err(e) => return notify(ws, e).await,
     };

@@ -49,10 +49,12 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     let Some(rx) = rx else {
         return Ok(json(StatusCode::CREATED, json!({ "token": token })));
     };
-    let rec = svc
-        .wait_for(&token, rx)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("job {token} vanished while waited for")))?;
+    // A client that hangs up before the answer never learns the token:
+    // its job is cancelled (see `Service::cancel_on_drop`).
+    let cancel = svc.cancel_on_drop(&token, crate::job::JobKind::Submission);
+    let rec = svc.wait_for(&token, rx).await;
+    cancel.disarm();
+    let rec = rec?.ok_or_else(|| ApiError::Internal(format!("job {token} vanished while waited for")))?;
     Ok(json(StatusCode::OK, view(&svc, &rec)))
 }
 
@@ -106,6 +108,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     let c = &svc.cfg.limits;
     let gt0 = Min::Above(0.0);
     let req = JobRequest {
+        kind: crate::job::JobKind::Submission,
         origin: Origin::Native,
         language_id: lang.map_or(0, |l| l.id),
         engine_language: lang.map_or(0, |l| l.engine_id),
@@ -144,7 +147,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         session: None,
     };
     if r.errors.is_empty() {
-        if let Err(e) = crate::workers::preflight(svc, &req) {
+        if let Err(e) = crate::submission::preflight(svc, &req) {
             r.err("body", e);
         }
     }
@@ -265,7 +268,7 @@ pub fn view(svc: &Service, rec: &JobRecord) -> Value {
             .iter()
             .map(|t| {
                 json!({
-                    "status": status(t.status),
+                    "status": status(t.status.id()),
                     "stdout": text(&t.stdout),
                     "stderr": text(&t.stderr),
                     "message": t.message,

@@ -237,6 +237,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
     let compile_mem = limit(b, "compile_memory_limit", "bytes", i64::MAX)?;
     let (main, rest) = files.split_first().expect("at least one file");
     let request = JobRequest {
+        kind: crate::job::JobKind::Submission,
         origin: Origin::Piston,
         language_id: runtime.lang.id,
         engine_language: runtime.lang.engine_id,
@@ -273,7 +274,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
         key: None,
         session: None,
     };
-    crate::workers::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
+    crate::submission::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })
 }
 

@@ -15,6 +15,8 @@
 //! against the shared queue, heartbeats of live workers, cluster-wide counters,
 //! the language table the workers publish, and "job finished" notifications.
 
+#[cfg(test)]
+mod contract;
 pub mod redis;
 pub mod sqlite;
 
@@ -112,6 +114,13 @@ pub trait JobStore: Send + Sync + 'static {
     /// was not stored because the job already has a result (a re-run after a
     /// reclaim), is gone, or (embedded store) is not leased any more.
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError>;
+
+    /// Ends a queued or running job without a worker's result (its client
+    /// went away): stores `result` and takes the job out of the queue, so no
+    /// worker starts it, and a worker that started it has its result refused
+    /// (first result wins). Returns the state the job was in, `None` when it
+    /// was already finished or is gone.
+    async fn cancel(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<Option<JobState>, StoreError>;
 
     /// Puts back in the queue the jobs this process leased and will not
     /// finish: at start-up, and after the workers stopped (jobs still running

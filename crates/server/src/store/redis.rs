@@ -133,6 +133,7 @@ struct Scripts {
     enqueue: Script,
     start: Script,
     finish: Script,
+    cancel: Script,
     reclaim: Script,
     touch: Script,
     handback: Script,
@@ -146,6 +147,7 @@ impl Scripts {
             enqueue: Script::new(scripts::ENQUEUE),
             start: Script::new(scripts::START),
             finish: Script::new(&scripts::finish()),
+            cancel: Script::new(scripts::CANCEL),
             reclaim: Script::new(&scripts::reclaim()),
             touch: Script::new(scripts::TOUCH),
             handback: Script::new(scripts::HANDBACK),
@@ -389,7 +391,7 @@ impl RedisStore {
                 .arg(cfg.retention_secs)
                 .arg(&self.keys().done)
                 .arg(&dead_json)
-                .arg(dead.status)
+                .arg(dead.status.id())
                 .invoke_async(&mut self.conn())
                 .await
                 .map_err(rerr("reclaim"))?;
@@ -529,7 +531,7 @@ impl JobStore for RedisStore {
             .arg(entry)
             .arg(now_ms)
             .arg(blob)
-            .arg(result.status)
+            .arg(result.status.id())
             .arg(self.inner.cfg.retention_secs)
             .arg(&k.done)
             .arg(token)
@@ -537,6 +539,29 @@ impl JobStore for RedisStore {
             .await
             .map_err(rerr("store a result"))?;
         Ok(stored == 1)
+    }
+
+    async fn cancel(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<Option<JobState>, StoreError> {
+        let blob = serde_json::to_vec(result).expect("a result serializes");
+        let k = self.keys();
+        let was: Option<i64> = self
+            .inner
+            .scripts
+            .cancel
+            .key(&k.stream)
+            .key(k.job(token))
+            .key(&k.finished)
+            .arg(GROUP)
+            .arg(now_ms)
+            .arg(blob)
+            .arg(result.status.id())
+            .arg(self.inner.cfg.retention_secs)
+            .arg(&k.done)
+            .arg(token)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(rerr("cancel a job"))?;
+        Ok(was.and_then(JobState::from_i64))
     }
 
     async fn requeue_leased(&self) -> Result<u64, StoreError> {

@@ -201,7 +201,7 @@ impl JobStore for SqliteStore {
 
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError> {
         let token = token.to_owned();
-        let status = result.status;
+        let status = result.status.id();
         let blob = serde_json::to_vec(result).expect("a result serializes");
         self.with(true, move |c| {
             let n = c
@@ -211,6 +211,27 @@ impl JobStore for SqliteStore {
                 )?
                 .execute(params![token, status, blob, now_ms])?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn cancel(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<Option<JobState>, StoreError> {
+        let token = token.to_owned();
+        let status = result.status.id();
+        let blob = serde_json::to_vec(result).expect("a result serializes");
+        self.with(true, move |c| {
+            let tx = c.transaction()?;
+            let state: Option<i64> =
+                tx.query_row("SELECT state FROM jobs WHERE token = ?1", [&token], |r| r.get(0)).optional()?;
+            let was = state.and_then(JobState::from_i64).filter(|s| *s != JobState::Done);
+            if was.is_some() {
+                tx.execute(
+                    "UPDATE jobs SET state = 3, status = ?2, result = ?3, finished_at = ?4 WHERE token = ?1",
+                    params![token, status, blob, now_ms],
+                )?;
+            }
+            tx.commit()?;
+            Ok(was)
         })
         .await
     }

@@ -180,6 +180,10 @@ impl Judge for FakeJudge {
     fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
         static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(2), Condvar::new());
         self.debug_calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(f) = &self.calls_file {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(debug_calls_file(f)).unwrap();
+            f.write_all(b".").unwrap();
+        }
         let mut free = SLOTS.0.lock().unwrap();
         while *free == 0 {
             free = SLOTS.1.wait(free).unwrap();
@@ -421,6 +425,28 @@ impl TestServer {
         }
     }
 
+    /// Debug traces the judge started (in every worker process, in split mode).
+    pub fn debug_calls(&self) -> usize {
+        if split() {
+            std::fs::metadata(debug_calls_file(&self.calls_file)).map_or(0, |m| m.len() as usize)
+        } else {
+            self.judge.debug_calls.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Polls `/health` until `pred` holds for it (at most 5 s); returns it.
+    pub async fn health_until(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let mut v = Value::Null;
+        for _ in 0..250 {
+            v = self.get("/health").await.json();
+            if pred(&v) {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("/health never showed {what}: {v}");
+    }
+
     /// Polls until the submission is finished (status id > 2).
     pub async fn finished(&self, token: &str) -> Value {
         for _ in 0..200 {
@@ -448,6 +474,11 @@ impl TestServer {
         }
         self.dir
     }
+}
+
+/// Split mode: where the workers count debug traces.
+fn debug_calls_file(calls: &std::path::Path) -> PathBuf {
+    calls.with_extension("debug")
 }
 
 /// Worker processes, killed if a test ends without stopping them.

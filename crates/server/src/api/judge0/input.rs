@@ -40,6 +40,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
         svc,
         &mut r,
         JobRequest {
+            kind: crate::job::JobKind::Submission,
             origin: Origin::Judge0,
             language_id: lang.map_or(0, |l| l.id),
             engine_language: lang.map_or(0, |l| l.engine_id),
@@ -74,7 +75,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
         },
     );
     if r.errors.is_empty() {
-        if let Err(e) = crate::workers::preflight(svc, &req) {
+        if let Err(e) = crate::submission::preflight(svc, &req) {
             r.err("submission", e);
         }
     }

@@ -42,10 +42,12 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     let Some(rx) = rx else {
         return Ok(json(StatusCode::CREATED, json!({ "token": token })));
     };
-    let rec = svc
-        .wait_for(&token, rx)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("job {token} vanished while waited for")))?;
+    // A client that hangs up before the answer never learns the token:
+    // its job is cancelled (see `Service::cancel_on_drop`).
+    let cancel = svc.cancel_on_drop(&token, crate::job::JobKind::Submission);
+    let rec = svc.wait_for(&token, rx).await;
+    cancel.disarm();
+    let rec = rec?.ok_or_else(|| ApiError::Internal(format!("job {token} vanished while waited for")))?;
     Ok(match view::render(&svc, &rec, &fields, b64) {
         Ok(v) => json(StatusCode::CREATED, v),
         Err(_) => json(StatusCode::CREATED, json!({"token": token, "error": view::NOT_UTF8})),

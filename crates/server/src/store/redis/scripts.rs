@@ -90,6 +90,31 @@ return stored
     )
 }
 
+/// Ends a queued or running job with the given result (its client went
+/// away): stores it like [`FINISH`] does (but counts it under no status: no
+/// worker judged it) and removes the job's entry from the stream, so no
+/// worker reads it, and one that runs it finds a result already there.
+/// Returns the state the job was in, or false when it was finished or gone.
+///
+/// KEYS: stream, job, finished. ARGV: group, now, result, status, ttl, channel, token.
+pub const CANCEL: &str = r"
+local state, entry = unpack(redis.call('HMGET', KEYS[2], 'state', 'entry'))
+if not state or state == '3' then
+  return false
+end
+redis.call('HSET', KEYS[2], 'state', 3, 'finished', ARGV[2], 'result', ARGV[3], 'status', ARGV[4])
+if tonumber(ARGV[5]) > 0 then
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+end
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[7])
+if entry and entry ~= '' then
+  redis.call('XACK', KEYS[1], ARGV[1], entry)
+  redis.call('XDEL', KEYS[1], entry)
+end
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return tonumber(state)
+";
+
 /// Claims one entry whose worker stopped refreshing it for `min_idle` ms.
 /// Returns `{'claimed', id, token}`; or, when the entry was delivered more
 /// than `max` times (each of its workers died), moves it to the dead-letter

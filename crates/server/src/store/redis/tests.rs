@@ -88,7 +88,7 @@ async fn a_dead_workers_job_is_reclaimed_then_dead_lettered() {
     let a = w3.get("a").await.unwrap().unwrap();
     assert_eq!(a.state, JobState::Done);
     let res = a.result.unwrap();
-    assert_eq!(res.status, 13);
+    assert_eq!(res.status.id(), 13);
     assert!(res.message.unwrap().contains("2 times"));
     assert_eq!(w3.dead_letters().await.unwrap(), 1);
     assert_eq!(w3.counts().await.unwrap(), Counts { queued: 0, processing: 0, done: 1 });
@@ -194,4 +194,10 @@ async fn bad_urls_are_refused_clearly() {
     assert_eq!(redact("redis://:s3cret@h:1/0"), "redis://:***@h:1/0");
     assert_eq!(redact("redis://u:p@h"), "redis://u:***@h");
     assert_eq!(redact("redis://h:1"), "redis://h:1");
+}
+
+#[tokio::test]
+async fn cancel_keeps_the_contract() {
+    let Some((_d, _r, s)) = open().await else { return };
+    crate::store::contract::cancel(&s).await;
 }

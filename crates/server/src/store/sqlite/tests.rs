@@ -71,3 +71,9 @@ async fn list_get_many_delete_and_expire() {
     assert!(matches!(s.delete("t1").await.unwrap(), Deleted::Deleted(_)));
     assert_eq!(s.counts().await.unwrap().queued, 3);
 }
+
+#[tokio::test]
+async fn cancel_keeps_the_contract() {
+    let (_d, s) = open();
+    crate::store::contract::cancel(&s).await;
+}
