@@ -3,7 +3,7 @@
 use crate::cache::{self, Artifact, CompileCache};
 use crate::registry::{Language, Registry};
 use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
-use crate::verdict::run_status;
+use crate::verdict::run_status_compared;
 use crate::Error;
 use flash_sandbox::{BoxFile, Limits, LiveInput, RunResult, RunSpec, Sandbox, Status, Stdin, Stream};
 use std::path::PathBuf;
@@ -178,7 +178,7 @@ impl Engine {
         let mut spec = self.program_spec(&program, RunExtra::default());
         spec.stdin = Stdin::Live;
         let mut output = |s: Stream, d: &[u8]| on(LiveEvent::Output(s, d));
-        let o = outcome(program.lang, self.sandbox.run_live(&spec, input, &mut output), None);
+        let o = outcome(program.lang, self.sandbox.run_live(&spec, input, &mut output), None, &sub.comparison);
         let a = &program.artifact;
         Ok(summarize(vec![o], false, a.output.clone(), program.compile_cached, program.compile_time))
     }
@@ -305,7 +305,7 @@ impl Engine {
     /// comparison when the case has an expected output).
     pub fn run_case(&self, program: &Program, case: &TestCase) -> RunOutcome {
         let extra = RunExtra { stdin: case.input.clone(), ..RunExtra::default() };
-        outcome(program.lang, self.run_program(program, extra), case.expected.as_deref())
+        outcome(program.lang, self.run_program(program, extra), case.expected.as_deref(), &program.sub.comparison)
     }
 
     /// Runs a prepared program once in a fresh box with its submission's
@@ -432,10 +432,11 @@ pub(crate) fn outcome(
     lang: &Language,
     result: Result<RunResult, flash_sandbox::Error>,
     expected: Option<&[u8]>,
+    compare: &crate::compare::Comparison,
 ) -> RunOutcome {
     match result {
         Ok(r) => {
-            let (mut status, mut message) = run_status(&r.meas, &r.stdout, &r.stderr, expected);
+            let (mut status, mut message) = run_status_compared(&r.meas, &r.stdout, &r.stderr, expected, compare);
             if let Some(mk) = language_oom(lang, status, &r.stderr) {
                 (status, message) = (StatusId::MemoryLimitExceeded, Some(format!("memory limit reached ({mk})")));
             }

@@ -64,6 +64,10 @@ pub struct Submission {
     /// compile never has network.
     #[serde(default)]
     pub network: Vec<String>,
+    /// How each run's output is held against the expected output
+    /// (default: Judge0's rule).
+    #[serde(default)]
+    pub comparison: crate::compare::Comparison,
 }
 
 /// Limits a submission asks for its compile; each applies only below the

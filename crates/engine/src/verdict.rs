@@ -1,5 +1,6 @@
 //! From a sandbox measurement to a Judge0 status, and Judge0's output comparison.
 
+use crate::compare::Comparison;
 use crate::types::StatusId;
 use flash_sandbox::{Measurement, Status};
 
@@ -20,14 +21,28 @@ pub fn run_status(
     stderr: &[u8],
     expected: Option<&[u8]>,
 ) -> (StatusId, Option<String>) {
+    run_status_compared(m, stdout, stderr, expected, &Comparison::default())
+}
+
+/// [`run_status`] with the output held against `expected` by `compare`; a
+/// wrong answer says where it differs, except under Judge0's own rule
+/// (whose answers carry no message).
+pub fn run_status_compared(
+    m: &Measurement,
+    stdout: &[u8],
+    stderr: &[u8],
+    expected: Option<&[u8]>,
+    compare: &Comparison,
+) -> (StatusId, Option<String>) {
     let sig = m.signal.unwrap_or(0);
     let oom_marker = || {
         let text = String::from_utf8_lossy(stderr);
         OOM_MARKERS.iter().find(|mk| text.contains(*mk)).copied()
     };
     match m.status {
-        Status::Ok => match expected {
-            Some(e) if !outputs_match(stdout, e) => (StatusId::WrongAnswer, None),
+        Status::Ok => match expected.map(|e| compare.check(stdout, e)) {
+            Some(Err(_)) if *compare == Comparison::TrailingWhitespace => (StatusId::WrongAnswer, None),
+            Some(Err(why)) => (StatusId::WrongAnswer, Some(why)),
             _ => (StatusId::Accepted, None),
         },
         Status::TimeLimit => (StatusId::TimeLimitExceeded, Some("CPU time limit exceeded".into())),

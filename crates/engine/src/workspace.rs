@@ -65,7 +65,7 @@ impl Engine {
         };
         refused.retain(|(p, _)| !own.contains(p));
         let ran = result.is_ok();
-        let o = outcome(program.language(), result, sub.expected.as_deref());
+        let o = outcome(program.language(), result, sub.expected.as_deref(), &sub.comparison);
         let a = program.compile_output().to_vec();
         let judgement = summarize(vec![o], false, a, program.compile_cached, program.compile_time);
         if !ran || judgement.status == crate::StatusId::InternalError {

@@ -4,7 +4,9 @@
 //! answers is what the run "did". The root tests (`languages.rs`) prove the
 //! same paths against real boxes.
 
-use flash_engine::{Engine, EngineConfig, LiveEvent, Prepared, Registry, RunExtra, StatusId, Submission, TestCase};
+use flash_engine::{
+    Comparison, Engine, EngineConfig, LiveEvent, Prepared, Registry, RunExtra, StatusId, Submission, TestCase,
+};
 use flash_sandbox::testing::{reply, stdin_of, FakeSandbox, Reply, Via};
 use flash_sandbox::{RunResult, RunSpec, Status};
 use std::sync::Arc;
@@ -187,6 +189,22 @@ fn output_is_compared_as_judge0_does() {
     assert_eq!(verdict_of(hit, None).0, StatusId::MemoryLimitExceeded);
     let bad_alloc = reply(Status::Signaled).with_signal(6).with_stderr(b"terminate called after std::bad_alloc");
     assert_eq!(verdict_of(bad_alloc, None).0, StatusId::MemoryLimitExceeded);
+}
+
+#[test]
+fn a_submissions_comparison_judges_every_test_and_says_where_it_differs() {
+    let fake = echoing();
+    let (engine, _dir) = engine(fake, registry());
+    let tests = vec![case("0.3333333 x", "0.333333333 x"), case("1.5", "1.4")];
+    let judge0 = engine.judge(&Submission { tests: tests.clone(), ..cpp("int main(){}") }).unwrap();
+    assert_eq!(judge0.tests[0].status, StatusId::WrongAnswer, "Judge0's rule compares text");
+    let float = Comparison::Float { relative: None, absolute: Some(1e-6) };
+    let j = engine.judge(&Submission { tests, comparison: float, ..cpp("int main(){}") }).unwrap();
+    assert_eq!(j.tests[0].status, StatusId::Accepted);
+    assert_eq!(j.tests[1].status, StatusId::WrongAnswer);
+    let why = j.tests[1].message.as_deref().unwrap();
+    assert!(why.starts_with("token 1: expected \"1.4\", got \"1.5\""), "{why}");
+    assert_eq!(judge0.tests[1].message, None, "Judge0's rule says nothing, as Judge0 does");
 }
 
 #[test]

@@ -136,6 +136,10 @@ pub struct JobRequest {
     /// the key's allowance when accepted; empty: no network.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network: Vec<String>,
+    /// How outputs are compared with the expected ones (native `compare`;
+    /// Judge0's rule by default).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub comparison: flash_engine::Comparison,
     /// Judge0's zip of extra files, as sent (decoded from base64).
     #[serde(with = "b64_opt", default)]
     pub additional_files: Option<Vec<u8>>,
@@ -496,6 +500,7 @@ pub(crate) fn sample_request() -> JobRequest {
         redirect_stderr_to_stdout: false,
         enable_network: false,
         network: Vec::new(),
+        comparison: Default::default(),
         additional_files: None,
         files: Vec::new(),
         callback_url: None,

@@ -79,6 +79,7 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         extra_files,
         compile_limits: req.compile_limits,
         network: req.network.clone(),
+        comparison: req.comparison.clone(),
         cache_scope: match svc.cfg.compile_cache_scope.as_str() {
             "key" => req.key.clone().unwrap_or_default(),
             _ => String::new(),

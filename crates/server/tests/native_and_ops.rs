@@ -58,6 +58,41 @@ async fn native_create_with_tests_and_check() {
     s.stop().await;
 }
 
+/// `compare` reaches the judge: the fake echoes its input, so what is
+/// accepted depends on the comparison alone.
+#[tokio::test]
+async fn native_compare_chooses_how_outputs_are_held_against_the_answer() {
+    let s = start(config()).await;
+    let cases = [
+        (json!(null), "0.3333333 x", "0.333333333 x", 4),
+        (json!({"mode": "float", "absolute": 1e-6}), "0.3333333 x", "0.333333333 x", 3),
+        (json!({"mode": "float", "relative": 1e-9}), "0.3333333 x", "0.333333333 x", 4),
+        (json!("case_insensitive"), "YES  no", "yes no", 3),
+        (json!("tokens"), "YES  no", "yes no", 4),
+        (json!("unordered_lines"), "b\na\n", "a\nb", 3),
+        (json!({"mode": "exact"}), "a\n", "a", 4),
+    ];
+    for (compare, input, expected, status) in cases {
+        let mut body = json!({"code": "x", "language": "cpp", "input": input, "expected": expected});
+        if !compare.is_null() {
+            body["compare"] = compare.clone();
+        }
+        let r = s.post("/create?wait=true", &body).await;
+        assert_eq!(r.status, 200, "{body}: {:?}", r.json());
+        assert_eq!(r.json()["status"]["id"], status, "{body}: {:?}", r.json());
+        if status == 4 && !compare.is_null() {
+            assert!(r.json()["message"].is_string(), "a wrong answer says where: {:?}", r.json());
+        }
+    }
+    // The tests of one submission share it.
+    let body = json!({"code": "x", "language": "cpp", "compare": "case_insensitive",
+        "tests": [{"input": "A", "expected": "a"}, {"input": "B", "expected": "c"}]});
+    let v = s.post("/create?wait=true", &body).await.json();
+    assert_eq!(v["tests"][0]["status"]["id"], 3, "{v}");
+    assert_eq!(v["tests"][1]["status"]["id"], 4, "{v}");
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn native_refuses_what_it_does_not_know() {
     let s = start(config()).await;
@@ -74,6 +109,12 @@ async fn native_refuses_what_it_does_not_know() {
         (json!({"code": "x", "language": "cpp", "tests": [{"input": 1}]}), "tests[0].input"),
         (json!({"code": "x", "language": "cpp", "tests": [{"inptu": "1"}]}), "tests[0].inptu"),
         (json!({"code": "x", "language": "python", "compiler_options": "-O2"}), "compiler_options"),
+        (json!({"code": "x", "language": "cpp", "compare": "fuzzy"}), "compare"),
+        (json!({"code": "x", "language": "cpp", "compare": 3}), "compare"),
+        (json!({"code": "x", "language": "cpp", "compare": {"mode": "float"}}), "compare"),
+        (json!({"code": "x", "language": "cpp", "compare": {"mode": "tokens", "relative": 1}}), "compare"),
+        (json!({"code": "x", "language": "cpp", "compare": {"mode": "float", "absolute": -1}}), "compare"),
+        (json!({"code": "x", "language": "cpp", "compare": {"mode": "exact", "colour": 1}}), "compare"),
     ];
     for (body, field) in cases {
         let r = s.post("/create", &body).await;

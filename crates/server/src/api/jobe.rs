@@ -309,6 +309,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         redirect_stderr_to_stdout: false,
         enable_network: false,
         network: Vec::new(),
+        comparison: Default::default(),
         additional_files: None,
         files,
         callback_url: None,

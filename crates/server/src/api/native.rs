@@ -22,7 +22,8 @@ pub fn routes() -> Router<Arc<Service>> {
     Router::new().route("/create", post(create)).route("/check/{token}", get(check))
 }
 
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
+    "compare",
     "network",
     "code",
     "language",
@@ -84,6 +85,25 @@ fn network(svc: &Service, r: &mut Reader) -> Vec<String> {
     })
 }
 
+/// `compare`: how outputs are held against `expected` and the tests'
+/// answers: a mode's name, or `{"mode": ..., "relative": ..., "absolute": ...}`
+/// (tolerances for `float`); absent: Judge0's rule.
+fn comparison(r: &mut Reader) -> flash_engine::Comparison {
+    let value = match r.raw("compare") {
+        None | Some(Value::Null) => return flash_engine::Comparison::default(),
+        Some(Value::String(mode)) => json!({ "mode": mode }),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => {
+            r.err("compare", "must be a mode name or an object with mode (and relative, absolute for float)");
+            return flash_engine::Comparison::default();
+        }
+    };
+    serde_json::from_value(value).unwrap_or_else(|e| {
+        r.err("compare", e.to_string());
+        flash_engine::Comparison::default()
+    })
+}
+
 /// Validates a native body into a job.
 pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     let Some(map) = body.as_object() else {
@@ -105,6 +125,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     let args = string_list(&mut r, "args");
     let tests = tests(svc, &mut r);
     let network = network(svc, &mut r);
+    let comparison = comparison(&mut r);
     let c = &svc.cfg.limits;
     let gt0 = Min::Above(0.0);
     let req = JobRequest {
@@ -138,6 +159,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         redirect_stderr_to_stdout: false,
         enable_network: !network.is_empty(),
         network,
+        comparison,
         additional_files: None,
         files: Vec::new(),
         callback_url: None,

@@ -460,6 +460,19 @@ fn schemas(svc: &Service) -> Value {
         judge0["properties"]["callback_url"] = json!({"type": "string", "nullable": true,
             "description": "http:// URL the finished submission is PUT to"});
     }
+    let modes = ["trailing_whitespace", "exact", "tokens", "case_insensitive", "unordered_lines"];
+    let compare = json!({
+        "description": "How outputs are held against expected: a mode, or {mode, relative, absolute} (tolerances for float); default trailing_whitespace (Judge0's rule)",
+        "oneOf": [
+            {"type": "string", "enum": modes},
+            {"type": "object", "additionalProperties": false, "required": ["mode"], "properties": {
+                "mode": {"type": "string", "enum": modes}}},
+            {"type": "object", "additionalProperties": false, "required": ["mode"], "minProperties": 2, "properties": {
+                "mode": {"type": "string", "enum": ["float"]},
+                "relative": {"type": "number", "minimum": 0, "maximum": 1e9},
+                "absolute": {"type": "number", "minimum": 0, "maximum": 1e9}}},
+        ],
+    });
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
         "FieldErrors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
@@ -489,6 +502,7 @@ fn schemas(svc: &Service) -> Value {
                 "compiler_options": {"type": "string", "maxLength": 512},
                 "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
                 "network": network,
+                "compare": compare,
                 "tests": {"type": "array", "maxItems": cfg.max_tests, "items": {
                     "type": "object", "additionalProperties": false,
                     "properties": {"input": {"type": "string"}, "expected": text}}},

@@ -262,6 +262,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
         redirect_stderr_to_stdout: false,
         enable_network: false,
         network: Vec::new(),
+        comparison: Default::default(),
         additional_files: None,
         files: rest.to_vec(),
         callback_url: None,

@@ -13,7 +13,7 @@
 #![allow(dead_code)]
 
 use flash_debugger::{DebugRequest, Trace, TraceStatus, UsedLimits};
-use flash_engine::{Judgement, Language, Registry, RunOutcome, StatusId, Submission, WorkspaceRun};
+use flash_engine::{Comparison, Judgement, Language, Registry, RunOutcome, StatusId, Submission, WorkspaceRun};
 use flash_sandbox::BoxFile;
 use flash_server::client::{self, Response};
 use flash_server::judge::{Judge, LanguageTable, TableJudge, MULTI_FILE_TOML};
@@ -70,13 +70,23 @@ impl FakeJudge {
     }
 }
 
-fn outcome(stdout: Vec<u8>, expected: Option<&[u8]>) -> RunOutcome {
-    let ok = expected.is_none_or(|e| e.trim_ascii_end() == stdout.trim_ascii_end());
+fn outcome(stdout: Vec<u8>, expected: Option<&[u8]>, compare: &Comparison) -> RunOutcome {
+    let checked = match expected {
+        None => Ok(()),
+        Some(e) if *compare == Comparison::default() => {
+            if e.trim_ascii_end() == stdout.trim_ascii_end() {
+                Ok(())
+            } else {
+                Err(None)
+            }
+        }
+        Some(e) => compare.check(&stdout, e).map_err(Some),
+    };
     RunOutcome {
-        status: if ok { StatusId::Accepted } else { StatusId::WrongAnswer },
+        status: if checked.is_ok() { StatusId::Accepted } else { StatusId::WrongAnswer },
         stdout,
         stderr: Vec::new(),
-        message: None,
+        message: checked.err().flatten(),
         exit_code: Some(0),
         exit_signal: None,
         time: 0.01,
@@ -110,13 +120,14 @@ impl Judge for FakeJudge {
             std::thread::sleep(Duration::from_millis(300));
         }
         let runs: Vec<RunOutcome> = if sub.tests.is_empty() {
-            vec![outcome(sub.stdin.clone(), sub.expected.as_deref())]
+            vec![outcome(sub.stdin.clone(), sub.expected.as_deref(), &sub.comparison)]
         } else {
-            sub.tests.iter().map(|t| outcome(t.input.clone(), t.expected.as_deref())).collect()
+            sub.tests.iter().map(|t| outcome(t.input.clone(), t.expected.as_deref(), &sub.comparison)).collect()
         };
         let shown = runs.iter().find(|o| o.status != StatusId::Accepted).unwrap_or(runs.last().unwrap());
         j.status = shown.status;
         j.stdout = shown.stdout.clone();
+        j.message = shown.message.clone();
         if src.contains("BINARY") {
             j.stdout = vec![0xff, 0xfe, b'\n'];
         }

@@ -65,6 +65,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             redirect_stderr_to_stdout: false,
             enable_network: false,
             network: Vec::new(),
+            comparison: Default::default(),
             additional_files,
             files: Vec::new(),
             callback_url,
