@@ -363,6 +363,7 @@ impl Engine {
             collect: extra.collect,
             merge_stderr: sub.redirect_stderr_to_stdout,
             network: sub.network.clone(),
+            cpu: extra.cpu,
             ..RunSpec::default()
         }
     }
@@ -526,6 +527,8 @@ pub struct RunExtra {
     pub files: Vec<BoxFile>,
     /// Box paths copied out after the run.
     pub collect: Vec<String>,
+    /// The CPU to run on (see [`flash_sandbox::RunSpec::cpu`]).
+    pub cpu: Option<u32>,
 }
 
 /// Replaces the artifact `tree` (a tar) with the regular files it holds, so

@@ -54,8 +54,12 @@ impl Engine {
             self.program_spec(&program, RunExtra::default()).files.into_iter().map(|f| f.path).collect();
         let (shadowed, placed): (Vec<BoxFile>, Vec<BoxFile>) =
             workspace.into_iter().partition(|f| own.contains(&f.path) || own.iter().any(|o| under(&f.path, o)));
-        let extra =
-            RunExtra { stdin: sub.stdin.clone(), args: Vec::new(), files: placed, collect: vec![COLLECT_ALL.into()] };
+        let extra = RunExtra {
+            stdin: sub.stdin.clone(),
+            files: placed,
+            collect: vec![COLLECT_ALL.into()],
+            ..RunExtra::default()
+        };
         let mut spec = self.program_spec(&program, extra);
         spec.collect_max_kb = max_file_kb.max(1);
         let result = self.sandbox().run(&spec);

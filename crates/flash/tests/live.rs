@@ -137,3 +137,27 @@ fn cancel_ends_a_run_even_while_its_input_is_stuck() {
     let r = pool.run(&RunSpec { argv: vec!["/bin/echo".into(), "alive".into()], ..RunSpec::default() }).unwrap();
     assert_eq!((r.meas.status, String::from_utf8_lossy(&r.stdout).as_ref()), (Status::Ok, "alive\n"));
 }
+
+/// A run pinned to a CPU runs there, children included; an unpinned one
+/// may use every CPU this process may; a CPU beyond the host's is ignored.
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn a_pinned_run_stays_on_its_cpu() {
+    require_root();
+    let pool = pool();
+    let allowed = |cpu: Option<u32>| {
+        let spec = RunSpec {
+            argv: vec!["/bin/sh".into(), "-c".into(), "sh -c 'grep Cpus_allowed_list /proc/self/status'".into()],
+            cpu,
+            ..RunSpec::default()
+        };
+        let r = pool.run(&spec).unwrap();
+        assert_eq!(r.meas.status, Status::Ok, "{r:?}");
+        String::from_utf8_lossy(&r.stdout).split_whitespace().last().unwrap_or_default().to_owned()
+    };
+    let all = allowed(None);
+    let last: u32 = all.rsplit([',', '-']).next().unwrap().parse().unwrap();
+    assert_eq!(allowed(Some(last)), last.to_string());
+    assert_eq!(allowed(Some(0)), "0");
+    assert_eq!(allowed(Some(100_000)), all, "an impossible CPU leaves the run unpinned");
+}

@@ -247,8 +247,13 @@ impl Grader<'_> {
                 },
                 Some(c) => {
                     let call = checker::call(self.pkg.protocol, &input, &answer, &o.stdout, &args);
-                    let extra =
-                        RunExtra { stdin: call.stdin, args: call.args, files: call.files, collect: call.collect };
+                    let extra = RunExtra {
+                        stdin: call.stdin,
+                        args: call.args,
+                        files: call.files,
+                        collect: call.collect,
+                        cpu: None,
+                    };
                     let out = match self.engine.run_program(c, extra) {
                         Ok(r) => checker::interpret(self.pkg.protocol, &r.meas, &r.stdout, &r.stderr, &r.files),
                         Err(e) => checker::CheckOutcome {

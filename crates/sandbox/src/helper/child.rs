@@ -36,6 +36,8 @@ pub struct Prepared<'a> {
     pub uid: u32,
     pub gid: u32,
     pub seccomp: &'a Program,
+    /// The CPU the box's processes run on, if pinned (see `RunSpec::cpu`).
+    pub cpu: Option<u32>,
 }
 
 /// World-readable files of /proc that tell about the host, not the box: the
@@ -97,6 +99,12 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         if fd >= 0 {
             libc::write(fd, b"1000".as_ptr().cast(), 4);
             libc::close(fd);
+        }
+        // A CPU the helper may not use (another cpuset) leaves the box unpinned.
+        if let Some(cpu) = p.cpu.filter(|&c| (c as usize) < libc::CPU_SETSIZE as usize) {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu as usize, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
         }
         let (mut errp, mut errp_w) = ([0; 2], 0);
         if libc::pipe2(errp.as_mut_ptr(), libc::O_CLOEXEC) == 0 {

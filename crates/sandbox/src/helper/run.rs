@@ -587,6 +587,7 @@ impl Slot {
             uid: self.uid,
             gid: self.gid,
             seccomp: if spec.debugger { &self.seccomp_debugger } else { &self.seccomp_default },
+            cpu: spec.cpu,
         })
     }
 
