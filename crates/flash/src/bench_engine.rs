@@ -25,8 +25,13 @@ const HELLO: &[(&str, &str, &str, &[&str])] = &[
         "Main.java",
         "public class Main{public static void main(String[] a){System.out.println(\"hello\");}}\n",
         &[
+            // The run command's options (crates/engine/languages.toml) without
+            // the archive, which this engine does not mount either.
             "/usr/bin/java",
-            "-XX:+UseSerialGC",
+            "-XX:+UseG1GC",
+            "-XX:ParallelGCThreads=1",
+            "-XX:ConcGCThreads=1",
+            "-XX:-UsePerfData",
             "-Xss64m",
             "-Xmx192m",
             "-XX:TieredStopAtLevel=1",

@@ -6,7 +6,7 @@
 //! whose helper fails is rebuilt before it is used again.
 
 use crate::config::{default_mounts, Mount, SlotConfig};
-use crate::protocol::{decode_file, read_frame, write_frame, Kind};
+use crate::protocol::{decode_file, read_frame, write_frame, ErrorFrame, Kind};
 use crate::spec::{check_box_path, BoxFile, Measurement, RunResult, RunSpec, Stdin};
 use crate::Error;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -298,7 +298,7 @@ impl Pool {
             Ok((Kind::Ready, _)) => Ok(handle),
             Ok((Kind::Error, msg)) => {
                 handle.kill();
-                Err(Error::Helper(String::from_utf8_lossy(&msg).into_owned()))
+                Err(ErrorFrame::decode(&msg))
             }
             Ok((k, _)) => {
                 handle.kill();
@@ -723,13 +723,7 @@ impl SlotHandle {
                         serde_json::from_slice(&payload).map_err(|e| Error::Protocol(format!("bad result: {e}")))?;
                     return Ok(out);
                 }
-                Kind::Error => {
-                    let msg = String::from_utf8_lossy(&payload).into_owned();
-                    return Err(match msg.strip_prefix("invalid run request: ") {
-                        Some(m) => Error::Request(m.to_owned()),
-                        None => Error::Helper(msg),
-                    });
-                }
+                Kind::Error => return Err(ErrorFrame::decode(&payload)),
                 k => return Err(Error::Protocol(format!("unexpected {k:?} frame"))),
             }
         }

@@ -72,6 +72,42 @@ impl Kind {
 }
 
 /// Writes one frame with a single `write_all` of header and payload.
+/// An [`Kind::Error`] frame's payload: what failed, typed, so the library
+/// tells a bad request (the slot is still good) from a broken helper without
+/// reading the message.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+pub enum ErrorFrame {
+    /// The request was unusable: [`crate::Error::Request`]'s words.
+    Request(String),
+    /// The helper failed: the whole error in words.
+    Failed(String),
+}
+
+impl ErrorFrame {
+    /// What the helper sends for `e`.
+    pub fn of(e: &crate::Error) -> ErrorFrame {
+        match e {
+            crate::Error::Request(m) => ErrorFrame::Request(m.clone()),
+            e => ErrorFrame::Failed(e.to_string()),
+        }
+    }
+
+    /// The frame's payload.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an error frame serializes")
+    }
+
+    /// The library's error for a received payload.
+    pub fn decode(payload: &[u8]) -> crate::Error {
+        match serde_json::from_slice(payload) {
+            Ok(ErrorFrame::Request(m)) => crate::Error::Request(m),
+            Ok(ErrorFrame::Failed(m)) => crate::Error::Helper(m),
+            Err(e) => crate::Error::Protocol(format!("bad error frame: {e}")),
+        }
+    }
+}
+
 pub fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
     if payload.len() > MAX_FRAME {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "frame too large"));
@@ -127,6 +163,21 @@ pub fn decode_file(mut buf: Vec<u8>) -> io::Result<(String, u32, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_frame_keeps_its_kind_and_words() {
+        let bad = crate::Error::Request("empty argv".into());
+        match ErrorFrame::decode(&ErrorFrame::of(&bad).encode()) {
+            crate::Error::Request(m) => assert_eq!(m, "empty argv"),
+            e => panic!("{e:?}"),
+        }
+        let broken = crate::Error::Setup("mount /box: EPERM".into());
+        match ErrorFrame::decode(&ErrorFrame::of(&broken).encode()) {
+            crate::Error::Helper(m) => assert_eq!(m, "sandbox set-up failed: mount /box: EPERM"),
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(ErrorFrame::decode(b"invalid run request: x"), crate::Error::Protocol(_)));
+    }
 
     #[test]
     fn frames_round_trip() {

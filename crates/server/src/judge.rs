@@ -318,20 +318,7 @@ fn lang(l: &Language) -> Lang {
 /// (if any) runs in the compile box, whose whole tree is carried to the run box
 /// in one archive, unpacked by the engine (outside the program's file-size
 /// limit, as Judge0 does: there compile and run share one box); `run` runs there.
-pub const MULTI_FILE_TOML: &str = r#"
-[[language]]
-id = 89
-name = "Multi-file program"
-display = "Multi-file program"
-source = ".flash-empty"
-version_cmd = ["/usr/bin/bash", "--version"]
-compile = ["/usr/bin/bash", "-c", "set -e; rm -f .flash-empty; if [ -f compile ]; then /usr/bin/bash compile; fi; /usr/bin/tar -cf /tmp/.flash-tree.tar . && mv /tmp/.flash-tree.tar .flash-tree.tar"]
-run = ["/usr/bin/bash", "run", "{args}"]
-artifacts = [".flash-tree.tar"]
-unpack = ".flash-tree.tar"
-[language.adjust]
-min_processes = 8
-"#;
+pub const MULTI_FILE_TOML: &str = include_str!("../multi-file.toml");
 
 #[cfg(test)]
 mod tests {

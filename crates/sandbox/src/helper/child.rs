@@ -241,12 +241,31 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
     }
 }
 
-/// Turns the step tag added by `exec_program` into words.
-pub fn describe_exec_error(code: i32) -> (i32, &'static str) {
+/// Which step of starting the program failed: the program itself could not
+/// be executed (a verdict: Exec Format Error and the like), or the box's
+/// set-up failed (an internal error), in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecStep {
+    Execve,
+    SetUp(&'static str),
+}
+
+impl ExecStep {
+    /// The step in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExecStep::Execve => "execve",
+            ExecStep::SetUp(what) => what,
+        }
+    }
+}
+
+/// Turns the step tag added by `exec_program` into (errno, step).
+pub fn describe_exec_error(code: i32) -> (i32, ExecStep) {
     let step = (code >> 24) & 0x7f;
     let errno = code & 0x00ff_ffff;
     let what = match step {
-        0 => "execve",
+        0 => return (errno, ExecStep::Execve),
         1 => "dup2 stdio",
         2 => "dup3 error pipe",
         3 => "chdir to the working directory",
@@ -259,5 +278,5 @@ pub fn describe_exec_error(code: i32) -> (i32, &'static str) {
         0x20 => "fork",
         _ => "unknown step",
     };
-    (errno, what)
+    (errno, ExecStep::SetUp(what))
 }

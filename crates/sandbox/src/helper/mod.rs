@@ -13,7 +13,7 @@ mod run;
 mod setup;
 
 use crate::config::SlotConfig;
-use crate::protocol::{read_frame, write_frame, Kind};
+use crate::protocol::{read_frame, write_frame, ErrorFrame, Kind};
 use crate::spec::RunSpec;
 use crate::Error;
 use std::fs::File;
@@ -58,7 +58,7 @@ pub fn main() -> i32 {
     let slot = match slot {
         Ok(s) => s,
         Err(e) => {
-            let _ = write_frame(&mut ctl, Kind::Error, e.to_string().as_bytes());
+            let _ = write_frame(&mut ctl, Kind::Error, &ErrorFrame::of(&e).encode());
             return 1;
         }
     };
@@ -70,7 +70,7 @@ pub fn main() -> i32 {
             Ok(true) => {}
             Ok(false) => return 0,
             Err(e) => {
-                let _ = write_frame(&mut ctl, Kind::Error, e.to_string().as_bytes());
+                let _ = write_frame(&mut ctl, Kind::Error, &ErrorFrame::of(&e).encode());
                 // Only a bad request leaves the slot as good as new (its frames were all read
                 // and the box was reset); anything else: stop, and the library respawns us.
                 if !matches!(e, Error::Request(_)) {

@@ -903,8 +903,8 @@ fn verdict(v: Verdict) -> Measurement {
     } else if v.exec_err != 0 {
         let (errno, step) = child::describe_exec_error(v.exec_err);
         m.exec_errno = Some(errno);
-        m.message = Some(format!("{step} failed: {}", std::io::Error::from_raw_os_error(errno)));
-        if step == "execve" {
+        m.message = Some(format!("{} failed: {}", step.describe(), std::io::Error::from_raw_os_error(errno)));
+        if step == child::ExecStep::Execve {
             Status::ExecFailed
         } else {
             Status::InternalError
