@@ -24,22 +24,8 @@ const HELLO: &[(&str, &str, &str, &[&str])] = &[
         "Java",
         "Main.java",
         "public class Main{public static void main(String[] a){System.out.println(\"hello\");}}\n",
-        &[
-            // The run command's options (crates/engine/languages.toml) without
-            // the archive, which this engine does not mount either.
-            "/usr/bin/java",
-            "-XX:+UseG1GC",
-            "-XX:ParallelGCThreads=1",
-            "-XX:ConcGCThreads=1",
-            "-XX:-UsePerfData",
-            "-Xss64m",
-            "-Xmx192m",
-            "-XX:TieredStopAtLevel=1",
-            "-Xshare:auto",
-            "-cp",
-            ".",
-            "Main",
-        ],
+        // Flash's own run command, from the language table (`plain_java`).
+        &[],
     ),
     ("SQL", "main.sql", "select 'hello';\n", &["/usr/bin/sqlite3", "-batch", "-bail", "db.sqlite", ".read main.sql"]),
     ("Bash", "main.sh", "echo hello\n", &["/usr/bin/bash", "main.sh"]),
@@ -140,11 +126,16 @@ pub fn run(n: usize) -> anyhow::Result<i32> {
         }
         let _ = std::fs::remove_file(dir.join("db.sqlite"));
         judge(&engine, lang, src)?;
+        let java = match *lang {
+            "Java" => crate::bench_workloads::plain_java(engine.registry().find("Java").expect("checked above")),
+            _ => Vec::new(),
+        };
+        let cmd: Vec<&str> = if java.is_empty() { cmd.to_vec() } else { java.iter().map(String::as_str).collect() };
         let mut p = Vec::new();
         let mut e = Vec::new();
         for _ in 0..n {
             let _ = std::fs::remove_file(dir.join("db.sqlite"));
-            p.push(timed(|| plain(&dir, cmd))?);
+            p.push(timed(|| plain(&dir, &cmd))?);
             e.push(timed(|| judge(&engine, lang, src).map(drop))?);
         }
         let (p, e) = (median(p), median(e));

@@ -59,6 +59,23 @@ fn cp_case(i: usize) -> (String, String) {
 const JAVA_HELLO: &str =
     "public class Main { public static void main(String[] a) { System.out.println(\"Hello, World!\"); } }\n";
 
+/// Flash's Java run command for a plain `java` outside any box: its options
+/// (a 192 MiB heap), without the warm-runtime archive (plain runs have no
+/// mount), running `Main` from the current directory.
+pub(crate) fn plain_java(java: &flash_engine::Language) -> Vec<String> {
+    let run = &java.spec.run;
+    let mut argv = vec![run[0].clone()];
+    argv.extend(
+        run[1..]
+            .iter()
+            .take_while(|a| a.as_str() != "-cp")
+            .filter(|a| !a.starts_with("-XX:SharedArchiveFile"))
+            .map(|a| a.replace("{heap_mb}", "192")),
+    );
+    argv.extend(["-cp", ".", "Main"].map(String::from));
+    argv
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -234,15 +251,8 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize) -> anyhow::Re
     plain(&dir, &["/usr/bin/javac", "Main.java"], b"")?;
     let sub = Submission { language: "Java".into(), source: JAVA_HELLO.as_bytes().to_vec(), ..Submission::default() };
     judged(&engine, &sub)?;
-    let own: Vec<String> = engine.registry().find("Java").expect("checked").spec.run[1..]
-        .iter()
-        .take_while(|a| a.as_str() != "-cp")
-        .filter(|a| !a.starts_with("-XX:SharedArchiveFile"))
-        .map(|a| a.replace("{heap_mb}", "192"))
-        .collect();
-    let mut own_argv: Vec<&str> = vec!["/usr/bin/java"];
-    own_argv.extend(own.iter().map(String::as_str));
-    own_argv.extend(["-cp", ".", "Main"]);
+    let own = plain_java(engine.registry().find("Java").expect("checked"));
+    let own_argv: Vec<&str> = own.iter().map(String::as_str).collect();
     let (mut p, mut o, mut f) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs.max(10) {
         let t = Instant::now();
