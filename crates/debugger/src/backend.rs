@@ -170,7 +170,9 @@ pub const BACKENDS: &[Backend] = &[
         min_processes: 256,
         reason: "javac -g for line and local variable tables; a JDI tracer VM launches the \
                  user's Main with a JDWP agent that connects back over the box's loopback \
-                 (no ptrace). Two JVMs need the memory and threads of two.",
+                 (no ptrace). Two JVMs need the memory and threads of two. The tracer's VM \
+                 first loads libnodump.so (built once with gcc next to Tracer.class), which \
+                 makes it non-dumpable: the program, same user, cannot reach its /proc files.",
     },
 ];
 

@@ -1,8 +1,8 @@
-//! The Java tracer's classes: `Tracer.java` is compiled with javac (through
-//! the engine's compile step, so its cache keeps the classes across restarts)
-//! the first time a Java program is debugged, and the class files are kept in
-//! memory for the life of the process. A failed compile is not remembered,
-//! so the next request tries again.
+//! The Java tracer's classes: `Tracer.java` is compiled with javac, and its
+//! guard `nodump.c` with gcc, through the engine's compile step (so its cache
+//! keeps them across restarts) the first time a Java program is debugged; the
+//! files are kept in memory for the life of the process. A failed compile is
+//! not remembered, so the next request tries again.
 
 use crate::backend::DIR;
 use flash_engine::{CompileStep, Engine, Language};
@@ -10,6 +10,12 @@ use flash_sandbox::{BoxFile, Limits, RunSpec};
 use std::sync::{Arc, Mutex};
 
 const SOURCE: &str = include_str!("tracers/Tracer.java");
+/// Loaded first by the tracer: makes its JVM non-dumpable (see the file).
+const NODUMP: &str = include_str!("tracers/nodump.c");
+
+/// javac for the tracer, then gcc for its guard library, in one compile box.
+const BUILD: &str = "/usr/bin/javac -J-Xmx512m -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1 \
+    -encoding UTF-8 -g:none Tracer.java && /usr/bin/gcc -O2 -shared -fPIC -o libnodump.so nodump.c";
 
 static CLASSES: Mutex<Option<Arc<Vec<BoxFile>>>> = Mutex::new(None);
 
@@ -24,22 +30,14 @@ pub fn tracer_classes(engine: &Engine, java: &Language, limits: &Limits) -> Resu
     limits.memory_kb = limits.memory_kb.max(1024 * 1024);
     limits.processes = limits.processes.max(128);
     let spec = RunSpec {
-        argv: [
-            "/usr/bin/javac",
-            "-J-Xmx512m",
-            "-J-XX:+UseSerialGC",
-            "-J-XX:TieredStopAtLevel=1",
-            "-encoding",
-            "UTF-8",
-            "-g:none",
-            "Tracer.java",
-        ]
-        .map(String::from)
-        .to_vec(),
+        argv: ["/bin/sh", "-c", BUILD].map(String::from).to_vec(),
         env: flash_sandbox::default_env(),
         limits,
-        files: vec![BoxFile { path: "Tracer.java".into(), mode: 0o644, data: SOURCE.as_bytes().to_vec() }],
-        collect: vec!["*.class".into()],
+        files: vec![
+            BoxFile { path: "Tracer.java".into(), mode: 0o644, data: SOURCE.as_bytes().to_vec() },
+            BoxFile { path: "nodump.c".into(), mode: 0o644, data: NODUMP.as_bytes().to_vec() },
+        ],
+        collect: vec!["*.class".into(), "libnodump.so".into()],
         merge_stderr: true,
         ..RunSpec::default()
     };

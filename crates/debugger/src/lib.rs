@@ -15,8 +15,15 @@
 //!
 //! Every tracer runs inside the box with the program, under the same kind of
 //! limits as a normal run, and traces only the user's file. It writes one JSON
-//! line per step to `/box/.flash-debug/trace.jsonl` and a last line saying why
-//! it stopped; the sandbox hands the file back after the run (`collect`).
+//! line per step, and a last line saying why it stopped, to a descriptor the
+//! sandbox opened for it alone (`RunSpec::private_output`: an unnamed file of
+//! the box, handed back after the run). The program never inherits it. gdb
+//! and the Java tracer's JVM make themselves non-dumpable, so the program
+//! cannot reach their descriptors or memory through `/proc` either: with C,
+//! C++ and Java the trace is the tracer's alone. The Python and JavaScript
+//! tracers share the program's process, so there the program can write into
+//! its own trace (as into its own output); the parser bounds what any trace
+//! costs (bytes, steps, values).
 //!
 //! What a step means, per backend:
 //! - Python: `sys.settrace` events as they are (`call` on the `def` line,

@@ -140,7 +140,9 @@ impl Job<'_> {
         }
         let config = serde_json::json!({
             "source": format!("/box/{}", self.lang.spec.source),
-            "trace": format!("/box/{TRACE}"),
+            // The trace goes to a descriptor the program does not inherit
+            // (see `RunSpec::private_output`), never to a file of the box.
+            "trace_fd": flash_sandbox::spec::PRIVATE_OUTPUT_FD,
             "max_steps": self.max_steps,
             "trace_bytes": self.limits.trace_bytes,
             // The tracer stops itself a little before the sandbox would, so the
@@ -160,7 +162,9 @@ impl Job<'_> {
             limits,
             stdin: Stdin::Bytes(self.req.input.as_bytes().to_vec()),
             files,
-            collect: vec![TRACE.into()],
+            private_output: Some(TRACE.into()),
+            // The parser reads at most `trace_bytes` and one line more.
+            collect_max_kb: (self.limits.trace_bytes / 1024).saturating_add(1024),
             merge_stderr: false,
             debugger: b.ptrace,
             ..RunSpec::default()

@@ -124,6 +124,85 @@ int main() {
     assert!(t.steps.len() > 3, "the program was traced");
 }
 
+/// A forged trace: one step on line 999 and a clean end.
+const FORGED: &str = "{\"event\":\"line\",\"line\":999,\"func\":\"main\",\"frames\":[]}\n{\"end\":\"ok\"}\n";
+
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn cpp_program_cannot_write_its_trace() {
+    require_root();
+    let p = pool(1);
+    // Before the trace went to a private descriptor, the program replaced the
+    // trace file and its forged step was answered.
+    let code = format!(
+        r#"
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+static const char forged[] = R"F({FORGED})F";
+int main() {{
+    int fd = open("/box/.flash-debug/forged", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    (void)!write(fd, forged, sizeof forged - 1);
+    close(fd);
+    int r = rename("/box/.flash-debug/forged", "/box/.flash-debug/trace.jsonl");
+    printf("replace: %s\n", r == 0 ? "DONE" : strerror(errno));
+    printf("fd 4: %s\n", write(4, forged, sizeof forged - 1) >= 0 ? "WRITTEN" : strerror(errno));
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/4", (int)getppid());
+    fd = open(path, O_WRONLY | O_APPEND);
+    printf("gdb fd: %s\n", fd >= 0 ? "OPENED" : strerror(errno));
+    return 0;
+}}
+"#
+    );
+    let t = trace(&p, "cpp", &code, "", None);
+    assert_eq!(t.status, TraceStatus::Ok, "{:?}", t.message);
+    assert!(t.stdout.contains("fd 4: Bad file descriptor"), "{}", t.stdout);
+    assert!(t.stdout.contains("gdb fd: Permission denied"), "{}", t.stdout);
+    assert!(t.steps.len() > 3, "the program was traced");
+    assert!(t.steps.iter().all(|s| s.line != 999), "a forged step was answered");
+}
+
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn java_program_cannot_write_its_trace() {
+    require_root();
+    let p = pool(1);
+    // The tracer's JVM is the program's parent: its /proc files must be
+    // closed to the program (non-dumpable), and no file carries the trace.
+    let code = format!(
+        r#"
+import java.io.*;
+import java.nio.file.*;
+public class Main {{
+    static String attempt(String what, String path) {{
+        try (FileOutputStream f = new FileOutputStream(path, true)) {{ f.write("{{}}\n".getBytes()); return what + ": WRITTEN"; }}
+        catch (IOException e) {{ return what + ": " + e.getMessage(); }}
+    }}
+    public static void main(String[] args) throws Exception {{
+        try {{ Files.write(Paths.get("/box/.flash-debug/trace.jsonl"), "{}".getBytes()); System.out.println("file: WRITTEN OVER"); }}
+        catch (IOException e) {{ System.out.println("file: " + e); }}
+        long tracer = ProcessHandle.current().parent().get().pid();
+        System.out.println(attempt("tracer fd", "/proc/" + tracer + "/fd/4"));
+        System.out.println(attempt("tracer mem", "/proc/" + tracer + "/mem"));
+        System.out.println(attempt("own fd", "/proc/self/fd/4"));
+        System.exit(0);
+    }}
+}}
+"#,
+        FORGED.replace('"', "\\\"").replace("\n", "\\n")
+    );
+    let limits = DebugLimits { max_steps_default: 10_000, ..DebugLimits::default() };
+    let t = trace_with(&p, "java", &code, &limits);
+    assert_eq!(t.status, TraceStatus::Ok, "{:?} {}", t.message, t.stderr);
+    assert!(t.stdout.contains("tracer fd: /proc/") && t.stdout.contains("(Permission denied)"), "{}", t.stdout);
+    assert!(!t.stdout.contains("WRITTEN\n"), "{}", t.stdout);
+    assert!(t.steps.len() > 3, "the program was traced");
+    assert!(t.steps.iter().all(|s| s.line != 999), "a forged step was answered");
+}
+
 #[test]
 #[ignore = "needs root: scripts/test.sh runs it"]
 fn python_hostile_program_is_contained() {
@@ -263,14 +342,14 @@ fn limits_end_traces_cleanly() {
 fn garbage_in_the_trace_file_is_survived() {
     require_root();
     let p = pool(1);
-    // The program shares the tracer's process: it can rewrite the trace file.
-    // Here it truncates it to garbage (a torn line, a bad event, 100000 open
-    // brackets, a fake end record) while the tracer goes on writing at its offset.
-    let code = "f = open('/box/.flash-debug/trace.jsonl', 'w')\nf.write('garbage\\n{\"event\": 7}\\n' + '[' * 100000 + '\\n{\"end\": 5}\\n')\nf.close()\nx = 1\ny = 2\n";
+    // The program shares the tracer's process: it can write to the trace's
+    // descriptor. Here it writes garbage (a torn line, a bad event, 100000
+    // open brackets, a fake end record) between the tracer's own lines.
+    let code = "import os\nos.write(4, b'garbage\\n{\"event\": 7}\\n' + b'[' * 100000 + b'\\n{\"end\": 5}\\n')\nx = 1\ny = 2\n";
     let t = trace(&p, "python", code, "", None);
     assert_eq!(t.status, TraceStatus::Ok, "{:?}", t.message);
     assert!(t.message.as_deref().unwrap_or("").contains("malformed"), "{:?}", t.message);
-    assert!(t.steps.iter().any(|s| s.line == 5), "steps written after the garbage are read");
+    assert!(t.steps.iter().any(|s| s.line == 4), "steps written after the garbage are read");
     for s in &t.steps {
         assert!(s.stdout_len as usize <= t.stdout.len());
     }
@@ -308,12 +387,11 @@ import os
 loc = ",".join(["{}"] * 50)
 fr = '{"func":"f","line":1,"locals":[' + loc + ']}'
 line = '{"event":"line","line":1,"func":"f","frames":[' + ",".join([fr] * 64) + ']}\n'
-p = "/box/.flash-debug/trace.jsonl"
-with open(p + ".new", "w") as f:
-    for _ in range(280):
-        f.write(line)
-os.replace(p + ".new", p)
-print("forged", len(line) * 280)
+data = line.encode() * 280
+n = 0
+while n < len(data):
+    n += os.write(4, data[n:])
+print("forged", len(data))
 os._exit(0)
 "#;
 

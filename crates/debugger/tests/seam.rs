@@ -68,7 +68,8 @@ fn a_c_program_is_built_through_the_engine_and_traced_under_gdb() {
     assert!(!build.debugger, "the compiler gets the strict seccomp profile");
     assert_eq!(run.argv[0], "/usr/bin/gdb");
     assert!(run.debugger, "gdb needs ptrace: the debugger profile");
-    assert_eq!(run.collect, [TRACE]);
+    assert!(run.collect.is_empty(), "nothing of the box is taken as the trace: {:?}", run.collect);
+    assert_eq!(run.private_output.as_deref(), Some(TRACE), "the trace comes from the tracer's private descriptor");
     assert_eq!(stdin_of(run), b"in\n");
     let main = run.files.iter().find(|f| f.path == "main").expect("the debug build is staged");
     assert_eq!((main.mode, main.data.as_slice()), (0o755, b"\x7fELF".as_slice()));
@@ -201,12 +202,15 @@ fn a_step_limit_is_reported_and_bad_requests_are_refused() {
 #[test]
 fn java_builds_the_program_and_the_tracer_through_the_engine() {
     let fake = Arc::new(FakeSandbox::new(|spec| {
-        Ok(match spec.argv[0].ends_with("javac") {
-            true if spec.argv.contains(&"Tracer.java".to_string()) => {
-                reply(Status::Ok).with_file("Tracer.class", 0o644, b"\xca\xfe")
-            }
-            true => reply(Status::Ok).with_file("Main.class", 0o644, b"\xca\xfe\xba\xbe"),
-            false => traced(&[3]),
+        let tracer = spec.files.iter().any(|f| f.path == "Tracer.java");
+        Ok(match (tracer, spec.argv[0].ends_with("javac")) {
+            (true, _) => reply(Status::Ok).with_file("Tracer.class", 0o644, b"\xca\xfe").with_file(
+                "libnodump.so",
+                0o644,
+                b"\x7fELF",
+            ),
+            (false, true) => reply(Status::Ok).with_file("Main.class", 0o644, b"\xca\xfe\xba\xbe"),
+            (false, false) => traced(&[3]),
         })
     }));
     let (engine, _dir) = engine(fake.clone());
@@ -216,5 +220,6 @@ fn java_builds_the_program_and_the_tracer_through_the_engine() {
     let run = fake.calls().pop().unwrap().spec;
     assert!(run.files.iter().any(|f| f.path == "Main.class"));
     assert!(run.files.iter().any(|f| f.path == ".flash-debug/Tracer.class"));
+    assert!(run.files.iter().any(|f| f.path == ".flash-debug/libnodump.so"), "the tracer's guard is staged");
     assert!(run.argv.contains(&"Tracer".to_string()));
 }

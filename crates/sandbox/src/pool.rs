@@ -569,6 +569,9 @@ fn validate(spec: &RunSpec) -> Result<(), Error> {
     if let Stdin::BoxPath(p) = &spec.stdin {
         check_box_path(p).map_err(Error::Request)?;
     }
+    if let Some(p) = &spec.private_output {
+        check_box_path(p).map_err(|e| Error::Request(format!("private output: {e}")))?;
+    }
     crate::proxy::Allow::parse(&spec.network).map_err(|e| Error::Request(format!("network: {e}")))?;
     Ok(())
 }

@@ -146,7 +146,22 @@ pub struct RunSpec {
     /// times faster on one CPU than across two.
     #[serde(default)]
     pub cpu: Option<u32>,
+    /// A file only the program's own process holds: made unnamed in the box
+    /// (`O_TMPFILE`, owned by the box's user), given to the program as
+    /// descriptor [`PRIVATE_OUTPUT_FD`], and returned after the run in
+    /// [`RunResult::files`] under this name (cut at `collect_max_kb`). No path
+    /// in the box leads to it: another process of the box reaches it only
+    /// through a descriptor it inherited, or through `/proc/<pid>/fd` of a
+    /// process that holds one, which the kernel refuses for a non-dumpable
+    /// process. The debugger's tracers write their traces here, close it on
+    /// exec, and (gdb, the JVM) make themselves non-dumpable, so the traced
+    /// program cannot write into the trace.
+    #[serde(default)]
+    pub private_output: Option<String>,
 }
+
+/// The descriptor of [`RunSpec::private_output`] in the program.
+pub const PRIVATE_OUTPUT_FD: i32 = 4;
 
 /// Why a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

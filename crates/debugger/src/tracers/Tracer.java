@@ -49,7 +49,14 @@ public class Tracer {
         maxSteps = num(config, "max_steps");
         traceBytes = num(config, "trace_bytes");
         deadline = System.nanoTime() + (long) (Double.parseDouble(raw(config, "deadline")) * 1e9);
-        trace = new BufferedWriter(new OutputStreamWriter(new FileOutputStream(str(config, "trace")), StandardCharsets.UTF_8));
+        // Non-dumpable before anything else: the program runs as the same user,
+        // and could otherwise write to this JVM's descriptors and memory through
+        // /proc/<pid>. libnodump.so's constructor does it (prctl PR_SET_DUMPABLE).
+        System.load(Paths.get(System.getenv("FLASH_DEBUG_CONFIG")).resolveSibling("libnodump.so").toString());
+        // The trace goes to a descriptor Flash opened for this process alone: no
+        // file of the box leads to it, and the program's JVM, started through
+        // ProcessBuilder, inherits no descriptor past stderr.
+        trace = new BufferedWriter(new OutputStreamWriter(new FileOutputStream("/proc/self/fd/" + num(config, "trace_fd")), StandardCharsets.UTF_8));
         List<String> command = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
         int code;
         try {

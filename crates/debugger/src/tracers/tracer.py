@@ -36,7 +36,12 @@ MAX_STR = 200
 MAX_FRAMES = 64
 NODE_BUDGET = 2000
 
-_trace_fd = os.open(CONFIG["trace"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+# The trace goes to a descriptor Flash opened for this process alone (no file
+# of the box leads to it); the program's children do not inherit it. The
+# program shares this interpreter, so it could still write here itself: its
+# trace is as trustworthy as its output, and bounded like it.
+_trace_fd = int(CONFIG["trace_fd"])
+os.set_inheritable(_trace_fd, False)
 _steps = 0
 _bytes = 0
 _in_child = False

@@ -56,7 +56,11 @@ MAX_COUNT = 100000  # elements counted, past the rendered ones, for a container'
 # Functions of the user's file that the compiler made, not the user.
 SKIP_FUNCS = ("__static_initialization_and_destruction_0", "_GLOBAL__sub_I_")
 
-trace = open(CONFIG["trace"], "w", encoding="utf-8", errors="replace")
+# The trace goes to a descriptor Flash opened for gdb alone: no file of the
+# box leads to it, the program does not inherit it (close-on-exec), and gdb's
+# /proc/<pid>/fd is closed to the program (non-dumpable, above).
+os.set_inheritable(int(CONFIG["trace_fd"]), False)
+trace = open(int(CONFIG["trace_fd"]), "w", encoding="utf-8", errors="replace", closefd=False)
 state = {
     "steps": 0,
     "bytes": 0,

@@ -38,6 +38,9 @@ pub struct Prepared<'a> {
     pub seccomp: &'a Program,
     /// The CPU the box's processes run on, if pinned (see `RunSpec::cpu`).
     pub cpu: Option<u32>,
+    /// The run's private output file (see `RunSpec::private_output`), given
+    /// to the program as [`crate::spec::PRIVATE_OUTPUT_FD`]; -1 if none.
+    pub private: RawFd,
 }
 
 /// World-readable files of /proc that tell about the host, not the box: the
@@ -121,7 +124,7 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         // is gone. (A read end of stdin kept here changes nothing for the
         // writer while the program lives, and init ends right after it.)
         let watched = if p.watch_stdin { p.stdin } else { -1 };
-        for fd in [errp_w, p.stdin, p.stdout, p.stderr, p.live_w, 0] {
+        for fd in [errp_w, p.stdin, p.stdout, p.stderr, p.live_w, p.private, 0] {
             if fd != watched {
                 libc::close(fd);
             }
@@ -189,12 +192,22 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
         if libc::dup2(p.stdin, 0) < 0 || libc::dup2(p.stdout, 1) < 0 || libc::dup2(p.stderr, 2) < 0 {
             fail(1);
         }
-        // Keep only stdio and the exec-error pipe (moved to fd 3, close-on-exec).
+        // The private output file out of the way of the next dups (it may be fd 3 or 4).
+        let private = match p.private {
+            -1 => -1,
+            fd => libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 16),
+        };
+        // Keep only stdio, the exec-error pipe (moved to fd 3, close-on-exec)
+        // and the private output file (fd 4, inherited).
         let err3 = if errfd == 3 { 3 } else { libc::dup3(errfd, 3, libc::O_CLOEXEC) };
         if err3 != 3 {
             fail(2);
         }
-        libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32);
+        let keep = if p.private == -1 { 3u32 } else { crate::spec::PRIVATE_OUTPUT_FD as u32 };
+        if keep > 3 && (private < 0 || libc::dup3(private, keep as i32, 0) != keep as i32) {
+            fail(9);
+        }
+        libc::syscall(libc::SYS_close_range, keep + 1, u32::MAX, 0u32);
         let errfd = 3;
         let fail = |step: i32| -> ! {
             let e = *libc::__errno_location();
@@ -274,6 +287,7 @@ pub fn describe_exec_error(code: i32) -> (i32, ExecStep) {
         6 => "setgroups",
         7 => "setresgid/setresuid",
         8 => "install seccomp filter",
+        9 => "dup3 private output",
         0x10 => "mount /proc",
         0x20 => "fork",
         _ => "unknown step",

@@ -19,6 +19,7 @@ use crate::Error;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::OpenOptionsExt;
 
 /// A built box, ready for runs.
 pub struct Slot {
@@ -118,7 +119,12 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
             k => return Err(Error::Protocol(format!("unexpected {k:?} frame before Go"))),
         }
     }
-    let result = box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, output, ctl));
+    let private = match &spec.private_output {
+        Some(_) => Some(private_output(slot)?),
+        None => None,
+    };
+    let private_fd = private.as_ref().map_or(-1, |f| f.as_raw_fd());
+    let result = box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, output, private_fd, ctl));
     let meas = match result {
         Ok(m) => m,
         Err(e) => {
@@ -141,6 +147,11 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
             Some(run::Collected::TooLarge(len)) => meas.collect_refused.push((path, len)),
             None => {}
         }
+    }
+    if let (Some(name), Some(f)) = (&spec.private_output, &private) {
+        let (mode, data) = run::read_private(f, cap).map_err(Error::io("private output"))?;
+        let frame = crate::protocol::encode_file(name, mode, &data);
+        write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
     }
     slot.reset_writable()?;
     // With a cgroup per run, nothing charged to the slot loosens the next limit.
@@ -167,6 +178,20 @@ impl Slot {
         }
         Ok(())
     }
+}
+
+/// The run's private output file: unnamed in the box's tmpfs (so charged to
+/// the box, and gone with it), owned by the box's user.
+fn private_output(slot: &Slot) -> Result<File, Error> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open("/box")
+        .map_err(Error::io("private output file"))?;
+    std::os::unix::fs::fchown(&f, Some(slot.uid), Some(slot.gid)).map_err(Error::io("private output file"))?;
+    Ok(f)
 }
 
 /// Opens a stdin file that lives in the box (opened by root, read by the program).

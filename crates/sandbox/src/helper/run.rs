@@ -147,6 +147,24 @@ pub fn collect_file(path: &str, cap: u64) -> Option<Collected> {
     Some(Collected::File(meta.permissions().mode() & 0o777, data))
 }
 
+/// What the program wrote to its private output file (see
+/// [`RunSpec::private_output`]): at most `cap` bytes, read through the
+/// helper's own descriptor (the file has no name to replace).
+pub fn read_private(f: &File, cap: u64) -> std::io::Result<(u32, Vec<u8>)> {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata()?.len().min(cap);
+    let mut data = vec![0u8; len as usize];
+    let mut done = 0;
+    while done < data.len() {
+        match f.read_at(&mut data[done..], done as u64)? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    data.truncate(done);
+    Ok((0o600, data))
+}
+
 /// Expands `*.ext` into the top-level files of /box with that extension
 /// (sorted), and [`crate::spec::COLLECT_ALL`] into every regular file under
 /// /box (sorted, symlinks neither followed nor taken, at most
@@ -524,6 +542,7 @@ impl Slot {
         spec: &RunSpec,
         input: Input,
         output: Option<OwnedFd>,
+        private: RawFd,
         ctl: &mut File,
     ) -> Result<Measurement, Error> {
         let lim = &spec.limits;
@@ -533,7 +552,7 @@ impl Slot {
         }
         let (mut io, ends) = open_io(spec, input, output)?;
         let args = ChildArgs::new(spec, io.proxy.is_some())?;
-        let prepared = self.prepare_child(spec, &args, &ends, io.live.as_ref())?;
+        let prepared = self.prepare_child(spec, &args, &ends, io.live.as_ref(), private)?;
         let base = self.set_limits(lim)?;
         let cg = self.run_controls(&base);
         let start = Instant::now();
@@ -569,6 +588,7 @@ impl Slot {
         args: &ChildArgs,
         ends: &ChildEnds,
         live: Option<&LiveIn>,
+        private: RawFd,
     ) -> Result<Prepared<'a>, Error> {
         let cwd = spec.cwd.clone().unwrap_or_else(|| "/box".into());
         let path = resolve(&spec.argv[0], &spec.env, &cwd);
@@ -588,6 +608,7 @@ impl Slot {
             gid: self.gid,
             seccomp: if spec.debugger { &self.seccomp_debugger } else { &self.seccomp_default },
             cpu: spec.cpu,
+            private,
         })
     }
 
