@@ -23,6 +23,7 @@ import os
 import re
 import statistics
 import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -281,6 +282,7 @@ def main():
     common = ["--workers", "2", "--log-level", "warn"]
     if a.bench:
         asyncio.run(bench(flash, tmp, a.rounds, log))
+        shutil.rmtree(tmp, ignore_errors=True)
         return
     for transport in a.transports.split(","):
         data = os.path.join(tmp, transport)
@@ -320,6 +322,12 @@ def main():
     with open(log.name) as f:
         logged = [l for l in f if re.search(r"panicked|ERROR|fatal runtime error", l)]
     check("the servers logged no errors", not logged, "".join(logged[:20]))
+    # The data directories hold each server's compile cache and warm archives
+    # (about 300 MB): kept only when something failed, for the post-mortem.
+    if failures:
+        print(f"mcp-check: servers' data and log kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"mcp-check: {len(failures)} failed" if failures else "mcp-check: all passed")
     sys.exit(1 if failures else 0)
 
