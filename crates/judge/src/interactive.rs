@@ -31,6 +31,8 @@ pub struct Interaction {
     pub interactor_time: f64,
     /// Wall seconds from when both programs were running to the solution's end.
     pub dialogue_wall: f64,
+    /// A testlib interactor's output file (what a testlib checker then reads).
+    pub interactor_output: Option<Vec<u8>>,
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -139,6 +141,7 @@ pub fn run(
         solution_memory: sol.meas.memory_kb,
         interactor_time: inter.meas.cpu_time,
         dialogue_wall,
+        interactor_output: inter.files.into_iter().find(|f| f.path == checker::OUTPUT).map(|f| f.data),
     }
 }
 
@@ -179,6 +182,7 @@ fn failed(why: String) -> Interaction {
         solution_memory: 0,
         interactor_time: 0.0,
         dialogue_wall: 0.0,
+        interactor_output: None,
     }
 }
 
