@@ -1,7 +1,8 @@
 // A stand-in for `flash serve` while developing the page: serves the built
 // page from ../assets and canned answers for /languages, /config_info,
-// /submissions and /debug (fixtures/*.json; the traces were recorded with the
-// real debugger, `flash debug --json`). Loopback only.
+// /submissions, /debug, /packages and /create with a package (fixtures/*.json;
+// the traces were recorded with the real debugger, `flash debug --json`, the
+// package answers from a real `flash serve` by record-fixtures.mjs). Loopback only.
 //
 //   node mock-server.mjs [port]     (default 0: any free port)
 //
@@ -42,6 +43,8 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
 const RUNS = readJson("runs.json");
 /** Canned traces, chosen the same way. */
 const TRACES = readJson("traces.json");
+/** Canned package answers: the upload's metadata and a judged submission's result. */
+const PACKAGE = readJson("package-primecount.json");
 const finished = new Map();
 
 function send(res, status, body, type = "application/json") {
@@ -108,6 +111,19 @@ async function debug(req, res) {
   send(res, 200, readJson(hit.file));
 }
 
+async function uploadPackage(req, res) {
+  let bytes = 0;
+  for await (const c of req) bytes += c.length;
+  if (!bytes) return send(res, 422, { archive: ["the body must be the package as a zip, tar or tar.gz archive"] });
+  send(res, 201, PACKAGE.info);
+}
+
+async function create(req, res) {
+  const body = await readBody(req);
+  if (body.package !== PACKAGE.info.id) return send(res, 422, { package: [`unknown package ${body.package}`] });
+  send(res, 200, PACKAGE.result);
+}
+
 function asset(res, name) {
   const file = path.join(assets, name);
   if (!file.startsWith(assets + path.sep) || !fs.existsSync(file)) return send(res, 404, "no such asset\n", "text/plain");
@@ -130,6 +146,9 @@ const server = http.createServer(async (req, res) => {
       return send(res, 200, view(sub, url.searchParams.get("base64_encoded") === "true"));
     }
     if (req.method === "POST" && p === "/debug") return await debug(req, res);
+    if (req.method === "POST" && p === "/packages") return await uploadPackage(req, res);
+    if (req.method === "GET" && p === `/packages/${PACKAGE.info.id}`) return send(res, 200, PACKAGE.info);
+    if (req.method === "POST" && p === "/create") return await create(req, res);
     if (req.method === "GET" && p === "/health") return send(res, 200, { status: "ok" });
     send(res, 404, { error: "no such endpoint" });
   } catch (e) {
