@@ -19,11 +19,13 @@ pub struct Options {
     pub default_time_limit: f64,
     /// Overrides the package's time limit.
     pub time_limit: Option<f64>,
+    /// Interactive problems: keep what each side wrote ([`crate::interactive::Transcript`]).
+    pub transcript: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { stop_on_failure: true, default_time_limit: 2.0, time_limit: None }
+        Options { stop_on_failure: true, default_time_limit: 2.0, time_limit: None, transcript: false }
     }
 }
 
@@ -244,8 +246,8 @@ impl Grader<'_> {
         let checker = self.checker.expect("an interactive package has its interactor");
         let mut args = self.pkg.validator_flags.clone();
         args.extend(group.settings.validator_args.iter().cloned());
-        let mut out =
-            crate::interactive::run(self.engine, self.program, checker, self.pkg.protocol, input, answer, &args);
+        let test = crate::interactive::Test { input, answer, flags: &args, transcript: self.opts.transcript };
+        let mut out = crate::interactive::run(self.engine, self.program, checker, self.pkg.protocol, &test);
         if let (Verdict::AC, Some(after)) = (out.verdict, self.after_interactor) {
             // The interactor accepted the dialogue; the checker judges what it wrote.
             let Some(tout) = out.interactor_output.take() else {
@@ -275,6 +277,7 @@ impl Grader<'_> {
             max_score: None,
             interactor_time: Some(out.interactor_time),
             dialogue_wall: Some(out.dialogue_wall),
+            transcript: out.transcript,
         });
         Judged { verdict: out.verdict, score: out.score }
     }
@@ -333,6 +336,7 @@ impl Grader<'_> {
             max_score: None,
             interactor_time: None,
             dialogue_wall: None,
+            transcript: None,
         });
         Judged { verdict, score }
     }

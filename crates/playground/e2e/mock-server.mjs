@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import zlib from "node:zlib";
 import { randomUUID } from "node:crypto";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -44,7 +45,7 @@ const RUNS = readJson("runs.json");
 /** Canned traces, chosen the same way. */
 const TRACES = readJson("traces.json");
 /** Canned package answers: the upload's metadata and a judged submission's result. */
-const PACKAGE = readJson("package-primecount.json");
+const PACKAGES = ["primecount", "guess"].map((name) => ({ name, ...readJson(`package-${name}.json`) }));
 const finished = new Map();
 
 function send(res, status, body, type = "application/json") {
@@ -111,17 +112,26 @@ async function debug(req, res) {
   send(res, 200, readJson(hit.file));
 }
 
+/** Which canned package a tar.gz upload is: by its folder's name. */
 async function uploadPackage(req, res) {
-  let bytes = 0;
-  for await (const c of req) bytes += c.length;
-  if (!bytes) return send(res, 422, { archive: ["the body must be the package as a zip, tar or tar.gz archive"] });
-  send(res, 201, PACKAGE.info);
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  let tar = "";
+  try {
+    tar = zlib.gunzipSync(Buffer.concat(chunks)).toString("latin1");
+  } catch {
+    return send(res, 422, { archive: ["the mock server takes tar.gz archives only"] });
+  }
+  const hit = PACKAGES.find((p) => tar.startsWith(`${p.name}/`));
+  if (!hit) return send(res, 422, { package: ["the mock server has no canned answer for this package"] });
+  send(res, 201, hit.info);
 }
 
 async function create(req, res) {
   const body = await readBody(req);
-  if (body.package !== PACKAGE.info.id) return send(res, 422, { package: [`unknown package ${body.package}`] });
-  send(res, 200, PACKAGE.result);
+  const hit = PACKAGES.find((p) => p.info.id === body.package);
+  if (!hit) return send(res, 422, { package: [`unknown package ${body.package}`] });
+  send(res, 200, hit.result);
 }
 
 function asset(res, name) {
@@ -147,7 +157,10 @@ const server = http.createServer(async (req, res) => {
     }
     if (req.method === "POST" && p === "/debug") return await debug(req, res);
     if (req.method === "POST" && p === "/packages") return await uploadPackage(req, res);
-    if (req.method === "GET" && p === `/packages/${PACKAGE.info.id}`) return send(res, 200, PACKAGE.info);
+    if (req.method === "GET" && p.startsWith("/packages/")) {
+      const hit = PACKAGES.find((k) => p === `/packages/${k.info.id}`);
+      return hit ? send(res, 200, hit.info) : send(res, 404, { error: "no such package" });
+    }
     if (req.method === "POST" && p === "/create") return await create(req, res);
     if (req.method === "GET" && p === "/health") return send(res, 200, { status: "ok" });
     send(res, 404, { error: "no such endpoint" });

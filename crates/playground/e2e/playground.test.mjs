@@ -369,3 +369,21 @@ test("a problem package: upload it, judge on it, read the per-test table and the
   await verdict();
   assert.equal(await page.isHidden("#out-package"), true);
 });
+
+test("an interactive package: the dialogue of a test is shown", async () => {
+  const problems = path.resolve(here, "../../../tests/problems");
+  const archive = execFileSync("tar", ["-C", problems, "-cz", "guess"]);
+  await page.click("#package-box summary");
+  await page.setInputFiles("#package-file", { name: "guess.tgz", mimeType: "application/gzip", buffer: archive });
+  await page.waitForFunction(() => /interactive/.test(document.querySelector("#package-info").textContent));
+  await pickLanguage("Python");
+  await setCode(fs.readFileSync(path.join(problems, "guess/submissions/accepted/binary.py"), "utf8"));
+  await page.click("#judge-package");
+  assert.equal(await verdict(), "Accepted");
+  await page.waitForSelector("#package-dialogue:not([hidden])");
+  const said = await page.$$eval("#package-transcript .say", (ds) => ds.map((d) => d.textContent));
+  assert.ok(said.length >= 2, JSON.stringify(said));
+  assert.match(said[0], /^solution: \d+/);
+  assert.match(said[1], /^interactor: /);
+  assert.match(await page.textContent("#dialogue-test"), /test sample\//);
+});

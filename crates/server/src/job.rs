@@ -179,6 +179,9 @@ pub struct PackageJob {
     /// Judge every test even after a failure.
     #[serde(default)]
     pub all_tests: bool,
+    /// Interactive problems: keep what each side wrote (bounded) per test.
+    #[serde(default)]
+    pub transcript: bool,
 }
 
 /// A file of a session's workspace, with its permission bits.

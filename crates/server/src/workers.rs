@@ -199,7 +199,12 @@ async fn package_job(svc: &Arc<Service>, sub: Submission, p: &crate::job::Packag
         Ok(pkg) => pkg,
         Err(e) => return JobResult::internal(format!("cannot judge on package {}: {e}", p.id)),
     };
-    let opts = flash_judge::Options { stop_on_failure: !p.all_tests, time_limit: p.time_limit, ..Default::default() };
+    let opts = flash_judge::Options {
+        stop_on_failure: !p.all_tests,
+        time_limit: p.time_limit,
+        transcript: p.transcript,
+        ..Default::default()
+    };
     let judge = svc.judge.clone();
     let judged = tokio::task::spawn_blocking(move || judge.judge_package(&pkg, &sub.language, sub.source, &opts)).await;
     match judged {

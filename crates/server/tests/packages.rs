@@ -175,6 +175,13 @@ async fn a_submission_by_package_id_gets_the_table_and_the_score() {
     assert_eq!(p["tests"][0]["name"], "sample/1");
     assert_eq!(p["groups"][0]["path"], "secret");
     assert_eq!(s.calls(), calls + 1);
+    assert!(p["tests"][0].get("transcript").is_none(), "only when asked for");
+
+    let body = json!({"code": "x", "language": "cpp", "package": id, "transcript": true});
+    let v = s.post("/create?wait=true", &body).await.json();
+    let said = &v["package"]["tests"][0]["transcript"];
+    assert_eq!(said["messages"][0], json!({"side": "solution", "text": "5\n"}), "{v}");
+    assert_eq!(said["interactor_truncated"], false);
 
     let body = json!({"code": "WA", "language": "cpp", "package": id, "all_tests": true, "time_limit": 2});
     let v = s.post("/create?wait=true", &body).await.json();
@@ -211,8 +218,8 @@ async fn an_unknown_or_malformed_package_is_refused_naming_package() {
     let r = s.post("/create", &body).await;
     assert_eq!(r.status, 422);
     assert!(r.json()["tests"][0].as_str().unwrap().contains("package"), "{:?}", r.json());
-    let r = s.post("/create", &json!({"code": "x", "language": "cpp", "all_tests": true})).await;
+    let r = s.post("/create", &json!({"code": "x", "language": "cpp", "all_tests": true, "transcript": true})).await;
     assert_eq!(r.status, 422);
-    assert!(r.json().get("all_tests").is_some());
+    assert!(r.json().get("all_tests").is_some() && r.json().get("transcript").is_some(), "{:?}", r.json());
     s.stop().await;
 }

@@ -67,6 +67,15 @@ export interface TestRow {
   message: string | null;
   score: number | null;
   max_score: number | null;
+  /** Interactive tests, when asked for: what each side wrote, in order. */
+  transcript?: Transcript;
+}
+
+/** The dialogue of an interactive test (at most 64 KiB a side). */
+export interface Transcript {
+  messages: { side: string; text: string }[];
+  solution_truncated: boolean;
+  interactor_truncated: boolean;
 }
 
 /** One row per scored group. */
@@ -88,8 +97,6 @@ export interface PackageReport {
   time_limit: number;
   tests: TestRow[];
   groups: GroupRow[];
-  /** Interactive problems, when the server recorded it: what each side wrote. */
-  transcript?: { side: string; text: string }[];
 }
 
 /** A native submission judged on a package. */
@@ -319,6 +326,6 @@ export function packageInfo(id: string): Promise<PackageInfo> {
 
 /** Judges the code on an uploaded package (native API) and waits for the report. */
 export function judgePackage(code: string, languageId: number, pkg: string): Promise<PackageResult> {
-  const body = { code, language: languageId, package: pkg, all_tests: true };
+  const body = { code, language: languageId, package: pkg, all_tests: true, transcript: true };
   return request<PackageResult>("POST", "/create?wait=true", body, 300);
 }

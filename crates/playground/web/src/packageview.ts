@@ -63,10 +63,16 @@ export function showPackage(r: PackageReport): void {
       ),
     ),
   );
-  const dialogue = byId("package-dialogue");
-  dialogue.hidden = !r.transcript?.length;
+  // The dialogue of the first failed interactive test, else of the first one.
+  const talked = r.tests.filter((t) => t.transcript);
+  const shown = talked.find((t) => t.verdict !== "AC") ?? talked[0];
+  byId("package-dialogue").hidden = !shown;
+  const t = shown?.transcript;
+  byId("dialogue-test").textContent = shown ? `(test ${shown.name})` : "";
+  const cut = [t?.solution_truncated && "the solution's", t?.interactor_truncated && "the interactor's"].filter(Boolean);
   byId("package-transcript").replaceChildren(
-    ...(r.transcript ?? []).map((m) => h("div", { class: `say ${m.side}` }, h("b", {}, `${m.side}: `), m.text)),
+    ...(t?.messages ?? []).map((m) => h("div", { class: `say ${m.side}` }, h("b", {}, `${m.side}: `), m.text)),
+    ...(cut.length ? [h("div", { class: "hint" }, `Cut: ${cut.join(" and ")} writing went past 64 KiB.`)] : []),
   );
 }
 

@@ -22,8 +22,9 @@ pub fn routes() -> Router<Arc<Service>> {
     Router::new().route("/create", post(create)).route("/check/{token}", get(check))
 }
 
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 18] = [
     "package",
+    "transcript",
     "all_tests",
     "compare",
     "network",
@@ -196,13 +197,17 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
 /// `package`: the id of an uploaded problem package (`POST /packages`); its
 /// tests, checker and limits replace `input`, `expected`, `tests` and
 /// `compare`. `time_limit`, when given, overrides the package's; `all_tests`
-/// judges every test even after a failure.
+/// judges every test even after a failure; `transcript` keeps what each side
+/// of an interactive problem wrote.
 fn package(r: &mut Reader) -> Option<PackageJob> {
     let all_tests = r.boolean("all_tests");
+    let transcript = r.boolean("transcript");
     let id = match r.raw("package") {
         None | Some(Value::Null) => {
-            if all_tests.is_some() {
-                r.err("all_tests", "is only for a submission with a package");
+            for (field, given) in [("all_tests", all_tests), ("transcript", transcript)] {
+                if given.is_some() {
+                    r.err(field, "is only for a submission with a package");
+                }
             }
             return None;
         }
@@ -218,7 +223,7 @@ fn package(r: &mut Reader) -> Option<PackageJob> {
         }
     }
     let time_limit = r.raw("time_limit").and_then(Value::as_f64);
-    Some(PackageJob { id, time_limit, all_tests: all_tests.unwrap_or(false) })
+    Some(PackageJob { id, time_limit, all_tests: all_tests.unwrap_or(false), transcript: transcript.unwrap_or(false) })
 }
 
 fn language<'s>(svc: &'s Service, r: &mut Reader<'_>) -> Option<&'s crate::judge::Lang> {

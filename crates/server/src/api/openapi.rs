@@ -535,6 +535,9 @@ fn schemas(svc: &Service) -> Value {
                     "description": "Judge on an uploaded package (POST /packages): its tests, checker and limits \
                         replace input, expected, tests and compare; time_limit, when given, overrides its time limit"},
                 "all_tests": {"type": "boolean", "description": "With package: judge every test even after a failure"},
+                "transcript": {"type": "boolean", "description": "With an interactive package: each test's result keeps \
+                    what each side wrote (transcript: messages of {side, text} in order, at most 64 KiB a side, \
+                    with solution_truncated and interactor_truncated)"},
             },
         },
         "Package": {"type": "object", "properties": {

@@ -236,8 +236,9 @@ impl Judge for FakeJudge {
         pkg: &flash_judge::Package,
         _language: &str,
         source: Vec<u8>,
-        _opts: &flash_judge::Options,
+        opts: &flash_judge::Options,
     ) -> Result<flash_judge::Report, flash_judge::JudgeError> {
+        use flash_judge::interactive::{Message, Transcript};
         use flash_judge::{GroupRow, TestRow, Verdict};
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Some(f) = &self.calls_file {
@@ -261,6 +262,14 @@ impl Judge for FakeJudge {
                 row
             })
             .collect();
+        let mut tests = tests;
+        if opts.transcript {
+            let said = |side, text: &str| Message { side, text: text.into() };
+            tests[0].transcript = Some(Transcript {
+                messages: vec![said("solution", "5\n"), said("interactor", "=\n")],
+                ..Transcript::default()
+            });
+        }
         let verdict = if wa { Verdict::WA } else { Verdict::AC };
         let score = if wa { 50.0 } else { 100.0 };
         Ok(flash_judge::Report {
