@@ -150,10 +150,17 @@ async fn packages_uploaded_once_judge_submissions_by_id() {
         ("guess", "wrong_answer/exits_early.py", "python", 4, None),
     ];
     for (name, file, language, status, score) in cases {
-        let body = json!({"code": problem_source(name, file), "language": language, "package": ids[name]});
+        let body = json!({"code": problem_source(name, file), "language": language, "package": ids[name],
+            "transcript": true});
         let v = s.post("/create?wait=true", &body).await.json();
         assert_eq!(v["status"]["id"], status, "{name} {file}: {v}");
         assert!(!v["package"]["tests"].as_array().unwrap().is_empty(), "{v}");
+        // Interactive tests carry the dialogue, the solution speaking first.
+        let said = &v["package"]["tests"][0]["transcript"]["messages"];
+        assert_eq!(said.is_array(), name == "guess", "{v}");
+        if name == "guess" {
+            assert_eq!(said[0]["side"], "solution", "{v}");
+        }
         if let Some(score) = score {
             assert_eq!(v["package"]["score"], score, "{v}");
         }

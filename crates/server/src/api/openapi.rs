@@ -546,6 +546,8 @@ fn schemas(svc: &Service) -> Value {
             "type": {"type": "string", "enum": ["pass-fail", "scoring", "interactive", "interactive scoring"]},
             "interactive": {"type": "boolean"}, "scoring": {"type": "boolean"},
             "checker": {"type": "object", "nullable": true},
+            "testlib_checker": {"type": "object", "nullable": true,
+                "description": "A testlib checker run on a testlib interactor's output file"},
             "time_limit": {"type": "number", "nullable": true},
             "memory_limit_mib": {"type": "integer"}, "output_limit_mib": {"type": "integer"},
             "test_count": {"type": "integer"},

@@ -236,6 +236,7 @@ pub fn metadata(id: &str, pkg: &Package) -> Value {
                 flash_judge::checker::Protocol::Testlib => "testlib",
             },
         })),
+        "testlib_checker": pkg.testlib_checker.as_ref().map(|c| json!({"language": c.extension})),
         "time_limit": pkg.limits.time_limit,
         "memory_limit_mib": pkg.limits.memory_mib,
         "output_limit_mib": pkg.limits.output_mib,
