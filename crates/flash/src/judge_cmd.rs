@@ -32,6 +32,10 @@ pub struct JudgeArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Interactive problems: keep what each side wrote (at most 64 KiB a side
+    /// per test), in the JSON report's `transcript` of each test.
+    #[arg(long)]
+    transcript: bool,
 }
 
 pub fn main(a: JudgeArgs) -> anyhow::Result<i32> {
@@ -44,8 +48,12 @@ pub fn main(a: JudgeArgs) -> anyhow::Result<i32> {
     // An interactive problem runs the solution and its interactor side by side.
     let slots = if pkg.interactive { 2 } else { 1 };
     let engine = crate::exec::build_engine(a.cache_dir.clone(), crate::exec::Prebuild::default(), slots)?;
-    let mut opts =
-        Options { stop_on_failure: !(a.all_tests || a.submissions), time_limit: a.time_limit, ..Options::default() };
+    let mut opts = Options {
+        stop_on_failure: !(a.all_tests || a.submissions),
+        time_limit: a.time_limit,
+        transcript: a.transcript,
+        ..Options::default()
+    };
     if a.submissions {
         return judge_submissions(&engine, &pkg, &mut opts, a.json);
     }

@@ -119,6 +119,55 @@ async fn every_language_over_both_apis() {
     s.stop().await;
 }
 
+/// `tests/problems/NAME` as a tar.gz (made by tar(1)), and a submission's source.
+fn problem_archive(name: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/problems");
+    let out = Command::new("tar").arg("-C").arg(&dir).args(["-cz", name]).output().unwrap();
+    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn problem_source(name: &str, sub: &str) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/problems").join(name).join("submissions");
+    std::fs::read_to_string(dir.join(sub)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
+async fn packages_uploaded_once_judge_submissions_by_id() {
+    require_root();
+    let s = start(config(2)).await;
+    let mut ids = std::collections::HashMap::new();
+    for name in ["primecount", "guess"] {
+        let up = client::request(s.addr, "localhost", "POST", "/packages", &[], &problem_archive(name)).await.unwrap();
+        assert_eq!(up.status, 201, "{name}: {:?}", up.json());
+        ids.insert(name, up.json()["id"].as_str().unwrap().to_owned());
+    }
+    let cases = [
+        ("primecount", "accepted/sieve.cpp", "cpp", 3, Some(100.0)),
+        ("primecount", "wrong_answer/off_by_one.cpp", "cpp", 4, None),
+        ("guess", "accepted/binary.py", "python", 3, None),
+        ("guess", "wrong_answer/exits_early.py", "python", 4, None),
+    ];
+    for (name, file, language, status, score) in cases {
+        let body = json!({"code": problem_source(name, file), "language": language, "package": ids[name],
+            "transcript": true});
+        let v = s.post("/create?wait=true", &body).await.json();
+        assert_eq!(v["status"]["id"], status, "{name} {file}: {v}");
+        assert!(!v["package"]["tests"].as_array().unwrap().is_empty(), "{v}");
+        // Interactive tests carry the dialogue, the solution speaking first.
+        let said = &v["package"]["tests"][0]["transcript"]["messages"];
+        assert_eq!(said.is_array(), name == "guess", "{v}");
+        if name == "guess" {
+            assert_eq!(said[0]["side"], "solution", "{v}");
+        }
+        if let Some(score) = score {
+            assert_eq!(v["package"]["score"], score, "{v}");
+        }
+    }
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root: scripts/test.sh runs it"]
 async fn verdicts_reach_clients_in_each_apis_terms() {

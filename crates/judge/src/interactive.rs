@@ -11,11 +11,98 @@
 //!    solution did after (a broken pipe is the interactor's doing);
 //! 4. the solution crashed or hit a limit: RTE, MLE or OLE;
 //! 5. otherwise the interactor's verdict.
+//!
+//! On request ([`run`]'s `transcript`), two relay threads stand between the
+//! boxes and keep what each side wrote, in order, at most
+//! [`TRANSCRIPT_LIMIT`] bytes a side ([`Transcript`]); without it the boxes
+//! share the pipes directly (a relay costs a thread wake-up per message).
 
 use crate::checker::{self, CheckOutcome, CheckScore, CheckVerdict, Protocol};
 use crate::verdict::Verdict;
 use flash_engine::{Engine, Program, RunExtra, RunOutcome};
+use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::Mutex;
+
+/// Bytes of a side's writing a transcript keeps.
+pub const TRANSCRIPT_LIMIT: usize = 64 * 1024;
+
+/// What each side of an interactive test wrote, in the order it was read.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Transcript {
+    pub messages: Vec<Message>,
+    /// The solution wrote more than [`TRANSCRIPT_LIMIT`]; the rest is not kept.
+    pub solution_truncated: bool,
+    /// The interactor wrote more than [`TRANSCRIPT_LIMIT`].
+    pub interactor_truncated: bool,
+}
+
+/// One stretch of writing by one side.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Message {
+    /// `solution` or `interactor`.
+    pub side: &'static str,
+    /// What it wrote (invalid UTF-8 replaced).
+    pub text: String,
+}
+
+/// The transcript being recorded: bytes per message, and bytes kept per side.
+#[derive(Default)]
+struct Log {
+    chunks: Vec<(&'static str, Vec<u8>)>,
+    kept: [usize; 2],
+    truncated: [bool; 2],
+}
+
+impl Log {
+    fn record(&mut self, side: &'static str, data: &[u8]) {
+        let i = usize::from(side == "interactor");
+        let room = TRANSCRIPT_LIMIT - self.kept[i];
+        if data.len() > room {
+            self.truncated[i] = true;
+        }
+        let keep = &data[..data.len().min(room)];
+        if keep.is_empty() {
+            return;
+        }
+        self.kept[i] += keep.len();
+        match self.chunks.last_mut() {
+            Some((s, bytes)) if *s == side => bytes.extend_from_slice(keep),
+            _ => self.chunks.push((side, keep.to_vec())),
+        }
+    }
+
+    fn finish(self) -> Transcript {
+        Transcript {
+            messages: self
+                .chunks
+                .into_iter()
+                .map(|(side, b)| Message { side, text: String::from_utf8_lossy(&b).into_owned() })
+                .collect(),
+            solution_truncated: self.truncated[0],
+            interactor_truncated: self.truncated[1],
+        }
+    }
+}
+
+/// Copies `from` to `to`, logging it, until either end is closed; then
+/// closes both, so each side sees what it would have seen on a direct pipe.
+fn relay(from: OwnedFd, to: OwnedFd, side: &'static str, log: &Mutex<Log>) {
+    let (mut r, mut w) = (std::fs::File::from(from), std::fs::File::from(to));
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        log.lock().unwrap_or_else(|p| p.into_inner()).record(side, &buf[..n]);
+        if w.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+}
 
 /// What one interactive test gave.
 pub struct Interaction {
@@ -31,6 +118,10 @@ pub struct Interaction {
     pub interactor_time: f64,
     /// Wall seconds from when both programs were running to the solution's end.
     pub dialogue_wall: f64,
+    /// A testlib interactor's output file (what a testlib checker then reads).
+    pub interactor_output: Option<Vec<u8>>,
+    /// What each side wrote, when asked for.
+    pub transcript: Option<Transcript>,
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -62,16 +153,19 @@ fn turn_cpu() -> Option<u32> {
     Some(cpus[NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % cpus.len()])
 }
 
+/// One interactive test as the interactor gets it.
+pub struct Test<'a> {
+    pub input: &'a [u8],
+    pub answer: &'a [u8],
+    /// The interactor's arguments after the protocol's own.
+    pub flags: &'a [String],
+    /// Keep what each side wrote ([`Interaction::transcript`]).
+    pub transcript: bool,
+}
+
 /// Runs one interactive test.
-pub fn run(
-    engine: &Engine,
-    solution: &Program,
-    interactor: &Program,
-    protocol: Protocol,
-    input: &[u8],
-    answer: &[u8],
-    flags: &[String],
-) -> Interaction {
+pub fn run(engine: &Engine, solution: &Program, interactor: &Program, protocol: Protocol, test: &Test) -> Interaction {
+    let Test { input, answer, flags, transcript } = *test;
     let call = checker::call(protocol, input, answer, b"", flags);
     let mut call_files = call.files;
     let mut collect = call.collect;
@@ -90,12 +184,30 @@ pub fn run(
         Ok(p) => p,
         Err(e) => return failed(format!("cannot make pipes: {e}")),
     };
+    // With a transcript, each side writes into a pipe of its own that a relay empties.
+    let relays = match transcript {
+        false => None,
+        true => match pipe().and_then(|a| Ok((a, pipe()?))) {
+            Ok(p) => Some(p),
+            Err(e) => return failed(format!("cannot make pipes: {e}")),
+        },
+    };
+    let log = Mutex::new(Log::default());
     let (sol, inter) = std::thread::scope(|s| {
-        let inter = s.spawn(|| engine.run_program_piped(interactor, extra, to_interactor_r, to_solution_w));
-        let sol =
-            engine.run_program_piped(solution, RunExtra { cpu, ..RunExtra::default() }, to_solution_r, to_interactor_w);
+        let (sol_out, inter_out) = match relays {
+            None => (to_interactor_w, to_solution_w),
+            Some(((sol_r, sol_w), (inter_r, inter_w))) => {
+                let log = &log;
+                s.spawn(move || relay(sol_r, to_interactor_w, "solution", log));
+                s.spawn(move || relay(inter_r, to_solution_w, "interactor", log));
+                (sol_w, inter_w)
+            }
+        };
+        let inter = s.spawn(|| engine.run_program_piped(interactor, extra, to_interactor_r, inter_out));
+        let sol = engine.run_program_piped(solution, RunExtra { cpu, ..RunExtra::default() }, to_solution_r, sol_out);
         (sol, inter.join())
     });
+    let transcript = transcript.then(|| log.into_inner().unwrap_or_else(|p| p.into_inner()).finish());
     let (sol, inter) = match (sol, inter) {
         (Ok(s), Ok(Ok(i))) => (s, i),
         (Err(e), _) | (_, Ok(Err(e))) => return failed(format!("the sandbox failed: {e}")),
@@ -139,6 +251,8 @@ pub fn run(
         solution_memory: sol.meas.memory_kb,
         interactor_time: inter.meas.cpu_time,
         dialogue_wall,
+        interactor_output: inter.files.into_iter().find(|f| f.path == checker::OUTPUT).map(|f| f.data),
+        transcript,
     }
 }
 
@@ -179,6 +293,8 @@ fn failed(why: String) -> Interaction {
         solution_memory: 0,
         interactor_time: 0.0,
         dialogue_wall: 0.0,
+        interactor_output: None,
+        transcript: None,
     }
 }
 
@@ -188,6 +304,20 @@ mod tests {
 
     fn said(v: CheckVerdict) -> CheckOutcome {
         CheckOutcome { verdict: v, score: None, message: None }
+    }
+
+    #[test]
+    fn a_transcript_keeps_the_order_and_at_most_its_limit_a_side() {
+        let mut log = Log::default();
+        log.record("solution", b"5\n");
+        log.record("solution", b"7\n");
+        log.record("interactor", b"<\n");
+        log.record("interactor", &vec![b'x'; TRANSCRIPT_LIMIT]);
+        let t = log.finish();
+        assert_eq!(t.messages.len(), 2);
+        assert_eq!((t.messages[0].side, t.messages[0].text.as_str()), ("solution", "5\n7\n"));
+        assert_eq!(t.messages[1].text.len(), TRANSCRIPT_LIMIT);
+        assert!(t.interactor_truncated && !t.solution_truncated);
     }
 
     #[test]

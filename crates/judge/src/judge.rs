@@ -1,7 +1,7 @@
 //! Judging one submission against a package: compile once, run each test,
 //! validate its output, and grade the tree of groups by the package's rules.
 
-use crate::checker::{self, CheckScore, CheckVerdict};
+use crate::checker::{self, CheckScore, CheckVerdict, Protocol};
 use crate::package::{Case, Group, Item, Package, Version};
 use crate::validate::DefaultValidator;
 use crate::verdict::{GroupRow, TestRow, Verdict};
@@ -19,11 +19,13 @@ pub struct Options {
     pub default_time_limit: f64,
     /// Overrides the package's time limit.
     pub time_limit: Option<f64>,
+    /// Interactive problems: keep what each side wrote ([`crate::interactive::Transcript`]).
+    pub transcript: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { stop_on_failure: true, default_time_limit: 2.0, time_limit: None }
+        Options { stop_on_failure: true, default_time_limit: 2.0, time_limit: None, transcript: false }
     }
 }
 
@@ -110,22 +112,7 @@ pub fn judge(
     report.compile_time = program.compile_time;
     let checker_sub = match &pkg.checker {
         None => None,
-        Some(c) => {
-            let lang = engine.registry().by_extension(&c.extension).ok_or_else(|| {
-                JudgeError::Unsupported(format!("no language here for the checker's .{} source", c.extension))
-            })?;
-            Some(Submission {
-                language: lang.spec.name.clone(),
-                source: c.source.clone(),
-                extra_files: c
-                    .extra
-                    .iter()
-                    .map(|(p, d)| flash_engine::ExtraFile { path: p.clone(), executable: false, data: d.clone() })
-                    .collect(),
-                limits: checker_limits(pkg, sub.limits.wall_time),
-                ..Submission::default()
-            })
-        }
+        Some(c) => Some(program_submission(engine, c, "checker", checker_limits(pkg, sub.limits.wall_time))?),
     };
     let checker = match &checker_sub {
         None => None,
@@ -134,20 +121,83 @@ pub fn judge(
                 report.checker_cached = Some(p.compile_cached);
                 Some(p)
             }
-            Prepared::Failed(j) => {
-                report.verdict = Verdict::JE;
-                let out = String::from_utf8_lossy(&j.compile_output).into_owned();
-                report.message = Some(format!("the checker does not compile: {}", j.message.clone().unwrap_or(out)));
-                return Ok(report);
-            }
+            Prepared::Failed(j) => return Ok(uncompiled(report, "checker", &j)),
         },
     };
-    let mut g = Grader { engine, pkg, program: &program, checker: checker.as_ref(), opts, report: &mut report };
+    // A testlib checker after a testlib interactor keeps the checker's own limits.
+    let l = &pkg.limits;
+    let after_sub = match &pkg.testlib_checker {
+        None => None,
+        Some(c) => Some(program_submission(
+            engine,
+            c,
+            "testlib checker",
+            limits(l.validation_time, l.validation_memory_mib, l.validation_output_mib),
+        )?),
+    };
+    let after = match &after_sub {
+        None => None,
+        Some(s) => match engine.prepare(s)? {
+            Prepared::Ready(p) => Some(p),
+            Prepared::Failed(j) => return Ok(uncompiled(report, "testlib checker", &j)),
+        },
+    };
+    let mut g = Grader {
+        engine,
+        pkg,
+        program: &program,
+        checker: checker.as_ref(),
+        after_interactor: after.as_ref(),
+        opts,
+        report: &mut report,
+    };
     match pkg.version {
         Version::Legacy => g.legacy(),
         Version::V2023 => g.v2023(),
     }
     Ok(report)
+}
+
+/// The submission that compiles a program of the package (`what`: its role, for messages).
+fn program_submission(
+    engine: &Engine,
+    c: &crate::package::SourceProgram,
+    what: &str,
+    limits: Limits,
+) -> Result<Submission, JudgeError> {
+    let lang = engine
+        .registry()
+        .by_extension(&c.extension)
+        .ok_or_else(|| JudgeError::Unsupported(format!("no language here for the {what}'s .{} source", c.extension)))?;
+    Ok(Submission {
+        language: lang.spec.name.clone(),
+        source: c.source.clone(),
+        extra_files: c
+            .extra
+            .iter()
+            .map(|(p, d)| flash_engine::ExtraFile { path: p.clone(), executable: false, data: d.clone() })
+            .collect(),
+        limits,
+        ..Submission::default()
+    })
+}
+
+/// The report of a package whose `what` does not compile: a judge error.
+fn uncompiled(mut report: Report, what: &str, j: &flash_engine::Judgement) -> Report {
+    report.verdict = Verdict::JE;
+    let out = String::from_utf8_lossy(&j.compile_output).into_owned();
+    report.message = Some(format!("the {what} does not compile: {}", j.message.clone().unwrap_or(out)));
+    report
+}
+
+/// A checker's verdict as a test's.
+fn verdict_of(v: CheckVerdict) -> Verdict {
+    match v {
+        CheckVerdict::Accepted => Verdict::AC,
+        CheckVerdict::WrongAnswer => Verdict::WA,
+        CheckVerdict::PresentationError => Verdict::PE,
+        CheckVerdict::JudgeError => Verdict::JE,
+    }
 }
 
 /// The checker's limits. An interactor waits on the solution, so it may
@@ -177,6 +227,8 @@ struct Grader<'a> {
     pkg: &'a Package,
     program: &'a Program<'a>,
     checker: Option<&'a Program<'a>>,
+    /// The testlib checker run on a testlib interactor's output file.
+    after_interactor: Option<&'a Program<'a>>,
     opts: &'a Options,
     report: &'a mut Report,
 }
@@ -194,7 +246,24 @@ impl Grader<'_> {
         let checker = self.checker.expect("an interactive package has its interactor");
         let mut args = self.pkg.validator_flags.clone();
         args.extend(group.settings.validator_args.iter().cloned());
-        let out = crate::interactive::run(self.engine, self.program, checker, self.pkg.protocol, input, answer, &args);
+        let test = crate::interactive::Test { input, answer, flags: &args, transcript: self.opts.transcript };
+        let mut out = crate::interactive::run(self.engine, self.program, checker, self.pkg.protocol, &test);
+        if let (Verdict::AC, Some(after)) = (out.verdict, self.after_interactor) {
+            // The interactor accepted the dialogue; the checker judges what it wrote.
+            let Some(tout) = out.interactor_output.take() else {
+                out.verdict = Verdict::JE;
+                out.message = Some("the interactor wrote no output file for the testlib checker".into());
+                return self.push_interactive(case, group, out);
+            };
+            let c = self.check(after, Protocol::Testlib, input, answer, &tout, &args);
+            out.verdict = verdict_of(c.verdict);
+            out.message = c.message;
+            out.score = c.score;
+        }
+        self.push_interactive(case, group, out)
+    }
+
+    fn push_interactive(&mut self, case: &Case, group: &Group, out: crate::interactive::Interaction) -> Judged {
         self.report.tests.push(TestRow {
             name: case.path.clone(),
             group: group.path.clone(),
@@ -208,6 +277,7 @@ impl Grader<'_> {
             max_score: None,
             interactor_time: Some(out.interactor_time),
             dialogue_wall: Some(out.dialogue_wall),
+            transcript: out.transcript,
         });
         Judged { verdict: out.verdict, score: out.score }
     }
@@ -246,28 +316,8 @@ impl Grader<'_> {
                     }
                 },
                 Some(c) => {
-                    let call = checker::call(self.pkg.protocol, &input, &answer, &o.stdout, &args);
-                    let extra = RunExtra {
-                        stdin: call.stdin,
-                        args: call.args,
-                        files: call.files,
-                        collect: call.collect,
-                        cpu: None,
-                    };
-                    let out = match self.engine.run_program(c, extra) {
-                        Ok(r) => checker::interpret(self.pkg.protocol, &r.meas, &r.stdout, &r.stderr, &r.files),
-                        Err(e) => checker::CheckOutcome {
-                            verdict: CheckVerdict::JudgeError,
-                            score: None,
-                            message: Some(format!("checker could not run: {e}")),
-                        },
-                    };
-                    verdict = match out.verdict {
-                        CheckVerdict::Accepted => Verdict::AC,
-                        CheckVerdict::WrongAnswer => Verdict::WA,
-                        CheckVerdict::PresentationError => Verdict::PE,
-                        CheckVerdict::JudgeError => Verdict::JE,
-                    };
+                    let out = self.check(c, self.pkg.protocol, &input, &answer, &o.stdout, &args);
+                    verdict = verdict_of(out.verdict);
                     message = out.message;
                     score = out.score;
                 }
@@ -286,8 +336,32 @@ impl Grader<'_> {
             max_score: None,
             interactor_time: None,
             dialogue_wall: None,
+            transcript: None,
         });
         Judged { verdict, score }
+    }
+
+    /// Runs a checker on one output in its own box.
+    fn check(
+        &self,
+        c: &Program,
+        protocol: Protocol,
+        input: &[u8],
+        answer: &[u8],
+        output: &[u8],
+        args: &[String],
+    ) -> checker::CheckOutcome {
+        let call = checker::call(protocol, input, answer, output, args);
+        let extra =
+            RunExtra { stdin: call.stdin, args: call.args, files: call.files, collect: call.collect, cpu: None };
+        match self.engine.run_program(c, extra) {
+            Ok(r) => checker::interpret(protocol, &r.meas, &r.stdout, &r.stderr, &r.files),
+            Err(e) => checker::CheckOutcome {
+                verdict: CheckVerdict::JudgeError,
+                score: None,
+                message: Some(format!("checker could not run: {e}")),
+            },
+        }
     }
 
     fn skip_all(&mut self, item: &Item, parent: &str, why: &str) {

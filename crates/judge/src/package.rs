@@ -5,7 +5,9 @@
 //! the `.timelimit` file, the test data tree under `data/sample` and
 //! `data/secret` with `testdata.yaml` (or `test_group.yaml`) per group, and the
 //! custom output validator in `output_validators/` (legacy) or
-//! `output_validator/` (2023-07). Keys Flash does not use are ignored.
+//! `output_validator/` (2023-07), and (Flash's extension) a testlib checker in
+//! `testlib_checker/` that judges a testlib interactor's output file. Keys
+//! Flash does not use are ignored.
 //!
 //! Symlinks are followed only to files inside the package, so a test case can
 //! be reused in several groups; a link that leaves the package is an error.
@@ -195,6 +197,9 @@ pub struct Package {
     pub checker: Option<SourceProgram>,
     /// How the custom checker is called.
     pub protocol: crate::checker::Protocol,
+    /// A testlib checker run after a testlib interactor accepted, on the
+    /// output file the interactor wrote (`testlib_checker/`, Flash's extension).
+    pub testlib_checker: Option<SourceProgram>,
     /// Arguments for every output validator call (legacy `validator_flags`).
     pub validator_flags: Vec<String>,
     pub limits: PackageLimits,
@@ -267,6 +272,13 @@ impl Package {
         };
         let limits = limits(&root, y("limits"), version)?;
         let checker = find_checker(&root, version)?;
+        let testlib_checker = find_program(&root, &["testlib_checker"], Version::V2023)?;
+        if testlib_checker.is_some() && !(interactive && protocol == crate::checker::Protocol::Testlib) {
+            return err(
+                "testlib_checker/",
+                "is for an interactive problem whose interactor is a testlib one (checker_protocol: testlib)",
+            );
+        }
         if vwords.first() == Some(&"custom") && checker.is_none() {
             return err("output_validators/", "validation is custom but there is no output validator");
         }
@@ -275,7 +287,19 @@ impl Package {
         if !data.items.iter().any(|i| matches!(i, Item::Group(g) if g.path == "secret")) {
             return err("data/secret", "missing: a package needs secret test data");
         }
-        Ok(Package { root, name, version, scoring, interactive, checker, protocol, validator_flags, limits, data })
+        Ok(Package {
+            root,
+            name,
+            version,
+            scoring,
+            interactive,
+            checker,
+            protocol,
+            testlib_checker,
+            validator_flags,
+            limits,
+            data,
+        })
     }
 }
 
@@ -412,6 +436,13 @@ fn find_checker(root: &Path, version: Version) -> Result<Option<SourceProgram>, 
         Version::Legacy => &["output_validators", "output_validator"],
         Version::V2023 => &["output_validator", "output_validators"],
     };
+    find_program(root, dirs, version)
+}
+
+/// A program given as source in the first of `dirs` that exists: in
+/// `legacy` layout a directory holding one program (a file or a directory),
+/// in `2023-07` layout the directory itself.
+fn find_program(root: &Path, dirs: &[&str], version: Version) -> Result<Option<SourceProgram>, PackageError> {
     let Some(dir) = dirs.iter().find(|d| root.join(d).is_dir()) else { return Ok(None) };
     let mut entries = list(root, &root.join(dir), dir)?;
     // Legacy: a directory holding one program (a file or a directory); 2023-07:
@@ -666,6 +697,23 @@ mod tests {
         let Item::Group(a) = &secret.items[0] else { panic!() };
         assert!(a.settings.on_reject_continue);
         assert_eq!((a.settings.accept_score, a.settings.grader_flags.clone()), (5.0, vec!["min".to_string()]));
+    }
+
+    #[test]
+    fn a_testlib_checker_is_read_only_after_a_testlib_interactor() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        let yaml = "validation: custom interactive\nchecker_protocol: testlib\n";
+        write(r, "problem.yaml", yaml);
+        write(r, "output_validators/i/i.cpp", "int main() {}\n");
+        write(r, "testlib_checker/check.cpp", "int main() {}\n");
+        case(r, "secret/1");
+        let p = Package::load(r).unwrap();
+        assert_eq!(p.testlib_checker.unwrap().name, "testlib_checker");
+        write(r, "problem.yaml", "validation: custom interactive\n");
+        let e = Package::load(r).unwrap_err();
+        assert_eq!(e.path, "testlib_checker/");
+        assert!(e.why.contains("checker_protocol: testlib"), "{e}");
     }
 
     #[test]

@@ -115,6 +115,9 @@ pub struct TestRow {
     /// until the solution ended (the dialogue, box start-up excluded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dialogue_wall: Option<f64>,
+    /// Interactive tests, when asked for: what each side wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<crate::interactive::Transcript>,
 }
 
 impl TestRow {
@@ -133,6 +136,7 @@ impl TestRow {
             max_score: None,
             interactor_time: None,
             dialogue_wall: None,
+            transcript: None,
         }
     }
 }

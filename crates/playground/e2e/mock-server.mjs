@@ -1,7 +1,8 @@
 // A stand-in for `flash serve` while developing the page: serves the built
 // page from ../assets and canned answers for /languages, /config_info,
-// /submissions and /debug (fixtures/*.json; the traces were recorded with the
-// real debugger, `flash debug --json`). Loopback only.
+// /submissions, /debug, /packages and /create with a package (fixtures/*.json;
+// the traces were recorded with the real debugger, `flash debug --json`, the
+// package answers from a real `flash serve` by record-fixtures.mjs). Loopback only.
 //
 //   node mock-server.mjs [port]     (default 0: any free port)
 //
@@ -10,6 +11,7 @@
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import zlib from "node:zlib";
 import { randomUUID } from "node:crypto";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -42,6 +44,8 @@ const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; ch
 const RUNS = readJson("runs.json");
 /** Canned traces, chosen the same way. */
 const TRACES = readJson("traces.json");
+/** Canned package answers: the upload's metadata and a judged submission's result. */
+const PACKAGES = ["primecount", "guess"].map((name) => ({ name, ...readJson(`package-${name}.json`) }));
 const finished = new Map();
 
 function send(res, status, body, type = "application/json") {
@@ -108,6 +112,28 @@ async function debug(req, res) {
   send(res, 200, readJson(hit.file));
 }
 
+/** Which canned package a tar.gz upload is: by its folder's name. */
+async function uploadPackage(req, res) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  let tar = "";
+  try {
+    tar = zlib.gunzipSync(Buffer.concat(chunks)).toString("latin1");
+  } catch {
+    return send(res, 422, { archive: ["the mock server takes tar.gz archives only"] });
+  }
+  const hit = PACKAGES.find((p) => tar.startsWith(`${p.name}/`));
+  if (!hit) return send(res, 422, { package: ["the mock server has no canned answer for this package"] });
+  send(res, 201, hit.info);
+}
+
+async function create(req, res) {
+  const body = await readBody(req);
+  const hit = PACKAGES.find((p) => p.info.id === body.package);
+  if (!hit) return send(res, 422, { package: [`unknown package ${body.package}`] });
+  send(res, 200, hit.result);
+}
+
 function asset(res, name) {
   const file = path.join(assets, name);
   if (!file.startsWith(assets + path.sep) || !fs.existsSync(file)) return send(res, 404, "no such asset\n", "text/plain");
@@ -130,6 +156,12 @@ const server = http.createServer(async (req, res) => {
       return send(res, 200, view(sub, url.searchParams.get("base64_encoded") === "true"));
     }
     if (req.method === "POST" && p === "/debug") return await debug(req, res);
+    if (req.method === "POST" && p === "/packages") return await uploadPackage(req, res);
+    if (req.method === "GET" && p.startsWith("/packages/")) {
+      const hit = PACKAGES.find((k) => p === `/packages/${k.info.id}`);
+      return hit ? send(res, 200, hit.info) : send(res, 404, { error: "no such package" });
+    }
+    if (req.method === "POST" && p === "/create") return await create(req, res);
     if (req.method === "GET" && p === "/health") return send(res, 200, { status: "ok" });
     send(res, 404, { error: "no such endpoint" });
   } catch (e) {

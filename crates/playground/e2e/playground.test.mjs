@@ -12,6 +12,7 @@
 // internet); uncaught page errors fail the test.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, afterEach, before, beforeEach, test } from "node:test";
@@ -342,4 +343,47 @@ test("errors are explained in words: queue full, a refused field, an unreachable
   await p.click("#banner button");
   await p.waitForSelector("#language:not([disabled])");
   assert.equal(await p.isHidden("#banner"), true);
+});
+
+test("a problem package: upload it, judge on it, read the per-test table and the group scores", async () => {
+  const problems = path.resolve(here, "../../../tests/problems");
+  const archive = execFileSync("tar", ["-C", problems, "-cz", "primecount"]);
+  await page.click("#package-box summary");
+  assert.equal(await page.isDisabled("#judge-package"), true, "no package yet");
+  await page.setInputFiles("#package-file", { name: "primecount.tgz", mimeType: "application/gzip", buffer: archive });
+  await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector("#package-id").value));
+  assert.match(await page.textContent("#package-info"), /scoring.*11 tests/);
+  await pickLanguage("Python");
+  await setCode(fs.readFileSync(path.join(problems, "primecount/submissions/accepted/sieve.py"), "utf8"));
+  await page.click("#judge-package");
+  assert.equal(await verdict(), "Accepted");
+  const rows = await page.$$eval("#package-tests tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, 11);
+  assert.deepEqual(rows[0].slice(0, 3), ["sample/1", "sample", "AC"]);
+  assert.ok(rows.every((r) => r[2] === "AC"), JSON.stringify(rows));
+  assert.match(await page.textContent("#package-summary"), /AC, score 100 \/ 100/);
+  const groups = await page.$$eval("#package-groups tbody tr", (trs) => trs.map((tr) => tr.cells[0].textContent));
+  assert.ok(groups.includes("secret/1-small"), JSON.stringify(groups));
+  // A plain run hides the package's table again.
+  await page.click("#run");
+  await verdict();
+  assert.equal(await page.isHidden("#out-package"), true);
+});
+
+test("an interactive package: the dialogue of a test is shown", async () => {
+  const problems = path.resolve(here, "../../../tests/problems");
+  const archive = execFileSync("tar", ["-C", problems, "-cz", "guess"]);
+  await page.click("#package-box summary");
+  await page.setInputFiles("#package-file", { name: "guess.tgz", mimeType: "application/gzip", buffer: archive });
+  await page.waitForFunction(() => /interactive/.test(document.querySelector("#package-info").textContent));
+  await pickLanguage("Python");
+  await setCode(fs.readFileSync(path.join(problems, "guess/submissions/accepted/binary.py"), "utf8"));
+  await page.click("#judge-package");
+  assert.equal(await verdict(), "Accepted");
+  await page.waitForSelector("#package-dialogue:not([hidden])");
+  const said = await page.$$eval("#package-transcript .say", (ds) => ds.map((d) => d.textContent));
+  assert.ok(said.length >= 2, JSON.stringify(said));
+  assert.match(said[0], /^solution: \d+/);
+  assert.match(said[1], /^interactor: /);
+  assert.match(await page.textContent("#dialogue-test"), /test sample\//);
 });

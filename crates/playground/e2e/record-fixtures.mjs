@@ -3,8 +3,11 @@
 //   FLASH_URL=http://127.0.0.1:2358 node record-fixtures.mjs
 //
 // Runs and debugs the programs in programs/ (the ones the tests use) and
-// writes fixtures/runs.json, fixtures/traces.json and one trace file each.
+// writes fixtures/runs.json, fixtures/traces.json and one trace file each;
+// uploads tests/problems/primecount and guess and judges an accepted Python
+// solution on each (fixtures/package-NAME.json).
 
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -56,3 +59,16 @@ for (const [file, id, contains] of TRACES) {
   console.log(`debug ${file}: ${trace.status}, ${trace.steps.length} steps`);
 }
 fs.writeFileSync(path.join(out, "traces.json"), `${JSON.stringify(traces, null, 2)}\n`);
+
+const problems = path.resolve(here, "../../../tests/problems");
+for (const [name, solution] of [["primecount", "sieve.py"], ["guess", "binary.py"]]) {
+  const archive = execFileSync("tar", ["-C", problems, "-cz", name]);
+  const up = await fetch(`${base}/packages`, { method: "POST", body: archive });
+  if (!up.ok) throw new Error(`/packages: ${up.status} ${await up.text()}`);
+  const info = await up.json();
+  const code = fs.readFileSync(path.join(problems, name, "submissions/accepted", solution), "utf8");
+  const body = { code, language: 71, package: info.id, all_tests: true, transcript: true };
+  const result = await post("/create?wait=true", body);
+  fs.writeFileSync(path.join(out, `package-${name}.json`), `${JSON.stringify({ info, result }, null, 2)}\n`);
+  console.log(`package ${info.name}: ${result.package.verdict}, score ${result.package.score}`);
+}

@@ -72,6 +72,15 @@ pub struct ServerConfig {
     pub max_extract_size: u64,
     /// Most files in `additional_files`.
     pub max_extract_files: usize,
+    /// Largest problem package archive `POST /packages` takes, KiB.
+    pub max_package_size: u64,
+    /// Total size of the files a package archive may unpack to, KiB.
+    pub max_package_unpacked_size: u64,
+    /// Most entries (files, links, folders) in a package archive.
+    pub max_package_entries: usize,
+    /// Disk this process may fill with unpacked packages, KiB (least
+    /// recently used first out; a package in use stays).
+    pub package_cache_size: u64,
     /// Whether `callback_url` is accepted (off by default: it makes the server send requests).
     pub enable_callbacks: bool,
     /// Callbacks may go to loopback and private addresses (off: such URLs are refused).
@@ -316,6 +325,10 @@ impl Default for ServerConfig {
             enable_additional_files: true,
             max_extract_size: 10240,
             max_extract_files: 100,
+            max_package_size: 32 * 1024,
+            max_package_unpacked_size: 256 * 1024,
+            max_package_entries: 25_000,
+            package_cache_size: 1024 * 1024,
             enable_callbacks: false,
             allow_private_callbacks: false,
             callbacks_max_tries: 3,

@@ -162,6 +162,26 @@ pub struct JobRequest {
     /// can serve it, and comes back in [`JobResult::workspace`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionJob>,
+    /// A native submission judged on an uploaded problem package: the
+    /// package's tests and limits replace the request's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<PackageJob>,
+}
+
+/// What a worker needs to judge a submission on a package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageJob {
+    /// The package's id (see [`crate::packages`]).
+    pub id: String,
+    /// CPU seconds per test, when the client overrides the package's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_limit: Option<f64>,
+    /// Judge every test even after a failure.
+    #[serde(default)]
+    pub all_tests: bool,
+    /// Interactive problems: keep what each side wrote (bounded) per test.
+    #[serde(default)]
+    pub transcript: bool,
 }
 
 /// A file of a session's workspace, with its permission bits.
@@ -277,6 +297,9 @@ pub struct JobResult {
     /// A session's run: the workspace it left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceOutcome>,
+    /// A package job: flash-judge's report (per-test table, groups, score) as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<serde_json::Value>,
 }
 
 impl JobResult {
@@ -308,6 +331,7 @@ impl JobResult {
             debug_refusal: None,
             interleave: j.interleave.clone(),
             workspace: None,
+            package: None,
         }
     }
 
@@ -315,6 +339,58 @@ impl JobResult {
     pub fn status_id(&self) -> StatusId {
         self.status
     }
+}
+
+/// A package job's result: the overall verdict as a status (the table
+/// itself in [`JobResult::package`]), the largest time and memory of a test.
+pub fn from_report(r: &flash_judge::Report) -> JobResult {
+    use flash_judge::Verdict as V;
+    let failed = r.tests.iter().find(|t| t.verdict == r.verdict && t.verdict != V::AC);
+    let status = match r.verdict {
+        V::AC | V::Skipped => StatusId::Accepted,
+        V::WA | V::PE => StatusId::WrongAnswer,
+        V::TLE => StatusId::TimeLimitExceeded,
+        V::MLE => StatusId::MemoryLimitExceeded,
+        V::OLE => StatusId::OutputLimitExceeded,
+        V::CE => StatusId::CompilationError,
+        V::JE => StatusId::InternalError,
+        V::RTE => runtime_status(failed.and_then(|t| t.detail.as_deref()).unwrap_or("")),
+    };
+    let max = |f: fn(&flash_judge::TestRow) -> f64| r.tests.iter().map(f).fold(0.0, f64::max);
+    let ran = !r.tests.is_empty();
+    let mut out = JobResult::internal("");
+    out.status = status;
+    out.message = r.message.clone().or_else(|| {
+        failed.map(|t| {
+            let why = [t.detail.as_deref(), t.message.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ");
+            format!(
+                "{:?} on test {}{}",
+                t.verdict,
+                t.name,
+                if why.is_empty() { String::new() } else { format!(" ({why})") }
+            )
+        })
+    });
+    out.compile_output = r.compile_output.clone().into_bytes();
+    out.compile_time = r.compile_time;
+    out.compile_cached = r.compile_cached;
+    out.time = ran.then(|| max(|t| t.time));
+    out.wall_time = ran.then(|| max(|t| t.wall_time));
+    out.memory = ran.then(|| r.tests.iter().map(|t| t.memory_kb).max().unwrap_or(0));
+    out.package = Some(serde_json::to_value(r).unwrap_or_default());
+    out
+}
+
+/// Judge0's run-time error status from flash-judge's detail ("SIGSEGV (11)", "exit code 3").
+fn runtime_status(detail: &str) -> StatusId {
+    let table = [
+        ("SIGSEGV", StatusId::RuntimeSigsegv),
+        ("SIGXFSZ", StatusId::RuntimeSigxfsz),
+        ("SIGFPE", StatusId::RuntimeSigfpe),
+        ("SIGABRT", StatusId::RuntimeSigabrt),
+        ("exit code", StatusId::RuntimeNzec),
+    ];
+    table.iter().find(|(k, _)| detail.contains(k)).map_or(StatusId::RuntimeOther, |(_, s)| *s)
 }
 
 /// A debugger refusal: the request field at fault and why.
@@ -508,6 +584,7 @@ pub(crate) fn sample_request() -> JobRequest {
         compile_limits: Default::default(),
         key: None,
         session: None,
+        package: None,
     }
 }
 

@@ -8,6 +8,7 @@
 
 use flash_debugger::{DebugLimits, DebugRequest, Trace};
 use flash_engine::{Engine, Judgement, Language, LiveEvent, LiveInput, Registry, Submission, WorkspaceRun};
+use flash_judge::{Package, Report};
 use flash_sandbox::BoxFile;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -57,6 +58,16 @@ pub trait Judge: Send + Sync + 'static {
         _max_file_kb: u64,
     ) -> Result<WorkspaceRun, flash_engine::Error> {
         Err(flash_engine::Error::Invalid(format!("{}: this process has no sandbox to run a session in", sub.language)))
+    }
+    /// Judges a submission on a problem package (blocking): see [`flash_judge::judge`].
+    fn judge_package(
+        &self,
+        _pkg: &Package,
+        _language: &str,
+        _source: Vec<u8>,
+        _opts: &flash_judge::Options,
+    ) -> Result<Report, flash_judge::JudgeError> {
+        Err(flash_judge::JudgeError::Unsupported("this process has no sandbox to judge a package in".into()))
     }
 }
 
@@ -112,6 +123,16 @@ impl Judge for Engine {
 
     fn debug(&self, req: &DebugRequest) -> Result<Trace, flash_debugger::Error> {
         flash_debugger::debug(self, req, &DebugLimits::default())
+    }
+
+    fn judge_package(
+        &self,
+        pkg: &Package,
+        language: &str,
+        source: Vec<u8>,
+        opts: &flash_judge::Options,
+    ) -> Result<Report, flash_judge::JudgeError> {
+        flash_judge::judge(self, pkg, language, source, opts)
     }
 
     fn stats(&self) -> JudgeStats {

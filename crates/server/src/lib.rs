@@ -13,6 +13,8 @@
 //!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
 //! - [`judge`]: the [`judge::Judge`] trait the engine implements (tests use a
 //!   fake) and the language table with Judge0's ids.
+//! - [`packages`]: problem packages uploaded once (checked, content-addressed,
+//!   kept in the store) and unpacked once per process into a bounded cache.
 //! - [`sessions`]: workspaces that live across runs, on disk, per API key.
 //! - [`keys`]: named API keys with their rate and concurrency limits;
 //!   [`admission`]: turns for `/debug` requests in flight (knows no HTTP).
@@ -39,6 +41,7 @@ pub mod job;
 pub mod judge;
 pub mod keys;
 pub mod metrics;
+pub mod packages;
 pub mod redis_server;
 pub mod service;
 pub mod sessions;

@@ -127,6 +127,8 @@ pub struct Service {
     pub debug_gate: crate::admission::Gate,
     /// Session workspaces (`None` when `sessions.enabled` is off).
     pub sessions: Option<Arc<crate::sessions::Sessions>>,
+    /// Problem packages unpacked by this process (uploads, and the packages its workers judge on).
+    pub packages: crate::packages::PackageCache,
     shutdown: watch::Sender<bool>,
 }
 
@@ -171,7 +173,16 @@ impl Service {
                 Some(Arc::new(s))
             }
         };
+        let packages = crate::packages::PackageCache::new(
+            cfg.data_dir.join("packages"),
+            cfg.package_cache_size * 1024,
+            crate::packages::archive::ArchiveLimits {
+                max_unpacked_bytes: cfg.max_package_unpacked_size * 1024,
+                max_entries: cfg.max_package_entries,
+            },
+        );
         Ok(Arc::new(Service {
+            packages,
             cfg,
             store,
             judge,

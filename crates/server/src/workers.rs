@@ -148,6 +148,9 @@ async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
         Ok(s) => s,
         Err(e) => return JobResult::internal(e),
     };
+    if let Some(p) = &req.package {
+        return package_job(svc, sub, p).await;
+    }
     if let Some(session) = req.session.clone() {
         return session_job(svc, sub, session).await;
     }
@@ -187,6 +190,31 @@ async fn session_job(svc: &Arc<Service>, sub: Submission, session: crate::job::S
         truncated: run.truncated,
     });
     r
+}
+
+/// Judges a submission on a package: the package from this process's cache
+/// (fetched from the store and unpacked the first time), then flash-judge.
+async fn package_job(svc: &Arc<Service>, sub: Submission, p: &crate::job::PackageJob) -> JobResult {
+    let pkg = match svc.packages.get(&*svc.store, &p.id).await {
+        Ok(pkg) => pkg,
+        Err(e) => return JobResult::internal(format!("cannot judge on package {}: {e}", p.id)),
+    };
+    let opts = flash_judge::Options {
+        stop_on_failure: !p.all_tests,
+        time_limit: p.time_limit,
+        transcript: p.transcript,
+        ..Default::default()
+    };
+    let judge = svc.judge.clone();
+    let judged = tokio::task::spawn_blocking(move || judge.judge_package(&pkg, &sub.language, sub.source, &opts)).await;
+    match judged {
+        Ok(Ok(report)) => crate::job::from_report(&report),
+        Ok(Err(e)) => JobResult::internal(format!("cannot judge on package {}: {e}", p.id)),
+        Err(e) => {
+            tracing::error!(error = %e, "the judge panicked");
+            JobResult::internal("the judge failed unexpectedly")
+        }
+    }
 }
 
 /// Records a debug job's trace; the result carries it as JSON, or the

@@ -291,6 +291,8 @@ async fn health_and_openapi_describe_the_service() {
     for p in [
         "/create",
         "/check/{token}",
+        "/packages",
+        "/packages/{id}",
         "/submissions",
         "/submissions/{token}",
         "/submissions/batch",

@@ -46,6 +46,64 @@ export interface DebugRequest {
   max_steps?: number;
 }
 
+/** What POST /packages and GET /packages/{id} answer. */
+export interface PackageInfo {
+  id: string;
+  name: string;
+  type: string;
+  format_version: string;
+  test_count: number;
+  groups: { path: string; tests: number; total_tests: number }[];
+}
+
+/** One row of a package report's per-test table. */
+export interface TestRow {
+  name: string;
+  group: string;
+  verdict: string;
+  detail: string | null;
+  time: number;
+  memory_kb: number;
+  message: string | null;
+  score: number | null;
+  max_score: number | null;
+  /** Interactive tests, when asked for: what each side wrote, in order. */
+  transcript?: Transcript;
+}
+
+/** The dialogue of an interactive test (at most 64 KiB a side). */
+export interface Transcript {
+  messages: { side: string; text: string }[];
+  solution_truncated: boolean;
+  interactor_truncated: boolean;
+}
+
+/** One row per scored group. */
+export interface GroupRow {
+  path: string;
+  verdict: string;
+  score: number | null;
+  max_score: number | null;
+  aggregation: string;
+}
+
+/** flash-judge's report, as the native API carries it under `package`. */
+export interface PackageReport {
+  id: string;
+  verdict: string;
+  message: string | null;
+  score: number | null;
+  max_score: number | null;
+  time_limit: number;
+  tests: TestRow[];
+  groups: GroupRow[];
+}
+
+/** A native submission judged on a package. */
+export interface PackageResult extends Submission {
+  package?: PackageReport;
+}
+
 export type ErrorKind = "network" | "timeout" | "auth" | "invalid" | "too_large" | "queue_full" | "server" | "bad_answer";
 
 /** A failed request, explained. `fields` maps request fields to the server's reasons (422). */
@@ -72,6 +130,8 @@ export const FIELD_LABELS: Record<string, string> = {
   wall_time_limit: "Wall time limit",
   memory_limit: "Memory limit",
   max_steps: "Debug steps",
+  package: "Package",
+  archive: "Package archive",
 };
 
 const RUN_FIELDS = "token,status,stdout,stderr,compile_output,message,time,wall_time,memory,exit_code,exit_signal";
@@ -96,7 +156,8 @@ export function setAuthToken(t: string): void {
 
 async function request<T>(method: string, path: string, body: unknown, timeoutSecs: number): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof ArrayBuffer;
+  if (body !== undefined) headers["Content-Type"] = raw ? "application/octet-stream" : "application/json";
   const token = authToken();
   if (token) headers["X-Auth-Token"] = token;
   const ctl = new AbortController();
@@ -107,7 +168,7 @@ async function request<T>(method: string, path: string, body: unknown, timeoutSe
     resp = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
       signal: ctl.signal,
     });
     text = await resp.text();
@@ -157,7 +218,8 @@ function explain(method: string, path: string, resp: Response, json: unknown, te
     );
   }
   if (s === 413) {
-    return new ApiError("too_large", "The code or its input is larger than this server accepts (413). Make it smaller.", s);
+    const what = path.startsWith("/packages") ? "The package archive" : "The code or its input";
+    return new ApiError("too_large", `${what} is larger than this server accepts (413). Make it smaller.`, s);
   }
   if (s === 422 && json && typeof json === "object" && !Array.isArray(json)) {
     const fields: Record<string, string[]> = {};
@@ -251,4 +313,19 @@ export async function run(req: RunRequest, onQueued: (s: Submission) => void): P
 
 export function debug(req: DebugRequest): Promise<Trace> {
   return request<Trace>("POST", "/debug", req, 120);
+}
+
+/** Uploads a problem package archive (zip, tar or tar.gz) once; answers its id. */
+export function uploadPackage(archive: ArrayBuffer): Promise<PackageInfo> {
+  return request<PackageInfo>("POST", "/packages", archive, 120);
+}
+
+export function packageInfo(id: string): Promise<PackageInfo> {
+  return request<PackageInfo>("GET", `/packages/${encodeURIComponent(id)}`, undefined, 30);
+}
+
+/** Judges the code on an uploaded package (native API) and waits for the report. */
+export function judgePackage(code: string, languageId: number, pkg: string): Promise<PackageResult> {
+  const body = { code, language: languageId, package: pkg, all_tests: true, transcript: true };
+  return request<PackageResult>("POST", "/create?wait=true", body, 300);
 }

@@ -3,7 +3,8 @@
 //
 // Layout of web/src: api.ts (requests, errors in words), editor.ts
 // (CodeMirror), languages.ts (families, starters, link names), result.ts
-// (Result pane), debugview.ts + trace.ts (Debugger pane), share.ts (links,
+// (Result pane), packageview.ts (uploads, the per-test table of a package),
+// debugview.ts + trace.ts (Debugger pane), share.ts (links,
 // local storage), lineref.ts (line references in messages), dom.ts.
 
 import * as api from "./api";
@@ -22,6 +23,7 @@ import {
   shortName,
   starter,
 } from "./languages";
+import { hidePackage, packageId, showPackage, wirePackageBox } from "./packageview";
 import { ResultPane } from "./result";
 import * as share from "./share";
 
@@ -33,6 +35,7 @@ const cpuInput = byId<HTMLInputElement>("cpu-limit");
 const memInput = byId<HTMLInputElement>("mem-limit");
 const stepsInput = byId<HTMLInputElement>("max-steps");
 const banner = byId("banner");
+const judgeBtn = byId<HTMLButtonElement>("judge-package");
 
 let langs: Language[] = [];
 let config: ServerConfig = {};
@@ -142,6 +145,7 @@ function limit(input: HTMLInputElement, what: string, max?: number): number | un
 function setBusy(b: boolean, what?: "run" | "debug"): void {
   busy = b;
   runBtn.disabled = b || !langs.length;
+  judgeBtn.disabled = b || !langs.length || !packageId();
   debugBtn.disabled = b || !canDebug(currentLanguage());
   runBtn.firstChild!.textContent = b && what === "run" ? "Running… " : "Run ";
   debugBtn.textContent = b && what === "debug" ? "Recording…" : "Debug";
@@ -187,9 +191,31 @@ async function runProgram(): Promise<void> {
   }
   setBusy(true, "run");
   result.start("Running…");
+  hidePackage();
   try {
     const sub = await api.run(req, (s) => result.start(s.status?.description ? `${s.status.description}…` : "Queued…"));
     editor.mark({ errors: result.show(sub) });
+  } catch (e) {
+    markFields(e);
+    result.fail(e as Error);
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** Judges the code on the uploaded package: the per-test table and the scores. */
+async function judgeOnPackage(): Promise<void> {
+  const lang = currentLanguage();
+  const pkg = packageId();
+  if (busy || !lang || !pkg) return;
+  setDebugging(false);
+  clearFieldErrors();
+  setBusy(true, "run");
+  result.start("Judging on the package…");
+  try {
+    const sub = await api.judgePackage(editor.getCode(), lang.id, pkg);
+    editor.mark({ errors: result.show(sub) });
+    if (sub.package) showPackage(sub.package);
   } catch (e) {
     markFields(e);
     result.fail(e as Error);
@@ -337,6 +363,8 @@ langSelect.addEventListener("change", () => {
 });
 runBtn.addEventListener("click", () => void runProgram());
 debugBtn.addEventListener("click", () => void debugProgram());
+judgeBtn.addEventListener("click", () => void judgeOnPackage());
+wirePackageBox(() => (judgeBtn.disabled = busy || !langs.length || !packageId()));
 byId("debug-close").addEventListener("click", () => {
   setDebugging(false);
   editor.view.focus();

@@ -317,6 +317,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         compile_limits: Default::default(),
         key: None,
         session: None,
+        package: None,
     };
     crate::submission::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)

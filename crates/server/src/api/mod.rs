@@ -7,6 +7,7 @@
 //! - [`piston`]: the Piston v2 API (`/api/v2/runtimes`, `/api/v2/execute`).
 //! - [`jobe`]: the Jobe REST API (`/jobe/index.php/restapi/...`), Moodle CodeRunner's.
 //! - [`sessions`]: workspaces that live across runs (`/sessions/...`).
+//! - [`packages`]: problem packages uploaded once (`/packages`), judged by id.
 //! - [`ops`]: `/health`, `/metrics`, `/openapi.json` (built by [`openapi`]).
 //! - [`error`]: [`ApiError`], the one way a handler says no.
 //!
@@ -22,6 +23,7 @@ pub mod live;
 pub mod native;
 pub mod openapi;
 pub mod ops;
+pub mod packages;
 pub mod piston;
 pub mod sessions;
 
@@ -111,6 +113,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(debug::routes())
         .merge(live::routes())
         .merge(sessions::routes())
+        .merge(packages::routes(svc.cfg.max_package_size as usize * 1024))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(middleware::from_fn_with_state(svc.clone(), authenticate))
         // The playground's page and assets load without a token; what it calls needs one.

@@ -6,7 +6,7 @@
 
 use crate::api::fields::{Min, Reader};
 use crate::api::{check_token, json, ApiError, AppState, FieldErrors, JsonBody, Params};
-use crate::job::{JobRecord, JobRequest, Origin, StoredTest};
+use crate::job::{JobRecord, JobRequest, Origin, PackageJob, StoredTest};
 use crate::service::Service;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,7 +22,10 @@ pub fn routes() -> Router<Arc<Service>> {
     Router::new().route("/create", post(create)).route("/check/{token}", get(check))
 }
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 18] = [
+    "package",
+    "transcript",
+    "all_tests",
     "compare",
     "network",
     "code",
@@ -46,6 +49,15 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
         return Err(ApiError::BadRequest("wait not allowed".into()));
     }
     let req = parse(&svc, &body).map_err(ApiError::Fields)?;
+    if let Some(p) = &req.package {
+        // Refused now rather than failed by a worker: the package must be stored.
+        if svc.store.get_file(&crate::packages::store_id(&p.id)).await?.is_none() {
+            return Err(ApiError::field(
+                "package",
+                format!("unknown package {} (upload it with POST /packages)", p.id),
+            ));
+        }
+    }
     let (token, rx) = svc.submit(vec![req], wait).await?.pop().expect("one job");
     let Some(rx) = rx else {
         return Ok(json(StatusCode::CREATED, json!({ "token": token })));
@@ -126,6 +138,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     let tests = tests(svc, &mut r);
     let network = network(svc, &mut r);
     let comparison = comparison(&mut r);
+    let package = package(&mut r);
     let c = &svc.cfg.limits;
     let gt0 = Min::Above(0.0);
     let req = JobRequest {
@@ -167,6 +180,7 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
         compile_limits: Default::default(),
         key: None,
         session: None,
+        package,
     };
     if r.errors.is_empty() {
         if let Err(e) = crate::submission::preflight(svc, &req) {
@@ -178,6 +192,38 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     } else {
         Err(r.errors)
     }
+}
+
+/// `package`: the id of an uploaded problem package (`POST /packages`); its
+/// tests, checker and limits replace `input`, `expected`, `tests` and
+/// `compare`. `time_limit`, when given, overrides the package's; `all_tests`
+/// judges every test even after a failure; `transcript` keeps what each side
+/// of an interactive problem wrote.
+fn package(r: &mut Reader) -> Option<PackageJob> {
+    let all_tests = r.boolean("all_tests");
+    let transcript = r.boolean("transcript");
+    let id = match r.raw("package") {
+        None | Some(Value::Null) => {
+            for (field, given) in [("all_tests", all_tests), ("transcript", transcript)] {
+                if given.is_some() {
+                    r.err(field, "is only for a submission with a package");
+                }
+            }
+            return None;
+        }
+        Some(Value::String(id)) if crate::packages::is_id(id) => id.clone(),
+        Some(_) => {
+            r.err("package", "must be a package id (64 hex digits) as POST /packages answers");
+            return None;
+        }
+    };
+    for field in ["input", "expected", "tests", "compare"] {
+        if r.raw(field).is_some() {
+            r.err(field, "cannot be given with package (the package holds the tests and how outputs are checked)");
+        }
+    }
+    let time_limit = r.raw("time_limit").and_then(Value::as_f64);
+    Some(PackageJob { id, time_limit, all_tests: all_tests.unwrap_or(false), transcript: transcript.unwrap_or(false) })
 }
 
 fn language<'s>(svc: &'s Service, r: &mut Reader<'_>) -> Option<&'s crate::judge::Lang> {
@@ -283,6 +329,13 @@ pub fn view(svc: &Service, rec: &JobRecord) -> Value {
     m.insert("finished_at".into(), secs(rec.finished_at_ms));
     let name = svc.langs.by_id(q.language_id).map(|l| l.name.clone());
     m.insert("language".into(), json!({"id": q.language_id, "name": name}));
+    if let Some(p) = &q.package {
+        let mut report = r.and_then(|r| r.package.clone()).unwrap_or(Value::Null);
+        if let Some(m) = report.as_object_mut() {
+            m.insert("id".into(), json!(p.id));
+        }
+        m.insert("package".into(), if report.is_null() { json!({"id": p.id}) } else { report });
+    }
     if !q.tests.is_empty() {
         let tests: Vec<Value> = r
             .map(|r| r.tests.as_slice())

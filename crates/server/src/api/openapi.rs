@@ -100,6 +100,31 @@ fn native_paths() -> Vec<(&'static str, Value)> {
                 "responses": with_errors(json!({"200": resp("The submission", r("NativeResult"))})),
             }}),
         ),
+        (
+            "/packages",
+            json!({"post": {
+                "summary": "Upload a problem package (ICPC/Kattis format) once; submissions name it by id",
+                "description": "The body is the archive: zip, tar or tar.gz, the package at its root or in one \
+                    folder. Its id is the BLAKE3 hash of its content (entries sorted by path), so the same \
+                    package uploaded again, in any of the formats, has the same id. A refused archive is a \
+                    422 naming `archive` (an entry and why) or `package` (a file of the package and why).",
+                "requestBody": {"required": true, "content": {
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                    "application/x-tar": {"schema": {"type": "string", "format": "binary"}},
+                    "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": with_errors(json!({"201": resp("Stored", r("Package"))})),
+            }}),
+        ),
+        (
+            "/packages/{id}",
+            json!({"get": {
+                "summary": "What Flash read in an uploaded package",
+                "parameters": [{"name": "id", "in": "path", "required": true,
+                    "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
+                "responses": with_errors(json!({"200": resp("The package", r("Package"))})),
+            }}),
+        ),
     ]
 }
 
@@ -506,8 +531,45 @@ fn schemas(svc: &Service) -> Value {
                 "tests": {"type": "array", "maxItems": cfg.max_tests, "items": {
                     "type": "object", "additionalProperties": false,
                     "properties": {"input": {"type": "string"}, "expected": text}}},
+                "package": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                    "description": "Judge on an uploaded package (POST /packages): its tests, checker and limits \
+                        replace input, expected, tests and compare; time_limit, when given, overrides its time limit"},
+                "all_tests": {"type": "boolean", "description": "With package: judge every test even after a failure"},
+                "transcript": {"type": "boolean", "description": "With an interactive package: each test's result keeps \
+                    what each side wrote (transcript: messages of {side, text} in order, at most 64 KiB a side, \
+                    with solution_truncated and interactor_truncated)"},
             },
         },
+        "Package": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "format_version": {"type": "string", "enum": ["legacy", "2023-07"]},
+            "type": {"type": "string", "enum": ["pass-fail", "scoring", "interactive", "interactive scoring"]},
+            "interactive": {"type": "boolean"}, "scoring": {"type": "boolean"},
+            "checker": {"type": "object", "nullable": true},
+            "testlib_checker": {"type": "object", "nullable": true,
+                "description": "A testlib checker run on a testlib interactor's output file"},
+            "time_limit": {"type": "number", "nullable": true},
+            "memory_limit_mib": {"type": "integer"}, "output_limit_mib": {"type": "integer"},
+            "test_count": {"type": "integer"},
+            "groups": {"type": "array", "items": {"type": "object", "properties": {
+                "path": {"type": "string"}, "tests": {"type": "integer"}, "total_tests": {"type": "integer"},
+                "aggregation": {"type": "string", "nullable": true}, "max_score": {"type": "number", "nullable": true}}}},
+        }},
+        "PackageReport": {"type": "object", "description": "flash-judge's report (docs/grading.md)", "properties": {
+            "id": {"type": "string"},
+            "verdict": {"type": "string", "enum": ["AC", "WA", "PE", "TLE", "MLE", "OLE", "RTE", "CE", "JE", "Skipped"]},
+            "message": text, "score": {"type": "number", "nullable": true},
+            "max_score": {"type": "number", "nullable": true}, "time_limit": {"type": "number"},
+            "tests": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "group": {"type": "string"}, "verdict": {"type": "string"},
+                "detail": text, "time": {"type": "number"}, "wall_time": {"type": "number"},
+                "memory_kb": {"type": "integer"}, "message": text,
+                "score": {"type": "number", "nullable": true}, "max_score": {"type": "number", "nullable": true}}}},
+            "groups": {"type": "array", "items": {"type": "object", "properties": {
+                "path": {"type": "string"}, "verdict": {"type": "string"},
+                "score": {"type": "number", "nullable": true}, "max_score": {"type": "number", "nullable": true},
+                "aggregation": {"type": "string"}}}},
+        }},
         "NativeResult": {"type": "object", "properties": {
             "token": {"type": "string"}, "status": r("Status"), "stdout": text, "stderr": text,
             "compile_output": text, "message": text, "time": {"type": "number", "nullable": true},
@@ -516,6 +578,7 @@ fn schemas(svc: &Service) -> Value {
             "created_at": {"type": "number"}, "started_at": {"type": "number", "nullable": true},
             "finished_at": {"type": "number", "nullable": true}, "language": {"type": "object"},
             "tests": {"type": "array", "items": {"type": "object"}},
+            "package": r("PackageReport"),
         }},
     })
 }

@@ -274,6 +274,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
         },
         key: None,
         session: None,
+        package: None,
     };
     crate::submission::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })

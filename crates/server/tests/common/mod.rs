@@ -228,6 +228,73 @@ impl Judge for FakeJudge {
         self.refusals.get(&id).cloned()
     }
 
+    /// A package's report without running anything: every test accepted
+    /// with a full score, except the first secret test when the source says
+    /// `WA`; the worker's process id in the message (which process judged).
+    fn judge_package(
+        &self,
+        pkg: &flash_judge::Package,
+        _language: &str,
+        source: Vec<u8>,
+        opts: &flash_judge::Options,
+    ) -> Result<flash_judge::Report, flash_judge::JudgeError> {
+        use flash_judge::interactive::{Message, Transcript};
+        use flash_judge::{GroupRow, TestRow, Verdict};
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(f) = &self.calls_file {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(f).unwrap();
+            f.write_all(b".").unwrap();
+        }
+        let wa = String::from_utf8_lossy(&source).contains("WA");
+        let mut first_secret = true;
+        let tests: Vec<TestRow> = pkg
+            .data
+            .cases()
+            .iter()
+            .map(|c| {
+                let mut row = TestRow::skipped(&c.path, c.path.rsplit_once('/').map_or("", |(g, _)| g), "");
+                let reject = wa && c.path.starts_with("secret") && std::mem::take(&mut first_secret);
+                row.verdict = if reject { Verdict::WA } else { Verdict::AC };
+                row.detail = None;
+                row.message = reject.then(|| format!("expected {:?}", std::fs::read_to_string(&c.answer).unwrap()));
+                row.time = 0.01;
+                row.memory_kb = 1000;
+                row
+            })
+            .collect();
+        let mut tests = tests;
+        if opts.transcript {
+            let said = |side, text: &str| Message { side, text: text.into() };
+            tests[0].transcript = Some(Transcript {
+                messages: vec![said("solution", "5\n"), said("interactor", "=\n")],
+                ..Transcript::default()
+            });
+        }
+        let verdict = if wa { Verdict::WA } else { Verdict::AC };
+        let score = if wa { 50.0 } else { 100.0 };
+        Ok(flash_judge::Report {
+            package: pkg.name.clone(),
+            version: pkg.version,
+            verdict,
+            message: None,
+            score: pkg.scoring.then_some(score),
+            max_score: pkg.scoring.then_some(100.0),
+            time_limit: 1.0,
+            tests,
+            groups: vec![GroupRow {
+                path: "secret".into(),
+                verdict,
+                score: pkg.scoring.then_some(score),
+                max_score: pkg.scoring.then_some(100.0),
+                aggregation: "sum".into(),
+            }],
+            compile_output: String::new(),
+            compile_cached: false,
+            compile_time: 0.1,
+            checker_cached: None,
+        })
+    }
+
     /// A session's run, like the engine's: the source is a script of lines
     /// `write PATH TEXT`, `upper SRC DST`, `rm PATH`, `big PATH BYTES`, `cat
     /// PATH` and `ls` (stdout: the sorted paths), run against the

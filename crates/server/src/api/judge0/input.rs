@@ -73,6 +73,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             compile_limits: Default::default(),
             key: None,
             session: None,
+            package: None,
         },
     );
     if r.errors.is_empty() {

@@ -1,6 +1,8 @@
 // A testlib-protocol interactor, written for Flash (no testlib.h):
 // interactor input output answer; the solution on stdin/stdout; its log in
-// `output`; exit 0 OK, 1 WA, 3 FAIL, the message on stderr.
+// `output` (every guess, one a line), which testlib_checker/ then judges;
+// exit 0 OK, 1 WA, 3 FAIL, the message on stderr. It allows 60 guesses so the
+// dialogue ends; the problem's bound (30, in range) is the checker's to hold.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -17,7 +19,7 @@ int main(int argc, char **argv) {
         std::cerr << "bad input file\n";
         return FAIL;
     }
-    for (int guesses = 1; guesses <= 30; guesses++) {
+    for (int guesses = 1; guesses <= 60; guesses++) {
         long long g;
         if (scanf("%lld", &g) != 1) {
             std::cerr << "wrong answer: no guess " << guesses << "\n";
@@ -33,6 +35,6 @@ int main(int argc, char **argv) {
         printf(g > x ? "<\n" : ">\n");
         fflush(stdout);
     }
-    std::cerr << "wrong answer: 30 guesses used\n";
+    std::cerr << "wrong answer: 60 guesses used\n";
     return WA;
 }

@@ -1,0 +1,61 @@
+//! Problem packages: `POST /packages` (the archive as the body: zip, tar or
+//! tar.gz) answers the package's id and what Flash read in it; `GET
+//! /packages/{id}` answers the same later. A native submission then names the
+//! package by id (`package` in `POST /create`). See [`crate::packages`].
+
+use crate::api::{json, ApiError, AppState};
+use crate::packages::{is_id, metadata, store_id, PackageFailure};
+use crate::service::Service;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// The package routes; the upload has its own body limit (`max_package_size`).
+pub fn routes(max_bytes: usize) -> Router<Arc<Service>> {
+    Router::new()
+        .route("/packages", post(upload).layer(DefaultBodyLimit::max(max_bytes)))
+        .route("/packages/{id}", get(info))
+}
+
+async fn upload(State(svc): AppState, req: Request) -> Result<Response, ApiError> {
+    let max = svc.cfg.max_package_size as usize * 1024;
+    let body = match Bytes::from_request(req, &()).await {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(ApiError::TooLarge(max)),
+        Err(e) => return Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
+    };
+    if body.is_empty() {
+        return Err(ApiError::field("archive", "the body must be the package as a zip, tar or tar.gz archive"));
+    }
+    let (id, pkg) = svc.packages.add(body.to_vec()).await.map_err(refusal)?;
+    // Stored (again: that renews it) so that every worker can fetch it.
+    svc.store.put_file(&store_id(&id), &body, crate::job::now_ms()).await?;
+    tracing::info!(package = %id, name = %pkg.name, bytes = body.len(), "package uploaded");
+    Ok(json(StatusCode::CREATED, metadata(&id, &pkg)))
+}
+
+async fn info(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
+    if !is_id(&id) {
+        return Err(ApiError::BadRequest("a package id is 64 hex digits, as POST /packages answers".into()));
+    }
+    match svc.packages.get(&*svc.store, &id).await {
+        Ok(pkg) => Ok(json(StatusCode::OK, metadata(&id, &pkg))),
+        Err(PackageFailure::Unknown(_)) => Err(ApiError::NotFound(format!("no package {id}"))),
+        Err(e) => Err(refusal(e)),
+    }
+}
+
+/// A refused upload is a 422 naming what is wrong: `archive` (an entry, or
+/// the archive as a whole) or `package` (a file of the package).
+fn refusal(e: PackageFailure) -> ApiError {
+    match e {
+        PackageFailure::Archive(a) => ApiError::field("archive", a.to_string()),
+        PackageFailure::Invalid(why) => ApiError::field("package", why),
+        PackageFailure::Unknown(id) => ApiError::field("package", format!("unknown package {id}")),
+        PackageFailure::Internal(detail) => ApiError::Internal(detail),
+    }
+}
