@@ -73,6 +73,9 @@ enum BenchKind {
         /// Samples of the short cells.
         #[arg(short = 'n', long, default_value_t = 20)]
         runs: usize,
+        /// Where the table (workloads.md) and the plot of the ratios (workloads.svg) go.
+        #[arg(long, default_value = "bench-results")]
+        out: std::path::PathBuf,
     },
     /// An interactive problem's dialogue in two boxes against plain pipes.
     Interactive {
@@ -97,8 +100,8 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
     };
     match what {
         BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
-        BenchKind::Workloads { programs, tests, runs } => {
-            crate::bench_workloads::run(programs.max(1), tests.max(1), runs.max(1))
+        BenchKind::Workloads { programs, tests, runs, out } => {
+            crate::bench_workloads::run(programs.max(1), tests.max(1), runs.max(1), &out)
         }
         BenchKind::Interactive { rounds, runs } => crate::bench_interactive::run(rounds.max(1), runs.max(1)),
         BenchKind::Engine { runs } => crate::bench_engine::run(runs.max(1)),

@@ -16,7 +16,8 @@
 //!   `java` with Flash's own options but without the archive.
 //!
 //! Figures are wall times on this machine and ratios between cells measured
-//! in the same run; never assertions.
+//! in the same run; never assertions. The table is printed and written to
+//! `OUT/workloads.md`, next to a plot of the ratios (`OUT/workloads.svg`).
 
 use crate::exec::{build_engine, Prebuild};
 use anyhow::{bail, Context};
@@ -149,16 +150,48 @@ fn judged(engine: &Engine, sub: &Submission) -> anyhow::Result<flash_engine::Jud
 
 /// `flash bench workloads`: `programs` distinct programs in the batch,
 /// `tests` test cases in the problem, `runs` samples of the short cells.
-pub fn run(programs: usize, tests: usize, runs: usize) -> anyhow::Result<i32> {
+/// The table and the plot go to `out`.
+pub fn run(programs: usize, tests: usize, runs: usize, out: &Path) -> anyhow::Result<i32> {
     let tmp = std::env::temp_dir().join(format!("flash-bench-workloads-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
-    let result = measure(&tmp, programs, tests, runs);
+    let mut report = Report::default();
+    let result = measure(&tmp, programs, tests, runs, &mut report);
     let _ = std::fs::remove_dir_all(&tmp);
-    result
+    result?;
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("workloads.md"), &report.table)?;
+    let title = "Judges' workloads: Flash against the plain toolchain, 2 at a time";
+    std::fs::write(out.join("workloads.svg"), crate::plot::ratios(title, &report.bars))?;
+    eprintln!("\nwrote {0}/workloads.md, {0}/workloads.svg", out.display());
+    Ok(0)
 }
 
-fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize) -> anyhow::Result<i32> {
+/// The table as it is printed, and a bar per row for the plot.
+#[derive(Default)]
+struct Report {
+    table: String,
+    bars: Vec<crate::plot::Ratio>,
+}
+
+impl Report {
+    /// Prints and keeps a line of the table.
+    fn line(&mut self, s: &str) {
+        println!("{s}");
+        self.table.push_str(s);
+        self.table.push('\n');
+    }
+
+    /// A row: what, against what, the seconds of each to `digits` places, and the ratio as shown.
+    fn row(&mut self, what: &str, baseline: &str, (base_s, flash_s): (f64, f64), digits: (usize, usize), shown: &str) {
+        let (bd, fd) = digits;
+        self.line(&format!("| {what} | {baseline} | {base_s:.bd$} | {flash_s:.fd$} | {shown} |"));
+        let plain = |s: &str| s.replace('`', "");
+        self.bars.push(crate::plot::Ratio { label: plain(what), against: plain(baseline), ratio: flash_s / base_s });
+    }
+}
+
+fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut Report) -> anyhow::Result<()> {
     let threads = 2;
     eprintln!("building the engine (precompiled header and JVM archive included, once) ...");
     let engine = build_engine(Some(tmp.join("cache")), Prebuild { pch: true, warm: true }, threads)?;
@@ -184,12 +217,15 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize) -> anyhow::Re
         };
         judged(&engine, &sub).map(drop)
     })?;
-    println!("Workloads, {threads} at a time (wall seconds; ratio = Flash / baseline, same run)\n");
-    println!("| workload | baseline | baseline s | Flash s | ratio |");
-    println!("|---|---|---|---|---|");
-    println!(
-        "| {programs} distinct `bits/stdc++.h` C++ programs, compile + run | plain g++ | {floor:.2} | {flash:.2} | {:.2}x |",
-        flash / floor
+    report.line(&format!("Workloads, {threads} at a time (wall seconds; ratio = Flash / baseline, same run)\n"));
+    report.line("| workload | baseline | baseline s | Flash s | ratio |");
+    report.line("|---|---|---|---|---|");
+    report.row(
+        &format!("{programs} distinct `bits/stdc++.h` C++ programs, compile + run"),
+        "plain g++",
+        (floor, flash),
+        (2, 2),
+        &format!("{:.2}x", flash / floor),
     );
 
     // 2. The 50-test problem.
@@ -228,21 +264,26 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize) -> anyhow::Re
         cached.push(t.elapsed().as_secs_f64());
     }
     let cached = median(cached);
-    println!(
-        "| {tests}-test problem, first judging (one compile) | compile + run per test (Judge0's path), plain | {judge0:.2} | {uncached:.2} | {:.3}x ({:.1}x faster) |",
-        uncached / judge0,
-        judge0 / uncached
+    let judge0_path = "compile + run per test (Judge0's path), plain";
+    report.row(
+        &format!("{tests}-test problem, first judging (one compile)"),
+        judge0_path,
+        (judge0, uncached),
+        (2, 2),
+        &format!("{:.3}x ({:.1}x faster)", uncached / judge0, judge0 / uncached),
     );
-    println!(
-        "| {tests}-test problem, compile cached | compile + run per test (Judge0's path), plain | {judge0:.2} | {cached:.3} | {:.3}x ({:.0}x faster) |",
-        cached / judge0,
-        judge0 / cached
+    report.row(
+        &format!("{tests}-test problem, compile cached"),
+        judge0_path,
+        (judge0, cached),
+        (2, 3),
+        &format!("{:.3}x ({:.0}x faster)", cached / judge0, judge0 / cached),
     );
 
     // 3. Java start-up.
     if engine.registry().find("Java").is_none() {
-        println!("| Java hello world | not installed | | | |");
-        return Ok(0);
+        report.line("| Java hello world | not installed | | | |");
+        return Ok(());
     }
     eprintln!("Java start-up, {runs} samples ...");
     let dir = tmp.join("java");
@@ -266,13 +307,8 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize) -> anyhow::Re
         f.push(t.elapsed().as_secs_f64());
     }
     let (p, o, f) = (median(p), median(o), median(f));
-    println!(
-        "| Java hello world (compiled), start to end | plain `java -cp . Main` | {p:.3} | {f:.3} | {:.2}x |",
-        f / p
-    );
-    println!(
-        "| Java hello world (compiled), start to end | plain `java` with Flash's options, no archive | {o:.3} | {f:.3} | {:.2}x |",
-        f / o
-    );
-    Ok(0)
+    let java = "Java hello world (compiled), start to end";
+    report.row(java, "plain `java -cp . Main`", (p, f), (3, 3), &format!("{:.2}x", f / p));
+    report.row(java, "plain `java` with Flash's options, no archive", (o, f), (3, 3), &format!("{:.2}x", f / o));
+    Ok(())
 }

@@ -13,6 +13,7 @@ use crate::config::ServerConfig;
 use crate::job::{now_ms, JobKind, JobRecord, JobRequest, JobResult, JobState};
 use crate::judge::{Judge, Languages};
 use crate::metrics::{Gauges, Metrics};
+use crate::store::board::{Board, Limits};
 use crate::store::{Cluster, JobStore, NewJob, StoreError, WorkerBeat};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -101,8 +102,10 @@ impl Drop for CancelOnDrop {
 pub struct Service {
     /// Configuration (validated).
     pub cfg: ServerConfig,
-    /// Queue and results.
+    /// Queue and results: [`Service::board`] in front of the store.
     pub store: Arc<dyn JobStore>,
+    /// The same, with what this process knows of jobs in memory (polls read it).
+    pub board: Arc<Board>,
     /// The engine.
     pub judge: Arc<dyn Judge>,
     /// Languages as the APIs show them.
@@ -181,10 +184,13 @@ impl Service {
                 max_entries: cfg.max_package_entries,
             },
         );
+        // Only the embedded store is changed by this process alone.
+        let board = Arc::new(Board::new(store, cluster.is_none(), Limits::default()));
         Ok(Arc::new(Service {
             packages,
             cfg,
-            store,
+            store: board.clone(),
+            board,
             judge,
             langs,
             metrics: Metrics::default(),

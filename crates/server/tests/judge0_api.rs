@@ -450,3 +450,58 @@ async fn runs_arguments_and_redirect_reach_the_judge() {
     assert_eq!(s.calls(), 3, "number_of_runs");
     s.stop().await;
 }
+
+/// Polls are answered from memory where the service can (finished results,
+/// and with the embedded store the states of unfinished jobs): each answer
+/// must equal the one read from the store, and a deleted submission must not
+/// come back from memory.
+#[tokio::test]
+async fn polls_answered_from_memory_equal_the_stored_answers_and_deletes_are_seen() {
+    let mut c = config();
+    c.workers = 1;
+    c.authz_token = Some("admin".into());
+    c.enable_submission_delete = true;
+    let s = start(c).await;
+    let body = json!({"submissions": [
+        {"source_code": "SLEEP", "language_id": 71},
+        {"source_code": "x", "language_id": 71, "stdin": "second"},
+    ]});
+    let tokens: Vec<String> = s
+        .post("/submissions/batch", &body)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["token"].as_str().unwrap().to_owned())
+        .collect();
+    let batch = |fields: &str| format!("/submissions/batch?tokens={}&fields={fields}", tokens.join(","));
+    // Unfinished: the states alone (from memory), then with a field only the
+    // stored record has (from the store): the same where they overlap.
+    let light = s.get(&batch("token,status,stdout,time,message")).await.json();
+    let full = s.get(&batch("token,status,stdout,time,message,source_code")).await.json();
+    for (l, f) in light["submissions"].as_array().unwrap().iter().zip(full["submissions"].as_array().unwrap()) {
+        let mut f = f.clone();
+        f.as_object_mut().unwrap().remove("source_code");
+        // A job may move on between the two polls, never back.
+        assert!(l["status"]["id"].as_u64() <= f["status"]["id"].as_u64(), "{l} then {f}");
+        if l["status"] == f["status"] {
+            assert_eq!(*l, f);
+        }
+    }
+    for t in &tokens {
+        s.finished(t).await;
+    }
+    // Finished: read once from the store, then from memory; the same each time.
+    let first = s.get(&batch("*")).await.json();
+    assert_eq!(s.get(&batch("*")).await.json(), first);
+    let one = s.get(&format!("/submissions/{}?fields=*", tokens[1])).await.json();
+    assert_eq!(first["submissions"][1], one);
+    assert_eq!(one["stdout"], "second");
+    let admin = [("X-Auth-User", "admin")];
+    assert_eq!(s.req("DELETE", &format!("/submissions/{}", tokens[1]), &admin, b"").await.status, 200);
+    let after = s.get(&batch("token")).await.json();
+    assert_eq!(after["submissions"], json!([{"token": tokens[0]}, null]));
+    assert_eq!(s.get(&format!("/submissions/{}", tokens[1])).await.status, 404);
+    s.stop().await;
+}

@@ -11,10 +11,15 @@
 //! - [`JobStore::requeue_leased`] puts back what this process leased and will
 //!   not finish (and, for the embedded store, what a dead process had leased).
 //!
+//! The service puts a [`board::Board`] in front of either: a finished job
+//! read once is answered from memory after that (and, with the embedded
+//! store, so are the states of unfinished jobs), which keeps polling cheap.
+//!
 //! A store shared by several processes also implements [`Cluster`]: admission
 //! against the shared queue, heartbeats of live workers, cluster-wide counters,
 //! the language table the workers publish, and "job finished" notifications.
 
+pub mod board;
 #[cfg(test)]
 mod contract;
 pub mod redis;

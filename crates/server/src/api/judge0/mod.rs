@@ -11,6 +11,7 @@ pub mod view;
 
 use crate::api::{authorize, check_token, json, ApiError, AppState, JsonBody, Params};
 use crate::service::Service;
+use crate::store::board::Seen;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -59,10 +60,14 @@ async fn show(State(svc): AppState, Path(token): Path<String>, q: Params) -> Res
     let b64 = q.flag("base64_encoded")?;
     let fields = view::parse_fields(q.get("fields"))?;
     check_token(&token)?;
-    let rec = svc.store.get(&token).await?.ok_or_else(not_found)?;
-    view::render(&svc, &rec, &fields, b64)
-        .map(|v| json(StatusCode::OK, v))
-        .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.into()))
+    let seen = svc.board.look(std::slice::from_ref(&token), view::needs_record(&fields)).await?;
+    match seen.into_iter().next() {
+        Some(Seen::Record(rec)) => view::render(&svc, &rec, &fields, b64)
+            .map(|v| json(StatusCode::OK, v))
+            .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.into())),
+        Some(Seen::Unfinished(state)) => Ok(json(StatusCode::OK, view::render_unfinished(&token, state, &fields))),
+        _ => Err(not_found()),
+    }
 }
 
 fn not_found() -> ApiError {
@@ -191,12 +196,16 @@ async fn batch_show(State(svc): AppState, headers: HeaderMap, q: Params) -> Resu
     let raw = headers.get("tokens").and_then(|v| v.to_str().ok()).or(q.get("tokens")).unwrap_or("");
     let tokens: Vec<String> = raw.trim().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     batch_size(&svc, tokens.len())?;
-    let found = svc.store.get_many(&tokens).await?;
+    // Polled every few tenths of a second while a batch runs: finished jobs,
+    // and unfinished ones when their records are not needed, come from memory.
+    let found = svc.board.look(&tokens, view::needs_record(&fields)).await?;
     let subs = found
         .iter()
-        .map(|r| match r {
-            Some(r) => view::render(&svc, r, &fields, b64),
-            None => Ok(Value::Null),
+        .zip(&tokens)
+        .map(|(r, token)| match r {
+            Seen::Record(r) => view::render(&svc, r, &fields, b64),
+            Seen::Unfinished(state) => Ok(view::render_unfinished(token, *state, &fields)),
+            Seen::Unknown => Ok(Value::Null),
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.replace("this submission", "one or more submissions")))?;

@@ -4,7 +4,7 @@
 //! `Z`, and statuses 1..=14 only (15 shows as 12 and 16 as 8, the reason in `message`).
 
 use crate::api::ApiError;
-use crate::job::{JobRecord, JobResult};
+use crate::job::{JobRecord, JobResult, JobState};
 use crate::service::Service;
 use base64::Engine as _;
 use flash_engine::StatusId;
@@ -73,6 +73,46 @@ pub fn parse_fields(q: Option<&str>) -> Result<Vec<&'static str>, ApiError> {
     Ok(if out.is_empty() { DEFAULT_FIELDS.to_vec() } else { out })
 }
 
+/// The fields a job without a result shows without its stored record: its
+/// token and status, and the result's fields (all null until it has one).
+const WITHOUT_RECORD: [&str; 13] = [
+    "token",
+    "status",
+    "status_id",
+    "stdout",
+    "stderr",
+    "compile_output",
+    "time",
+    "wall_time",
+    "memory",
+    "exit_code",
+    "exit_signal",
+    "message",
+    "finished_at",
+];
+
+/// Whether rendering `fields` of an unfinished job needs its stored record.
+pub fn needs_record(fields: &[&str]) -> bool {
+    fields.iter().any(|f| !WITHOUT_RECORD.contains(f))
+}
+
+/// The object for an unfinished job known only by its state: what [`render`]
+/// gives for its record when `!needs_record(fields)`.
+pub fn render_unfinished(token: &str, state: JobState, fields: &[&str]) -> Value {
+    let status = if state == JobState::Processing { StatusId::Processing } else { StatusId::InQueue };
+    let mut m = Map::new();
+    for f in fields {
+        let v = match *f {
+            "token" => json!(token),
+            "status" => json!({"id": status.id(), "description": status.description()}),
+            "status_id" => json!(status.id()),
+            _ => Value::Null,
+        };
+        m.insert((*f).to_owned(), v);
+    }
+    Value::Object(m)
+}
+
 /// A field that is not valid UTF-8 and was asked for without base64.
 #[derive(Debug)]
 pub struct NotUtf8;
@@ -81,7 +121,14 @@ pub struct NotUtf8;
 pub fn render(svc: &Service, rec: &JobRecord, fields: &[&str], b64: bool) -> Result<Value, NotUtf8> {
     let mut m = Map::new();
     for f in fields {
-        m.insert((*f).to_owned(), field(svc, rec, f, b64)?);
+        let v = match *f {
+            "language" => {
+                let id = rec.request.language_id;
+                json!({"id": id, "name": svc.langs.by_id(id).map(|l| l.name.clone())})
+            }
+            _ => field(rec, f, b64)?,
+        };
+        m.insert((*f).to_owned(), v);
     }
     Ok(Value::Object(m))
 }
@@ -109,7 +156,8 @@ fn output(b: &[u8]) -> Option<&[u8]> {
     (!b.is_empty()).then_some(b)
 }
 
-fn field(svc: &Service, rec: &JobRecord, f: &str, b64: bool) -> Result<Value, NotUtf8> {
+/// One attribute (all but `language`, which needs the language table).
+fn field(rec: &JobRecord, f: &str, b64: bool) -> Result<Value, NotUtf8> {
     let q = &rec.request;
     let r: Option<&JobResult> = rec.result.as_ref();
     let status = rec.status().judge0_compatible();
@@ -152,10 +200,6 @@ fn field(svc: &Service, rec: &JobRecord, f: &str, b64: bool) -> Result<Value, No
         "additional_files" => text(q.additional_files.as_deref(), true)?,
         "enable_network" => json!(q.enable_network),
         "status" => json!({"id": status.id(), "description": status.description()}),
-        "language" => {
-            let name = svc.langs.by_id(q.language_id).map(|l| l.name.clone());
-            json!({"id": q.language_id, "name": name})
-        }
         _ => Value::Null,
     })
 }
@@ -228,6 +272,46 @@ mod tests {
         assert_eq!(decimal(5.0), "5.0");
         assert_eq!(decimal(0.01), "0.01");
         assert_eq!(decimal(12.5), "12.5");
+    }
+
+    /// A job as stored before it has a result.
+    fn unfinished(state: JobState) -> JobRecord {
+        let request: crate::job::JobRequest = serde_json::from_value(json!({
+            "origin": "judge0", "language_id": 71, "engine_language": 71, "source_code": "eA==",
+            "cpu_time_limit": 5.0, "cpu_extra_time": 1.0, "wall_time_limit": 10.0, "memory_limit": 128000,
+            "stack_limit": 64000, "max_processes_and_or_threads": 60,
+            "enable_per_process_and_thread_time_limit": false,
+            "enable_per_process_and_thread_memory_limit": false, "max_file_size": 1024, "output_limit": 1024,
+            "number_of_runs": 1, "compiler_options": null, "command_line_arguments": null,
+            "redirect_stderr_to_stdout": false, "enable_network": false, "additional_files": null,
+            "callback_url": null,
+        }))
+        .unwrap();
+        JobRecord {
+            token: "t".into(),
+            state,
+            created_at_ms: 1,
+            started_at_ms: (state == JobState::Processing).then_some(2),
+            finished_at_ms: None,
+            request,
+            result: None,
+        }
+    }
+
+    #[test]
+    fn an_unfinished_job_renders_the_same_without_its_record() {
+        for state in [JobState::Queued, JobState::Processing] {
+            let rec = unfinished(state);
+            let fields: Vec<&str> = WITHOUT_RECORD.to_vec();
+            assert!(!needs_record(&fields) && !needs_record(&DEFAULT_FIELDS));
+            assert!(needs_record(&["status", "source_code"]) && needs_record(&ALL_FIELDS));
+            for b64 in [false, true] {
+                for f in &fields {
+                    let stored = field(&rec, f, b64).unwrap();
+                    assert_eq!(render_unfinished(&rec.token, state, &[f])[*f], stored, "{f} of a {state:?} job");
+                }
+            }
+        }
     }
 
     #[test]
