@@ -82,6 +82,9 @@ pub struct Engine {
     pub(crate) max_artifact_kb: u64,
     pub(crate) compiles: AtomicU64,
     pch: Option<crate::Pch>,
+    /// Precompiled headers or warm-runtime archives are being built in the
+    /// background (see [`Engine::set_warming`]).
+    warming: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -98,10 +101,24 @@ impl Engine {
             max_artifact_kb: cfg.max_artifact_kb,
             compiles: AtomicU64::new(0),
             pch: cfg.pch,
+            warming: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// The languages offered.
+    /// Says that precompiled headers or warm-runtime archives are being built
+    /// in the background (`true`), or that the builds are over (`false`), so
+    /// that a benchmark or a readiness probe can wait for a warm service.
+    /// Judging is correct either way, only slower while warming.
+    pub fn set_warming(&self, on: bool) {
+        self.warming.store(on, Ordering::Release);
+    }
+
+    /// Whether the background builds of [`Engine::set_warming`] are running.
+    pub fn warming(&self) -> bool {
+        self.warming.load(Ordering::Acquire)
+    }
+
     pub fn registry(&self) -> &Registry {
         &self.registry
     }

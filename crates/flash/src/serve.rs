@@ -191,9 +191,12 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
     );
     let mut engine_cfg = EngineConfig::new(cfg.data_dir.join("cache")).with_env().map_err(anyhow::Error::msg)?;
     engine_cfg.pch = Some(pch.clone());
-    let engine = Engine::new(Arc::new(pool), registry, engine_cfg)?;
+    let engine = Arc::new(Engine::new(Arc::new(pool), registry, engine_cfg)?);
     // Built once per toolchain and flag set, in the background: until then
-    // compiles read the headers themselves and JVMs start without the archive.
+    // compiles read the headers themselves and JVMs start without the archive
+    // (`/health` says `warming`).
+    engine.set_warming(true);
+    let warming = engine.clone();
     std::thread::spawn(move || {
         for (language, result) in pch.build() {
             match result {
@@ -209,8 +212,9 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
                 }
             }
         }
+        warming.set_warming(false);
     });
-    Ok((Arc::new(engine), table))
+    Ok((engine, table))
 }
 
 async fn serve(cfg: ServerConfig, engine: Arc<Engine>, table: LanguageTable) -> anyhow::Result<()> {

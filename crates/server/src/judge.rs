@@ -28,6 +28,11 @@ pub trait Judge: Send + Sync + 'static {
     fn stats(&self) -> JudgeStats {
         JudgeStats::default()
     }
+    /// Whether precompiled headers or warm-runtime archives are still being
+    /// built (judging works, more slowly): `/health` says `warming`.
+    fn warming(&self) -> bool {
+        false
+    }
     /// Whether [`Judge::debug`] works in this process (a `flash server` without
     /// a sandbox queues debug requests for the workers instead).
     fn can_debug(&self) -> bool {
@@ -133,6 +138,10 @@ impl Judge for Engine {
         opts: &flash_judge::Options,
     ) -> Result<Report, flash_judge::JudgeError> {
         flash_judge::judge(self, pkg, language, source, opts)
+    }
+
+    fn warming(&self) -> bool {
+        Engine::warming(self)
     }
 
     fn stats(&self) -> JudgeStats {

@@ -285,6 +285,13 @@ async fn health_and_openapi_describe_the_service() {
     let s = start(config()).await;
     let h = s.get("/health").await;
     assert_eq!((h.status, h.json()["status"].as_str()), (200, Some("ok")));
+    // Warming (precompiled headers, warm-runtime archives in the background)
+    // is said, for probes and benchmarks that want a warm service. In split
+    // mode this server has no engine: never warming.
+    assert_eq!(h.json()["warming"], false);
+    s.judge.warming.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(s.get("/health").await.json()["warming"], !common::split(), "healthy, and says it is warming");
+    s.judge.warming.store(false, std::sync::atomic::Ordering::Relaxed);
     let spec = s.get("/openapi.json").await.json();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let paths = spec["paths"].as_object().unwrap();

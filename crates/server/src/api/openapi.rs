@@ -410,7 +410,13 @@ fn ops_paths() -> Vec<(&'static str, Value)> {
         (
             "/health",
             json!({"get": {"summary": "Liveness and queue counts (no auth)", "responses": {
-            "200": resp("Healthy", json!({"type": "object"})), "503": resp("Unhealthy", json!({"type": "object"}))}}}),
+            "200": resp("Healthy", json!({"type": "object", "properties": {
+                "status": {"type": "string"}, "workers": {"type": "integer"}, "queued": {"type": "integer"},
+                "processing": {"type": "integer"}, "languages": {"type": "integer"},
+                "warming": {"type": "boolean", "description":
+                    "Precompiled headers or warm-runtime archives are being built in the background: \
+                     judging works, more slowly, until they are ready"}}})),
+            "503": resp("Unhealthy", json!({"type": "object"}))}}}),
         ),
         (
             "/metrics",

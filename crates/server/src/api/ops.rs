@@ -32,6 +32,7 @@ async fn health(State(svc): AppState) -> Response {
                 "queued": c.queued,
                 "processing": c.processing,
                 "languages": svc.langs.all().len(),
+                "warming": svc.judge.warming(),
             }),
         ),
         Ok(_) => json(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "shutting down"})),

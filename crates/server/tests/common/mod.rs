@@ -48,6 +48,8 @@ pub struct FakeJudge {
     pub debug_calls: AtomicUsize,
     /// Split mode: one byte appended per call, for the test process to count.
     calls_file: Option<PathBuf>,
+    /// What [`Judge::warming`] says.
+    pub warming: std::sync::atomic::AtomicBool,
 }
 
 /// The fake judge's language table (every shipped language, version "1.0").
@@ -66,6 +68,7 @@ impl FakeJudge {
             calls: AtomicUsize::new(0),
             debug_calls: AtomicUsize::new(0),
             calls_file: None,
+            warming: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -226,6 +229,10 @@ impl Judge for FakeJudge {
 
     fn refusal(&self, id: u32) -> Option<String> {
         self.refusals.get(&id).cloned()
+    }
+
+    fn warming(&self) -> bool {
+        self.warming.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A package's report without running anything: every test accepted
@@ -465,6 +472,7 @@ fn split_worker_process() {
             calls: AtomicUsize::new(0),
             debug_calls: AtomicUsize::new(0),
             calls_file: std::env::var_os("FLASH_TEST_CALLS").map(PathBuf::from),
+            ..FakeJudge::new()
         };
         let store = Arc::new(RedisStore::connect_waiting(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());
         let table = serde_json::to_string(&LanguageTable::new(&text, &reg)).unwrap();
