@@ -770,7 +770,7 @@ fn a_bound_program_cannot_change_itself_and_its_bind_goes_with_the_box() {
     let script = format!(
         "./prog; echo x >> prog 2>/dev/null || echo write-failed; rm -f prog 2>/dev/null || echo rm-failed; \
          mv prog q 2>/dev/null || echo mv-failed; chmod 777 prog 2>/dev/null || echo chmod-failed; \
-         : > prog 2>/dev/null || echo truncate-failed; ./prog; test -e {host} || echo host-path-invisible"
+         true > prog 2>/dev/null || echo truncate-failed; ./prog; test -e {host} || echo host-path-invisible"
     );
     let bound = RunSpec {
         binds: vec![flash_sandbox::Bind { path: "sub/prog".into(), source: prog.clone() }],
