@@ -1,11 +1,11 @@
 //! The Java tracer's classes: `Tracer.java` is compiled with javac, and its
 //! guard `nodump.c` with gcc, through the engine's compile step (so its cache
 //! keeps them across restarts) the first time a Java program is debugged; the
-//! files are kept in memory for the life of the process. A failed compile is
-//! not remembered, so the next request tries again.
+//! compiled artifact is held for the life of the process (its files stay on
+//! the cache's disk, bound into each run box). A failed compile is not
+//! remembered, so the next request tries again.
 
-use crate::backend::DIR;
-use flash_engine::{CompileStep, Engine, Language};
+use flash_engine::{cache::Artifact, CompileStep, Engine, Language};
 use flash_sandbox::{BoxFile, Limits, RunSpec};
 use std::sync::{Arc, Mutex};
 
@@ -17,10 +17,13 @@ const NODUMP: &str = include_str!("tracers/nodump.c");
 const BUILD: &str = "/usr/bin/javac -J-Xmx512m -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1 \
     -encoding UTF-8 -g:none Tracer.java && /usr/bin/gcc -O2 -shared -fPIC -o libnodump.so nodump.c";
 
-static CLASSES: Mutex<Option<Arc<Vec<BoxFile>>>> = Mutex::new(None);
+static CLASSES: Mutex<Option<Arc<Artifact>>> = Mutex::new(None);
 
-/// The tracer's class files, placed under [`DIR`], compiled by `java`'s javac.
-pub fn tracer_classes(engine: &Engine, java: &Language, limits: &Limits) -> Result<Arc<Vec<BoxFile>>, String> {
+/// The tracer's class files, compiled by `java`'s javac (bind them under
+/// [`DIR`]: [`Artifact::binds`]).
+///
+/// [`DIR`]: crate::backend::DIR
+pub fn tracer_classes(engine: &Engine, java: &Language, limits: &Limits) -> Result<Arc<Artifact>, String> {
     // Held while compiling: concurrent first requests wait for one compile.
     let mut cached = CLASSES.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(c) = &*cached {
@@ -44,16 +47,10 @@ pub fn tracer_classes(engine: &Engine, java: &Language, limits: &Limits) -> Resu
     let built = engine
         .compile_step(CompileStep { language: java, spec })
         .map_err(|e| format!("compiling the Java tracer: {e}"))?;
-    let a = &built.artifact;
+    let a = built.artifact;
     if !a.ok || a.files.is_empty() {
         return Err(format!("compiling the Java tracer: {}", String::from_utf8_lossy(&a.output)));
     }
-    let files: Vec<BoxFile> = a
-        .files
-        .iter()
-        .map(|f| BoxFile { path: format!("{DIR}/{}", f.path), mode: 0o644, data: f.data.clone() })
-        .collect();
-    let files = Arc::new(files);
-    *cached = Some(files.clone());
-    Ok(files)
+    *cached = Some(a.clone());
+    Ok(a)
 }

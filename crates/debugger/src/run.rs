@@ -8,8 +8,9 @@ use crate::backend::{self, Backend, CONFIG, DIR, TRACE};
 use crate::parse::{self, Cut, Parsed};
 use crate::types::{DebugLimits, DebugRequest, Trace, TraceStatus, UsedLimits};
 use crate::{jdi, Error};
-use flash_engine::{CompileStep, Engine, Language};
-use flash_sandbox::{BoxFile, RunResult, RunSpec, Status, Stdin};
+use flash_engine::{cache::Artifact, CompileStep, Engine, Language};
+use flash_sandbox::{Bind, BoxFile, RunResult, RunSpec, Status, Stdin};
+use std::sync::Arc;
 
 /// Largest debug build kept from the compile box, KiB by apparent size (as
 /// the engine's default: a sparse binary counts whole).
@@ -46,26 +47,36 @@ struct Job<'a> {
 
 /// The outcome of the compile step.
 enum Build {
-    /// Artifacts for the run box, and the compiler's messages.
-    Ready(Vec<BoxFile>, String),
+    /// The debug build (none for an interpreted language), and the compiler's messages.
+    Ready(Option<Arc<Artifact>>, String),
     /// The trace to answer with (compile error, or Flash failed).
     Stop(Box<Trace>),
 }
 
 impl Job<'_> {
     fn run(&self) -> Trace {
-        let (mut files, compile_output) = match self.build() {
-            Build::Ready(f, out) => (f, out),
+        // Held until the run is over: they keep the bound files on disk.
+        let (build, compile_output) = match self.build() {
+            Build::Ready(b, out) => (b, out),
             Build::Stop(t) => return *t,
         };
+        let (mut files, mut binds) = match &build {
+            Some(a) => self.artifacts(a),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut _classes = None;
         if self.backend.jdi {
             match jdi::tracer_classes(self.engine, self.lang, &self.limits.compile) {
-                Ok(classes) => files.extend(classes.iter().cloned()),
+                Ok(classes) => {
+                    binds.extend(classes.binds(DIR));
+                    _classes = Some(classes);
+                }
                 Err(e) => return self.empty(TraceStatus::InternalError, Some(e), compile_output),
             }
         }
         files.extend(self.tracer_files());
-        let spec = self.run_spec(files);
+        let mut spec = self.run_spec(files);
+        spec.binds = binds;
         match self.engine.sandbox().run(&spec) {
             Ok(r) => self.finish(r, compile_output),
             Err(e) => self.empty(TraceStatus::InternalError, Some(format!("sandbox: {e}")), compile_output),
@@ -80,7 +91,7 @@ impl Job<'_> {
     /// engine's compile step: an identical build is served from its cache.
     fn build(&self) -> Build {
         let Some(cmd) = self.backend.compile else {
-            return Build::Ready(Vec::new(), String::new());
+            return Build::Ready(None, String::new());
         };
         let mut limits = self.limits.compile.clone();
         if let Some(m) = self.lang.spec.adjust.compile_memory_kb {
@@ -107,18 +118,17 @@ impl Job<'_> {
         };
         let output = String::from_utf8_lossy(&built.artifact.output).into_owned();
         match built.artifact.ok {
-            true => Build::Ready(self.artifacts(built.artifact.files.clone()), output),
+            true => Build::Ready(Some(built.artifact), output),
             // The compiler's complaint, or why the compile stopped (a limit), is in its output.
             false => Build::Stop(Box::new(self.empty(TraceStatus::CompileError, None, output))),
         }
     }
 
-    /// The compile box's files for the run box: artifacts, plus the source
-    /// (gdb reads it; it is harmless elsewhere).
-    fn artifacts(&self, files: Vec<BoxFile>) -> Vec<BoxFile> {
-        let mut out: Vec<BoxFile> = files.into_iter().filter(|f| f.path != self.lang.spec.source).collect();
-        out.push(self.source_file());
-        out
+    /// The compile box's files for the run box: artifacts (bound read-only),
+    /// plus the source (gdb reads it; it is harmless elsewhere).
+    fn artifacts(&self, build: &Artifact) -> (Vec<BoxFile>, Vec<Bind>) {
+        let binds = build.binds("").into_iter().filter(|b| b.path != self.lang.spec.source).collect();
+        (vec![self.source_file()], binds)
     }
 
     fn tracer_files(&self) -> Vec<BoxFile> {

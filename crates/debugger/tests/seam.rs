@@ -71,8 +71,9 @@ fn a_c_program_is_built_through_the_engine_and_traced_under_gdb() {
     assert!(run.collect.is_empty(), "nothing of the box is taken as the trace: {:?}", run.collect);
     assert_eq!(run.private_output.as_deref(), Some(TRACE), "the trace comes from the tracer's private descriptor");
     assert_eq!(stdin_of(run), b"in\n");
-    let main = run.files.iter().find(|f| f.path == "main").expect("the debug build is staged");
-    assert_eq!((main.mode, main.data.as_slice()), (0o755, b"\x7fELF".as_slice()));
+    let main = run.binds.iter().find(|b| b.path == "main").expect("the debug build is bound");
+    assert_eq!(std::fs::read(&main.source).unwrap(), b"\x7fELF", "from the compile cache's disk");
+    assert!(!run.files.iter().any(|f| f.path == "main"), "bound, never copied");
     assert!(run.files.iter().any(|f| f.path == "main.c"), "gdb reads the source");
     assert!(run.files.iter().any(|f| f.path == ".flash-debug/config.json"));
     assert_eq!(engine.compiles_run(), 1);
@@ -218,8 +219,8 @@ fn java_builds_the_program_and_the_tracer_through_the_engine() {
     let t = flash_debugger::debug(&engine, &req("java", code), &DebugLimits::default()).unwrap();
     assert_eq!(t.status, TraceStatus::Ok, "{:?}", t.message);
     let run = fake.calls().pop().unwrap().spec;
-    assert!(run.files.iter().any(|f| f.path == "Main.class"));
-    assert!(run.files.iter().any(|f| f.path == ".flash-debug/Tracer.class"));
-    assert!(run.files.iter().any(|f| f.path == ".flash-debug/libnodump.so"), "the tracer's guard is staged");
+    assert!(run.binds.iter().any(|b| b.path == "Main.class"));
+    assert!(run.binds.iter().any(|b| b.path == ".flash-debug/Tracer.class"));
+    assert!(run.binds.iter().any(|b| b.path == ".flash-debug/libnodump.so"), "the tracer's guard is bound");
     assert!(run.argv.contains(&"Tracer".to_string()));
 }

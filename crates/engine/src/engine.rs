@@ -1,12 +1,12 @@
 //! The engine: compile once (through the cache), run each test case, judge.
 
-use crate::cache::{self, Artifact, CompileCache};
+use crate::cache::{self, Artifact, ArtifactFile, CompileCache};
 use crate::registry::{Language, Registry};
 use crate::types::{Judgement, RunOutcome, StatusId, Submission, TestCase};
 use crate::verdict::run_status_compared;
 use crate::Error;
 use flash_sandbox::{BoxFile, Limits, LiveInput, RunResult, RunSpec, Sandbox, Status, Stdin, Stream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -218,7 +218,7 @@ impl Engine {
         }
         let start = Instant::now();
         let (artifact, cached) = match &lang.spec.compile {
-            None => (Arc::new(Artifact { ok: true, output: Vec::new(), files: Vec::new(), compile_time: 0.0 }), false),
+            None => (Arc::new(Artifact::new(true, Vec::new(), Vec::new(), 0.0)), false),
             Some(cmd) => {
                 let mut argv = expand(cmd, &options, &[], 0);
                 // First on the include path, so g++ finds the .gch before the header.
@@ -243,7 +243,7 @@ impl Engine {
             Some(limit) if artifact.ok && artifact.compile_time > limit => {
                 let mut output = artifact.output.clone();
                 output.extend_from_slice(b"\ncompilation time limit exceeded\n");
-                Arc::new(Artifact { ok: false, output, files: Vec::new(), compile_time: artifact.compile_time })
+                Arc::new(Artifact::new(false, output, Vec::new(), artifact.compile_time))
             }
             _ => artifact,
         };
@@ -279,7 +279,7 @@ impl Engine {
             parts.push(&f.data);
         }
         let key = cache::key(&parts);
-        self.cache.get_or_compile(&key, || {
+        self.cache.get_or_compile(&key, |staging| {
             self.compiles.fetch_add(1, Ordering::Relaxed);
             let mut limits = self.compile_limits.clone();
             if let Some(m) = lang.spec.adjust.compile_memory_kb {
@@ -304,6 +304,8 @@ impl Engine {
                 files: box_files(lang, sub).into_iter().chain(support_files(lang)).collect(),
                 collect: lang.spec.artifacts.clone(),
                 collect_max_kb: self.max_artifact_kb,
+                // Straight to the cache's disk: no byte of an artifact is held here.
+                collect_into: Some(staging.to_owned()),
                 merge_stderr: true,
                 ..RunSpec::default()
             };
@@ -314,7 +316,7 @@ impl Engine {
                 unpack: lang.spec.unpack.as_deref(),
                 max_kb: self.max_artifact_kb,
             };
-            artifact_of(r, t.elapsed().as_secs_f64(), &kept)
+            artifact_of(r, t.elapsed().as_secs_f64(), &kept, staging)
         })
     }
 
@@ -357,14 +359,15 @@ impl Engine {
             limits.file_size_kb = limits.file_size_kb.max(f);
         }
         let heap_mb = heap_mb(&limits);
-        let mut files = art.files.clone();
-        files.extend(support_files(lang));
+        // The artifacts are bound read-only from the cache's disk, never copied
+        // into the box: the box's memory does not hold them and neither does ours.
+        let binds = art.binds("");
+        let mut files: Vec<BoxFile> = support_files(lang).collect();
         if lang.spec.compile.is_none() {
             files.extend(box_files(lang, sub));
         } else {
             // What the compile box left (an unpacked tree) wins over the files sent.
-            let sent: Vec<BoxFile> =
-                extra_files(sub).into_iter().filter(|f| !files.iter().any(|a| a.path == f.path)).collect();
+            let sent = extra_files(sub).into_iter().filter(|f| !art.files.iter().any(|a| a.path == f.path));
             files.extend(sent);
         }
         // The caller's files come last and must not replace the program's own.
@@ -377,6 +380,7 @@ impl Engine {
             limits,
             stdin: Stdin::Bytes(extra.stdin),
             files,
+            binds,
             collect: extra.collect,
             merge_stderr: sub.redirect_stderr_to_stdout,
             network: sub.network.clone(),
@@ -399,7 +403,13 @@ pub(crate) struct Kept<'a> {
 /// A compile box's result as an artifact, and whether it may be cached:
 /// a success and a compile error are properties of the source; a limit or a
 /// signal may be the machine's. `Err` when the compiler could not run at all.
-pub(crate) fn artifact_of(r: RunResult, compile_time: f64, kept: &Kept<'_>) -> Result<(Artifact, bool), String> {
+/// The files are those the helper stored in `staging` (the compile's `collect_into`).
+pub(crate) fn artifact_of(
+    r: RunResult,
+    compile_time: f64,
+    kept: &Kept<'_>,
+    staging: &Path,
+) -> Result<(Artifact, bool), String> {
     let mut output = r.stdout;
     let (ok, cacheable) = match r.meas.status {
         Status::Ok => (true, true),
@@ -436,12 +446,19 @@ pub(crate) fn artifact_of(r: RunResult, compile_time: f64, kept: &Kept<'_>) -> R
         output.extend_from_slice(msg.as_bytes());
     }
     let ok = ok && r.meas.collect_refused.is_empty();
-    let ok = ok && kept.required.iter().all(|a| a.starts_with("*.") || r.files.iter().any(|f| &f.path == a));
-    let mut files = if ok { r.files } else { Vec::new() };
+    let stored = r.meas.stored;
+    let ok = ok && kept.required.iter().all(|a| a.starts_with("*.") || stored.iter().any(|f| &f.path == a));
+    let mut files: Vec<ArtifactFile> = match ok {
+        true => stored
+            .into_iter()
+            .map(|f| ArtifactFile { path: f.path, mode: f.mode, size: f.size, blob: staging.join(f.name) })
+            .collect(),
+        false => Vec::new(),
+    };
     if let (true, Some(tree)) = (ok, kept.unpack) {
-        files = unpack(files, tree).map_err(|e| format!("unpacking the compile box's {tree}: {e}"))?;
+        files = unpack(files, tree, staging).map_err(|e| format!("unpacking the compile box's {tree}: {e}"))?;
     }
-    Ok((Artifact { ok, output, files, compile_time }, cacheable))
+    Ok((Artifact::new(ok, output, files, compile_time), cacheable))
 }
 
 /// A run judged (Judge0's comparison when there is an expected output; a
@@ -549,18 +566,21 @@ pub struct RunExtra {
 }
 
 /// Replaces the artifact `tree` (a tar) with the regular files it holds, so
-/// they are written into each run box by Flash rather than extracted there by
-/// the program under its limits. Directories are recreated for the files in
-/// them; links and other special entries are left out.
-fn unpack(files: Vec<BoxFile>, tree: &str) -> Result<Vec<BoxFile>, String> {
+/// they are bound into each run box by Flash rather than extracted there by
+/// the program under its limits. Each entry is streamed from the tar on disk
+/// into a file of its own in `staging` (never the whole tar in memory), and
+/// the tar is removed. Directories are recreated for the files in them; links
+/// and other special entries are left out.
+fn unpack(files: Vec<ArtifactFile>, tree: &str, staging: &Path) -> Result<Vec<ArtifactFile>, String> {
     let mut out = Vec::new();
     for f in files {
         if f.path != tree {
             out.push(f);
             continue;
         }
-        let mut archive = tar::Archive::new(f.data.as_slice());
-        for entry in archive.entries().map_err(|e| e.to_string())? {
+        let tar = std::fs::File::open(&f.blob).map_err(|e| e.to_string())?;
+        let mut archive = tar::Archive::new(std::io::BufReader::new(tar));
+        for (i, entry) in archive.entries().map_err(|e| e.to_string())?.enumerate() {
             let mut entry = entry.map_err(|e| e.to_string())?;
             if !entry.header().entry_type().is_file() {
                 continue;
@@ -569,10 +589,12 @@ fn unpack(files: Vec<BoxFile>, tree: &str) -> Result<Vec<BoxFile>, String> {
             let path = path.trim_start_matches("./").to_owned();
             flash_sandbox::spec::check_box_path(&path)?;
             let mode = entry.header().mode().map_err(|e| e.to_string())? & 0o777;
-            let mut data = Vec::new();
-            std::io::Read::read_to_end(&mut entry, &mut data).map_err(|e| e.to_string())?;
-            out.push(BoxFile { path, mode, data });
+            let blob = staging.join(format!("t{i}"));
+            let mut file = std::fs::File::create_new(&blob).map_err(|e| e.to_string())?;
+            let size = std::io::copy(&mut entry, &mut file).map_err(|e| e.to_string())?;
+            out.push(ArtifactFile { path, mode, size, blob });
         }
+        let _ = std::fs::remove_file(&f.blob);
     }
     Ok(out)
 }
@@ -699,12 +721,17 @@ mod tests {
         };
         add("./main", 0o755, &[7u8; 3 << 20]);
         add("./sub/data.txt", 0o644, b"x");
-        let tar = b.into_inner().unwrap();
-        let other = BoxFile { path: "keep".into(), mode: 0o600, data: b"k".to_vec() };
-        let files = vec![BoxFile { path: ".tree.tar".into(), mode: 0o644, data: tar }, other.clone()];
-        let got = unpack(files, ".tree.tar").unwrap();
-        let names: Vec<(&str, u32, usize)> = got.iter().map(|f| (f.path.as_str(), f.mode, f.data.len())).collect();
+        let staging = tempfile::tempdir().unwrap();
+        let at = |n: &str| staging.path().join(n);
+        std::fs::write(at("0"), b.into_inner().unwrap()).unwrap();
+        std::fs::write(at("1"), b"k").unwrap();
+        let file = |path: &str, mode, size, blob| ArtifactFile { path: path.into(), mode, size, blob };
+        let files = vec![file(".tree.tar", 0o644, 0, at("0")), file("keep", 0o600, 1, at("1"))];
+        let got = unpack(files, ".tree.tar", staging.path()).unwrap();
+        let names: Vec<(&str, u32, u64)> = got.iter().map(|f| (f.path.as_str(), f.mode, f.size)).collect();
         assert_eq!(names, [("main", 0o755, 3 << 20), ("sub/data.txt", 0o644, 1), ("keep", 0o600, 1)]);
+        assert_eq!(std::fs::read(&got[0].blob).unwrap(), vec![7u8; 3 << 20]);
+        assert!(!at("0").exists(), "the tar itself is not kept");
     }
 
     #[test]

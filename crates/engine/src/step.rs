@@ -61,17 +61,17 @@ impl Engine {
     pub fn compile_step(&self, step: CompileStep<'_>) -> Result<Compiled, String> {
         let key = step.key();
         let spec = step.spec;
-        let (artifact, cached) = self.cache.get_or_compile(&key, || {
+        let (artifact, cached) = self.cache.get_or_compile(&key, |staging| {
             self.compiles.fetch_add(1, Ordering::Relaxed);
             let required: Vec<String> = spec.collect.clone();
             let max_kb = match spec.collect_max_kb {
                 0 => self.max_artifact_kb,
                 kb => kb,
             };
-            let spec = RunSpec { collect_max_kb: max_kb, ..spec };
+            let spec = RunSpec { collect_max_kb: max_kb, collect_into: Some(staging.to_owned()), ..spec };
             let t = Instant::now();
             let r = self.sandbox.run(&spec).map_err(|e| e.to_string())?;
-            artifact_of(r, t.elapsed().as_secs_f64(), &Kept { required: &required, unpack: None, max_kb })
+            artifact_of(r, t.elapsed().as_secs_f64(), &Kept { required: &required, unpack: None, max_kb }, staging)
         });
         Ok(Compiled { artifact: artifact?, cached })
     }

@@ -50,8 +50,9 @@ impl Engine {
                 return Ok(WorkspaceRun { judgement: *j, files: None, refused: vec![], truncated: false })
             }
         };
+        let spec = self.program_spec(&program, RunExtra::default());
         let own: HashSet<String> =
-            self.program_spec(&program, RunExtra::default()).files.into_iter().map(|f| f.path).collect();
+            spec.files.into_iter().map(|f| f.path).chain(spec.binds.into_iter().map(|b| b.path)).collect();
         let (shadowed, placed): (Vec<BoxFile>, Vec<BoxFile>) =
             workspace.into_iter().partition(|f| own.contains(&f.path) || own.iter().any(|o| under(&f.path, o)));
         let extra = RunExtra {

@@ -37,6 +37,11 @@ fn echoing() -> Arc<FakeSandbox> {
     }))
 }
 
+/// A host file's permission bits.
+fn mode(p: &std::path::Path) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions()) & 0o777
+}
+
 fn cpp(source: &str) -> Submission {
     Submission { language: "cpp".into(), source: source.as_bytes().to_vec(), ..Submission::default() }
 }
@@ -60,12 +65,15 @@ fn a_submission_with_tests_compiles_once_and_runs_each_case() {
     assert!(is_compile(compile));
     assert_eq!(compile.collect, ["main"]);
     assert!(compile.merge_stderr, "the compiler's messages are one stream");
+    assert!(compile.collect_into.is_some(), "the artifacts go straight to the cache's disk");
     assert!(compile.files.iter().any(|f| f.path == "main.cpp" && f.data == b"int main(){}"));
     for (call, input) in calls[1..].iter().zip(["1\n", "2\n", "3\n"]) {
         assert_eq!(call.spec.argv, ["./main"]);
         assert_eq!(stdin_of(&call.spec), input.as_bytes());
-        let main = call.spec.files.iter().find(|f| f.path == "main").expect("the artifact is staged");
-        assert_eq!((main.mode, main.data.as_slice()), (0o755, b"\x7fELF".as_slice()));
+        let main = call.spec.binds.iter().find(|b| b.path == "main").expect("the artifact is bound");
+        assert_eq!(std::fs::read(&main.source).unwrap(), b"\x7fELF", "the blob on the cache's disk");
+        assert_eq!(mode(&main.source), 0o555, "read-only, executable as it was in the compile box");
+        assert!(!call.spec.files.iter().any(|f| f.path == "main"), "bound, never copied");
         assert!(!call.spec.files.iter().any(|f| f.path == "main.cpp"), "a compiled program's run box has no source");
     }
     assert_eq!(engine.compiles_run(), 1);
@@ -267,7 +275,7 @@ fn limits_reach_the_box_with_the_languages_adjustments() {
     assert_eq!(engine.judge(&java).unwrap().status, StatusId::Accepted);
     let run = fake.calls().pop().unwrap().spec;
     assert!(run.limits.processes > 2, "{}", run.limits.processes);
-    assert!(run.files.iter().any(|f| f.path == "Main.class"));
+    assert!(run.binds.iter().any(|b| b.path == "Main.class"));
 }
 
 #[test]
@@ -355,8 +363,9 @@ fn a_tree_artifact_is_unpacked_into_the_run_box() {
     let sub = Submission { language: "Tree".into(), source: b"x".to_vec(), ..Submission::default() };
     assert_eq!(engine.judge(&sub).unwrap().status, StatusId::Accepted);
     let run = fake.calls().pop().unwrap().spec;
-    let files: Vec<(&str, u32)> = run.files.iter().map(|f| (f.path.as_str(), f.mode)).collect();
-    assert_eq!(files, [("run", 0o755), ("lib/data.txt", 0o644)]);
+    let files: Vec<(&str, u32)> = run.binds.iter().map(|b| (b.path.as_str(), mode(&b.source))).collect();
+    assert_eq!(files, [("run", 0o555), ("lib/data.txt", 0o444)]);
+    assert_eq!(std::fs::read(&run.binds[0].source).unwrap(), b"echo hi");
 }
 
 #[test]

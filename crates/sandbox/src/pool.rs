@@ -22,6 +22,12 @@ use std::time::Duration;
 /// Where the `flash` binary is visible (read-only) inside every box.
 pub const BOX_FLASH: &str = "/.flash/flash";
 
+/// Most [`RunSpec::binds`] in one run (each is a mount, made and dropped per run).
+pub const MAX_BINDS: usize = crate::spec::COLLECT_ALL_MAX;
+
+/// Most descriptors sent in one `Fds` frame (the kernel takes at most 253).
+pub(crate) const FDS_PER_FRAME: usize = 128;
+
 /// How a pool is built.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
@@ -368,8 +374,10 @@ impl Pool {
 
     fn run_with(&self, spec: &RunSpec, fds: Option<[OwnedFd; 2]>, live: Option<Live<'_>>) -> Result<RunResult, Error> {
         validate(spec)?;
+        // Opened before a slot is taken: a missing file fails this request only.
+        let mounts = open_mounts(spec)?;
         let mut handle = self.take()?;
-        let result = handle.exchange(spec, fds, live);
+        let result = handle.exchange(spec, fds, mounts, live);
         let leftover = result.as_ref().map_or(0, |r| r.meas.slot_leftover_kb);
         if leftover > self.cfg.renew_above_kb {
             self.renewals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -544,22 +552,57 @@ fn read_frame_with_fds(s: &mut UnixStream) -> std::io::Result<(Kind, Vec<u8>, Ve
     Ok((kind, payload, fds))
 }
 
+/// The descriptors a run's helper needs from the host, in the order it takes
+/// them: a detached mount of each bind's source (the helper attaches it in
+/// the box), then the `collect_into` directory.
+fn open_mounts(spec: &RunSpec) -> Result<Vec<OwnedFd>, Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut fds = Vec::with_capacity(spec.binds.len() + 1);
+    for b in &spec.binds {
+        // Only a regular file: a directory bound over a box path would be
+        // another way into the host.
+        let meta = std::fs::symlink_metadata(&b.source).map_err(Error::io(&b.source))?;
+        if !meta.is_file() {
+            return Err(Error::Request(format!("bind {}: {} is not a regular file", b.path, b.source.display())));
+        }
+        fds.push(crate::sys::open_tree_clone(&b.source).map_err(Error::io(&b.source))?);
+    }
+    if let Some(dir) = &spec.collect_into {
+        let d = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(Error::io(dir))?;
+        fds.push(d.into());
+    }
+    Ok(fds)
+}
+
+/// How many descriptors [`open_mounts`] gives for `spec`.
+pub(crate) fn mount_fds(spec: &RunSpec) -> usize {
+    spec.binds.len() + usize::from(spec.collect_into.is_some())
+}
+
 fn validate(spec: &RunSpec) -> Result<(), Error> {
     if spec.argv.is_empty() {
         return Err(Error::Request("argv is empty".into()));
     }
     spec.limits.validate().map_err(Error::Request)?;
     let mut seen = std::collections::HashSet::new();
-    for f in &spec.files {
-        check_box_path(&f.path).map_err(Error::Request)?;
-        if let Some(c) = f.path.split('/').find(|c| c.len() > crate::spec::NAME_MAX) {
-            return Err(Error::Request(format!("file {}: the name {c:?} is longer than 255 bytes", f.path)));
+    let paths: Vec<&str> =
+        spec.files.iter().map(|f| f.path.as_str()).chain(spec.binds.iter().map(|b| b.path.as_str())).collect();
+    for p in &paths {
+        check_box_path(p).map_err(Error::Request)?;
+        if let Some(c) = p.split('/').find(|c| c.len() > crate::spec::NAME_MAX) {
+            return Err(Error::Request(format!("file {p}: the name {c:?} is longer than 255 bytes")));
         }
-        if !seen.insert(f.path.trim_end_matches('/')) {
-            return Err(Error::Request(format!("file {} given twice", f.path)));
+        if !seen.insert(p.trim_end_matches('/')) {
+            return Err(Error::Request(format!("file {p} given twice")));
         }
     }
-    let paths: Vec<&str> = spec.files.iter().map(|f| f.path.as_str()).collect();
+    if spec.binds.len() > MAX_BINDS {
+        return Err(Error::Request(format!("{} binds: at most {MAX_BINDS}", spec.binds.len())));
+    }
     if let Some((dir, path)) = crate::spec::file_and_directory(&paths) {
         return Err(Error::Request(format!("file {dir} is also the directory of file {path}")));
     }
@@ -631,6 +674,7 @@ impl SlotHandle {
         &mut self,
         spec: &RunSpec,
         fds: Option<[OwnedFd; 2]>,
+        mounts: Vec<OwnedFd>,
         live: Option<Live<'_>>,
     ) -> Result<RunResult, Error> {
         let head = serde_json::to_vec(spec).expect("a run spec serializes");
@@ -652,6 +696,12 @@ impl SlotHandle {
             // Ours close now: only the box holds these ends from here.
             drop(fds);
         }
+        for chunk in mounts.chunks(FDS_PER_FRAME) {
+            let raw: Vec<i32> = chunk.iter().map(AsRawFd::as_raw_fd).collect();
+            crate::sys::send_fds(s.as_raw_fd(), &[Kind::Fds as u8, 0, 0, 0, 0], &raw)
+                .map_err(Error::io("helper socket"))?;
+        }
+        drop(mounts);
         if let Stdin::Bytes(b) = &spec.stdin {
             write_frame(s, Kind::Stdin, b).map_err(Error::io("helper socket"))?;
         }

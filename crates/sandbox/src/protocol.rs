@@ -4,10 +4,15 @@
 //! A run is: the library sends `Request` (JSON), then one `File` frame per input
 //! file, an optional `Stdin` frame, then `Go`. A run whose stdin and stdout are
 //! descriptors (`Pool::run_piped`) sends them in an `Fds` frame right after
-//! the `Request`. The helper answers with any number
+//! the `Request`. Then, for a request with binds or `collect_into`, `Fds`
+//! frames (at most 128 descriptors each) carry a detached mount of each bind's
+//! host file (`open_tree`, attached in the box by the helper) and last the
+//! `collect_into` directory. The helper answers with any number
 //! of `Stdout`/`Stderr` frames while the program runs, `File` frames for the
-//! collected files, and exactly one `Result` (JSON [`Measurement`]) or `Error`
-//! (UTF-8 message) to end the run. At start-up the helper sends `Ready` or `Error`.
+//! collected files (none with `collect_into`: those are written to the
+//! directory and listed in the result), and exactly one `Result` (JSON
+//! [`Measurement`]) or `Error` (UTF-8 message) to end the run. At start-up
+//! the helper sends `Ready` or `Error`.
 //!
 //! A live run (`Stdin::Live`) has a pipe for stdin that the library feeds while
 //! the program runs: `Stdin` frames after `Go` are written into it (an empty one

@@ -89,6 +89,34 @@ pub struct BoxFile {
     pub data: Vec<u8>,
 }
 
+/// A host file shown read-only at a path of the box: bound (a mount of the
+/// host's file), never copied, so a large artifact costs the box no memory
+/// and the library no bytes. The program reads and executes it; writing to
+/// it fails with EROFS and deleting or renaming it with EBUSY. Its mode and
+/// owner are the host file's (keep it readable by others); the mount is
+/// nosuid and nodev. It goes away with the box's `/box` after the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bind {
+    /// Path relative to `/box`, as for [`BoxFile::path`]; must not also be a file's.
+    pub path: String,
+    /// The host file (a regular file; opened by the library, not the helper).
+    pub source: std::path::PathBuf,
+}
+
+/// A file collected into [`RunSpec::collect_into`]: its bytes are on the
+/// host's disk, never in a frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    /// Its path in the box, relative to `/box`.
+    pub path: String,
+    /// Its Unix permission bits in the box (the stored file itself is 0600).
+    pub mode: u32,
+    /// Its size, bytes (holes of a sparse file included, as zeros).
+    pub size: u64,
+    /// Its name in the `collect_into` directory (a plain file name).
+    pub name: String,
+}
+
 /// Where the program's stdin comes from.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub enum Stdin {
@@ -119,6 +147,9 @@ pub struct RunSpec {
     pub stdin: Stdin,
     /// Files written into the box before the run.
     pub files: Vec<BoxFile>,
+    /// Host files bound read-only into the box before the run (see [`Bind`]).
+    #[serde(default)]
+    pub binds: Vec<Bind>,
     /// Box-relative paths copied out after the run (missing ones are skipped);
     /// `*.ext` takes every top-level file with that extension, and
     /// [`COLLECT_ALL`] every regular file under /box (a session's workspace).
@@ -128,6 +159,13 @@ pub struct RunSpec {
     /// ones are not collected and are named in [`Measurement::collect_refused`].
     #[serde(default)]
     pub collect_max_kb: u64,
+    /// A host directory (existing, empty, the caller's): collected files are
+    /// written there by the helper, one file each, and told in
+    /// [`Measurement::stored`], instead of coming back as bytes in
+    /// [`RunResult::files`]. For compile artifacts: no byte of them crosses
+    /// the helper's socket or sits in the caller's memory.
+    #[serde(default)]
+    pub collect_into: Option<std::path::PathBuf>,
     /// Send stderr into the same pipe as stdout (interleaved as written).
     pub merge_stderr: bool,
     /// Use the debugger's seccomp profile (ptrace allowed inside the box).
@@ -249,6 +287,9 @@ pub struct Measurement {
     /// their apparent sizes in bytes (not collected).
     #[serde(default)]
     pub collect_refused: Vec<(String, u64)>,
+    /// With [`RunSpec::collect_into`]: the files collected there.
+    #[serde(default)]
+    pub stored: Vec<StoredFile>,
 }
 
 impl Measurement {
@@ -268,6 +309,7 @@ impl Measurement {
             ended_monotonic: 0.0,
             stdin_hung_up: false,
             collect_refused: Vec::new(),
+            stored: Vec::new(),
         }
     }
 }

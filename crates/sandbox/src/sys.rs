@@ -50,6 +50,43 @@ pub fn mount(
     cvt(r as _).map(drop)
 }
 
+/// `open_tree(2)` flags (not in every libc release for every target).
+const OPEN_TREE_CLONE: libc::c_uint = 1;
+/// `move_mount(2)`: the source is the descriptor itself.
+const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+
+/// `open_tree(2)` with `OPEN_TREE_CLONE`: a detached bind mount of `path`
+/// (Linux 5.2). Its descriptor can travel to a process in another mount
+/// namespace, which attaches it there with [`move_mount_to`]; a plain
+/// `mount(MS_BIND)` there could not name a source outside its namespace.
+pub fn open_tree_clone(path: &Path) -> io::Result<OwnedFd> {
+    let p = cpath(path)?;
+    let flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    // SAFETY: `p` is a valid C string; the call takes no other pointer.
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, p.as_ptr(), flags) })?;
+    // SAFETY: open_tree returned a fresh descriptor that nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// `move_mount(2)`: attaches the detached mount `tree` (from
+/// [`open_tree_clone`]) at `target` in this process's mount namespace.
+pub fn move_mount_to(tree: &OwnedFd, target: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let t = cpath(target)?;
+    // SAFETY: both strings are valid C strings that outlive the call; `tree` is our descriptor.
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            t.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
+
 /// `mount_setattr(2)` with `AT_RECURSIVE`: sets `attrs` (`MOUNT_ATTR_*`) on the
 /// mount at `target` and on every mount below it.
 pub fn mount_setattr_recursive(target: &Path, attrs: u64) -> io::Result<()> {

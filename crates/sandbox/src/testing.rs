@@ -4,11 +4,12 @@
 //! answers each with what its script returns, so a test of the engine or the
 //! debugger checks what would have been run (argv, files, limits, stdin)
 //! and decides what the run "did" (a status, output, collected files).
-//! Nothing is executed.
+//! Nothing is executed. Collected files of a request with `collect_into`
+//! are written into that directory, as the helper would.
 
 use crate::pool::{LiveInput, Stream};
 use crate::sandbox::Sandbox;
-use crate::spec::{BoxFile, Measurement, RunResult, RunSpec, Status};
+use crate::spec::{BoxFile, Measurement, RunResult, RunSpec, Status, StoredFile};
 use crate::Error;
 use std::os::fd::OwnedFd;
 use std::sync::mpsc::Receiver;
@@ -69,7 +70,11 @@ impl FakeSandbox {
     fn answer(&self, via: Via, spec: &RunSpec) -> Result<RunResult, Error> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).push(Call { via, spec: spec.clone() });
         let mut script = self.script.lock().unwrap_or_else(|e| e.into_inner());
-        script(spec)
+        let mut r = script(spec)?;
+        if let Some(dir) = &spec.collect_into {
+            store(&mut r, dir)?;
+        }
+        Ok(r)
     }
 }
 
@@ -105,6 +110,19 @@ impl Sandbox for FakeSandbox {
     fn slots(&self) -> usize {
         self.slots
     }
+}
+
+/// What the helper does for a request with `collect_into`: the files the
+/// script "collected" are written into that host directory (named by their
+/// index, as the helper names them) and told in `meas.stored`, not returned.
+fn store(r: &mut RunResult, dir: &std::path::Path) -> Result<(), Error> {
+    for (i, f) in std::mem::take(&mut r.files).into_iter().enumerate() {
+        let name = i.to_string();
+        let path = dir.join(&name);
+        std::fs::write(&path, &f.data).map_err(Error::io(&path))?;
+        r.meas.stored.push(StoredFile { path: f.path, mode: f.mode, size: f.data.len() as u64, name });
+    }
+    Ok(())
 }
 
 /// A result with this status and nothing else: build on it with the

@@ -108,6 +108,19 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         output = fds.pop();
         input = run::Input::Fd(fds.pop().expect("two descriptors"));
     }
+    let mut mounts = Vec::new();
+    let mut left = crate::pool::mount_fds(&spec);
+    while left > 0 {
+        let n = left.min(crate::pool::FDS_PER_FRAME);
+        let mut head = [0u8; 5];
+        let fds = crate::sys::recv_fds(ctl.as_raw_fd(), &mut head, n).map_err(Error::io("control socket"))?;
+        if head != [Kind::Fds as u8, 0, 0, 0, 0] {
+            return Err(Error::Protocol("expected an Fds frame of mounts".into()));
+        }
+        mounts.extend(fds);
+        left -= n;
+    }
+    let collect_dir = if spec.collect_into.is_some() { mounts.pop() } else { None };
     loop {
         let (kind, payload) = read_frame(ctl).map_err(Error::io("control socket"))?;
         match kind {
@@ -124,7 +137,11 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         None => None,
     };
     let private_fd = private.as_ref().map_or(-1, |f| f.as_raw_fd());
-    let result = box_stdin(&spec, input).and_then(|input| slot.run(&spec, input, output, private_fd, ctl));
+    let result = run::place_binds(&spec.binds, &mounts, slot.uid)
+        .and_then(|()| box_stdin(&spec, input))
+        .and_then(|input| slot.run(&spec, input, output, private_fd, ctl));
+    // The binds hold their own references now; the descriptors are not needed.
+    drop(mounts);
     let meas = match result {
         Ok(m) => m,
         Err(e) => {
@@ -138,11 +155,19 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         kb => box_bytes.min(kb.saturating_mul(1024)),
     };
     let mut meas = meas;
-    for path in spec.collect.iter().flat_map(|p| run::expand_pattern(p)) {
-        match run::collect_file(&path, cap) {
+    for (i, path) in spec.collect.iter().flat_map(|p| run::expand_pattern(p)).enumerate() {
+        let name = i.to_string();
+        let got = match &collect_dir {
+            Some(dir) => run::store_file(&path, cap, dir, &name)?,
+            None => run::collect_file(&path, cap),
+        };
+        match got {
             Some(run::Collected::File(mode, data)) => {
                 let frame = crate::protocol::encode_file(&path, mode, &data);
                 write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
+            }
+            Some(run::Collected::Stored(mode, size)) => {
+                meas.stored.push(crate::spec::StoredFile { path, mode, size, name });
             }
             Some(run::Collected::TooLarge(len)) => meas.collect_refused.push((path, len)),
             None => {}

@@ -129,8 +129,73 @@ fn program_pid(proc: &File, init: libc::pid_t) -> Option<libc::pid_t> {
 pub enum Collected {
     /// Mode and contents.
     File(u32, Vec<u8>),
+    /// Mode and size: written to the `collect_into` directory.
+    Stored(u32, u64),
     /// Its apparent size, over the cap: not read.
     TooLarge(u64),
+}
+
+/// Copies a file the program left in /box into `dir` (the caller's
+/// `collect_into` directory, a host descriptor) as `name`, the same checks
+/// and cap as [`collect_file`]: the bytes go from the box's tmpfs to the
+/// host's disk in chunks, never whole through memory or the socket. Holes of
+/// a sparse file become zeros (bounded by the cap). `Err` when the host side
+/// fails (a full disk): the helper's failure, not the program's.
+pub fn store_file(path: &str, cap: u64, dir: &OwnedFd, name: &str) -> Result<Option<Collected>, Error> {
+    let Some(f) = open_box_file(path) else {
+        return Ok(None);
+    };
+    let Ok(meta) = f.metadata() else {
+        return Ok(None);
+    };
+    if meta.len() > cap {
+        return Ok(Some(Collected::TooLarge(meta.len())));
+    }
+    let c = CString::new(name).map_err(|_| Error::Request(format!("bad stored name {name:?}")))?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: openat on a directory descriptor we hold, with a valid C string.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags, 0o600) };
+    let where_ = || format!("collect_into/{name}");
+    if fd < 0 {
+        return Err(Error::Io(where_(), std::io::Error::last_os_error()));
+    }
+    // SAFETY: openat returned a fresh descriptor that we own.
+    let mut out = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let size = std::io::copy(&mut f.take(cap), &mut out).map_err(|e| Error::Io(where_(), e))?;
+    Ok(Some(Collected::Stored(meta.permissions().mode() & 0o777, size)))
+}
+
+/// Attaches each bind's detached mount (`trees`, in the same order) at its
+/// path in the fresh /box, read-only, nosuid, nodev: the program runs the
+/// host's file in place, nothing is copied into the box's memory. Parent
+/// directories are made as for staged files (the box user's). The mounts
+/// go with /box at the next reset (a lazy unmount takes every mount below).
+pub fn place_binds(binds: &[crate::spec::Bind], trees: &[OwnedFd], uid: u32) -> Result<(), Error> {
+    use std::os::unix::fs::{chown, OpenOptionsExt};
+    for (b, tree) in binds.iter().zip(trees) {
+        check_box_path(&b.path).map_err(Error::Request)?;
+        let target = Path::new("/box").join(&b.path);
+        let mut dir = target.parent().map(Path::to_path_buf);
+        if let Some(d) = &dir {
+            std::fs::create_dir_all(d).map_err(Error::io(d))?;
+        }
+        while let Some(d) = dir.filter(|d| d != Path::new("/box")) {
+            chown(&d, Some(uid), Some(uid)).map_err(Error::io(&d))?;
+            dir = d.parent().map(Path::to_path_buf);
+        }
+        // The mount point: an empty file of our own (nothing may be there yet).
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&target)
+            .map_err(Error::io(&target))?;
+        sys::move_mount_to(tree, &target).map_err(Error::setup(format!("bind {}", b.path)))?;
+        let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV;
+        sys::mount(None, &target, None, flags, None).map_err(Error::setup(format!("lock down bind {}", b.path)))?;
+    }
+    Ok(())
 }
 
 /// Reads a file the program left in /box: regular files only, never through a
