@@ -77,6 +77,7 @@ impl Job<'_> {
         files.extend(self.tracer_files());
         let mut spec = self.run_spec(files);
         spec.binds = binds;
+        spec.cancel = self.req.cancel.clone();
         match self.engine.sandbox().run(&spec) {
             Ok(r) => self.finish(r, compile_output),
             Err(e) => self.empty(TraceStatus::InternalError, Some(format!("sandbox: {e}")), compile_output),

@@ -21,6 +21,10 @@ pub struct DebugRequest {
     /// at most [`DebugLimits::max_steps_cap`].
     #[serde(default)]
     pub max_steps: Option<u32>,
+    /// Fired when the trace is not wanted any more (its client left): the
+    /// traced run ends at once and the trace answers `internal_error`.
+    #[serde(skip)]
+    pub cancel: Option<flash_sandbox::Cancel>,
 }
 
 /// The bounds of every debug run (the server's configuration; requests choose

@@ -364,8 +364,8 @@ fn bad_requests_are_refused() {
     let req = |language: &str, max_steps| DebugRequest {
         code: "x".into(),
         language: language.into(),
-        input: String::new(),
         max_steps,
+        ..Default::default()
     };
     let e = flash_debugger::debug(&p.engine, &req("klingon", None), &limits).unwrap_err();
     assert!(matches!(e, Error::UnknownLanguage(_)), "{e}");

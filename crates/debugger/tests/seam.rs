@@ -47,7 +47,7 @@ fn debugging(lines: &'static [u32]) -> Arc<FakeSandbox> {
 }
 
 fn req(language: &str, code: &str) -> DebugRequest {
-    DebugRequest { code: code.into(), language: language.into(), input: "in\n".into(), max_steps: None }
+    DebugRequest { code: code.into(), language: language.into(), input: "in\n".into(), ..Default::default() }
 }
 
 const C: &str = "int main() {\n    int x = 1;\n    return 0;\n}\n";

@@ -142,6 +142,10 @@ impl Engine {
     /// (unknown language, invalid limits); failures of Flash itself come back
     /// as a judgement with status Internal Error.
     pub fn judge(&self, sub: &Submission) -> Result<Judgement, Error> {
+        let cancelled = || sub.cancel.as_ref().is_some_and(flash_sandbox::Cancel::is_cancelled);
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
         let program = match self.prepare(sub)? {
             Prepared::Ready(p) => p,
             Prepared::Failed(j) => return Ok(*j),
@@ -153,12 +157,20 @@ impl Engine {
         };
         let mut outcomes = Vec::with_capacity(cases.len());
         for case in &cases {
+            // Checked between runs too: a run cut short answers an error,
+            // which is not the program's verdict.
+            if cancelled() {
+                return Err(Error::Cancelled);
+            }
             let o = self.run_case(&program, case);
             let stop = sub.stop_on_first_failure && o.status != StatusId::Accepted;
             outcomes.push(o);
             if stop {
                 break;
             }
+        }
+        if cancelled() {
+            return Err(Error::Cancelled);
         }
         let a = &program.artifact;
         Ok(summarize(outcomes, !sub.tests.is_empty(), a.output.clone(), program.compile_cached, program.compile_time))
@@ -385,6 +397,7 @@ impl Engine {
             merge_stderr: sub.redirect_stderr_to_stdout,
             network: sub.network.clone(),
             cpu: extra.cpu,
+            cancel: sub.cancel.clone(),
             ..RunSpec::default()
         }
     }

@@ -47,4 +47,7 @@ pub enum Error {
     /// The compile cache directory cannot be used.
     #[error("compile cache: {0}")]
     Cache(String),
+    /// The submission's [`flash_sandbox::Cancel`] fired before its judgement ended.
+    #[error("the submission was cancelled")]
+    Cancelled,
 }

@@ -68,6 +68,13 @@ pub struct Submission {
     /// (default: Judge0's rule).
     #[serde(default)]
     pub comparison: crate::compare::Comparison,
+    /// Fired when the submission is not wanted any more (its client left):
+    /// runs carrying it end at once, no further run starts, and the
+    /// judgement answers [`crate::Error::Cancelled`]. A compile under way is
+    /// left to finish: it may be shared with other submissions (the compile
+    /// cache), and its limits bound it.
+    #[serde(skip)]
+    pub cancel: Option<flash_sandbox::Cancel>,
 }
 
 /// Limits a submission asks for its compile; each applies only below the

@@ -374,3 +374,36 @@ fn an_interactive_judge_sees_the_sandboxes_slots() {
     let (engine, _dir) = engine(fake, registry());
     assert_eq!(engine.sandbox().slots(), 3);
 }
+
+#[test]
+fn a_cancelled_submission_stops_between_runs_and_never_cancels_its_compile() {
+    // The second run "is cut short": the token fires while it runs.
+    let fake = Arc::new(FakeSandbox::new(|spec| {
+        if is_compile(spec) {
+            return Ok(reply(Status::Ok).with_file("main", 0o755, b"\x7fELF"));
+        }
+        if stdin_of(spec) == b"2\n" {
+            spec.cancel.as_ref().expect("runs carry the token").cancel();
+            return Err(flash_sandbox::Error::Cancelled);
+        }
+        Ok(reply(Status::Ok).with_stdout(stdin_of(spec)))
+    }));
+    let (eng, _dir) = engine(fake.clone(), registry());
+    let cancel = flash_sandbox::Cancel::new();
+    let sub = Submission {
+        tests: vec![case("1\n", "1"), case("2\n", "2"), case("3\n", "3")],
+        cancel: Some(cancel.clone()),
+        ..cpp("int main(){}")
+    };
+    let e = eng.judge(&sub).unwrap_err();
+    assert!(matches!(e, flash_engine::Error::Cancelled), "{e}");
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 3, "the compile and two runs; the third never starts");
+    assert_eq!(calls[0].spec.cancel, None, "a compile may be shared: it is not cancelled");
+    assert!(calls[1..].iter().all(|c| c.spec.cancel.as_ref() == Some(&cancel)));
+    // A token that fired before: nothing runs, not even the compile.
+    let again = Arc::new(FakeSandbox::new(|_| Ok(reply(Status::Ok))));
+    let (fresh, _dir2) = engine(again.clone(), registry());
+    assert!(matches!(fresh.judge(&sub), Err(flash_engine::Error::Cancelled)));
+    assert!(again.calls().is_empty());
+}

@@ -47,7 +47,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Milliseconds of one debug run; checks it recorded `steps` steps.
 fn trace_ms(engine: &Engine, lang: &str, code: &str, steps: u32) -> anyhow::Result<f64> {
-    let req = DebugRequest { code: code.into(), language: lang.into(), input: String::new(), max_steps: Some(steps) };
+    let req = DebugRequest { code: code.into(), language: lang.into(), max_steps: Some(steps), ..Default::default() };
     let t = Instant::now();
     let trace = flash_debugger::debug(engine, &req, &DebugLimits::default())?;
     let ms = t.elapsed().as_secs_f64() * 1e3;

@@ -60,7 +60,7 @@ pub fn main(a: DebugArgs) -> anyhow::Result<i32> {
         ..DebugLimits::default()
     };
     limits.file_size_kb = limits.file_size_kb.max(a.trace_kb + 1024);
-    let req = DebugRequest { code, language, input, max_steps: a.max_steps };
+    let req = DebugRequest { code, language, input, max_steps: a.max_steps, cancel: None };
     let pool = Pool::new(PoolConfig::new(1)?).context("cannot build the sandbox")?;
     // A compile cache for this one trace (its debug build goes through the engine).
     let cache = std::env::temp_dir().join(format!("flash-debug-{}", std::process::id()));

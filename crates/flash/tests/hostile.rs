@@ -1100,3 +1100,38 @@ except OSError:
     assert!(e.to_string().contains("network"), "{e}");
     assert_healthy(&pool);
 }
+
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn a_cancelled_run_ends_at_once_and_leaves_nothing() {
+    require_root();
+    let pool = pool();
+    let cancel = flash_sandbox::Cancel::new();
+    // Children that would outlive a careless stop, and a busy loop that would
+    // run to the 60 s wall limit.
+    let busy = RunSpec {
+        argv: vec!["/bin/sh".into(), "-c".into(), "sleep 100 & sleep 100 & echo started; while :; do :; done".into()],
+        limits: Limits { cpu_time: 60.0, wall_time: 60.0, ..Limits::default() },
+        cancel: Some(cancel.clone()),
+        ..RunSpec::default()
+    };
+    let firing = cancel.clone();
+    let fire = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        firing.cancel();
+    });
+    let start = std::time::Instant::now();
+    let r = pool.run(&busy);
+    fire.join().unwrap();
+    assert!(matches!(r, Err(flash_sandbox::Error::Cancelled)), "{r:?}");
+    // Not at its 60 s wall limit (a generous bound: it takes milliseconds).
+    assert!(start.elapsed().as_secs() < 30, "the run went on for {:?}", start.elapsed());
+    assert_healthy(&pool);
+    // A token that already fired: the run does not start.
+    let again = pool.run(&busy);
+    assert!(matches!(again, Err(flash_sandbox::Error::Cancelled)), "{again:?}");
+    // A token that never fires changes nothing.
+    let calm = RunSpec { cancel: Some(flash_sandbox::Cancel::new()), ..spec("daemon", &[], limits()) };
+    assert_eq!(pool.run(&calm).unwrap().meas.status, Status::Ok);
+    assert_healthy(&pool);
+}

@@ -21,11 +21,15 @@ pub struct Options {
     pub time_limit: Option<f64>,
     /// Interactive problems: keep what each side wrote ([`crate::interactive::Transcript`]).
     pub transcript: bool,
+    /// Fired when the judgement is not wanted any more: every run of the
+    /// solution, checker and interactor carrying it ends at once, later ones
+    /// do not start, and [`judge`] answers [`flash_engine::Error::Cancelled`].
+    pub cancel: Option<flash_sandbox::Cancel>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { stop_on_failure: true, default_time_limit: 2.0, time_limit: None, transcript: false }
+        Options { stop_on_failure: true, default_time_limit: 2.0, time_limit: None, transcript: false, cancel: None }
     }
 }
 
@@ -81,6 +85,7 @@ pub fn judge(
         language: language.into(),
         source,
         limits: limits(time_limit, pkg.limits.memory_mib, pkg.limits.output_mib),
+        cancel: opts.cancel.clone(),
         ..Submission::default()
     };
     let mut report = Report {
@@ -112,7 +117,7 @@ pub fn judge(
     report.compile_time = program.compile_time;
     let checker_sub = match &pkg.checker {
         None => None,
-        Some(c) => Some(program_submission(engine, c, "checker", checker_limits(pkg, sub.limits.wall_time))?),
+        Some(c) => Some(program_submission(engine, c, "checker", checker_limits(pkg, sub.limits.wall_time), opts)?),
     };
     let checker = match &checker_sub {
         None => None,
@@ -133,6 +138,7 @@ pub fn judge(
             c,
             "testlib checker",
             limits(l.validation_time, l.validation_memory_mib, l.validation_output_mib),
+            opts,
         )?),
     };
     let after = match &after_sub {
@@ -155,6 +161,10 @@ pub fn judge(
         Version::Legacy => g.legacy(),
         Version::V2023 => g.v2023(),
     }
+    // Runs cut short answered errors, not verdicts: no report then.
+    if opts.cancel.as_ref().is_some_and(flash_sandbox::Cancel::is_cancelled) {
+        return Err(flash_engine::Error::Cancelled.into());
+    }
     Ok(report)
 }
 
@@ -164,6 +174,7 @@ fn program_submission(
     c: &crate::package::SourceProgram,
     what: &str,
     limits: Limits,
+    opts: &Options,
 ) -> Result<Submission, JudgeError> {
     let lang = engine
         .registry()
@@ -178,6 +189,7 @@ fn program_submission(
             .map(|(p, d)| flash_engine::ExtraFile { path: p.clone(), executable: false, data: d.clone() })
             .collect(),
         limits,
+        cancel: opts.cancel.clone(),
         ..Submission::default()
     })
 }

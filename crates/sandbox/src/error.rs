@@ -26,6 +26,9 @@ pub enum Error {
     /// The host cannot give a safe sandbox.
     #[error("unsupported host: {0}")]
     Unsupported(String),
+    /// The run's [`crate::Cancel`] fired: the box was ended before the run's end.
+    #[error("the run was cancelled")]
+    Cancelled,
 }
 
 impl Error {

@@ -38,7 +38,7 @@ pub use error::Error;
 pub use flash_cgroup::MemoryMethod;
 pub use pool::{CgroupReport, LiveInput, Pool, PoolConfig, Stream, BOX_FLASH};
 pub use sandbox::Sandbox;
-pub use spec::{interleave, Bind, BoxFile, Limits, Measurement, RunResult, RunSpec, Status, Stdin, StoredFile};
+pub use spec::{interleave, Bind, BoxFile, Cancel, Limits, Measurement, RunResult, RunSpec, Status, Stdin, StoredFile};
 
 /// The default environment for a program in the box.
 pub fn default_env() -> Vec<(String, String)> {

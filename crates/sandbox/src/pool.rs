@@ -7,7 +7,7 @@
 
 use crate::config::{default_mounts, Mount, SlotConfig};
 use crate::protocol::{decode_file, read_frame, write_frame, ErrorFrame, Kind};
-use crate::spec::{check_box_path, BoxFile, Measurement, RunResult, RunSpec, Stdin};
+use crate::spec::{check_box_path, BoxFile, Cancel, Measurement, RunResult, RunSpec, Stdin};
 use crate::Error;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -374,10 +374,18 @@ impl Pool {
 
     fn run_with(&self, spec: &RunSpec, fds: Option<[OwnedFd; 2]>, live: Option<Live<'_>>) -> Result<RunResult, Error> {
         validate(spec)?;
+        let cancelled = || spec.cancel.as_ref().is_some_and(Cancel::is_cancelled);
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
         // Opened before a slot is taken: a missing file fails this request only.
         let mounts = open_mounts(spec)?;
         let mut handle = self.take()?;
-        let result = handle.exchange(spec, fds, mounts, live);
+        let mut result = handle.exchange(spec, fds, mounts, live);
+        // A run ended by its token answers so, not with the broken socket's error.
+        if result.is_err() && cancelled() {
+            result = Err(Error::Cancelled);
+        }
         let leftover = result.as_ref().map_or(0, |r| r.meas.slot_leftover_kb);
         if leftover > self.cfg.renew_above_kb {
             self.renewals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -708,14 +716,43 @@ impl SlotHandle {
         write_frame(s, Kind::Go, &[]).map_err(Error::io("helper socket"))?;
         // Only now may the feeder write: after `Go`, never between frames of ours.
         let done = AtomicBool::new(false);
+        let stopper = match &spec.cancel {
+            Some(c) => Some((c, self.sock.try_clone().map_err(Error::io("helper socket"))?)),
+            None => None,
+        };
         std::thread::scope(|scope| {
             if let Some(w) = writer {
                 let done = &done;
                 scope.spawn(move || feed(w, input, done));
             }
+            let stopper = stopper.map(|(cancel, sock)| {
+                let done = &done;
+                scope.spawn(move || {
+                    let stop = cancel.wait(|| done.load(Ordering::SeqCst)) && !done.load(Ordering::SeqCst);
+                    if stop {
+                        // The helper watches its socket during a run: on the
+                        // hang-up it kills the box's init, and with it every
+                        // process of the box's pid namespace, and answers an
+                        // error; the slot is then rebuilt.
+                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                    }
+                    stop
+                })
+            });
             let r = self.read_answer(spec, output);
-            done.store(true, Ordering::Relaxed);
-            r
+            done.store(true, Ordering::SeqCst);
+            match (stopper, &spec.cancel) {
+                (Some(t), Some(c)) => {
+                    c.wake();
+                    // Killed, even just after a whole answer: the slot is
+                    // not reusable, so the run counts as cancelled.
+                    match t.join() {
+                        Ok(false) => r,
+                        _ => Err(Error::Cancelled),
+                    }
+                }
+                _ => r,
+            }
         })
     }
 

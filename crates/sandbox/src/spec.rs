@@ -196,6 +196,63 @@ pub struct RunSpec {
     /// program cannot write into the trace.
     #[serde(default)]
     pub private_output: Option<String>,
+    /// Ends the run early when fired (the job it belongs to is not wanted any
+    /// more): see [`Cancel`]. Not part of the helper's request.
+    #[serde(skip)]
+    pub cancel: Option<Cancel>,
+}
+
+/// A cancellation token for runs: clones share one flag. Firing it ends
+/// every run that carries it (the box is killed and its slot rebuilt; the
+/// run answers [`crate::Error::Cancelled`]) and makes later runs that carry
+/// it answer the same without starting. Firing is idempotent and cheap; a
+/// run waits for it on a condition variable, so it is seen at once.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Cancel {
+    /// A token that has not fired.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Fires the token: runs carrying it end.
+    pub fn cancel(&self) {
+        let (fired, cv) = &*self.0;
+        *fired.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        cv.notify_all();
+    }
+
+    /// Whether it fired.
+    pub fn is_cancelled(&self) -> bool {
+        *self.0 .0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Blocks until the token fires (`true`) or `done()` holds (`false`);
+    /// whoever makes `done()` true then calls [`Cancel::wake`].
+    pub(crate) fn wait(&self, done: impl Fn() -> bool) -> bool {
+        let (fired, cv) = &*self.0;
+        let mut f = fired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*f && !done() {
+            f = cv.wait(f).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *f
+    }
+
+    /// Wakes the waiters of [`Cancel::wait`] so they look at `done()` again.
+    pub(crate) fn wake(&self) {
+        let (fired, cv) = &*self.0;
+        // Taken so a waiter between its check and its wait cannot miss this.
+        let _held = fired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cv.notify_all();
+    }
+}
+
+/// The same token (clones of one another).
+impl PartialEq for Cancel {
+    fn eq(&self, other: &Cancel) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// The descriptor of [`RunSpec::private_output`] in the program.

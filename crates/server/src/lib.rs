@@ -97,9 +97,9 @@ async fn serve(
     if listener.is_some() {
         tasks.push(tokio::spawn(expire_loop(svc.clone())));
         tasks.push(tokio::spawn(sweep_sessions(svc.clone())));
-        if let Some(c) = &svc.cluster {
-            tasks.push(c.watch_finished(notify_waiters(Arc::downgrade(&svc))));
-        }
+    }
+    if let (Some(c), true) = (&svc.cluster, listener.is_some() || judge) {
+        tasks.push(c.watch_finished(on_finished(Arc::downgrade(&svc))));
     }
     let trigger = svc.clone();
     tokio::spawn(async move {
@@ -152,14 +152,30 @@ async fn serve(
     served
 }
 
-/// Turns "job finished" notifications from other processes into wake-ups of
-/// this process's waiters.
-fn notify_waiters(svc: Weak<Service>) -> store::OnFinished {
+/// Turns "job finished" notifications from every process into wake-ups of
+/// this process's waiters, and stops this process's judging of a job that
+/// finished elsewhere (cancelled by a server, or judged by another worker
+/// after a reclaim): its result would be refused anyway.
+fn on_finished(svc: Weak<Service>) -> store::OnFinished {
     Arc::new(move |token: Option<&str>| {
-        if let Some(svc) = svc.upgrade() {
-            match token {
-                Some(t) => svc.waiters.finished(t),
-                None => svc.waiters.wake_all(),
+        let Some(svc) = svc.upgrade() else { return };
+        match token {
+            Some(t) => {
+                svc.waiters.finished(t);
+                svc.judging.stop(t, false);
+            }
+            None => {
+                svc.waiters.wake_all();
+                // Notifications may have been missed: look at what runs here.
+                tokio::spawn(async move {
+                    for t in svc.judging.tokens() {
+                        if let Ok(Some(rec)) = svc.store.get(&t).await {
+                            if rec.state == job::JobState::Done {
+                                svc.judging.stop(&t, false);
+                            }
+                        }
+                    }
+                });
             }
         }
     })

@@ -72,6 +72,64 @@ impl Waiters {
     }
 }
 
+/// The jobs this process's workers are judging, each with the token that
+/// stops its runs (see [`flash_sandbox::Cancel`]): a job cancelled while it
+/// runs, or finished meanwhile by another worker, is stopped here at once
+/// instead of running to its end.
+#[derive(Default)]
+pub struct Judging {
+    map: Mutex<HashMap<String, flash_sandbox::Cancel>>,
+    /// Stopped before their worker registered them (a cancel between the
+    /// lease and [`Judging::start`]), with when; only this process's own
+    /// leases land here, and an entry whose worker had already ended (a
+    /// cancel between the end of the judging and its result) is dropped
+    /// after a minute.
+    early: Mutex<HashMap<String, std::time::Instant>>,
+}
+
+impl Judging {
+    /// Registers a leased job; its runs carry the returned token.
+    pub fn start(&self, token: &str) -> flash_sandbox::Cancel {
+        let cancel = flash_sandbox::Cancel::new();
+        if self.early.lock().unwrap_or_else(|p| p.into_inner()).remove(token).is_some() {
+            cancel.cancel();
+        }
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).insert(token.to_owned(), cancel.clone());
+        cancel
+    }
+
+    /// The job's judging ended (before its result is stored).
+    pub fn end(&self, token: &str) {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
+    }
+
+    /// Stops `token`'s runs if this process judges it; `leased_here`: the
+    /// job is known to be leased by this process, so a worker that has not
+    /// registered it yet finds it stopped. `true` when a judging was stopped.
+    pub fn stop(&self, token: &str, leased_here: bool) -> bool {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(token) {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => {
+                if leased_here {
+                    let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+                    early.retain(|_, at| at.elapsed() < Duration::from_secs(60));
+                    early.insert(token.to_owned(), std::time::Instant::now());
+                }
+                false
+            }
+        }
+    }
+
+    /// The tokens being judged.
+    pub fn tokens(&self) -> Vec<String> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect()
+    }
+}
+
 /// See [`Service::cancel_on_drop`].
 pub struct CancelOnDrop {
     svc: Option<Arc<Service>>,
@@ -118,6 +176,8 @@ pub struct Service {
     queued: AtomicI64,
     /// Jobs being judged.
     pub(crate) running: AtomicI64,
+    /// The jobs being judged here, and how to stop each.
+    pub judging: Judging,
     /// Unix milliseconds at start (for the heartbeat).
     pub(crate) started_at_ms: i64,
     /// Finished-job signals.
@@ -197,6 +257,7 @@ impl Service {
             cluster,
             queued: AtomicI64::new(counts.queued as i64),
             running: AtomicI64::new(0),
+            judging: Judging::default(),
             started_at_ms: now_ms(),
             waiters: Waiters::default(),
             live: Arc::new(tokio::sync::Semaphore::new(cfg_workers)),
@@ -316,13 +377,19 @@ impl Service {
     /// Ends a queued or running job whose client went away (see
     /// [`JobStore::cancel`]): no worker starts it any more, its capacity in
     /// the queue is free at once, and its waiters wake up. A worker that
-    /// already started it finishes the run (the engine has no way to stop a
-    /// judgement midway) and has its result refused. `true` when it was cancelled.
+    /// already started it stops its runs at once ([`Judging`]; a worker of
+    /// another process hears of it through the store's "finished"
+    /// notifications) and has its result refused; a compile under way ends
+    /// first (it may be shared). `true` when it was cancelled.
     pub async fn cancel(&self, token: &str, kind: JobKind, why: &str) -> Result<bool, StoreError> {
         let result = JobResult::internal(format!("cancelled: {why}"));
         let was = self.store.cancel(token, &result, now_ms()).await?;
         if was == Some(JobState::Queued) && self.cluster.is_none() {
             self.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+        if was == Some(JobState::Processing) {
+            // Embedded: a job Processing was leased by this process's workers.
+            self.judging.stop(token, self.cluster.is_none());
         }
         if let Some(state) = was {
             self.metrics.by_kind.cancelled(kind);

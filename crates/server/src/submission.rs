@@ -84,5 +84,6 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
             "key" => req.key.clone().unwrap_or_default(),
             _ => String::new(),
         },
+        cancel: None,
     })
 }

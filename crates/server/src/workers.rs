@@ -48,7 +48,9 @@ async fn worker(svc: Arc<Service>, n: usize) {
         match leased {
             Ok(Some(job)) => {
                 svc.leased();
-                process(&svc, job).await;
+                // Registered at once, so a cancel from now on stops its runs.
+                let cancel = svc.judging.start(&job.token);
+                process(&svc, job, cancel).await;
             }
             Ok(None) => {}
             Err(e) => {
@@ -84,8 +86,9 @@ pub async fn heartbeat(svc: Arc<Service>) {
     }
 }
 
-/// Judges one leased job and stores its result.
-async fn process(svc: &Arc<Service>, job: JobRecord) {
+/// Judges one leased job and stores its result; `cancel` fires when the job
+/// is not wanted any more (see [`crate::service::Judging`]).
+async fn process(svc: &Arc<Service>, job: JobRecord, cancel: flash_sandbox::Cancel) {
     let key = job.request.key.as_deref().unwrap_or("");
     let span = tracing::info_span!("job", token = %job.token, key);
     async {
@@ -95,7 +98,11 @@ async fn process(svc: &Arc<Service>, job: JobRecord) {
         tracing::info!(language = job.request.language_id, kind = kind.name(), "job started");
         svc.running.fetch_add(1, Ordering::SeqCst);
         let start = Instant::now();
-        let result = judge_job(svc, &job.request).await;
+        let result = judge_job(svc, &job.request, cancel.clone()).await;
+        svc.judging.end(&job.token);
+        if cancel.is_cancelled() {
+            tracing::info!("the job was cancelled or finished elsewhere while judged here; its runs were stopped");
+        }
         svc.metrics.job.observe(start.elapsed().as_secs_f64());
         observe(svc, &result);
         svc.metrics.by_kind.judged(kind);
@@ -133,10 +140,12 @@ fn observe(svc: &Service, r: &JobResult) {
     }
 }
 
-async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
+async fn judge_job(svc: &Arc<Service>, req: &JobRequest, cancel: flash_sandbox::Cancel) -> JobResult {
     match (req.kind(), req.debug.clone()) {
         (JobKind::Submission, _) => {}
-        (JobKind::Debug, Some(d)) => return debug_job(svc, d).await,
+        (JobKind::Debug, Some(d)) => {
+            return debug_job(svc, flash_debugger::DebugRequest { cancel: Some(cancel), ..d }).await
+        }
         (JobKind::Debug, None) => return JobResult::internal("a debug job without its debug request"),
         (JobKind::Unknown, _) => {
             return JobResult::internal(
@@ -145,7 +154,7 @@ async fn judge_job(svc: &Arc<Service>, req: &JobRequest) -> JobResult {
         }
     }
     let sub = match to_submission(svc, req) {
-        Ok(s) => s,
+        Ok(s) => Submission { cancel: Some(cancel), ..s },
         Err(e) => return JobResult::internal(e),
     };
     if let Some(p) = &req.package {
@@ -203,6 +212,7 @@ async fn package_job(svc: &Arc<Service>, sub: Submission, p: &crate::job::Packag
         stop_on_failure: !p.all_tests,
         time_limit: p.time_limit,
         transcript: p.transcript,
+        cancel: sub.cancel.clone(),
         ..Default::default()
     };
     let judge = svc.judge.clone();

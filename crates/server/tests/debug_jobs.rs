@@ -119,6 +119,47 @@ async fn a_waiting_submission_whose_client_hangs_up_is_cancelled() {
 }
 
 #[tokio::test]
+async fn a_running_job_whose_client_hangs_up_is_stopped_not_run_to_its_end() {
+    let s = start(config()).await;
+    // The fake judge runs this one for 30 s unless its token fires.
+    let body = json!({"source_code": "UNTIL_CANCELLED", "language_id": 71});
+    let t = s.svc.clone();
+    let watch = tokio::spawn(async move {
+        for _ in 0..250 {
+            let (jobs, _) = t.store.list(0, 1).await.unwrap();
+            if jobs.first().is_some_and(|j| j.state == flash_server::job::JobState::Processing) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    });
+    hang_up(&s, "/submissions?wait=true", &body, Duration::from_millis(1500)).await;
+    assert!(watch.await.unwrap(), "a worker started the job before its client hung up");
+    // Stopped by the cancel (in the worker process, in split mode), well
+    // before the judge's own 30 s.
+    for _ in 0..250 {
+        if s.stopped() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(s.stopped(), 1, "the running judgement saw its token fire");
+    let (jobs, _) = s.svc.store.list(0, 1).await.unwrap();
+    let v = s.get(&format!("/submissions/{}?fields=status,message", jobs[0].token)).await.json();
+    assert_eq!(v["status"]["id"], 13, "{v}");
+    assert!(v["message"].as_str().unwrap().starts_with("cancelled"), "{v}");
+    assert_eq!(metric(&s, "flash_jobs_cancelled_total{kind=\"submission\"}").await, 1);
+    // Its worker is free again: both workers judge at once.
+    let both = [json!({"source_code": "SLEEP", "language_id": 71}), json!({"source_code": "SLEEP", "language_id": 71})];
+    for b in &both {
+        assert_eq!(s.post("/submissions", b).await.status, 201);
+    }
+    s.health_until("both workers busy after the stop", |h| h["processing"] == 2).await;
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn a_job_of_a_kind_the_worker_does_not_know_is_failed_not_judged() {
     let s = start(config()).await;
     let r = s.post("/create?wait=true", &json!({"code": "x", "language": "python3", "input": "a"})).await;

@@ -98,7 +98,8 @@ pub fn registry() -> &'static flash_engine::Registry {
 
 /// Traces `code` with default limits (and `max_steps` if given).
 pub fn trace(rig: &Rig, language: &str, code: &str, input: &str, max_steps: Option<u32>) -> Trace {
-    let req = DebugRequest { code: code.into(), language: language.into(), input: input.into(), max_steps };
+    let req =
+        DebugRequest { code: code.into(), language: language.into(), input: input.into(), max_steps, cancel: None };
     let t = flash_debugger::debug(&rig.engine, &req, &DebugLimits::default()).expect("the request is valid");
     eprintln!(
         "{language}: {:?} {:?} exit {:?}, {} steps\nstdout: {}\nstderr: {}\ncompile: {}",
@@ -143,7 +144,7 @@ pub fn assert_nothing_left(rig: &Rig) {
 
 /// Traces with the given limits.
 pub fn trace_with(rig: &Rig, language: &str, code: &str, limits: &DebugLimits) -> Trace {
-    let req = DebugRequest { code: code.into(), language: language.into(), input: String::new(), max_steps: None };
+    let req = DebugRequest { code: code.into(), language: language.into(), ..Default::default() };
     let t = flash_debugger::debug(&rig.engine, &req, limits).expect("the request is valid");
     eprintln!(
         "{language}: {:?} {:?} exit {:?}, {} steps\nstdout: {}\nstderr: {}",

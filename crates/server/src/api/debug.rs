@@ -92,5 +92,5 @@ fn parse(body: &Value) -> Result<DebugRequest, ApiError> {
             _ => return Err(ApiError::field("max_steps", "must be a positive integer")),
         },
     };
-    Ok(DebugRequest { code, language, input, max_steps })
+    Ok(DebugRequest { code, language, input, max_steps, cancel: None })
 }

@@ -46,6 +46,8 @@ pub struct FakeJudge {
     pub calls: AtomicUsize,
     /// Debug traces started.
     pub debug_calls: AtomicUsize,
+    /// `UNTIL_CANCELLED` judgements that saw their token fire.
+    pub stopped: AtomicUsize,
     /// Split mode: one byte appended per call, for the test process to count.
     calls_file: Option<PathBuf>,
     /// What [`Judge::warming`] says.
@@ -67,6 +69,7 @@ impl FakeJudge {
             refusals: reg.refusals().clone(),
             calls: AtomicUsize::new(0),
             debug_calls: AtomicUsize::new(0),
+            stopped: AtomicUsize::new(0),
             calls_file: None,
             warming: std::sync::atomic::AtomicBool::new(false),
         }
@@ -116,6 +119,22 @@ impl Judge for FakeJudge {
             j.status = StatusId::CompilationError;
             j.compile_output = b"main.cpp:1: error: nope\n".to_vec();
             return Ok(j);
+        }
+        if src.contains("UNTIL_CANCELLED") {
+            // Runs until the job's token fires (at most 30 s).
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(30) {
+                if sub.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                    self.stopped.fetch_add(1, Ordering::SeqCst);
+                    if let Some(f) = &self.calls_file {
+                        let mut f =
+                            std::fs::OpenOptions::new().create(true).append(true).open(stopped_file(f)).unwrap();
+                        f.write_all(b".").unwrap();
+                    }
+                    return Err(flash_engine::Error::Cancelled);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
         if src.contains("SLEEP_LONG") {
             std::thread::sleep(Duration::from_millis(1500));
@@ -520,6 +539,15 @@ impl TestServer {
         }
     }
 
+    /// `UNTIL_CANCELLED` judgements stopped by their token (in every worker process, in split mode).
+    pub fn stopped(&self) -> usize {
+        if split() {
+            std::fs::metadata(stopped_file(&self.calls_file)).map_or(0, |m| m.len() as usize)
+        } else {
+            self.judge.stopped.load(Ordering::SeqCst)
+        }
+    }
+
     /// Polls `/health` until `pred` holds for it (at most 5 s); returns it.
     pub async fn health_until(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let mut v = Value::Null;
@@ -560,6 +588,11 @@ impl TestServer {
         }
         self.dir
     }
+}
+
+/// Split mode: where the workers count stopped judgements.
+fn stopped_file(calls: &std::path::Path) -> PathBuf {
+    calls.with_extension("stopped")
 }
 
 /// Split mode: where the workers count debug traces.
