@@ -53,7 +53,9 @@ impl JobKind {
     }
 }
 
-/// A file put next to the source (Piston's further `files`, Jobe's `file_list`).
+/// A file put next to the source (Piston's further `files`, Jobe's
+/// `file_list`, the entries of Judge0's `additional_files` zip, unpacked once
+/// when the job is accepted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredFile {
     /// Path in the box.
@@ -61,6 +63,9 @@ pub struct StoredFile {
     /// Its bytes.
     #[serde(with = "b64")]
     pub data: Vec<u8>,
+    /// Whether it is executable (a zip entry's bit).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub executable: bool,
 }
 
 /// One native test case.
@@ -140,10 +145,13 @@ pub struct JobRequest {
     /// Judge0's rule by default).
     #[serde(default, skip_serializing_if = "is_default")]
     pub comparison: flash_engine::Comparison,
-    /// Judge0's zip of extra files, as sent (decoded from base64).
+    /// Judge0's zip of extra files, as sent (decoded from base64), kept to
+    /// be shown; its entries are in `files`, unpacked and checked once when
+    /// the job was accepted (a job stored before then has the zip only: see
+    /// [`crate::submission::to_submission`]).
     #[serde(with = "b64_opt", default)]
     pub additional_files: Option<Vec<u8>>,
-    /// Extra files sent one by one (Piston, Jobe).
+    /// Extra files: sent one by one (Piston, Jobe) or unpacked from `additional_files`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<StoredFile>,
     /// Where to PUT the result.

@@ -47,14 +47,20 @@ pub fn to_submission(svc: &Service, req: &JobRequest) -> Result<Submission, Stri
         .by_id(req.language_id)
         .ok_or_else(|| format!("language {} is no longer available", req.language_id))?;
     let mut extra_files = Vec::new();
-    if let Some(zip) = &req.additional_files {
+    // Only a job stored before zips were unpacked at acceptance has its zip
+    // and no files (the Judge0 parser unpacks into `files`; no other API
+    // takes a zip).
+    if let (Some(zip), true) = (&req.additional_files, req.files.is_empty()) {
         let lim = ExtractLimits { max_bytes: svc.cfg.max_extract_size * 1024, max_files: svc.cfg.max_extract_files };
         extra_files = extract(zip, lim).map_err(|e| format!("additional_files {e}"))?;
-        // The source file wins over a zip entry of the same name (`unzip -n`).
         extra_files.retain(|f| f.path != lang.source_file);
     }
     for f in &req.files {
-        extra_files.push(flash_engine::ExtraFile { path: f.path.clone(), executable: false, data: f.data.clone() });
+        extra_files.push(flash_engine::ExtraFile {
+            path: f.path.clone(),
+            executable: f.executable,
+            data: f.data.clone(),
+        });
     }
     Ok(Submission {
         language: lang.engine_id.to_string(),

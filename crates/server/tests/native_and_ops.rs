@@ -135,6 +135,30 @@ async fn additional_files_are_checked_and_unpacked() {
         .post("/submissions?wait=true", &json!({"source_code": "FILES", "language_id": 54, "additional_files": files}))
         .await;
     assert_eq!(r.json()["stdout"], "lib.h,data/in.txt", "{:?}", r.json());
+    // Unpacked once, at acceptance: the stored job carries the entries (and
+    // the zip, to be shown), so the worker unpacks nothing.
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    let rec = s.svc.store.get(&token).await.unwrap().unwrap();
+    let stored: Vec<&str> = rec.request.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(stored, ["lib.h", "data/in.txt"]);
+    assert!(rec.request.additional_files.is_some());
+    // A job stored before that (the zip and no files) is still unpacked by its worker.
+    let mut legacy = rec.request.clone();
+    legacy.files.clear();
+    let old = uuid::Uuid::new_v4().to_string();
+    let job =
+        flash_server::store::NewJob { token: old.clone(), created_at_ms: flash_server::job::now_ms(), request: legacy };
+    s.svc.store.enqueue(vec![job]).await.unwrap();
+    assert_eq!(s.finished(&old).await["stdout"], "lib.h,data/in.txt");
+    // The executable bit of an entry survives.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file("tool.sh", zip::write::SimpleFileOptions::default().unix_permissions(0o755)).unwrap();
+    w.write_all(b"#!/bin/sh\n").unwrap();
+    let tool = base64::engine::general_purpose::STANDARD.encode(w.finish().unwrap().into_inner());
+    let r = s.post("/submissions", &json!({"source_code": "x", "language_id": 54, "additional_files": tool})).await;
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    let rec = s.svc.store.get(&token).await.unwrap().unwrap();
+    assert!(rec.request.files[0].executable, "{:?}", rec.request.files);
     let slip = zip_of(&[("../../etc/cron.d/x", b"boom")]);
     let r = s.post("/submissions", &json!({"source_code": "x", "language_id": 54, "additional_files": slip})).await;
     assert_eq!(r.status, 422);

@@ -236,7 +236,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
             if !class.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
                 return Err(bad("run_spec.sourcefilename: a Java file is named after its class"));
             }
-            files.push(StoredFile { path: format!("{class}.java"), data: source });
+            files.push(StoredFile { path: format!("{class}.java"), data: source, executable: false });
             source = format!(
                 "public class Main {{ public static void main(String[] a) throws Throwable {{ {class}.main(a); }} }}\n"
             )
@@ -341,7 +341,7 @@ async fn file_list(svc: &Service, v: Option<&Value>) -> Result<Vec<StoredFile>, 
         let data = svc.store.get_file(id).await.map_err(ApiError::from)?.ok_or_else(|| {
             JobeError(StatusCode::NOT_FOUND, "One or more of the specified files is missing/unavailable".into())
         })?;
-        out.push(StoredFile { path: name.clone(), data });
+        out.push(StoredFile { path: name.clone(), data, executable: false });
     }
     Ok(out)
 }

@@ -317,7 +317,7 @@ fn files(b: &Map<String, Value>, source: &str) -> Result<Vec<StoredFile>, Piston
         if i > 0 && path == source {
             return Err(PistonError::bad(format!("files[{i}].name: {source} is the program's own file name here")));
         }
-        out.push(StoredFile { path, data });
+        out.push(StoredFile { path, data, executable: false });
     }
     Ok(out)
 }

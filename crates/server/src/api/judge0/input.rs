@@ -10,7 +10,7 @@
 use crate::api::fields::{shell_words, Min, Reader};
 use crate::api::FieldErrors;
 use crate::extract::{extract, ExtractLimits};
-use crate::job::{JobRequest, Origin};
+use crate::job::{JobRequest, Origin, StoredFile};
 use crate::judge::Lang;
 use crate::service::Service;
 use serde_json::Value;
@@ -34,7 +34,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
     let expected_output = r.bytes("expected_output", b64);
     let compiler_options = compiler_options(svc, &mut r, lang);
     let (command_line_arguments, args) = arguments(svc, &mut r);
-    let additional_files = additional_files(svc, &mut r, is_project);
+    let (additional_files, files) = additional_files(svc, &mut r, lang);
     let callback_url = callback_url(svc, &mut r);
     let req = limits(
         svc,
@@ -67,7 +67,7 @@ pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, Field
             network: Vec::new(),
             comparison: Default::default(),
             additional_files,
-            files: Vec::new(),
+            files,
             callback_url,
             debug: None,
             compile_limits: Default::default(),
@@ -138,8 +138,13 @@ fn arguments(svc: &Service, r: &mut Reader<'_>) -> (Option<String>, Vec<String>)
     }
 }
 
-fn additional_files(svc: &Service, r: &mut Reader<'_>, is_project: bool) -> Option<Vec<u8>> {
+/// `additional_files`: the zip as sent (kept to be shown) and its entries,
+/// unpacked and checked here, once: the stored job carries them, so neither
+/// the acceptance checks nor the worker unpack it again.
+fn additional_files(svc: &Service, r: &mut Reader<'_>, lang: Option<&Lang>) -> (Option<Vec<u8>>, Vec<StoredFile>) {
+    let is_project = lang.is_some_and(|l| l.is_project);
     let zip = r.bytes("additional_files", true).filter(|z| !z.is_empty());
+    let mut files = Vec::new();
     match &zip {
         None if is_project && !r.errors.contains_key("additional_files") => {
             r.err("additional_files", "can't be blank");
@@ -151,16 +156,23 @@ fn additional_files(svc: &Service, r: &mut Reader<'_>, is_project: bool) -> Opti
             let lim =
                 ExtractLimits { max_bytes: svc.cfg.max_extract_size * 1024, max_files: svc.cfg.max_extract_files };
             match extract(z, lim) {
-                Ok(files) if is_project && !files.iter().any(|f| f.path == "run") => {
+                Ok(unpacked) if is_project && !unpacked.iter().any(|f| f.path == "run") => {
                     r.err("additional_files", "must contain a `run` script at its root");
                 }
-                Ok(_) => {}
+                Ok(unpacked) => {
+                    files = unpacked
+                        .into_iter()
+                        // The source file wins over a zip entry of the same name (`unzip -n`).
+                        .filter(|f| lang.is_none_or(|l| f.path != l.source_file))
+                        .map(|f| StoredFile { path: f.path, data: f.data, executable: f.executable })
+                        .collect();
+                }
                 Err(e) => r.err("additional_files", e),
             }
         }
         None => {}
     }
-    zip
+    (zip, files)
 }
 
 fn callback_url(svc: &Service, r: &mut Reader<'_>) -> Option<String> {
