@@ -28,6 +28,9 @@ fn require_root() {
 /// An in-process server over a real engine and sandbox pool.
 struct Server {
     addr: SocketAddr,
+    /// The pool's box uids (no process may run as one after a run).
+    uids: std::ops::Range<u32>,
+    svc: Arc<Service>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     _dir: tempfile::TempDir,
@@ -41,6 +44,7 @@ async fn start(cfg: ServerConfig) -> Server {
     let mut pc = PoolConfig::new(cfg.workers).unwrap();
     pc.helper_exe = PathBuf::from(env!("CARGO_BIN_EXE_flash"));
     let pool = Pool::new(pc).expect("building the pool");
+    let uids = pool.uids();
     let text = format!("{}{}", flash_engine::registry::SHIPPED, MULTI_FILE_TOML);
     let reg = Registry::from_toml(&text, flash_engine::registry::probe_version).unwrap();
     let engine = Engine::new(Arc::new(pool), reg, EngineConfig::new(dir.path().join("cache"))).unwrap();
@@ -54,9 +58,9 @@ async fn start(cfg: ServerConfig) -> Server {
         async {
             let _ = rx.await;
         },
-        svc,
+        svc.clone(),
     ));
-    Server { addr, stop: Some(tx), task, _dir: dir }
+    Server { addr, uids, svc, stop: Some(tx), task, _dir: dir }
 }
 
 impl Server {
@@ -713,5 +717,53 @@ async fn a_session_keeps_files_not_processes_across_sandboxed_runs() {
     }
     let (p, q) = (median(plain), median(session));
     println!("python hello, median of 15: plain /create?wait=true {p:.1} ms, session run {q:.1} ms ({:+.1} ms)", q - p);
+    s.stop().await;
+}
+
+/// Processes running as one of `uids`, anywhere on the host.
+fn box_processes(uids: &std::ops::Range<u32>) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else { continue };
+        let uid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().next());
+        if uid.and_then(|u| u.parse().ok()).is_some_and(|u: u32| uids.contains(&u)) {
+            found.push(status.lines().next().unwrap_or("").to_owned());
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
+async fn a_running_program_whose_client_hangs_up_is_stopped_and_its_box_emptied() {
+    require_root();
+    let s = start(config(1)).await;
+    // A busy loop with a child, allowed 15 s of CPU: it holds the only worker.
+    let body = json!({
+        "source_code": "import os, time\nif os.fork() == 0:\n    time.sleep(100)\nwhile True: pass\n",
+        "language_id": 71, "cpu_time_limit": 15, "wall_time_limit": 20,
+    });
+    let hung = tokio::time::timeout(Duration::from_secs(2), s.post("/submissions?wait=true", &body)).await;
+    assert!(hung.is_err(), "answered before the client hung up");
+    // Its box is emptied at once (not at the 15 s limit) ...
+    let start = Instant::now();
+    while !box_processes(&s.uids).is_empty() && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(box_processes(&s.uids), Vec::<String>::new(), "the box's processes outlived the cancel");
+    eprintln!("box emptied {:?} after the hang-up", start.elapsed());
+    // ... and the only worker judges the next job.
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        s.post("/submissions?wait=true", &json!({"source_code": "print(42)", "language_id": 71})),
+    )
+    .await
+    .expect("the worker was still busy with the cancelled program");
+    assert_eq!(r.json()["stdout"], "42\n", "{:?}", r.json());
+    eprintln!("next job judged {:?} after the hang-up", start.elapsed());
+    let (jobs, _) = s.svc.store.list(0, 2).await.unwrap();
+    let cancelled = jobs[1].result.as_ref().expect("the cancelled job has its result");
+    assert_eq!(cancelled.status.id(), 13, "{cancelled:?}");
+    assert!(cancelled.message.as_deref().unwrap_or("").starts_with("cancelled"), "{cancelled:?}");
     s.stop().await;
 }
