@@ -261,8 +261,8 @@ impl Engine {
         };
         if !artifact.ok {
             let mut j = Judgement::internal("");
-            j.status = StatusId::CompilationError;
-            j.message = None;
+            j.run.status = StatusId::CompilationError;
+            j.run.message = None;
             j.compile_output = artifact.output.clone();
             j.compile_cached = cached;
             j.compile_time = compile_time;
@@ -501,18 +501,7 @@ pub(crate) fn outcome(
                 interleave: r.interleave,
             }
         }
-        Err(e) => RunOutcome {
-            status: StatusId::InternalError,
-            message: Some(e.to_string()),
-            exit_code: None,
-            exit_signal: None,
-            time: 0.0,
-            wall_time: 0.0,
-            memory: 0,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            interleave: Vec::new(),
-        },
+        Err(e) => RunOutcome::internal(e.to_string()),
     }
 }
 
@@ -694,24 +683,21 @@ pub(crate) fn summarize(
     let o = &outcomes[shown];
     let max = |f: fn(&RunOutcome) -> f64| outcomes.iter().map(f).fold(0.0, f64::max);
     let mut j = Judgement {
-        status: o.status,
-        stdout: o.stdout.clone(),
-        stderr: o.stderr.clone(),
+        run: RunOutcome {
+            time: max(|o| o.time),
+            wall_time: max(|o| o.wall_time),
+            memory: outcomes.iter().map(|o| o.memory).max().unwrap_or(0),
+            ..o.clone()
+        },
         compile_output,
-        message: o.message.clone(),
-        exit_code: o.exit_code,
-        exit_signal: o.exit_signal,
-        time: max(|o| o.time),
-        wall_time: max(|o| o.wall_time),
-        memory: outcomes.iter().map(|o| o.memory).max().unwrap_or(0),
         tests: Vec::new(),
         compile_cached: cached,
         compile_time,
-        interleave: o.interleave.clone(),
     };
     if had_tests {
         if o.status != StatusId::Accepted {
-            j.message = Some(format!("test {}: {}", shown + 1, o.message.as_deref().unwrap_or(o.status.description())));
+            j.run.message =
+                Some(format!("test {}: {}", shown + 1, o.message.as_deref().unwrap_or(o.status.description())));
         }
         j.tests = outcomes;
     }

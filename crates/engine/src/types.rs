@@ -203,58 +203,55 @@ pub struct RunOutcome {
     pub interleave: Vec<i64>,
 }
 
-/// The whole verdict on a submission.
+/// The whole verdict on a submission: the run it shows, and what the
+/// submission adds to a run (its compile, its tests). One result type for the
+/// engine: a run's fields are [`RunOutcome`]'s, here and in every test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Judgement {
-    /// Overall verdict: Compilation Error, or the first non-Accepted test's, or Accepted.
-    pub status: StatusId,
-    /// stdout of the only run, or of the first non-Accepted test (or the last test).
-    pub stdout: Vec<u8>,
-    /// See `stdout`.
-    pub stderr: Vec<u8>,
+    /// The shown run: the only run, or the first non-Accepted test's (the
+    /// last test's when all passed), with the overall status (Compilation
+    /// Error included), the message naming the failed test, and `time`,
+    /// `wall_time` and `memory` the largest over the tests. Its fields are
+    /// the judgement's own in JSON (flattened).
+    #[serde(flatten)]
+    pub run: RunOutcome,
     /// Compiler output (empty for interpreted languages).
     pub compile_output: Vec<u8>,
-    /// Explanation for non-Accepted verdicts and internal errors.
-    pub message: Option<String>,
-    /// See [`RunOutcome`].
-    pub exit_code: Option<i32>,
-    /// See [`RunOutcome`].
-    pub exit_signal: Option<i32>,
-    /// CPU seconds: of the only run, or the largest over the tests.
-    pub time: f64,
-    /// Wall seconds: as `time`.
-    pub wall_time: f64,
-    /// Peak memory KiB: as `time`.
-    pub memory: u64,
     /// One entry per test case when the submission had tests.
     pub tests: Vec<RunOutcome>,
     /// Whether the compile step was served from the cache.
     pub compile_cached: bool,
     /// Time spent compiling (0 when cached or interpreted), seconds.
     pub compile_time: f64,
-    /// The order of `stdout` and `stderr`: see [`flash_sandbox::RunResult::interleave`].
-    #[serde(default)]
-    pub interleave: Vec<i64>,
 }
 
-impl Judgement {
-    /// A judgement for a failure of Flash itself.
-    pub fn internal(message: impl Into<String>) -> Judgement {
-        Judgement {
+impl RunOutcome {
+    /// A run that did not happen because Flash failed (or the run was cancelled).
+    pub fn internal(message: impl Into<String>) -> RunOutcome {
+        RunOutcome {
             status: StatusId::InternalError,
             stdout: Vec::new(),
             stderr: Vec::new(),
-            compile_output: Vec::new(),
             message: Some(message.into()),
             exit_code: None,
             exit_signal: None,
             time: 0.0,
             wall_time: 0.0,
             memory: 0,
+            interleave: Vec::new(),
+        }
+    }
+}
+
+impl Judgement {
+    /// A judgement for a failure of Flash itself.
+    pub fn internal(message: impl Into<String>) -> Judgement {
+        Judgement {
+            run: RunOutcome::internal(message),
+            compile_output: Vec::new(),
             tests: Vec::new(),
             compile_cached: false,
             compile_time: 0.0,
-            interleave: Vec::new(),
         }
     }
 }

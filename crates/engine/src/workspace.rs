@@ -73,7 +73,7 @@ impl Engine {
         let o = outcome(program.language(), result, sub.expected.as_deref(), &sub.comparison);
         let a = program.compile_output().to_vec();
         let judgement = summarize(vec![o], false, a, program.compile_cached, program.compile_time);
-        if !ran || judgement.status == crate::StatusId::InternalError {
+        if !ran || judgement.run.status == crate::StatusId::InternalError {
             return Ok(WorkspaceRun { judgement, files: None, refused: vec![], truncated: false });
         }
         let truncated = files.len() >= flash_sandbox::spec::COLLECT_ALL_MAX;

@@ -191,18 +191,18 @@ fn describe(j: &Judgement) -> String {
         "  status {:?} ({}), message {:?}, exit code {:?}, signal {:?}\n  \
          time {:.3} s, wall {:.3} s, memory {} KiB, compile {:.3} s (cached: {})\n  \
          stdout {}\n  stderr {}\n  compile_output {}\n  tests {:?}",
-        j.status,
-        j.status.id(),
-        j.message,
-        j.exit_code,
-        j.exit_signal,
-        j.time,
-        j.wall_time,
-        j.memory,
+        j.run.status,
+        j.run.status.id(),
+        j.run.message,
+        j.run.exit_code,
+        j.run.exit_signal,
+        j.run.time,
+        j.run.wall_time,
+        j.run.memory,
         j.compile_time,
         j.compile_cached,
-        head(&j.stdout),
-        head(&j.stderr),
+        head(&j.run.stdout),
+        head(&j.run.stderr),
         head(&j.compile_output),
         j.tests.iter().map(|t| t.status).collect::<Vec<_>>(),
     )
@@ -210,7 +210,7 @@ fn describe(j: &Judgement) -> String {
 
 #[track_caller]
 fn assert_status(j: &Judgement, want: StatusId) {
-    assert_eq!(j.status, want, "expected {want:?} ({}), got {:?}:\n{}", want.id(), j.status, describe(j));
+    assert_eq!(j.run.status, want, "expected {want:?} ({}), got {:?}:\n{}", want.id(), j.run.status, describe(j));
 }
 
 #[track_caller]
@@ -238,7 +238,7 @@ fn hello_world(lang: &str, src: &str) {
         return;
     };
     assert_status(&j, StatusId::Accepted);
-    assert_eq!(String::from_utf8_lossy(&j.stdout), HELLO, "{}", describe(&j));
+    assert_eq!(String::from_utf8_lossy(&j.run.stdout), HELLO, "{}", describe(&j));
 }
 
 fn expected_output_matches_modulo_trailing_whitespace(lang: &str, src: &str) {
@@ -251,14 +251,14 @@ fn expected_output_differs_is_wrong_answer(lang: &str, src: &str) {
     let sub = Submission { expected: Some(b"Hello, world!\n".to_vec()), ..submission(lang, src) };
     let Some(j) = judge(&sub) else { return };
     assert_status(&j, StatusId::WrongAnswer);
-    assert_eq!(String::from_utf8_lossy(&j.stdout), HELLO, "{}", describe(&j));
+    assert_eq!(String::from_utf8_lossy(&j.run.stdout), HELLO, "{}", describe(&j));
 }
 
 fn stdin_utf8_round_trips(lang: &str, src: &str) {
     let sub = Submission { stdin: UTF8_TEXT.into(), ..submission(lang, src) };
     let Some(j) = judge(&sub) else { return };
     assert_status(&j, StatusId::Accepted);
-    assert_eq!(j.stdout, UTF8_TEXT.as_bytes(), "{}", describe(&j));
+    assert_eq!(j.run.stdout, UTF8_TEXT.as_bytes(), "{}", describe(&j));
 }
 
 /// 10 MiB of lines on stdin; the program prints how many bytes it read.
@@ -268,14 +268,14 @@ fn stdin_10_mib_is_read_whole(lang: &str, src: &str) {
     let sub = Submission { stdin: input, ..submission(lang, src) };
     let Some(j) = judge(&sub) else { return };
     assert_status(&j, StatusId::Accepted);
-    assert_eq!(String::from_utf8_lossy(&j.stdout), format!("{TEN_MIB}\n"), "{}", describe(&j));
+    assert_eq!(String::from_utf8_lossy(&j.run.stdout), format!("{TEN_MIB}\n"), "{}", describe(&j));
 }
 
 fn infinite_loop_is_tle(lang: &str, src: &str) {
     let sub = Submission { limits: Limits { cpu_time: 1.0, wall_time: 10.0, ..roomy() }, ..submission(lang, src) };
     let Some(j) = judge(&sub) else { return };
     assert_status(&j, StatusId::TimeLimitExceeded);
-    assert!(j.time >= 0.9, "CPU time should reach the limit:\n{}", describe(&j));
+    assert!(j.run.time >= 0.9, "CPU time should reach the limit:\n{}", describe(&j));
 }
 
 /// A program that allocates and touches far more than 128 MiB. Returns the
@@ -291,7 +291,7 @@ fn output_flood_is_ole(lang: &str, src: &str) {
     let sub = Submission { limits: Limits { output_kb: 64, ..roomy() }, ..submission(lang, src) };
     let Some(j) = judge(&sub) else { return };
     assert_status(&j, StatusId::OutputLimitExceeded);
-    assert!(j.stdout.len() + j.stderr.len() <= 64 * 1024, "output must be cut at the limit:\n{}", describe(&j));
+    assert!(j.run.stdout.len() + j.run.stderr.len() <= 64 * 1024, "output must be cut at the limit:\n{}", describe(&j));
 }
 
 /// A run ending with `want`; `stderr_has` must appear in its stderr.
@@ -299,7 +299,7 @@ fn runtime_error(lang: &str, src: &str, want: StatusId, stderr_has: Option<&str>
     let j = judge(&submission(lang, src))?;
     assert_status(&j, want);
     if let Some(text) = stderr_has {
-        assert_contains(&j.stderr, text, "stderr", &j);
+        assert_contains(&j.run.stderr, text, "stderr", &j);
     }
     Some(j)
 }
@@ -314,7 +314,7 @@ fn compile_error(lang: &str, src: &str, compiler_says: &[&str]) {
     for text in compiler_says {
         assert_contains(&j.compile_output, text, "compile_output", &j);
     }
-    assert!(j.tests.is_empty() && j.stdout.is_empty(), "nothing ran:\n{}", describe(&j));
+    assert!(j.tests.is_empty() && j.run.stdout.is_empty(), "nothing ran:\n{}", describe(&j));
 }
 
 /// The tests every language has; `$dir` and `$ext` locate its programs.
@@ -463,9 +463,9 @@ mod cpp {
         let Some(j) = judge_within(&submission(LANG, src), Duration::from_secs(90)) else {
             return;
         };
-        assert_ne!(j.status, StatusId::InternalError, "{}", describe(&j));
-        if j.status == StatusId::Accepted {
-            assert!(j.memory < 64 * 1024, "only used pages count:\n{}", describe(&j));
+        assert_ne!(j.run.status, StatusId::InternalError, "{}", describe(&j));
+        if j.run.status == StatusId::Accepted {
+            assert!(j.run.memory < 64 * 1024, "only used pages count:\n{}", describe(&j));
         }
     }
 
@@ -518,7 +518,7 @@ mod python {
         let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, Some("ZeroDivisionError")) else {
             return;
         };
-        assert_contains(&j.stderr, "Traceback (most recent call last)", "stderr", &j);
+        assert_contains(&j.run.stderr, "Traceback (most recent call last)", "stderr", &j);
     }
 
     #[test]
@@ -530,7 +530,7 @@ mod python {
         assert_status(&j, StatusId::Accepted);
         let want = "[[\"b\", 3]]\n['1', '22', '333']\n[1, 3, 6, 10]\n6 9\n\
                     2024-02-29\n0.3\n[1, 2]\n120\n";
-        assert_eq!(String::from_utf8_lossy(&j.stdout), want, "{}", describe(&j));
+        assert_eq!(String::from_utf8_lossy(&j.run.stdout), want, "{}", describe(&j));
     }
 }
 
@@ -554,7 +554,7 @@ mod javascript {
         let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, has) else {
             return;
         };
-        assert_contains(&j.stderr, "at check", "stderr", &j);
+        assert_contains(&j.run.stderr, "at check", "stderr", &j);
     }
 }
 
@@ -573,7 +573,7 @@ mod java {
         let Some(j) = super::memory_hog_is_mle(LANG, src) else {
             return;
         };
-        assert_contains(&j.stderr, "java.lang.OutOfMemoryError", "stderr", &j);
+        assert_contains(&j.run.stderr, "java.lang.OutOfMemoryError", "stderr", &j);
     }
 
     #[test]
@@ -584,7 +584,7 @@ mod java {
         let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, has) else {
             return;
         };
-        assert_contains(&j.stderr, "at Main.divide", "stderr", &j);
+        assert_contains(&j.run.stderr, "at Main.divide", "stderr", &j);
     }
 
     #[test]
@@ -593,7 +593,7 @@ mod java {
         let sub = Submission { limits: Limits::default(), ..submission(LANG, program!("java", "threads", "java")) };
         let Some(j) = judge(&sub) else { return };
         assert_status(&j, StatusId::Accepted);
-        assert_eq!(String::from_utf8_lossy(&j.stdout), "64 2047968000\n", "{}", describe(&j));
+        assert_eq!(String::from_utf8_lossy(&j.run.stdout), "64 2047968000\n", "{}", describe(&j));
     }
 
     #[test]
@@ -620,7 +620,7 @@ mod sql {
         };
         assert_status(&j, StatusId::Accepted);
         let want = "héllo wörld ✓ 日本|16\n";
-        assert_eq!(String::from_utf8_lossy(&j.stdout), want, "{}", describe(&j));
+        assert_eq!(String::from_utf8_lossy(&j.run.stdout), want, "{}", describe(&j));
     }
 
     /// The 10 MiB case: a script carrying a 10 MiB string literal.
@@ -633,7 +633,7 @@ mod sql {
         };
         assert_status(&j, StatusId::Accepted);
         let want = format!("{TEN_MIB}\n");
-        assert_eq!(String::from_utf8_lossy(&j.stdout), want, "{}", describe(&j));
+        assert_eq!(String::from_utf8_lossy(&j.run.stdout), want, "{}", describe(&j));
     }
 
     #[test]
@@ -651,7 +651,7 @@ mod sql {
         let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, has) else {
             return;
         };
-        assert_eq!(String::from_utf8_lossy(&j.stdout), "1\n", "{}", describe(&j));
+        assert_eq!(String::from_utf8_lossy(&j.run.stdout), "1\n", "{}", describe(&j));
     }
 }
 
@@ -674,7 +674,7 @@ mod bash {
         let Some(j) = runtime_error(LANG, src, StatusId::RuntimeNzec, Some("about to fail")) else {
             return;
         };
-        assert_eq!(j.exit_code, Some(3), "{}", describe(&j));
+        assert_eq!(j.run.exit_code, Some(3), "{}", describe(&j));
     }
 }
 
@@ -709,10 +709,10 @@ mod judging {
             |executable| Submission { extra_files: vec![tool(executable)], ..submission("bash", "./bin/tool.sh") };
         let Some(j) = judge(&sub(true)) else { return };
         assert_status(&j, StatusId::Accepted);
-        assert_eq!(j.stdout, b"tool ran\n", "{}", describe(&j));
+        assert_eq!(j.run.stdout, b"tool ran\n", "{}", describe(&j));
         let Some(j) = judge(&sub(false)) else { return };
         assert_status(&j, StatusId::RuntimeNzec);
-        assert!(String::from_utf8_lossy(&j.stderr).contains("Permission denied"), "{}", describe(&j));
+        assert!(String::from_utf8_lossy(&j.run.stderr).contains("Permission denied"), "{}", describe(&j));
     }
 
     /// Three tests, the second wrong: one compile, three results, and the
@@ -730,8 +730,8 @@ mod judging {
         use StatusId::{Accepted, WrongAnswer};
         assert_eq!(statuses(&j), [Accepted, WrongAnswer, Accepted], "{}", describe(&j));
         assert_status(&j, WrongAnswer);
-        assert_eq!(j.stdout, b"4\n", "the failing test's stdout:\n{}", describe(&j));
-        assert!(j.message.as_deref().is_some_and(|m| m.starts_with("test 2")), "{}", describe(&j));
+        assert_eq!(j.run.stdout, b"4\n", "the failing test's stdout:\n{}", describe(&j));
+        assert!(j.run.message.as_deref().is_some_and(|m| m.starts_with("test 2")), "{}", describe(&j));
         let outs: Vec<&[u8]> = j.tests.iter().map(|t| t.stdout.as_slice()).collect();
         assert_eq!(outs, [b"2\n".as_slice(), b"4\n", b"6\n"], "{}", describe(&j));
     }
@@ -747,7 +747,7 @@ mod judging {
         use StatusId::{Accepted, RuntimeNzec, WrongAnswer};
         assert_eq!(statuses(&j), [Accepted, RuntimeNzec, WrongAnswer], "{}", describe(&j));
         assert_status(&j, RuntimeNzec);
-        assert_eq!(j.exit_code, Some(3), "{}", describe(&j));
+        assert_eq!(j.run.exit_code, Some(3), "{}", describe(&j));
 
         let stop = Submission { stop_on_first_failure: true, ..sub };
         let Some(j) = judge(&stop) else { return };
@@ -778,7 +778,7 @@ mod judging {
         });
         for j in &judgements {
             assert_status(j, StatusId::Accepted);
-            assert_eq!(j.stdout, HELLO.as_bytes(), "{}", describe(j));
+            assert_eq!(j.run.stdout, HELLO.as_bytes(), "{}", describe(j));
         }
         assert_eq!(engine.compiles_run(), 1);
         let fresh = judgements.iter().filter(|j| !j.compile_cached).count();
@@ -803,12 +803,12 @@ mod judging {
             return;
         };
         assert_status(&plain, StatusId::Accepted);
-        assert_eq!(plain.stdout, b"0 0\n", "{}", describe(&plain));
+        assert_eq!(plain.run.stdout, b"0 0\n", "{}", describe(&plain));
 
         let sub = Submission { compiler_options: Some("  -DVALUE=42   -DOTHER=7 ".into()), ..submission("cpp", src) };
         let Some(j) = judge(&sub) else { return };
         assert_status(&j, StatusId::Accepted);
-        assert_eq!(j.stdout, b"42 7\n", "{}", describe(&j));
+        assert_eq!(j.run.stdout, b"42 7\n", "{}", describe(&j));
     }
 }
 
@@ -879,7 +879,11 @@ mod precompiled_headers {
             };
             let a = with.judge(&sub).unwrap();
             let b = plain.judge(&sub).unwrap();
-            assert_eq!((a.status, &a.stdout, a.exit_code), (b.status, &b.stdout, b.exit_code), "{name}");
+            assert_eq!(
+                (a.run.status, &a.run.stdout, a.run.exit_code),
+                (b.run.status, &b.run.stdout, b.run.exit_code),
+                "{name}"
+            );
             let used = String::from_utf8_lossy(&a.compile_output).contains("! /.flash/pch/");
             assert_eq!(used, name != "macro_before_include", "{name}: {}", String::from_utf8_lossy(&a.compile_output));
             assert!(!String::from_utf8_lossy(&b.compile_output).contains("/.flash/pch"), "{name}");
@@ -944,17 +948,17 @@ mod corpus {
             let sub =
                 Submission { stdin: format!("{input}\n").into_bytes(), ..submission(&expect.language, hello.as_str()) };
             let want = format!("Hello, {input}!\n");
-            let j = check(case, sub, &|j| j.status == StatusId::Accepted && j.stdout == want.as_bytes());
+            let j = check(case, sub, &|j| j.run.status == StatusId::Accepted && j.run.stdout == want.as_bytes());
             if case == "hello" {
                 // For the README's table (scripts/languages-bench.sh measures it too).
-                eprintln!("MEASURE {name}: hello world memory {} KiB, time {:.3} s", j.memory, j.time);
+                eprintln!("MEASURE {name}: hello world memory {} KiB, time {:.3} s", j.run.memory, j.run.time);
             }
         }
         if let Some(src) = compile_case {
             let says = expect.compile_error.clone();
             check("compile_error", submission(&expect.language, src), &move |j| {
-                j.status == StatusId::CompilationError
-                    && j.stdout.is_empty()
+                j.run.status == StatusId::CompilationError
+                    && j.run.stdout.is_empty()
                     && says.iter().all(|s| String::from_utf8_lossy(&j.compile_output).contains(s.as_str()))
             });
         }
@@ -962,18 +966,20 @@ mod corpus {
         check(
             "runtime_error",
             submission(&expect.language, file("runtime_error").expect("runtime_error")),
-            &move |j| j.status == StatusId::RuntimeNzec && String::from_utf8_lossy(&j.stderr).contains(says.as_str()),
+            &move |j| {
+                j.run.status == StatusId::RuntimeNzec && String::from_utf8_lossy(&j.run.stderr).contains(says.as_str())
+            },
         );
         let tle = Submission {
             limits: Limits { cpu_time: 1.0, wall_time: 10.0, ..roomy() },
             ..submission(&expect.language, file("infinite_loop").expect("infinite_loop"))
         };
-        check("infinite_loop", tle, &|j| j.status == StatusId::TimeLimitExceeded);
+        check("infinite_loop", tle, &|j| j.run.status == StatusId::TimeLimitExceeded);
         let mle = Submission {
             limits: Limits { memory_kb: 128 * 1024, ..roomy() },
             ..submission(&expect.language, file("memory_hog").expect("memory_hog"))
         };
-        check("memory_hog", mle, &|j| j.status == StatusId::MemoryLimitExceeded);
+        check("memory_hog", mle, &|j| j.run.status == StatusId::MemoryLimitExceeded);
         assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
     }
 
@@ -1007,7 +1013,7 @@ mod corpus {
             let sub = Submission { stdin: b"flash\n".to_vec(), limits, ..submission(lang, src) };
             let Some(j) = judge(&sub) else { return };
             assert_status(&j, StatusId::Accepted);
-            assert_eq!(j.stdout, b"Hello, flash!\n", "{}", describe(&j));
+            assert_eq!(j.run.stdout, b"Hello, flash!\n", "{}", describe(&j));
         }
     }
 

@@ -56,7 +56,7 @@ fn a_submission_with_tests_compiles_once_and_runs_each_case() {
     let (engine, _dir) = engine(fake.clone(), registry());
     let sub = Submission { tests: vec![case("1\n", "1"), case("2\n", "2"), case("3\n", "3")], ..cpp("int main(){}") };
     let j = engine.judge(&sub).unwrap();
-    assert_eq!(j.status, StatusId::Accepted, "{:?}", j.message);
+    assert_eq!(j.run.status, StatusId::Accepted, "{:?}", j.run.message);
     assert_eq!(j.tests.len(), 3);
     assert_eq!(j.compile_output, b"warning: fine\n");
     let calls = fake.calls();
@@ -105,9 +105,9 @@ fn a_compile_error_is_a_verdict_and_is_cached() {
     let (engine, _dir) = engine(fake.clone(), registry());
     for cached in [false, true] {
         let j = engine.judge(&cpp("int main(){")).unwrap();
-        assert_eq!(j.status, StatusId::CompilationError);
+        assert_eq!(j.run.status, StatusId::CompilationError);
         assert_eq!(j.compile_output, b"main.cpp:1:1: error: expected ';'\n");
-        assert_eq!((j.compile_cached, j.message.as_deref()), (cached, None));
+        assert_eq!((j.compile_cached, j.run.message.as_deref()), (cached, None));
     }
     assert_eq!(fake.calls().len(), 1);
 }
@@ -118,7 +118,7 @@ fn a_compile_stopped_by_a_limit_says_so_and_is_not_cached() {
     let (engine, _dir) = engine(fake.clone(), registry());
     for _ in 0..2 {
         let j = engine.judge(&cpp("template bomb")).unwrap();
-        assert_eq!(j.status, StatusId::CompilationError);
+        assert_eq!(j.run.status, StatusId::CompilationError);
         assert_eq!(j.compile_output, b"partial\n\ncompilation time limit exceeded\n");
         assert!(!j.compile_cached);
     }
@@ -132,9 +132,9 @@ fn a_compiler_that_cannot_start_is_an_internal_error() {
     }));
     let (engine, _dir) = engine(fake, registry());
     let j = engine.judge(&cpp("int main(){}")).unwrap();
-    assert_eq!(j.status, StatusId::InternalError);
+    assert_eq!(j.run.status, StatusId::InternalError);
     assert_eq!(
-        j.message.as_deref(),
+        j.run.message.as_deref(),
         Some("compile step failed: execve failed: No such file or directory (os error 2)")
     );
 }
@@ -147,8 +147,8 @@ fn a_failing_sandbox_is_an_internal_error_with_its_message() {
     }));
     let (engine, _dir) = engine(fake, registry());
     let j = engine.judge(&cpp("int main(){}")).unwrap();
-    assert_eq!(j.status, StatusId::InternalError);
-    assert_eq!(j.message.as_deref(), Some("helper failed: slot 0: the helper hung up"));
+    assert_eq!(j.run.status, StatusId::InternalError);
+    assert_eq!(j.run.message.as_deref(), Some("helper failed: slot 0: the helper hung up"));
 }
 
 /// The judgement of one run that the fake answers with `run`.
@@ -161,7 +161,7 @@ fn verdict_of(run: RunResult, expected: Option<&str>) -> (StatusId, Option<Strin
     let (engine, _dir) = engine(fake, registry());
     let sub = Submission { expected: expected.map(|e| e.as_bytes().to_vec()), ..cpp("int main(){}") };
     let j = engine.judge(&sub).unwrap();
-    (j.status, j.message)
+    (j.run.status, j.run.message)
 }
 
 #[test]
@@ -225,9 +225,9 @@ fn stop_on_first_failure_stops_and_names_the_test() {
         ..cpp("int main(){}")
     };
     let j = engine.judge(&sub).unwrap();
-    assert_eq!(j.status, StatusId::WrongAnswer);
+    assert_eq!(j.run.status, StatusId::WrongAnswer);
     assert_eq!(j.tests.len(), 2);
-    assert_eq!(j.message.as_deref(), Some("test 2: Wrong Answer"));
+    assert_eq!(j.run.message.as_deref(), Some("test 2: Wrong Answer"));
     assert_eq!(fake.calls().len(), 3, "one compile and two runs");
 }
 
@@ -243,7 +243,7 @@ fn an_interpreted_language_runs_its_source_with_no_compile() {
         ..Submission::default()
     };
     let j = engine.judge(&sub).unwrap();
-    assert_eq!((j.status, j.stdout.as_slice()), (StatusId::Accepted, b"hi\n".as_slice()));
+    assert_eq!((j.run.status, j.run.stdout.as_slice()), (StatusId::Accepted, b"hi\n".as_slice()));
     let calls = fake.calls();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].spec.argv, ["/usr/bin/python3", "-u", "main.py", "a b"]);
@@ -272,7 +272,7 @@ fn limits_reach_the_box_with_the_languages_adjustments() {
     let (engine, _dir) = self::engine(fake.clone(), registry());
     let mut java = java;
     java.limits.processes = 2;
-    assert_eq!(engine.judge(&java).unwrap().status, StatusId::Accepted);
+    assert_eq!(engine.judge(&java).unwrap().run.status, StatusId::Accepted);
     let run = fake.calls().pop().unwrap().spec;
     assert!(run.limits.processes > 2, "{}", run.limits.processes);
     assert!(run.binds.iter().any(|b| b.path == "Main.class"));
@@ -297,7 +297,7 @@ fn a_live_judgement_tells_its_stages_and_output() {
             })
         })
         .unwrap();
-    assert_eq!(j.status, StatusId::Accepted);
+    assert_eq!(j.run.status, StatusId::Accepted);
     assert_eq!(events, ["Compile", "Stderr:note\n", "Run", "Stdout:out", "Stderr:err"]);
     let calls = fake.calls();
     let vias: Vec<Via> = calls.iter().map(|c| c.via).collect();
@@ -361,7 +361,7 @@ fn a_tree_artifact_is_unpacked_into_the_run_box() {
     let reg = Registry::from_toml(TREE_LANGUAGE, |_| Ok("1".into())).unwrap();
     let (engine, _dir) = engine(fake.clone(), reg);
     let sub = Submission { language: "Tree".into(), source: b"x".to_vec(), ..Submission::default() };
-    assert_eq!(engine.judge(&sub).unwrap().status, StatusId::Accepted);
+    assert_eq!(engine.judge(&sub).unwrap().run.status, StatusId::Accepted);
     let run = fake.calls().pop().unwrap().spec;
     let files: Vec<(&str, u32)> = run.binds.iter().map(|b| (b.path.as_str(), mode(&b.source))).collect();
     assert_eq!(files, [("run", 0o555), ("lib/data.txt", 0o444)]);

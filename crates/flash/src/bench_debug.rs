@@ -69,8 +69,8 @@ fn plain_ms(engine: &Engine, lang: &str, code: &str) -> anyhow::Result<f64> {
     let t = Instant::now();
     let j = engine.judge(&sub)?;
     let ms = t.elapsed().as_secs_f64() * 1e3;
-    if j.status != StatusId::Accepted {
-        bail!("{lang}: plain run: {:?} {:?}", j.status, j.message);
+    if j.run.status != StatusId::Accepted {
+        bail!("{lang}: plain run: {:?} {:?}", j.run.status, j.run.message);
     }
     Ok(ms)
 }

@@ -61,8 +61,8 @@ fn plain(dir: &Path, argv: &[&str]) -> anyhow::Result<()> {
 fn judge(engine: &Engine, lang: &str, src: &str) -> anyhow::Result<flash_engine::Judgement> {
     let sub = Submission { language: lang.into(), source: src.as_bytes().to_vec(), ..Submission::default() };
     let j = engine.judge(&sub)?;
-    if j.status != StatusId::Accepted {
-        bail!("{lang}: {:?} {:?} {}", j.status, j.message, String::from_utf8_lossy(&j.compile_output));
+    if j.run.status != StatusId::Accepted {
+        bail!("{lang}: {:?} {:?} {}", j.run.status, j.run.message, String::from_utf8_lossy(&j.compile_output));
     }
     Ok(j)
 }

@@ -41,14 +41,14 @@ fn measure(dir: &std::path::Path, runs: usize, jobs: usize, workers: usize) -> a
     let sub = Submission { language: "54".into(), source: CPP.into(), ..Submission::default() };
     // Warm the compile cache, then time the engine alone.
     let first = engine.judge(&sub)?;
-    if first.status != StatusId::Accepted {
+    if first.run.status != StatusId::Accepted {
         bail!("the C++ hello world did not pass: {first:?}");
     }
     let direct: Vec<f64> = (0..runs)
         .map(|_| {
             let t = Instant::now();
             let j = engine.judge(&sub);
-            assert!(j.is_ok_and(|j| j.status == StatusId::Accepted));
+            assert!(j.is_ok_and(|j| j.run.status == StatusId::Accepted));
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();

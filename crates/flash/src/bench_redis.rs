@@ -57,13 +57,13 @@ fn measure(dir: &Path, runs: usize, jobs: usize) -> anyhow::Result<i32> {
     let engine = Arc::new(Engine::new(Arc::new(pool), Registry::load(None)?, EngineConfig::new(dir.join("cache")))?);
     let sub = Submission { language: "54".into(), source: CPP.into(), ..Submission::default() };
     let first = engine.judge(&sub)?;
-    if first.status != StatusId::Accepted {
+    if first.run.status != StatusId::Accepted {
         bail!("the C++ hello world did not pass: {first:?}");
     }
     let direct: Vec<f64> = (0..runs)
         .map(|_| {
             let t = Instant::now();
-            let ok = engine.judge(&sub).is_ok_and(|j| j.status == StatusId::Accepted);
+            let ok = engine.judge(&sub).is_ok_and(|j| j.run.status == StatusId::Accepted);
             assert!(ok, "the engine failed the hello world");
             t.elapsed().as_secs_f64() * 1e3
         })

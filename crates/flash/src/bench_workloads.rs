@@ -142,8 +142,14 @@ fn plain_cpp(dir: &Path, src: &str, input: &str) -> anyhow::Result<Vec<u8>> {
 
 fn judged(engine: &Engine, sub: &Submission) -> anyhow::Result<flash_engine::Judgement> {
     let j = engine.judge(sub)?;
-    if j.status != StatusId::Accepted {
-        bail!("{}: {:?} {:?} {}", sub.language, j.status, j.message, String::from_utf8_lossy(&j.compile_output));
+    if j.run.status != StatusId::Accepted {
+        bail!(
+            "{}: {:?} {:?} {}",
+            sub.language,
+            j.run.status,
+            j.run.message,
+            String::from_utf8_lossy(&j.compile_output)
+        );
     }
     Ok(j)
 }

@@ -167,10 +167,10 @@ pub fn json(j: &Judgement) -> serde_json::Value {
         })
     };
     let mut v = serde_json::json!({
-        "status": {"id": j.status.id(), "description": j.status.description()},
-        "stdout": text(&j.stdout), "stderr": text(&j.stderr), "compile_output": text(&j.compile_output),
-        "message": j.message, "exit_code": j.exit_code, "exit_signal": j.exit_signal,
-        "time": j.time, "wall_time": j.wall_time, "memory": j.memory,
+        "status": {"id": j.run.status.id(), "description": j.run.status.description()},
+        "stdout": text(&j.run.stdout), "stderr": text(&j.run.stderr), "compile_output": text(&j.compile_output),
+        "message": j.run.message, "exit_code": j.run.exit_code, "exit_signal": j.run.exit_signal,
+        "time": j.run.time, "wall_time": j.run.wall_time, "memory": j.run.memory,
         "compile_cached": j.compile_cached, "compile_time": j.compile_time,
     });
     if !j.tests.is_empty() {
@@ -180,22 +180,22 @@ pub fn json(j: &Judgement) -> serde_json::Value {
 }
 
 fn print_text(j: &Judgement) {
-    let mark = if j.status == StatusId::Accepted { "✔" } else { "✘" };
-    println!("{mark} {} (id {})", j.status.description(), j.status.id());
-    if let Some(m) = &j.message {
+    let mark = if j.run.status == StatusId::Accepted { "✔" } else { "✘" };
+    println!("{mark} {} (id {})", j.run.status.description(), j.run.status.id());
+    if let Some(m) = &j.run.message {
         println!("  message: {m}");
     }
-    println!("  time {:.3} s CPU, {:.3} s wall, memory {} KiB", j.time, j.wall_time, j.memory);
+    println!("  time {:.3} s CPU, {:.3} s wall, memory {} KiB", j.run.time, j.run.wall_time, j.run.memory);
     if !j.compile_output.is_empty() {
         println!("--- compile output ---\n{}", text(&j.compile_output).trim_end());
     }
     for (i, t) in j.tests.iter().enumerate() {
         println!("  test {}: {} ({:.3} s, {} KiB)", i + 1, t.status.description(), t.time, t.memory);
     }
-    if !j.stdout.is_empty() {
-        println!("--- stdout ---\n{}", text(&j.stdout).trim_end());
+    if !j.run.stdout.is_empty() {
+        println!("--- stdout ---\n{}", text(&j.run.stdout).trim_end());
     }
-    if !j.stderr.is_empty() {
-        println!("--- stderr ---\n{}", text(&j.stderr).trim_end());
+    if !j.run.stderr.is_empty() {
+        println!("--- stderr ---\n{}", text(&j.run.stderr).trim_end());
     }
 }

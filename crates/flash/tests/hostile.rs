@@ -658,15 +658,15 @@ fn a_sparse_192_mib_binary_fails_the_compile_instead_of_being_kept() {
     };
     let j = engine.judge(&sub(Some(SPARSE_LINK))).expect("judged");
     let out = String::from_utf8_lossy(&j.compile_output).into_owned();
-    eprintln!("{:?}: {out}", j.status);
-    assert_eq!(j.status, flash_engine::StatusId::CompilationError, "{out}");
+    eprintln!("{:?}: {out}", j.run.status);
+    assert_eq!(j.run.status, flash_engine::StatusId::CompilationError, "{out}");
     assert!(out.contains("compiled file main is") && out.contains("apparent size"), "{out}");
     let (cached_bytes, _) = engine.cache_stats();
     assert!(cached_bytes < 1 << 20, "the compile cache holds {cached_bytes} bytes for a refused artifact");
     // The same program without the options compiles and runs.
     let j = engine.judge(&sub(None)).expect("judged");
-    assert_eq!(j.status, flash_engine::StatusId::Accepted, "{}", String::from_utf8_lossy(&j.compile_output));
-    assert_eq!(j.stdout, b"hi\n");
+    assert_eq!(j.run.status, flash_engine::StatusId::Accepted, "{}", String::from_utf8_lossy(&j.compile_output));
+    assert_eq!(j.run.stdout, b"hi\n");
 }
 
 #[test]
@@ -736,7 +736,7 @@ fn a_sparse_binary_under_the_limit_is_neither_held_by_the_server_nor_copied_per_
     let (rss0, hwm0, shmem0) = (own_status_kb("VmRSS:"), own_status_kb("VmHWM:"), host_shmem_kb());
     let j = engine.judge(&sub).expect("judged");
     let (rss1, hwm1, shmem1) = (own_status_kb("VmRSS:"), own_status_kb("VmHWM:"), host_shmem_kb());
-    assert_eq!(j.status, flash_engine::StatusId::Accepted, "{j:?}");
+    assert_eq!(j.run.status, flash_engine::StatusId::Accepted, "{j:?}");
     let blob = std::fs::read_dir(cache.path().join("blobs")).unwrap().flatten().find(|e| e.path().is_file());
     let size_kb = blob.expect("the binary is a blob of the cache").metadata().unwrap().len() / 1024;
     eprintln!(
@@ -869,15 +869,15 @@ mod runtimes {
             ..Submission::default()
         };
         let j = engine.judge(&sub).unwrap_or_else(|e| panic!("{language}: {e}"));
-        let out = String::from_utf8_lossy(&j.stdout).into_owned();
+        let out = String::from_utf8_lossy(&j.run.stdout).into_owned();
         let said = format!(
             "{language}: {:?} {:?}\nstdout:\n{out}\nstderr:\n{}",
-            j.status,
-            j.message,
-            String::from_utf8_lossy(&j.stderr)
+            j.run.status,
+            j.run.message,
+            String::from_utf8_lossy(&j.run.stderr)
         );
         eprintln!("{said}");
-        assert_eq!(j.status, StatusId::Accepted, "{said}");
+        assert_eq!(j.run.status, StatusId::Accepted, "{said}");
         let get = |k: &str| out.lines().find_map(|l| l.strip_prefix(&format!("{k}: "))).unwrap_or("missing").to_owned();
         assert_eq!(get("shadow"), "failed", "the host's /etc/shadow is not in the box: {said}");
         assert_eq!(get("write"), "failed", "the toolchains are read-only: {said}");
@@ -890,7 +890,11 @@ mod runtimes {
         // The slot is fine afterwards: a normal program is judged as usual.
         let hello = Submission { language: "bash".into(), source: b"echo ok".to_vec(), ..Submission::default() };
         let j = engine.judge(&hello).unwrap();
-        assert_eq!((j.status, j.stdout.as_slice()), (StatusId::Accepted, b"ok\n".as_slice()), "after {language}");
+        assert_eq!(
+            (j.run.status, j.run.stdout.as_slice()),
+            (StatusId::Accepted, b"ok\n".as_slice()),
+            "after {language}"
+        );
     }
 
     #[test]

@@ -106,9 +106,9 @@ pub fn judge(
     let program = match engine.prepare(&sub)? {
         Prepared::Ready(p) => p,
         Prepared::Failed(j) => {
-            report.verdict = if j.status == StatusId::CompilationError { Verdict::CE } else { Verdict::JE };
+            report.verdict = if j.run.status == StatusId::CompilationError { Verdict::CE } else { Verdict::JE };
             report.compile_output = String::from_utf8_lossy(&j.compile_output).into_owned();
-            report.message = j.message.clone();
+            report.message = j.run.message.clone();
             return Ok(report);
         }
     };
@@ -198,7 +198,7 @@ fn program_submission(
 fn uncompiled(mut report: Report, what: &str, j: &flash_engine::Judgement) -> Report {
     report.verdict = Verdict::JE;
     let out = String::from_utf8_lossy(&j.compile_output).into_owned();
-    report.message = Some(format!("the {what} does not compile: {}", j.message.clone().unwrap_or(out)));
+    report.message = Some(format!("the {what} does not compile: {}", j.run.message.clone().unwrap_or(out)));
     report
 }
 

@@ -318,26 +318,26 @@ impl JobResult {
 
     /// Converts the engine's judgement.
     pub fn from_judgement(j: &Judgement) -> JobResult {
-        let ran = !matches!(j.status, StatusId::CompilationError | StatusId::InternalError)
-            || !j.stdout.is_empty()
-            || j.time > 0.0;
+        let ran = !matches!(j.run.status, StatusId::CompilationError | StatusId::InternalError)
+            || !j.run.stdout.is_empty()
+            || j.run.time > 0.0;
         JobResult {
-            status: j.status,
-            stdout: j.stdout.clone(),
-            stderr: j.stderr.clone(),
+            status: j.run.status,
+            stdout: j.run.stdout.clone(),
+            stderr: j.run.stderr.clone(),
             compile_output: j.compile_output.clone(),
-            message: j.message.clone(),
-            exit_code: j.exit_code,
-            exit_signal: j.exit_signal,
-            time: ran.then_some(j.time),
-            wall_time: ran.then_some(j.wall_time),
-            memory: ran.then_some(j.memory),
+            message: j.run.message.clone(),
+            exit_code: j.run.exit_code,
+            exit_signal: j.run.exit_signal,
+            time: ran.then_some(j.run.time),
+            wall_time: ran.then_some(j.run.wall_time),
+            memory: ran.then_some(j.run.memory),
             tests: j.tests.iter().map(TestResult::from_outcome).collect(),
             compile_time: j.compile_time,
             compile_cached: j.compile_cached,
             trace: None,
             debug_refusal: None,
-            interleave: j.interleave.clone(),
+            interleave: j.run.interleave.clone(),
             workspace: None,
             package: None,
         }

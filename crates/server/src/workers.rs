@@ -264,7 +264,7 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
         wall += r.wall_time.unwrap_or(0.0);
         mem += r.memory.unwrap_or(0);
         n += 1;
-        let stop = j.status != StatusId::Accepted;
+        let stop = j.run.status != StatusId::Accepted;
         last = Some(r);
         if stop {
             break;

@@ -111,12 +111,12 @@ impl Judge for FakeJudge {
         }
         let src = String::from_utf8_lossy(&sub.source).into_owned();
         let mut j = Judgement::internal("");
-        j.message = None;
+        j.run.message = None;
         if src.contains("PANIC") {
             panic!("the fake judge was asked to panic");
         }
         if src.contains("COMPILE_ERROR") {
-            j.status = StatusId::CompilationError;
+            j.run.status = StatusId::CompilationError;
             j.compile_output = b"main.cpp:1: error: nope\n".to_vec();
             return Ok(j);
         }
@@ -147,33 +147,33 @@ impl Judge for FakeJudge {
             sub.tests.iter().map(|t| outcome(t.input.clone(), t.expected.as_deref(), &sub.comparison)).collect()
         };
         let shown = runs.iter().find(|o| o.status != StatusId::Accepted).unwrap_or(runs.last().unwrap());
-        j.status = shown.status;
-        j.stdout = shown.stdout.clone();
-        j.message = shown.message.clone();
+        j.run.status = shown.status;
+        j.run.stdout = shown.stdout.clone();
+        j.run.message = shown.message.clone();
         if src.contains("BINARY") {
-            j.stdout = vec![0xff, 0xfe, b'\n'];
+            j.run.stdout = vec![0xff, 0xfe, b'\n'];
         }
         if src.contains("ARGS") {
-            j.stdout = sub.args.join("|").into_bytes();
+            j.run.stdout = sub.args.join("|").into_bytes();
         }
         if src.contains("FILES") {
             let names: Vec<&str> = sub.extra_files.iter().map(|f| f.path.as_str()).collect();
-            j.stdout = names.join(",").into_bytes();
+            j.run.stdout = names.join(",").into_bytes();
         }
         if src.contains("LIMITS") {
             let l = &sub.limits;
-            j.stdout = format!("cpu={} wall={} mem={} procs={}", l.cpu_time, l.wall_time, l.memory_kb, l.processes)
+            j.run.stdout = format!("cpu={} wall={} mem={} procs={}", l.cpu_time, l.wall_time, l.memory_kb, l.processes)
                 .into_bytes();
         }
         if src.contains("SCOPE") {
-            j.stdout = format!("scope={}", sub.cache_scope).into_bytes();
+            j.run.stdout = format!("scope={}", sub.cache_scope).into_bytes();
         }
         if src.contains("FILEDATA") {
             let all: Vec<String> =
                 sub.extra_files.iter().map(|f| format!("{}={}", f.path, String::from_utf8_lossy(&f.data))).collect();
-            j.stdout = all.join(";").into_bytes();
+            j.run.stdout = all.join(";").into_bytes();
         }
-        j.exit_code = Some(0);
+        j.run.exit_code = Some(0);
         // Verdicts by marker, for the APIs that map them to their own codes.
         let verdicts = [
             ("MLE", StatusId::MemoryLimitExceeded, None, None),
@@ -185,15 +185,15 @@ impl Judge for FakeJudge {
             ("INTERNAL", StatusId::InternalError, None, None),
         ];
         if let Some((m, status, code, signal)) = verdicts.iter().find(|v| src.contains(v.0)) {
-            j.status = *status;
-            j.message = Some(if *m == "MLE" { "memory limit exceeded".into() } else { format!("{m} (fake)") });
-            j.exit_code = *code;
-            j.exit_signal = *signal;
-            j.stderr = format!("{m} on stderr").into_bytes();
+            j.run.status = *status;
+            j.run.message = Some(if *m == "MLE" { "memory limit exceeded".into() } else { format!("{m} (fake)") });
+            j.run.exit_code = *code;
+            j.run.exit_signal = *signal;
+            j.run.stderr = format!("{m} on stderr").into_bytes();
         }
-        j.time = 0.01;
-        j.wall_time = 0.02;
-        j.memory = 1000;
+        j.run.time = 0.01;
+        j.run.wall_time = 0.02;
+        j.run.memory = 1000;
         if !sub.tests.is_empty() {
             j.tests = runs;
         }
@@ -333,10 +333,10 @@ impl Judge for FakeJudge {
     ) -> Result<WorkspaceRun, flash_engine::Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let mut j = Judgement::internal("");
-        j.message = None;
+        j.run.message = None;
         let src = String::from_utf8_lossy(&sub.source).into_owned();
         if src.contains("COMPILE_ERROR") {
-            j.status = StatusId::CompilationError;
+            j.run.status = StatusId::CompilationError;
             return Ok(WorkspaceRun { judgement: j, files: None, refused: vec![], truncated: false });
         }
         let mut files: std::collections::BTreeMap<String, Vec<u8>> =
@@ -351,8 +351,8 @@ impl Judge for FakeJudge {
                 }
                 ["rm", p] => drop(files.remove(*p)),
                 ["big", p, n] => drop(files.insert(p.to_string(), vec![b'x'; n.parse().unwrap()])),
-                ["cat", p] => j.stdout.extend(files.get(*p).cloned().unwrap_or_default()),
-                ["ls"] => j.stdout.extend(files.keys().map(|k| format!("{k}\n")).collect::<String>().bytes()),
+                ["cat", p] => j.run.stdout.extend(files.get(*p).cloned().unwrap_or_default()),
+                ["ls"] => j.run.stdout.extend(files.keys().map(|k| format!("{k}\n")).collect::<String>().bytes()),
                 _ => {}
             }
         }
@@ -362,8 +362,8 @@ impl Judge for FakeJudge {
             .map(|(p, d)| (p.clone(), d.len() as u64))
             .collect();
         files.retain(|_, d| d.len() as u64 <= max_file_kb * 1024);
-        j.status = StatusId::Accepted;
-        j.exit_code = Some(0);
+        j.run.status = StatusId::Accepted;
+        j.run.exit_code = Some(0);
         let files = files.into_iter().map(|(path, data)| BoxFile { path, mode: 0o644, data }).collect();
         Ok(WorkspaceRun { judgement: j, files: Some(files), refused, truncated: false })
     }
