@@ -93,6 +93,15 @@ fn assert_healthy(pool: &Pool) {
     assert_eq!((r.meas.status, stdout(&r).as_str()), (Status::Ok, "alive\n"));
 }
 
+/// An engine over a fresh one-slot pool, the shipped languages and its own
+/// empty compile cache (the directory, returned too, lives while it is held).
+fn engine_in_temp_cache() -> (flash_engine::Engine, tempfile::TempDir) {
+    let cache = tempfile::tempdir().unwrap();
+    let registry = flash_engine::Registry::load(None).expect("the shipped language table loads");
+    let config = flash_engine::EngineConfig::new(cache.path().to_owned());
+    (flash_engine::Engine::new(std::sync::Arc::new(pool()), registry, config).unwrap(), cache)
+}
+
 /// How much slower than real hardware this machine runs the programs:
 /// `FLASH_TEST_SLOWDOWN` (default 1). The VM test sets it under QEMU's
 /// software emulation, where a second of a real core's work takes about ten.
@@ -640,14 +649,7 @@ const SPARSE_LINK: &str = "-Wl,-z,max-page-size=0x4000000 -Wl,-z,separate-code";
 #[ignore = "needs root: scripts/test.sh runs it"]
 fn a_sparse_192_mib_binary_fails_the_compile_instead_of_being_kept() {
     require_root();
-    let cache = tempfile::tempdir().unwrap();
-    let registry = flash_engine::Registry::load(None).expect("the shipped language table loads");
-    let engine = flash_engine::Engine::new(
-        std::sync::Arc::new(pool()),
-        registry,
-        flash_engine::EngineConfig::new(cache.path().to_owned()),
-    )
-    .unwrap();
+    let (engine, _cache) = engine_in_temp_cache();
     let src = "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n";
     let sub = |opts: Option<&str>| flash_engine::Submission {
         language: "c".into(),
@@ -717,14 +719,7 @@ fn host_shmem_kb() -> u64 {
 #[ignore = "needs root: scripts/test.sh runs it"]
 fn a_sparse_binary_under_the_limit_is_neither_held_by_the_server_nor_copied_per_run() {
     require_root();
-    let cache = tempfile::tempdir().unwrap();
-    let registry = flash_engine::Registry::load(None).expect("the shipped language table loads");
-    let engine = flash_engine::Engine::new(
-        std::sync::Arc::new(pool()),
-        registry,
-        flash_engine::EngineConfig::new(cache.path().to_owned()),
-    )
-    .unwrap();
+    let (engine, cache) = engine_in_temp_cache();
     let sub = flash_engine::Submission {
         language: "cpp".into(),
         source: "#include <cstdio>\nint main() { std::puts(\"hi\"); }\n".into(),

@@ -93,22 +93,6 @@ impl PoolConfig {
     }
 }
 
-/// Writes `data` leaving its all-zero pages as holes, so a staged file takes
-/// (in the box's tmpfs) only the memory of its contents, however large its
-/// apparent size: a sparse compile artifact stays sparse in every run box.
-fn write_sparse(file: &mut std::fs::File, data: &[u8]) -> std::io::Result<()> {
-    use std::io::{Seek, SeekFrom, Write};
-    const PAGE: usize = 4096;
-    for chunk in data.chunks(PAGE) {
-        if chunk.len() == PAGE && chunk.iter().all(|&b| b == 0) {
-            file.seek(SeekFrom::Current(PAGE as i64))?;
-        } else {
-            file.write_all(chunk)?;
-        }
-    }
-    file.set_len(data.len() as u64)
-}
-
 /// Distinct uids for every pool on the host keep RLIMIT_NPROC (counted per uid,
 /// host-wide) from coupling two pools' boxes: 1000 uids per pool, 100 pools per
 /// process, keyed by pid (the largest value stays below 2^32 - 1).
@@ -664,7 +648,7 @@ impl SlotHandle {
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(&path)
                 .map_err(Error::io(in_box(&path)))?;
-            write_sparse(&mut file, &f.data).map_err(Error::io(in_box(&path)))?;
+            crate::sys::copy_sparse(&mut &f.data[..], &mut file).map_err(Error::io(in_box(&path)))?;
             std::os::unix::fs::fchown(&file, Some(self.uid), Some(self.uid)).map_err(Error::io(in_box(&path)))?;
         }
         Ok(())

@@ -372,6 +372,43 @@ pub fn recv_upto_fds(sock: RawFd, data: &mut [u8], n: usize) -> io::Result<(usiz
     Ok((got as usize, fds))
 }
 
+/// Copies `from` to the start of `to`, leaving its all-zero pages as holes:
+/// a sparse binary (say, from linker options that pad its segments) takes
+/// only the room of its contents, in the compile cache (the helper collects
+/// into it) and in a box's tmpfs (the library stages into it), however large
+/// its apparent size. Returns the bytes copied.
+pub fn copy_sparse(from: &mut impl std::io::Read, to: &mut std::fs::File) -> io::Result<u64> {
+    use std::io::{Seek, SeekFrom, Write};
+    const PAGE: usize = 4096;
+    let mut buf = vec![0u8; 16 * PAGE];
+    let mut total = 0u64;
+    loop {
+        // Whole pages where the reader gives them, so holes line up with pages.
+        let mut n = 0;
+        while n < buf.len() {
+            match from.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if n == 0 {
+            break;
+        }
+        for page in buf[..n].chunks(PAGE) {
+            if page.iter().all(|&b| b == 0) {
+                to.seek(SeekFrom::Current(page.len() as i64))?;
+            } else {
+                to.write_all(page)?;
+            }
+        }
+        total += n as u64;
+    }
+    to.set_len(total)?;
+    Ok(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,5 +428,22 @@ mod tests {
         assert!(got[1].1.contains(&"noexec".to_string()));
         assert!(got[2].1.contains(&"ro".to_string()));
         assert!(mounts_below(info, Path::new("/nope")).is_empty());
+    }
+
+    #[test]
+    fn a_sparse_copy_keeps_its_holes() {
+        use std::os::unix::fs::MetadataExt;
+        // 8 MiB apparent: a page of code, zeros, a page of data at the end, and a tail.
+        let mut data = vec![0u8; 8 << 20];
+        data[..4096].fill(0x90);
+        data[(8 << 20) - 8192..(8 << 20) - 4096].fill(7);
+        data.extend_from_slice(b"tail");
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = std::fs::File::create(dir.path().join("blob")).unwrap();
+        let n = copy_sparse(&mut data.as_slice(), &mut out).unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(std::fs::read(dir.path().join("blob")).unwrap(), data);
+        let used = out.metadata().unwrap().blocks() * 512;
+        assert!(used < 1 << 20, "{used} bytes allocated for 3 pages of contents");
     }
 }

@@ -161,43 +161,8 @@ pub fn store_file(path: &str, cap: u64, dir: &OwnedFd, name: &str) -> Result<Opt
     }
     // SAFETY: openat returned a fresh descriptor that we own.
     let mut out = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    let size = copy_sparse(&mut f.take(cap), &mut out).map_err(|e| Error::Io(where_(), e))?;
+    let size = sys::copy_sparse(&mut f.take(cap), &mut out).map_err(|e| Error::Io(where_(), e))?;
     Ok(Some(Collected::Stored(meta.permissions().mode() & 0o777, size)))
-}
-
-/// Copies `from` to the start of `to`, leaving its all-zero pages as holes:
-/// a sparse binary (say, from linker options that pad its segments) takes
-/// only the room of its contents in the cache, on disk or on a tmpfs.
-fn copy_sparse(from: &mut impl Read, to: &mut File) -> std::io::Result<u64> {
-    use std::io::{Seek, SeekFrom, Write};
-    const PAGE: usize = 4096;
-    let mut buf = vec![0u8; 16 * PAGE];
-    let mut total = 0u64;
-    loop {
-        // Whole pages where the reader gives them, so holes line up with pages.
-        let mut n = 0;
-        while n < buf.len() {
-            match from.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if n == 0 {
-            break;
-        }
-        for page in buf[..n].chunks(PAGE) {
-            if page.iter().all(|&b| b == 0) {
-                to.seek(SeekFrom::Current(page.len() as i64))?;
-            } else {
-                to.write_all(page)?;
-            }
-        }
-        total += n as u64;
-    }
-    to.set_len(total)?;
-    Ok(total)
 }
 
 /// Attaches each bind's detached mount (`trees`, in the same order) at its
@@ -1058,23 +1023,6 @@ mod tests {
     use super::*;
 
     const MB: u64 = 1 << 20;
-
-    #[test]
-    fn a_collected_sparse_file_keeps_its_holes() {
-        use std::os::unix::fs::MetadataExt;
-        // 8 MiB apparent: a page of code, zeros, a page of data at the end, and a tail.
-        let mut data = vec![0u8; 8 << 20];
-        data[..4096].fill(0x90);
-        data[(8 << 20) - 8192..(8 << 20) - 4096].fill(7);
-        data.extend_from_slice(b"tail");
-        let dir = tempfile::tempdir().unwrap();
-        let mut out = File::create(dir.path().join("blob")).unwrap();
-        let n = copy_sparse(&mut data.as_slice(), &mut out).unwrap();
-        assert_eq!(n, data.len() as u64);
-        assert_eq!(std::fs::read(dir.path().join("blob")).unwrap(), data);
-        let used = out.metadata().unwrap().blocks() * 512;
-        assert!(used < 1 << 20, "{used} bytes allocated for 3 pages of contents");
-    }
 
     fn facts(method: MemoryMethod) -> MemoryFacts {
         MemoryFacts {
