@@ -1,14 +1,8 @@
-//! From a sandbox measurement to a Judge0 status, and Judge0's output comparison.
+//! From a sandbox measurement to a Judge0 status (outputs are compared by [`Comparison`]).
 
 use crate::compare::Comparison;
 use crate::types::StatusId;
 use flash_sandbox::{Measurement, Status};
-
-/// Judge0's comparison: trailing whitespace of every line and trailing blank
-/// lines do not count ([`crate::compare::Comparison::TrailingWhitespace`]).
-pub fn outputs_match(actual: &[u8], expected: &[u8]) -> bool {
-    crate::compare::trimmed_lines(actual) == crate::compare::trimmed_lines(expected)
-}
 
 /// Markers a runtime prints when an allocation failed.
 const OOM_MARKERS: &[&str] =
@@ -124,6 +118,7 @@ mod tests {
 
     #[test]
     fn judge0_comparison_ignores_trailing_whitespace_only() {
+        let outputs_match = |a: &[u8], e: &[u8]| Comparison::TrailingWhitespace.check(a, e).is_ok();
         assert!(outputs_match(b"1 2  \n3\n\n\n", b"1 2\n3"));
         assert!(outputs_match(b"a\r\nb\r\n", b"a\nb\n"));
         assert!(!outputs_match(b" a\n", b"a\n"), "leading whitespace counts");
