@@ -72,21 +72,6 @@ pub struct RedisConfig {
     pub retention_secs: u64,
 }
 
-impl RedisConfig {
-    /// The Redis settings of a service configuration (`None` without `redis_url`),
-    /// with a fresh [`worker_id`] as the consumer name.
-    pub fn from_server(cfg: &crate::ServerConfig) -> Option<RedisConfig> {
-        Some(RedisConfig {
-            url: cfg.redis_url.clone()?,
-            prefix: cfg.redis_prefix.clone(),
-            consumer: worker_id(),
-            reclaim_idle: Duration::from_secs(cfg.reclaim_idle_secs),
-            max_deliveries: cfg.max_deliveries,
-            retention_secs: cfg.retention_secs,
-        })
-    }
-}
-
 /// Key names under the prefix.
 struct Keys {
     stream: String,

@@ -1,12 +1,12 @@
 //! The store's contract on a private redis-server (skipped, with the reason,
-//! when redis-server is not installed; see `redis_server::for_tests`), plus
+//! when redis-server is not installed; see `flash_testkit::redis_for_tests`), plus
 //! what only a shared queue has: capacity across clients, reclaim of a dead
 //! worker's job, dead letters, first result wins, hand-back.
 
 use super::*;
 use crate::job::sample_request;
-use crate::redis_server::{for_tests, RedisServer};
 use crate::store::WorkerBeat;
+use flash_testkit::{redis_for_tests, RedisServer};
 
 fn job(token: &str, at: i64) -> NewJob {
     NewJob { token: token.into(), created_at_ms: at, request: sample_request() }
@@ -25,7 +25,7 @@ fn cfg(url: &str, consumer: &str) -> RedisConfig {
 
 async fn open() -> Option<(tempfile::TempDir, RedisServer, RedisStore)> {
     let dir = tempfile::tempdir().unwrap();
-    let server = for_tests(dir.path())?;
+    let server = redis_for_tests(dir.path())?;
     let s = RedisStore::connect(cfg(&server.url(), "w1")).await.unwrap();
     Some((dir, server, s))
 }

@@ -218,7 +218,8 @@ pub trait Cluster: Send + Sync + 'static {
     /// Workers whose heartbeat is alive.
     async fn live_workers(&self) -> Result<Vec<WorkerBeat>, StoreError>;
 
-    /// Publishes the language table the workers judge with (see [`crate::judge::LanguageTable`]).
+    /// Publishes the language table the workers judge with (flash-server's
+    /// `judge::LanguageTable`, as text).
     async fn publish_languages(&self, table: &str) -> Result<(), StoreError>;
 
     /// The language table a worker published, if one did.
