@@ -159,6 +159,10 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// A kept file, `None` when unknown (or expired).
     async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Whether [`JobStore::get_file`] would find the file, without reading
+    /// it (a problem package's archive can be large).
+    async fn file_exists(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// A worker process as its heartbeat describes it (`/workers`, `/metrics`).

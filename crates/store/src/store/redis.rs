@@ -584,6 +584,11 @@ impl JobStore for RedisStore {
         redis::cmd("GET").arg(self.keys().file(id)).query_async(&mut self.conn()).await.map_err(rerr("GET file"))
     }
 
+    async fn file_exists(&self, id: &str) -> Result<bool, StoreError> {
+        // A key past its TTL does not exist for EXISTS either, as for GET.
+        redis::cmd("EXISTS").arg(self.keys().file(id)).query_async(&mut self.conn()).await.map_err(rerr("EXISTS file"))
+    }
+
     async fn get(&self, token: &str) -> Result<Option<JobRecord>, StoreError> {
         let f: Vec<Option<Vec<u8>>> =
             hmget_job(self.keys().job(token)).query_async(&mut self.conn()).await.map_err(rerr("HMGET"))?;
