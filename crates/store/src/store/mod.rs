@@ -11,6 +11,9 @@
 //! - [`JobStore::requeue_leased`] puts back what this process leased and will
 //!   not finish (and, for the embedded store, what a dead process had leased).
 //!
+//! `contract.rs` is that contract as one test suite, generic over the trait
+//! and run against each backend (and the board in front of the embedded one).
+//!
 //! The service puts a [`board::Board`] in front of either: a finished job
 //! read once is answered from memory after that (and, with the embedded
 //! store, so are the states of unfinished jobs), which keeps polling cheap.
