@@ -164,6 +164,15 @@ struct Inner {
     scripts: Scripts,
 }
 
+/// A job's end as [`RedisStore::end_job`] stores it.
+struct Ending<'a> {
+    token: &'a str,
+    /// The stream entry this process leased the job under, or "".
+    entry: &'a str,
+    result: &'a JobResult,
+    now_ms: i64,
+}
+
 fn rerr(op: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
     move |source| StoreError::Redis { op, source }
 }
@@ -406,6 +415,23 @@ impl RedisStore {
         tokio::spawn(touch_loop(weak, every));
     }
 
+    /// Runs `script`, [`scripts::finish`] or [`scripts::CANCEL`] (which take
+    /// the same keys and arguments), to store the result that ends a job.
+    async fn end_job<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        op: &'static str,
+        e: Ending<'_>,
+    ) -> Result<T, StoreError> {
+        let blob = serde_json::to_vec(e.result).expect("a result serializes");
+        let k = self.keys();
+        let mut inv = script.key(&k.stream);
+        inv.key(k.job(e.token)).key(&k.finished).key(&k.stats);
+        inv.arg(GROUP).arg(e.entry).arg(e.now_ms).arg(blob).arg(e.result.status.id());
+        inv.arg(self.inner.cfg.retention_secs).arg(&k.done).arg(e.token);
+        inv.invoke_async(&mut self.conn()).await.map_err(rerr(op))
+    }
+
     async fn run_script_count(&self, op: &'static str, inv: redis::ScriptInvocation<'_>) -> Result<u64, StoreError> {
         inv.invoke_async(&mut self.conn()).await.map_err(rerr(op))
     }
@@ -502,50 +528,14 @@ impl JobStore for RedisStore {
 
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError> {
         let entry = self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(token).unwrap_or_default();
-        let blob = serde_json::to_vec(result).expect("a result serializes");
-        let k = self.keys();
-        let stored: u64 = self
-            .inner
-            .scripts
-            .finish
-            .key(&k.stream)
-            .key(k.job(token))
-            .key(&k.finished)
-            .key(&k.stats)
-            .arg(GROUP)
-            .arg(entry)
-            .arg(now_ms)
-            .arg(blob)
-            .arg(result.status.id())
-            .arg(self.inner.cfg.retention_secs)
-            .arg(&k.done)
-            .arg(token)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(rerr("store a result"))?;
+        let ending = Ending { token, entry: &entry, result, now_ms };
+        let stored: u64 = self.end_job(&self.inner.scripts.finish, "store a result", ending).await?;
         Ok(stored == 1)
     }
 
     async fn cancel(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<Option<JobState>, StoreError> {
-        let blob = serde_json::to_vec(result).expect("a result serializes");
-        let k = self.keys();
-        let was: Option<i64> = self
-            .inner
-            .scripts
-            .cancel
-            .key(&k.stream)
-            .key(k.job(token))
-            .key(&k.finished)
-            .arg(GROUP)
-            .arg(now_ms)
-            .arg(blob)
-            .arg(result.status.id())
-            .arg(self.inner.cfg.retention_secs)
-            .arg(&k.done)
-            .arg(token)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(rerr("cancel a job"))?;
+        let ending = Ending { token, entry: "", result, now_ms };
+        let was: Option<i64> = self.end_job(&self.inner.scripts.cancel, "cancel a job", ending).await?;
         Ok(was.and_then(JobState::from_i64))
     }
 
