@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # Every language: the engine's corpus tests judge each one (README "Languages").
 FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh
 # A missing redis-server fails the tests that need it instead of skipping them
-# (crates/server/src/redis_server.rs; setup.sh installs it).
+# (flash_testkit::redis_for_tests, crates/testkit; setup.sh installs it).
 export FLASH_REQUIRE_ROOT_TESTS=1
 export CARGO_TERM_COLOR=never
 cargo fmt --all -- --check

@@ -27,6 +27,7 @@
 
 use flash_engine::{Engine, EngineConfig, Judgement, Registry, StatusId, Submission, TestCase};
 use flash_sandbox::{Limits, Pool, PoolConfig};
+use flash_testkit::require_root;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -34,19 +35,6 @@ use std::time::Duration;
 // ---------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------
-
-/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
-/// root lists them as skipped; scripts/test.sh (as root) runs them all.
-fn require_root() {
-    assert_eq!(effective_uid(), Some(0), "this test needs root (namespaces, mounts, cgroups)");
-}
-
-/// The effective uid, from /proc (this crate has no libc, and needs no unsafe for it).
-fn effective_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
-}
 
 /// The `flash` binary, which the pool re-executes as each slot's helper.
 ///

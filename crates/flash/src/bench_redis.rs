@@ -18,10 +18,10 @@ use anyhow::{bail, Context};
 use flash_engine::{Engine, EngineConfig, Registry, StatusId, Submission};
 use flash_sandbox::{Pool, PoolConfig};
 use flash_server::judge::Judge;
-use flash_server::redis_server::{self, RedisServer};
-use flash_server::store::redis::{RedisConfig, RedisStore};
+use flash_server::store::redis::RedisStore;
 use flash_server::store::sqlite::SqliteStore;
 use flash_server::{ServerConfig, Service};
+use flash_store::redis_server::{self, RedisServer};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -148,7 +148,7 @@ async fn split(engine: Arc<Engine>, url: &str, workers: usize) -> anyhow::Result
     let mut cfg = config(Path::new("."), 1, 100_000);
     cfg.redis_url = Some(url.to_owned());
     cfg.redis_prefix = format!("bench{workers}");
-    let connect = |cfg: &ServerConfig| RedisStore::connect(RedisConfig::from_server(cfg).expect("a Redis URL"));
+    let connect = |cfg: &ServerConfig| RedisStore::connect(flash_server::redis_config(cfg).expect("a Redis URL"));
     let (mut stops, mut tasks) = (Vec::new(), Vec::new());
     for _ in 0..workers {
         let store = Arc::new(connect(&cfg).await?);

@@ -14,7 +14,7 @@ use clap::Args;
 use flash_engine::{Engine, EngineConfig, Registry};
 use flash_sandbox::{Pool, PoolConfig};
 use flash_server::judge::{LanguageTable, MULTI_FILE_TOML};
-use flash_server::store::redis::{redact, RedisConfig, RedisStore};
+use flash_server::store::redis::{redact, RedisStore};
 use flash_server::store::sqlite::SqliteStore;
 use flash_server::store::{Cluster, JobStore};
 use flash_server::{ServerConfig, Service};
@@ -242,7 +242,7 @@ async fn serve(cfg: ServerConfig, engine: Arc<Engine>, table: LanguageTable) -> 
 /// The Redis store when `redis_url` is set: the URL is checked at once (a bad
 /// one is an error), an unreachable Redis is waited for.
 pub(crate) async fn connect(cfg: &ServerConfig) -> anyhow::Result<Option<Arc<RedisStore>>> {
-    let Some(rc) = RedisConfig::from_server(cfg) else { return Ok(None) };
+    let Some(rc) = flash_server::redis_config(cfg) else { return Ok(None) };
     let url = redact(&rc.url);
     let store = RedisStore::connect_waiting(rc).await.with_context(|| format!("connecting to Redis at {url}"))?;
     tracing::info!(%url, id = store.id(), "connected to Redis");

@@ -6,15 +6,9 @@
 //! still runs a normal program afterwards.
 
 use flash_sandbox::{BoxFile, Limits, Pool, PoolConfig, RunResult, RunSpec, Status, Stdin};
+use flash_testkit::require_root;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
-/// root lists them as skipped; scripts/test.sh (as root) runs them all.
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
-}
 
 /// The hostile programs, compiled once per test binary.
 fn programs() -> &'static Path {

@@ -4,15 +4,9 @@
 //! and input that comes too late never reaches the next run of the slot.
 
 use flash_sandbox::{Limits, LiveInput, Pool, PoolConfig, RunSpec, Status, Stdin, Stream};
+use flash_testkit::require_root;
 use std::path::PathBuf;
 use std::sync::mpsc;
-
-/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
-/// root lists them as skipped; scripts/test.sh (as root) runs them all.
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
-}
 
 fn pool() -> Pool {
     let mut c = PoolConfig::new(1).unwrap();

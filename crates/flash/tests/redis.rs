@@ -10,7 +10,8 @@
 //! (The API tests run in split mode too: `crates/server/tests/*_split.rs`.)
 
 use flash_server::client::{self, Response};
-use flash_server::redis_server::{self, RedisServer};
+use flash_store::redis_server::{self, RedisServer};
+use flash_testkit::require_root;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -18,13 +19,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
-/// root lists them as skipped; scripts/test.sh (as root) runs them all.
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
-}
 
 /// A `flash` child process, killed when dropped.
 struct Proc {
@@ -149,7 +143,7 @@ async fn finished(addr: SocketAddr, token: &str, within: Duration) -> Value {
 /// A private Redis in `dir`, or `None` (skip) without root or redis-server.
 fn setup(dir: &Path) -> Option<RedisServer> {
     require_root();
-    redis_server::for_tests(&dir.join("redis"))
+    flash_testkit::redis_for_tests(&dir.join("redis"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +357,7 @@ async fn five_hundred_jobs_over_three_workers_all_complete() {
 async fn a_worker_started_before_redis_waits_and_connects() {
     require_root();
     if redis_server::binary().is_none() {
-        redis_server::for_tests(Path::new("/nonexistent")); // says why, or fails under CI
+        flash_testkit::prerequisite_missing("redis-server", "apt-get install redis-server"); // or fails under CI
         return;
     }
     let dir = tempfile::tempdir().unwrap();

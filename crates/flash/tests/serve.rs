@@ -10,6 +10,7 @@ use flash_server::judge::MULTI_FILE_TOML;
 use flash_server::store::sqlite::SqliteStore;
 use flash_server::store::JobStore;
 use flash_server::{ServerConfig, Service};
+use flash_testkit::require_root;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,13 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
-/// root lists them as skipped; scripts/test.sh (as root) runs them all.
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
-}
 
 /// An in-process server over a real engine and sandbox pool.
 struct Server {

@@ -5,15 +5,9 @@
 //! can map (with sharing forced on, a JVM that cannot use it fails), with
 //! the JDK's pre-built module graph.
 
+use flash_testkit::require_root;
 use std::path::Path;
 use std::process::Command;
-
-/// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
-/// root lists them as skipped; scripts/test.sh (as root) runs them all.
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
-}
 
 const MAIN: &str = "import java.util.*;\npublic class Main { public static void main(String[] a) { \
                     Scanner s = new Scanner(System.in); System.out.println(\"n=\" + s.nextInt() * 2); } }\n";

@@ -8,9 +8,11 @@
 //! - [`workers`]: tasks that lease jobs and judge them on the blocking pool;
 //!   [`submission`]: the one conversion of a stored job into the engine's
 //!   submission, and the checks the APIs make before accepting one.
-//! - [`store`]: the durable queue and results behind the [`store::JobStore`]
-//!   trait; [`store::sqlite`] is the embedded backend, [`store::redis`] the
-//!   shared one (plus [`store::Cluster`]: heartbeats, cluster-wide counters).
+//! - [`store`] and [`job`], re-exported from the flash-store crate: the
+//!   durable queue and results behind the [`store::JobStore`] trait;
+//!   [`store::sqlite`] is the embedded backend, [`store::redis`] the shared
+//!   one (plus [`store::Cluster`]: heartbeats, cluster-wide counters);
+//!   [`redis_config`] reads the Redis settings from the configuration.
 //! - [`judge`]: the [`judge::Judge`] trait the engine implements (tests use a
 //!   fake) and the language table with Judge0's ids.
 //! - [`packages`]: problem packages uploaded once (checked, content-addressed,
@@ -18,8 +20,7 @@
 //! - [`sessions`]: workspaces that live across runs, on disk, per API key.
 //! - [`keys`]: named API keys with their rate and concurrency limits;
 //!   [`admission`]: turns for `/debug` requests in flight (knows no HTTP).
-//! - [`job`], [`extract`], [`callback`], [`metrics`], [`config`]: the pieces;
-//!   [`redis_server`] starts a private redis-server for tests and benchmarks.
+//! - [`extract`], [`callback`], [`metrics`], [`config`]: the pieces.
 //!
 //! Three entry points, one per role, mini-redis style (the listener and the
 //! shutdown signal come from outside, so tests bind port 0 and stop cleanly):
@@ -37,24 +38,35 @@ pub mod callback;
 pub mod client;
 pub mod config;
 pub mod extract;
-pub mod job;
 pub mod judge;
 pub mod keys;
 pub mod metrics;
 pub mod packages;
-pub mod redis_server;
 pub mod service;
 pub mod sessions;
-pub mod store;
 pub mod submission;
 pub mod workers;
 
 pub use config::ServerConfig;
+pub use flash_store::{job, store};
 pub use service::Service;
 
 use std::future::Future;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
+
+/// The Redis settings of a service configuration (`None` without
+/// `redis_url`), with a fresh [`store::redis::worker_id`] as the consumer name.
+pub fn redis_config(cfg: &ServerConfig) -> Option<store::redis::RedisConfig> {
+    Some(store::redis::RedisConfig {
+        url: cfg.redis_url.clone()?,
+        prefix: cfg.redis_prefix.clone(),
+        consumer: store::redis::worker_id(),
+        reclaim_idle: Duration::from_secs(cfg.reclaim_idle_secs),
+        max_deliveries: cfg.max_deliveries,
+        retention_secs: cfg.retention_secs,
+    })
+}
 
 /// Serves `listener` with `svc` and runs its workers until `shutdown`
 /// resolves, then shuts down gracefully.

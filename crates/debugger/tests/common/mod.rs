@@ -25,10 +25,7 @@ use std::sync::OnceLock;
 
 /// Fails unless root. The tests that call it are `#[ignore]`d, so a run without
 /// root lists them as skipped; scripts/test.sh (as root) runs them all.
-pub fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc::geteuid() }, 0, "this test needs root (namespaces, mounts, cgroups)");
-}
+pub use flash_testkit::require_root;
 
 /// The `flash` binary of this build profile, built if needed (see the module docs).
 pub fn flash_binary() -> &'static Path {

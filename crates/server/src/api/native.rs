@@ -51,7 +51,7 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     let req = parse(&svc, &body).map_err(ApiError::Fields)?;
     if let Some(p) = &req.package {
         // Refused now rather than failed by a worker: the package must be stored.
-        if svc.store.get_file(&crate::packages::store_id(&p.id)).await?.is_none() {
+        if !svc.store.file_exists(&crate::packages::store_id(&p.id)).await? {
             return Err(ApiError::field(
                 "package",
                 format!("unknown package {} (upload it with POST /packages)", p.id),

@@ -17,11 +17,11 @@ use flash_engine::{Comparison, Judgement, Language, Registry, RunOutcome, Status
 use flash_sandbox::BoxFile;
 use flash_server::client::{self, Response};
 use flash_server::judge::{Judge, LanguageTable, TableJudge, MULTI_FILE_TOML};
-use flash_server::redis_server::RedisServer;
-use flash_server::store::redis::{RedisConfig, RedisStore};
+use flash_server::store::redis::RedisStore;
 use flash_server::store::sqlite::SqliteStore;
 use flash_server::store::Cluster;
 use flash_server::{ServerConfig, Service};
+use flash_testkit::RedisServer;
 use serde_json::Value;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -420,13 +420,13 @@ pub async fn start_in(mut cfg: ServerConfig, mut data: Data) -> TestServer {
     let mut workers = Vec::new();
     let svc = if split() {
         let redis = data.redis.get_or_insert_with(|| {
-            let r = flash_server::redis_server::for_tests(&data.dir.path().join("redis"));
+            let r = flash_testkit::redis_for_tests(&data.dir.path().join("redis"));
             r.expect("split-mode tests need redis-server (apt-get install redis-server)")
         });
         cfg.redis_url = Some(redis.url());
         cfg.reclaim_idle_secs = 5;
         workers = spawn_workers(&cfg, &calls_file);
-        let store = Arc::new(RedisStore::connect(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());
+        let store = Arc::new(RedisStore::connect(flash_server::redis_config(&cfg).unwrap()).await.unwrap());
         // What `flash server` does: serve the table the workers published.
         let table = LanguageTable::wait_published(&*store).await.unwrap();
         let langs = TableJudge::of(&table.registry().unwrap());
@@ -493,7 +493,7 @@ fn split_worker_process() {
             calls_file: std::env::var_os("FLASH_TEST_CALLS").map(PathBuf::from),
             ..FakeJudge::new()
         };
-        let store = Arc::new(RedisStore::connect_waiting(RedisConfig::from_server(&cfg).unwrap()).await.unwrap());
+        let store = Arc::new(RedisStore::connect_waiting(flash_server::redis_config(&cfg).unwrap()).await.unwrap());
         let table = serde_json::to_string(&LanguageTable::new(&text, &reg)).unwrap();
         store.publish_languages(&table).await.unwrap();
         let svc = Service::open_with(cfg, store.clone(), Arc::new(judge), Some(store)).await.unwrap();

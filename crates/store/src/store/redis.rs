@@ -72,21 +72,6 @@ pub struct RedisConfig {
     pub retention_secs: u64,
 }
 
-impl RedisConfig {
-    /// The Redis settings of a service configuration (`None` without `redis_url`),
-    /// with a fresh [`worker_id`] as the consumer name.
-    pub fn from_server(cfg: &crate::ServerConfig) -> Option<RedisConfig> {
-        Some(RedisConfig {
-            url: cfg.redis_url.clone()?,
-            prefix: cfg.redis_prefix.clone(),
-            consumer: worker_id(),
-            reclaim_idle: Duration::from_secs(cfg.reclaim_idle_secs),
-            max_deliveries: cfg.max_deliveries,
-            retention_secs: cfg.retention_secs,
-        })
-    }
-}
-
 /// Key names under the prefix.
 struct Keys {
     stream: String,
@@ -177,6 +162,15 @@ struct Inner {
     toucher: AtomicBool,
     keys: Keys,
     scripts: Scripts,
+}
+
+/// A job's end as [`RedisStore::end_job`] stores it.
+struct Ending<'a> {
+    token: &'a str,
+    /// The stream entry this process leased the job under, or "".
+    entry: &'a str,
+    result: &'a JobResult,
+    now_ms: i64,
 }
 
 fn rerr(op: &'static str) -> impl FnOnce(redis::RedisError) -> StoreError {
@@ -421,6 +415,23 @@ impl RedisStore {
         tokio::spawn(touch_loop(weak, every));
     }
 
+    /// Runs `script`, [`scripts::finish`] or [`scripts::CANCEL`] (which take
+    /// the same keys and arguments), to store the result that ends a job.
+    async fn end_job<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        op: &'static str,
+        e: Ending<'_>,
+    ) -> Result<T, StoreError> {
+        let blob = serde_json::to_vec(e.result).expect("a result serializes");
+        let k = self.keys();
+        let mut inv = script.key(&k.stream);
+        inv.key(k.job(e.token)).key(&k.finished).key(&k.stats);
+        inv.arg(GROUP).arg(e.entry).arg(e.now_ms).arg(blob).arg(e.result.status.id());
+        inv.arg(self.inner.cfg.retention_secs).arg(&k.done).arg(e.token);
+        inv.invoke_async(&mut self.conn()).await.map_err(rerr(op))
+    }
+
     async fn run_script_count(&self, op: &'static str, inv: redis::ScriptInvocation<'_>) -> Result<u64, StoreError> {
         inv.invoke_async(&mut self.conn()).await.map_err(rerr(op))
     }
@@ -517,50 +528,14 @@ impl JobStore for RedisStore {
 
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError> {
         let entry = self.inner.running.lock().unwrap_or_else(|p| p.into_inner()).remove(token).unwrap_or_default();
-        let blob = serde_json::to_vec(result).expect("a result serializes");
-        let k = self.keys();
-        let stored: u64 = self
-            .inner
-            .scripts
-            .finish
-            .key(&k.stream)
-            .key(k.job(token))
-            .key(&k.finished)
-            .key(&k.stats)
-            .arg(GROUP)
-            .arg(entry)
-            .arg(now_ms)
-            .arg(blob)
-            .arg(result.status.id())
-            .arg(self.inner.cfg.retention_secs)
-            .arg(&k.done)
-            .arg(token)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(rerr("store a result"))?;
+        let ending = Ending { token, entry: &entry, result, now_ms };
+        let stored: u64 = self.end_job(&self.inner.scripts.finish, "store a result", ending).await?;
         Ok(stored == 1)
     }
 
     async fn cancel(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<Option<JobState>, StoreError> {
-        let blob = serde_json::to_vec(result).expect("a result serializes");
-        let k = self.keys();
-        let was: Option<i64> = self
-            .inner
-            .scripts
-            .cancel
-            .key(&k.stream)
-            .key(k.job(token))
-            .key(&k.finished)
-            .arg(GROUP)
-            .arg(now_ms)
-            .arg(blob)
-            .arg(result.status.id())
-            .arg(self.inner.cfg.retention_secs)
-            .arg(&k.done)
-            .arg(token)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(rerr("cancel a job"))?;
+        let ending = Ending { token, entry: "", result, now_ms };
+        let was: Option<i64> = self.end_job(&self.inner.scripts.cancel, "cancel a job", ending).await?;
         Ok(was.and_then(JobState::from_i64))
     }
 
@@ -597,6 +572,11 @@ impl JobStore for RedisStore {
 
     async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         redis::cmd("GET").arg(self.keys().file(id)).query_async(&mut self.conn()).await.map_err(rerr("GET file"))
+    }
+
+    async fn file_exists(&self, id: &str) -> Result<bool, StoreError> {
+        // A key past its TTL does not exist for EXISTS either, as for GET.
+        redis::cmd("EXISTS").arg(self.keys().file(id)).query_async(&mut self.conn()).await.map_err(rerr("EXISTS file"))
     }
 
     async fn get(&self, token: &str) -> Result<Option<JobRecord>, StoreError> {

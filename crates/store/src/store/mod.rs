@@ -11,6 +11,9 @@
 //! - [`JobStore::requeue_leased`] puts back what this process leased and will
 //!   not finish (and, for the embedded store, what a dead process had leased).
 //!
+//! `contract.rs` is that contract as one test suite, generic over the trait
+//! and run against each backend (and the board in front of the embedded one).
+//!
 //! The service puts a [`board::Board`] in front of either: a finished job
 //! read once is answered from memory after that (and, with the embedded
 //! store, so are the states of unfinished jobs), which keeps polling cheap.
@@ -159,6 +162,10 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// A kept file, `None` when unknown (or expired).
     async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Whether [`JobStore::get_file`] would find the file, without reading
+    /// it (a problem package's archive can be large).
+    async fn file_exists(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// A worker process as its heartbeat describes it (`/workers`, `/metrics`).
@@ -218,7 +225,8 @@ pub trait Cluster: Send + Sync + 'static {
     /// Workers whose heartbeat is alive.
     async fn live_workers(&self) -> Result<Vec<WorkerBeat>, StoreError>;
 
-    /// Publishes the language table the workers judge with (see [`crate::judge::LanguageTable`]).
+    /// Publishes the language table the workers judge with (flash-server's
+    /// `judge::LanguageTable`, as text).
     async fn publish_languages(&self, table: &str) -> Result<(), StoreError>;
 
     /// The language table a worker published, if one did.

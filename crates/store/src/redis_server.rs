@@ -1,7 +1,9 @@
-//! A private `redis-server` for tests and benchmarks: a child process on
-//! 127.0.0.1 and a free port, with its own directory, `appendonly yes` (so a
-//! restart keeps the queue, as the README recommends) and no RDB snapshots.
-//! Killed when dropped.
+//! A private `redis-server` for `flash bench redis` and for tests: a child
+//! process on 127.0.0.1 and a free port, with its own directory, `appendonly
+//! yes` (so a restart keeps the queue, as the README recommends) and no RDB
+//! snapshots. Killed when dropped. Tests get one through
+//! `flash_testkit::redis_for_tests`, which skips or fails when redis-server
+//! is not installed.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -140,21 +142,4 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// For tests: a private Redis, or `None` (after saying why) when
-/// redis-server is not installed. When `FLASH_REQUIRE_ROOT_TESTS` is set (CI,
-/// whose set-up installs redis-server) a missing redis-server fails the test
-/// instead of skipping it.
-pub fn for_tests(dir: &Path) -> Option<RedisServer> {
-    if binary().is_none() {
-        if std::env::var_os("FLASH_REQUIRE_ROOT_TESTS").is_some() {
-            panic!(
-                "FLASH_REQUIRE_ROOT_TESTS is set but redis-server is not installed (bash scripts/setup.sh installs it)"
-            );
-        }
-        eprintln!("SKIP: redis-server is not installed (apt-get install redis-server, or bash scripts/setup.sh)");
-        return None;
-    }
-    Some(RedisServer::start(dir).expect("starting a private redis-server"))
 }

@@ -341,6 +341,10 @@ impl JobStore for Board {
     async fn get_file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.store.get_file(id).await
     }
+
+    async fn file_exists(&self, id: &str) -> Result<bool, StoreError> {
+        self.store.file_exists(id).await
+    }
 }
 
 impl Board {

@@ -91,7 +91,7 @@ async fn a_deleted_or_expired_submission_is_not_served_from_memory() {
 #[tokio::test]
 async fn a_cancelled_job_leaves_the_board() {
     let (_d, _store, b) = open(true, Limits::default());
-    crate::store::contract::cancel(&b).await;
+    crate::store::contract::cancel_on(&b).await;
     // The contract cancels a and b and leaves c running.
     let live: Vec<_> = b.lock().live.iter().map(|(t, s)| (t.clone(), *s)).collect();
     assert_eq!(live, [("c".to_owned(), JobState::Processing)]);

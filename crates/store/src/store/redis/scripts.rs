@@ -7,7 +7,7 @@
 //! `started`, `finished` (unix ms), `request`, `result` (JSON), `status`,
 //! `entry` (the id of the job's current stream entry), `worker`.
 
-/// Stores a result and tells every server; shared by [`FINISH`] and [`RECLAIM`].
+/// Stores a result and tells every server; shared by [`finish`] and [`reclaim`].
 const STORE_RESULT: &str = r"
 local function store_result(key, token, now, result, status, ttl, finished, stats, channel)
   redis.call('HSET', key, 'state', 3, 'finished', now, 'result', result, 'status', status)
@@ -91,27 +91,28 @@ return stored
 }
 
 /// Ends a queued or running job with the given result (its client went
-/// away): stores it like [`FINISH`] does (but counts it under no status: no
+/// away): stores it like [`finish`] does (but counts it under no status: no
 /// worker judged it) and removes the job's entry from the stream, so no
 /// worker reads it, and one that runs it finds a result already there.
 /// Returns the state the job was in, or false when it was finished or gone.
 ///
-/// KEYS: stream, job, finished. ARGV: group, now, result, status, ttl, channel, token.
+/// KEYS and ARGV as [`finish`]'s (one caller builds both); `stats` and the
+/// worker's entry id are not used.
 pub const CANCEL: &str = r"
 local state, entry = unpack(redis.call('HMGET', KEYS[2], 'state', 'entry'))
 if not state or state == '3' then
   return false
 end
-redis.call('HSET', KEYS[2], 'state', 3, 'finished', ARGV[2], 'result', ARGV[3], 'status', ARGV[4])
-if tonumber(ARGV[5]) > 0 then
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('HSET', KEYS[2], 'state', 3, 'finished', ARGV[3], 'result', ARGV[4], 'status', ARGV[5])
+if tonumber(ARGV[6]) > 0 then
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
 end
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[7])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[8])
 if entry and entry ~= '' then
   redis.call('XACK', KEYS[1], ARGV[1], entry)
   redis.call('XDEL', KEYS[1], entry)
 end
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+redis.call('PUBLISH', ARGV[7], ARGV[8])
 return tonumber(state)
 ";
 

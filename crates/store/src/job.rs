@@ -179,7 +179,7 @@ pub struct JobRequest {
 /// What a worker needs to judge a submission on a package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageJob {
-    /// The package's id (see [`crate::packages`]).
+    /// The package's id (flash-server's `packages` module keeps them).
     pub id: String,
     /// CPU seconds per test, when the client overrides the package's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -299,7 +299,7 @@ pub struct JobResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug_refusal: Option<DebugRefusal>,
     /// The order of `stdout` and `stderr` as they were written (Piston's
-    /// `output`): see [`flash_sandbox::RunResult::interleave`].
+    /// `output`): see `flash_sandbox::RunResult::interleave`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interleave: Vec<i64>,
     /// A session's run: the workspace it left.

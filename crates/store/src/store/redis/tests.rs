@@ -1,12 +1,14 @@
-//! The store's contract on a private redis-server (skipped, with the reason,
-//! when redis-server is not installed; see `redis_server::for_tests`), plus
-//! what only a shared queue has: capacity across clients, reclaim of a dead
-//! worker's job, dead letters, first result wins, hand-back.
+//! What only a shared queue has, on a private redis-server (skipped, with
+//! the reason, when redis-server is not installed; see
+//! `flash_testkit::redis_for_tests`): capacity across clients, reclaim of a
+//! dead worker's job, dead letters, results counted once, hand-back to the
+//! back of the queue, heartbeats, TTLs and notifications. The contract every
+//! backend keeps is `store/contract.rs`.
 
 use super::*;
 use crate::job::sample_request;
-use crate::redis_server::{for_tests, RedisServer};
 use crate::store::WorkerBeat;
+use flash_testkit::{redis_for_tests, RedisServer};
 
 fn job(token: &str, at: i64) -> NewJob {
     NewJob { token: token.into(), created_at_ms: at, request: sample_request() }
@@ -25,7 +27,7 @@ fn cfg(url: &str, consumer: &str) -> RedisConfig {
 
 async fn open() -> Option<(tempfile::TempDir, RedisServer, RedisStore)> {
     let dir = tempfile::tempdir().unwrap();
-    let server = for_tests(dir.path())?;
+    let server = redis_for_tests(dir.path())?;
     let s = RedisStore::connect(cfg(&server.url(), "w1")).await.unwrap();
     Some((dir, server, s))
 }
@@ -126,27 +128,8 @@ async fn a_stopping_worker_hands_back_what_it_holds() {
 }
 
 #[tokio::test]
-async fn list_get_many_delete_expire_and_heartbeats() {
+async fn heartbeats_come_and_go() {
     let Some((_d, _r, s)) = open().await else { return };
-    s.enqueue((0..5).map(|i| job(&format!("t{i}"), i)).collect()).await.unwrap();
-    let (page, total) = s.list(1, 2).await.unwrap();
-    assert_eq!(total, 5);
-    let names: Vec<_> = page.iter().map(|j| j.token.as_str()).collect();
-    assert_eq!(names, ["t3", "t2"], "newest first");
-    let many = s.get_many(&["t1".into(), "nope".into(), "t0".into()]).await.unwrap();
-    assert_eq!(many[0].as_ref().unwrap().token, "t1");
-    assert!(many[1].is_none());
-    assert_eq!(s.delete("t0").await.unwrap(), Deleted::NotFinished(JobState::Queued));
-    assert_eq!(s.delete("zz").await.unwrap(), Deleted::NotFound);
-    let t0 = s.lease_wait(Duration::from_millis(10)).await.unwrap().unwrap();
-    s.finish(&t0.token, &JobResult::internal("x"), 100).await.unwrap();
-    let t1 = s.lease_wait(Duration::from_millis(10)).await.unwrap().unwrap();
-    s.finish(&t1.token, &JobResult::internal("x"), 200).await.unwrap();
-    assert_eq!(s.expire(150).await.unwrap(), 1);
-    assert!(s.get("t0").await.unwrap().is_none());
-    assert!(matches!(s.delete("t1").await.unwrap(), Deleted::Deleted(_)));
-    assert_eq!(s.counts().await.unwrap().queued, 3);
-    assert_eq!(s.list(0, 10).await.unwrap().1, 3);
     let beat = WorkerBeat {
         id: "w1".into(),
         host: "h".into(),
@@ -194,10 +177,4 @@ async fn bad_urls_are_refused_clearly() {
     assert_eq!(redact("redis://:s3cret@h:1/0"), "redis://:***@h:1/0");
     assert_eq!(redact("redis://u:p@h"), "redis://u:***@h");
     assert_eq!(redact("redis://h:1"), "redis://h:1");
-}
-
-#[tokio::test]
-async fn cancel_keeps_the_contract() {
-    let Some((_d, _r, s)) = open().await else { return };
-    crate::store::contract::cancel(&s).await;
 }

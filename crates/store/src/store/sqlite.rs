@@ -326,6 +326,11 @@ impl JobStore for SqliteStore {
         .await
     }
 
+    async fn file_exists(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(false, move |c| c.prepare_cached("SELECT 1 FROM files WHERE id = ?1")?.exists([id])).await
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         self.with(false, |c| {
             let mut counts = Counts::default();
