@@ -757,7 +757,7 @@ async fn a_running_program_whose_client_hangs_up_is_stopped_and_its_box_emptied(
     eprintln!("next job judged {:?} after the hang-up", start.elapsed());
     let (jobs, _) = s.svc.store.list(0, 2).await.unwrap();
     let cancelled = jobs[1].result.as_ref().expect("the cancelled job has its result");
-    assert_eq!(cancelled.status.id(), 13, "{cancelled:?}");
-    assert!(cancelled.message.as_deref().unwrap_or("").starts_with("cancelled"), "{cancelled:?}");
+    assert_eq!(cancelled.run.status.id(), 13, "{cancelled:?}");
+    assert!(cancelled.run.message.as_deref().unwrap_or("").starts_with("cancelled"), "{cancelled:?}");
     s.stop().await;
 }

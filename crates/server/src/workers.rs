@@ -107,7 +107,9 @@ async fn process(svc: &Arc<Service>, job: JobRecord, cancel: flash_sandbox::Canc
         observe(svc, &result);
         svc.metrics.by_kind.judged(kind);
         match svc.store.finish(&job.token, &result, now_ms()).await {
-            Ok(true) => tracing::info!(status = result.status.id(), time = result.time.unwrap_or(0.0), "job finished"),
+            Ok(true) => {
+                tracing::info!(status = result.run.status.id(), time = result.run.time.unwrap_or(0.0), "job finished")
+            }
             Ok(false) => tracing::warn!("the job already had a result or was no longer leased; this one is dropped"),
             Err(e) => tracing::error!(
                 error = %e,
@@ -130,12 +132,12 @@ fn observe(svc: &Service, r: &JobResult) {
     let status = r.status_id();
     svc.metrics.finished(status);
     if status == StatusId::InternalError {
-        tracing::error!(message = r.message.as_deref().unwrap_or(""), "internal error");
+        tracing::error!(message = r.run.message.as_deref().unwrap_or(""), "internal error");
     }
     if !r.compile_cached && r.compile_time > 0.0 {
         svc.metrics.compile.observe(r.compile_time);
     }
-    if let Some(w) = r.wall_time {
+    if let Some(w) = r.run.wall_time {
         svc.metrics.run.observe(w);
     }
 }
@@ -233,8 +235,8 @@ async fn debug_job(svc: &Arc<Service>, req: flash_debugger::DebugRequest) -> Job
     let judge = svc.judge.clone();
     let traced = tokio::task::spawn_blocking(move || judge.debug(&req)).await;
     let mut r = JobResult::internal("");
-    r.message = None;
-    r.status = StatusId::Accepted;
+    r.run.message = None;
+    r.run.status = StatusId::Accepted;
     match traced {
         Ok(Ok(trace)) => match serde_json::to_value(&trace) {
             Ok(v) => r.trace = Some(v),
@@ -260,9 +262,9 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
             Err(e) => return JobResult::internal(format!("cannot judge: {e}")),
         };
         let r = JobResult::from_judgement(&j);
-        time += r.time.unwrap_or(0.0);
-        wall += r.wall_time.unwrap_or(0.0);
-        mem += r.memory.unwrap_or(0);
+        time += r.run.time.unwrap_or(0.0);
+        wall += r.run.wall_time.unwrap_or(0.0);
+        mem += r.run.memory.unwrap_or(0);
         n += 1;
         let stop = j.run.status != StatusId::Accepted;
         last = Some(r);
@@ -271,10 +273,10 @@ pub fn judge_runs(judge: &dyn Judge, sub: &Submission, runs: u32) -> JobResult {
         }
     }
     let mut r = last.unwrap_or_else(|| JobResult::internal("no run was made"));
-    if n > 1 && r.time.is_some() {
-        r.time = Some(time / n as f64);
-        r.wall_time = Some(wall / n as f64);
-        r.memory = Some(mem / n as u64);
+    if n > 1 && r.run.time.is_some() {
+        r.run.time = Some(time / n as f64);
+        r.run.wall_time = Some(wall / n as f64);
+        r.run.memory = Some(mem / n as u64);
     }
     r
 }

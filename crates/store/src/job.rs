@@ -229,10 +229,12 @@ pub struct WorkspaceOutcome {
     pub truncated: bool,
 }
 
-/// The outcome of one run (native test case).
+/// One run as a job stores it: the run a [`JobResult`] shows, and each of
+/// its native test cases (the job layer's one run type, as
+/// `flash_engine::RunOutcome` is the engine's).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TestResult {
-    /// Status (stored as its id, 1..=16).
+pub struct StoredRun {
+    /// Status (stored as its id, 1..=16; Judge0 views fold 15 and 16).
     #[serde(with = "status_id")]
     pub status: StatusId,
     /// stdout.
@@ -247,44 +249,35 @@ pub struct TestResult {
     pub exit_code: Option<i32>,
     /// Signal.
     pub exit_signal: Option<i32>,
-    /// CPU seconds.
-    pub time: f64,
-    /// Wall seconds.
-    pub wall_time: f64,
-    /// Peak KB.
-    pub memory: u64,
+    /// CPU seconds; `None` when nothing ran (a compile error, or Flash
+    /// failed before the program started). A test case always ran.
+    pub time: Option<f64>,
+    /// Wall seconds (as `time`).
+    pub wall_time: Option<f64>,
+    /// Peak KB (as `time`).
+    pub memory: Option<u64>,
+    /// The order of `stdout` and `stderr` as they were written (Piston's
+    /// `output`): see `flash_sandbox::RunResult::interleave`. Kept for the
+    /// shown run only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interleave: Vec<i64>,
 }
 
 /// A finished job's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
-    /// Status (stored as its id, 1..=16; Judge0 views fold 15 and 16).
-    #[serde(with = "status_id")]
-    pub status: StatusId,
-    /// stdout (of the first failing test, or the last).
-    #[serde(with = "b64")]
-    pub stdout: Vec<u8>,
-    /// stderr.
-    #[serde(with = "b64")]
-    pub stderr: Vec<u8>,
+    /// The run it shows: the only run, or the first failing test's (the
+    /// last test's when all passed), with the overall status and the largest
+    /// time and memory over the tests (the average over `number_of_runs`).
+    /// Its fields are the result's own in JSON (flattened).
+    #[serde(flatten)]
+    pub run: StoredRun,
     /// Compiler output.
     #[serde(with = "b64")]
     pub compile_output: Vec<u8>,
-    /// Explanation.
-    pub message: Option<String>,
-    /// Exit code of the shown run.
-    pub exit_code: Option<i32>,
-    /// Signal of the shown run.
-    pub exit_signal: Option<i32>,
-    /// CPU seconds (average over runs; largest over tests); `None` when nothing ran.
-    pub time: Option<f64>,
-    /// Wall seconds.
-    pub wall_time: Option<f64>,
-    /// Peak KB.
-    pub memory: Option<u64>,
     /// One per native test case.
     #[serde(default)]
-    pub tests: Vec<TestResult>,
+    pub tests: Vec<StoredRun>,
     /// Seconds spent compiling (0 when cached or interpreted).
     #[serde(default)]
     pub compile_time: f64,
@@ -298,10 +291,6 @@ pub struct JobResult {
     /// answers 422 naming the field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug_refusal: Option<DebugRefusal>,
-    /// The order of `stdout` and `stderr` as they were written (Piston's
-    /// `output`): see `flash_sandbox::RunResult::interleave`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub interleave: Vec<i64>,
     /// A session's run: the workspace it left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<WorkspaceOutcome>,
@@ -321,31 +310,26 @@ impl JobResult {
         let ran = !matches!(j.run.status, StatusId::CompilationError | StatusId::InternalError)
             || !j.run.stdout.is_empty()
             || j.run.time > 0.0;
+        let mut run = StoredRun::from_outcome(&j.run);
+        if !ran {
+            (run.time, run.wall_time, run.memory) = (None, None, None);
+        }
+        run.interleave = j.run.interleave.clone();
         JobResult {
-            status: j.run.status,
-            stdout: j.run.stdout.clone(),
-            stderr: j.run.stderr.clone(),
+            run,
             compile_output: j.compile_output.clone(),
-            message: j.run.message.clone(),
-            exit_code: j.run.exit_code,
-            exit_signal: j.run.exit_signal,
-            time: ran.then_some(j.run.time),
-            wall_time: ran.then_some(j.run.wall_time),
-            memory: ran.then_some(j.run.memory),
-            tests: j.tests.iter().map(TestResult::from_outcome).collect(),
+            tests: j.tests.iter().map(StoredRun::from_outcome).collect(),
             compile_time: j.compile_time,
             compile_cached: j.compile_cached,
             trace: None,
             debug_refusal: None,
-            interleave: j.run.interleave.clone(),
             workspace: None,
             package: None,
         }
     }
-
     /// The status.
     pub fn status_id(&self) -> StatusId {
-        self.status
+        self.run.status
     }
 }
 
@@ -367,8 +351,8 @@ pub fn from_report(r: &flash_judge::Report) -> JobResult {
     let max = |f: fn(&flash_judge::TestRow) -> f64| r.tests.iter().map(f).fold(0.0, f64::max);
     let ran = !r.tests.is_empty();
     let mut out = JobResult::internal("");
-    out.status = status;
-    out.message = r.message.clone().or_else(|| {
+    out.run.status = status;
+    out.run.message = r.message.clone().or_else(|| {
         failed.map(|t| {
             let why = [t.detail.as_deref(), t.message.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": ");
             format!(
@@ -382,9 +366,9 @@ pub fn from_report(r: &flash_judge::Report) -> JobResult {
     out.compile_output = r.compile_output.clone().into_bytes();
     out.compile_time = r.compile_time;
     out.compile_cached = r.compile_cached;
-    out.time = ran.then(|| max(|t| t.time));
-    out.wall_time = ran.then(|| max(|t| t.wall_time));
-    out.memory = ran.then(|| r.tests.iter().map(|t| t.memory_kb).max().unwrap_or(0));
+    out.run.time = ran.then(|| max(|t| t.time));
+    out.run.wall_time = ran.then(|| max(|t| t.wall_time));
+    out.run.memory = ran.then(|| r.tests.iter().map(|t| t.memory_kb).max().unwrap_or(0));
     out.package = Some(serde_json::to_value(r).unwrap_or_default());
     out
 }
@@ -432,18 +416,20 @@ impl JobRequest {
     }
 }
 
-impl TestResult {
-    fn from_outcome(o: &RunOutcome) -> TestResult {
-        TestResult {
+impl StoredRun {
+    /// The engine's run as stored (without its interleave: see the field).
+    fn from_outcome(o: &RunOutcome) -> StoredRun {
+        StoredRun {
             status: o.status,
             stdout: o.stdout.clone(),
             stderr: o.stderr.clone(),
             message: o.message.clone(),
             exit_code: o.exit_code,
             exit_signal: o.exit_signal,
-            time: o.time,
-            wall_time: o.wall_time,
-            memory: o.memory,
+            time: Some(o.time),
+            wall_time: Some(o.wall_time),
+            memory: Some(o.memory),
+            interleave: Vec::new(),
         }
     }
 }
@@ -615,5 +601,33 @@ mod tests {
         v.as_object_mut().unwrap().remove("kind");
         let r: JobRequest = serde_json::from_value(v).unwrap();
         assert_eq!(r.kind(), JobKind::Submission, "jobs stored before kinds are submissions");
+    }
+
+    #[test]
+    fn a_result_stored_before_the_shown_run_was_a_field_reads_and_writes_the_same() {
+        // Exactly what an earlier build stored: the shown run's fields at the
+        // top, a test's times as plain numbers, nothing ran -> nulls.
+        let old = serde_json::json!({
+            "status": 4, "stdout": "aGk=", "stderr": "", "compile_output": "", "message": "test 1: Wrong Answer",
+            "exit_code": 0, "exit_signal": null, "time": 0.01, "wall_time": 0.02, "memory": 1000,
+            "tests": [{"status": 4, "stdout": "aGk=", "stderr": "", "message": null, "exit_code": 0,
+                       "exit_signal": null, "time": 0.01, "wall_time": 0.02, "memory": 1000}],
+            "compile_time": 0.5, "compile_cached": false, "interleave": [2],
+        });
+        let r: JobResult = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(
+            (r.run.status, r.run.stdout.as_slice(), r.run.time),
+            (StatusId::WrongAnswer, b"hi".as_slice(), Some(0.01))
+        );
+        assert_eq!(r.tests[0].memory, Some(1000));
+        assert_eq!(serde_json::to_value(&r).unwrap(), old, "written back in the same form");
+        let ce = serde_json::json!({
+            "status": 6, "stdout": "", "stderr": "", "compile_output": "b29wcw==", "message": null,
+            "exit_code": null, "exit_signal": null, "time": null, "wall_time": null, "memory": null,
+            "tests": [], "compile_time": 0.2, "compile_cached": true,
+        });
+        let r: JobResult = serde_json::from_value(ce.clone()).unwrap();
+        assert_eq!((r.run.time, r.run.memory), (None, None));
+        assert_eq!(serde_json::to_value(&r).unwrap(), ce);
     }
 }

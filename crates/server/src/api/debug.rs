@@ -59,7 +59,7 @@ async fn debug(axum::extract::State(svc): AppState, JsonBody(body): JsonBody) ->
         return Err(ApiError::Fields([(r.field, vec![r.message])].into()));
     }
     let trace = result.trace.ok_or_else(|| {
-        ApiError::Internal(format!("debug job {token} has no trace: {}", result.message.unwrap_or_default()))
+        ApiError::Internal(format!("debug job {token} has no trace: {}", result.run.message.unwrap_or_default()))
     })?;
     Ok(json(StatusCode::OK, trace))
 }

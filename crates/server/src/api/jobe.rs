@@ -169,9 +169,9 @@ fn result(outcome: u8, cmpinfo: &str, stdout: &str, stderr: &str) -> Value {
 fn render(rec: &JobRecord) -> Value {
     let Some(r) = &rec.result else { return result(outcome::INTERNAL_ERROR, "", "", "") };
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let code = jobe_outcome(r.status_id(), r.exit_signal);
+    let code = jobe_outcome(r.status_id(), r.run.exit_signal);
     let cmpinfo = if code == outcome::COMPILE_ERROR { text(&r.compile_output) } else { String::new() };
-    result(code, &cmpinfo, &text(&r.stdout), &text(&r.stderr))
+    result(code, &cmpinfo, &text(&r.run.stdout), &text(&r.run.stderr))
 }
 
 /// Jobe's outcome for our verdict.

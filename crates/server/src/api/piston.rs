@@ -421,24 +421,24 @@ pub fn render(rt: &Runtime<'_>, rec: &JobRecord) -> Value {
 
 /// The run stage: Piston's status codes from our verdict.
 pub fn stage(r: &crate::job::JobResult) -> Value {
-    let stdout = String::from_utf8_lossy(&r.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&r.stderr).into_owned();
-    let (code, status) = piston_status(r.status_id(), r.exit_code);
-    let signal = r.exit_signal.map(signal_name).or_else(|| {
+    let stdout = String::from_utf8_lossy(&r.run.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&r.run.stderr).into_owned();
+    let (code, status) = piston_status(r.status_id(), r.run.exit_code);
+    let signal = r.run.exit_signal.map(signal_name).or_else(|| {
         matches!(r.status_id(), StatusId::TimeLimitExceeded | StatusId::MemoryLimitExceeded).then(|| "SIGKILL".into())
     });
     json!({
         "stdout": stdout,
         "stderr": stderr,
         // In the order written (as far as the two pipes tell it).
-        "output": String::from_utf8_lossy(&flash_sandbox::interleave(&r.stdout, &r.stderr, &r.interleave)),
+        "output": String::from_utf8_lossy(&flash_sandbox::interleave(&r.run.stdout, &r.run.stderr, &r.run.interleave)),
         "code": code,
         "signal": signal,
-        "message": r.message,
+        "message": r.run.message,
         "status": status,
-        "cpu_time": r.time.map(|t| (t * 1000.0).round() as i64),
-        "wall_time": r.wall_time.map(|t| (t * 1000.0).round() as i64),
-        "memory": r.memory.map(|k| k * 1024),
+        "cpu_time": r.run.time.map(|t| (t * 1000.0).round() as i64),
+        "wall_time": r.run.wall_time.map(|t| (t * 1000.0).round() as i64),
+        "memory": r.run.memory.map(|k| k * 1024),
     })
 }
 

@@ -104,8 +104,8 @@ fn weight(r: &JobRecord) -> usize {
         + q.files.iter().map(|f| f.data.len()).sum::<usize>()
         + q.session.as_ref().map_or(0, |s| s.files.iter().map(|f| f.data.len()).sum());
     let res = r.result.as_ref().map_or(0, |r| {
-        r.stdout.len()
-            + r.stderr.len()
+        r.run.stdout.len()
+            + r.run.stderr.len()
             + r.compile_output.len()
             + r.trace.as_ref().map_or(0, |t| t.to_string().len())
             + r.workspace.as_ref().and_then(|w| w.files.as_ref()).map_or(0, |fs| fs.iter().map(|f| f.data.len()).sum())

@@ -385,7 +385,7 @@ impl RedisStore {
                 .arg(cfg.retention_secs)
                 .arg(&self.keys().done)
                 .arg(&dead_json)
-                .arg(dead.status.id())
+                .arg(dead.run.status.id())
                 .invoke_async(&mut self.conn())
                 .await
                 .map_err(rerr("reclaim"))?;
@@ -427,7 +427,7 @@ impl RedisStore {
         let k = self.keys();
         let mut inv = script.key(&k.stream);
         inv.key(k.job(e.token)).key(&k.finished).key(&k.stats);
-        inv.arg(GROUP).arg(e.entry).arg(e.now_ms).arg(blob).arg(e.result.status.id());
+        inv.arg(GROUP).arg(e.entry).arg(e.now_ms).arg(blob).arg(e.result.run.status.id());
         inv.arg(self.inner.cfg.retention_secs).arg(&k.done).arg(e.token);
         inv.invoke_async(&mut self.conn()).await.map_err(rerr(op))
     }

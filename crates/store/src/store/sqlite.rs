@@ -201,7 +201,7 @@ impl JobStore for SqliteStore {
 
     async fn finish(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<bool, StoreError> {
         let token = token.to_owned();
-        let status = result.status.id();
+        let status = result.run.status.id();
         let blob = serde_json::to_vec(result).expect("a result serializes");
         self.with(true, move |c| {
             let n = c
@@ -217,7 +217,7 @@ impl JobStore for SqliteStore {
 
     async fn cancel(&self, token: &str, result: &JobResult, now_ms: i64) -> Result<Option<JobState>, StoreError> {
         let token = token.to_owned();
-        let status = result.status.id();
+        let status = result.run.status.id();
         let blob = serde_json::to_vec(result).expect("a result serializes");
         self.with(true, move |c| {
             let tx = c.transaction()?;

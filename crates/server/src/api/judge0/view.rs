@@ -166,15 +166,15 @@ fn field(rec: &JobRecord, f: &str, b64: bool) -> Result<Value, NotUtf8> {
         "language_id" => json!(q.language_id),
         "stdin" => text(q.stdin.as_deref(), b64)?,
         "expected_output" => text(q.expected_output.as_deref(), b64)?,
-        "stdout" => text(r.and_then(|r| output(&r.stdout)), b64)?,
-        "stderr" => text(r.and_then(|r| output(&r.stderr)), b64)?,
+        "stdout" => text(r.and_then(|r| output(&r.run.stdout)), b64)?,
+        "stderr" => text(r.and_then(|r| output(&r.run.stderr)), b64)?,
         "compile_output" => text(r.and_then(|r| output(&r.compile_output)), b64)?,
         "status_id" => json!(status.id()),
         "created_at" => json!(iso8601(rec.created_at_ms)),
         "finished_at" => json!(rec.finished_at_ms.map(iso8601)),
-        "time" => json!(r.and_then(|r| r.time).map(decimal)),
-        "wall_time" => json!(r.and_then(|r| r.wall_time).map(decimal)),
-        "memory" => json!(r.and_then(|r| r.memory)),
+        "time" => json!(r.and_then(|r| r.run.time).map(decimal)),
+        "wall_time" => json!(r.and_then(|r| r.run.wall_time).map(decimal)),
+        "memory" => json!(r.and_then(|r| r.run.memory)),
         "token" => json!(rec.token),
         "number_of_runs" => json!(q.number_of_runs),
         "cpu_time_limit" => json!(decimal(q.cpu_time_limit)),
@@ -191,7 +191,7 @@ fn field(rec: &JobRecord, f: &str, b64: bool) -> Result<Value, NotUtf8> {
         }
         "max_file_size" => json!(q.max_file_size),
         "exit_code" => json!(r.and_then(exit_code)),
-        "exit_signal" => json!(r.and_then(|r| r.exit_signal)),
+        "exit_signal" => json!(r.and_then(|r| r.run.exit_signal)),
         "message" => text(message(rec).as_deref().map(str::as_bytes), b64)?,
         "compiler_options" => json!(q.compiler_options),
         "command_line_arguments" => json!(q.command_line_arguments),
@@ -208,8 +208,8 @@ fn field(rec: &JobRecord, f: &str, b64: bool) -> Result<Value, NotUtf8> {
 /// (killed by a signal); nothing when it did not run.
 fn exit_code(r: &JobResult) -> Option<i32> {
     match r.status_id() {
-        StatusId::CompilationError | StatusId::InternalError => r.exit_code,
-        _ => Some(r.exit_code.unwrap_or(0)),
+        StatusId::CompilationError | StatusId::InternalError => r.run.exit_code,
+        _ => Some(r.run.exit_code.unwrap_or(0)),
     }
 }
 
@@ -218,10 +218,10 @@ pub fn message(rec: &JobRecord) -> Option<String> {
     let r = rec.result.as_ref()?;
     let s = r.status_id();
     if s.judge0_compatible() == s {
-        return r.message.clone();
+        return r.run.message.clone();
     }
     let why = s.description();
-    Some(match &r.message {
+    Some(match &r.run.message {
         Some(m) if m.to_ascii_lowercase().contains(&why.to_ascii_lowercase()) => m.clone(),
         Some(m) => format!("{why}: {m}"),
         None => why.to_owned(),

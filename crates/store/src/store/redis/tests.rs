@@ -90,8 +90,8 @@ async fn a_dead_workers_job_is_reclaimed_then_dead_lettered() {
     let a = w3.get("a").await.unwrap().unwrap();
     assert_eq!(a.state, JobState::Done);
     let res = a.result.unwrap();
-    assert_eq!(res.status.id(), 13);
-    assert!(res.message.unwrap().contains("2 times"));
+    assert_eq!(res.run.status.id(), 13);
+    assert!(res.run.message.unwrap().contains("2 times"));
     assert_eq!(w3.dead_letters().await.unwrap(), 1);
     assert_eq!(w3.counts().await.unwrap(), Counts { queued: 0, processing: 0, done: 1 });
     // The first worker comes back to life: its late result is ignored.
