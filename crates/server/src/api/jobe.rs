@@ -14,17 +14,18 @@
 //! compiled with it. `interpreterargs` are ignored (the interpreter's
 //! arguments are fixed by the language table); `linkargs` follow `compileargs`.
 
+use crate::api::openapi::{JobeFile, JobeResult, JobeRun};
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::service::Service;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::Router;
 use flash_engine::StatusId;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Jobe's outcome codes.
 pub mod outcome {
@@ -47,13 +48,13 @@ pub mod outcome {
 }
 
 /// The Jobe routes.
-pub fn routes() -> Router<Arc<Service>> {
-    let mut r = Router::new();
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    let mut r = OpenApiRouter::new();
     for base in ["/jobe/index.php/restapi", "/jobe/restapi"] {
         r = r
-            .route(&format!("{base}/languages"), get(languages))
-            .route(&format!("{base}/runs"), axum::routing::post(runs))
-            .route(&format!("{base}/files/{{id}}"), put(put_file).head(head_file));
+            .routes(crate::api::under(base, routes!(languages)))
+            .routes(crate::api::under(base, routes!(runs)))
+            .routes(crate::api::under(base, routes!(put_file, head_file)));
     }
     r
 }
@@ -108,6 +109,10 @@ fn offered(svc: &Service) -> Vec<(&str, &crate::judge::Lang)> {
         .collect()
 }
 
+/// Jobe: the languages, as `[id, version]` pairs.
+#[utoipa::path(get, path = "/languages", tag = "jobe",
+    responses((status = 200, description = "[id, version] pairs", body = Vec<Vec<String>>),
+        (status = 403, description = "Wrong X-API-KEY", body = String)))]
 async fn languages(State(svc): AppState) -> Response {
     let v: Vec<Value> =
         offered(&svc).iter().map(|(name, l)| json!([name, crate::api::piston::semver(&l.version).join(".")])).collect();
@@ -125,6 +130,12 @@ fn check_id(id: &str) -> Result<(), JobeError> {
     Ok(())
 }
 
+/// Jobe: keep a file for later runs.
+#[utoipa::path(put, path = "/files/{id}", tag = "jobe",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$")),
+    request_body = JobeFile,
+    responses((status = 204, description = "Kept"), (status = 400, description = "Bad id or contents", body = String),
+        (status = 403, description = "Wrong X-API-KEY", body = String)))]
 async fn put_file(
     State(svc): AppState,
     Path(id): Path<String>,
@@ -140,12 +151,24 @@ async fn put_file(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Jobe: whether a file is kept.
+#[utoipa::path(head, path = "/files/{id}", tag = "jobe",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$")),
+    responses((status = 204, description = "Kept"), (status = 404, description = "Unknown"),
+        (status = 400, description = "Bad id", body = String)))]
 async fn head_file(State(svc): AppState, Path(id): Path<String>) -> Result<Response, JobeError> {
     check_id(&id)?;
     let found = svc.store.get_file(&id).await.map_err(ApiError::from)?.is_some();
     Ok(if found { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }.into_response())
 }
 
+/// Jobe: run a program.
+#[utoipa::path(post, path = "/runs", tag = "jobe",
+    request_body = JobeRun,
+    responses((status = 200, description = "The outcome", body = JobeResult),
+        (status = 400, description = "Bad run_spec", body = String),
+        (status = 403, description = "Wrong X-API-KEY", body = String),
+        (status = 404, description = "A file of file_list is unknown", body = String)))]
 async fn runs(State(svc): AppState, body: Result<JsonBody, ApiError>) -> Result<Response, JobeError> {
     let JsonBody(body) = body?;
     let spec = match body.get("run_spec") {

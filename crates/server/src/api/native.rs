@@ -5,21 +5,22 @@
 //! 15 (Memory Limit Exceeded) and 16 (Output Limit Exceeded).
 
 use crate::api::fields::{Min, Reader};
+use crate::api::openapi::{NativeRequest, NativeResult, Refusals, Token};
 use crate::api::{check_token, json, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{JobRecord, JobRequest, Origin, PackageJob, StoredTest};
 use crate::service::Service;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use flash_engine::StatusId;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The native routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new().route("/create", post(create)).route("/check/{token}", get(check))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(check))
 }
 
 const FIELDS: [&str; 18] = [
@@ -43,6 +44,15 @@ const FIELDS: [&str; 18] = [
     "tests",
 ];
 
+/// Submit a program (native API).
+#[utoipa::path(post, path = "/create", tag = "native",
+    params(("wait" = Option<bool>, Query, description = "Answer 200 with the finished result")),
+    request_body = NativeRequest,
+    responses(
+        (status = 200, description = "Finished (wait=true)", body = NativeResult),
+        (status = 201, description = "Accepted", body = Token),
+        Refusals,
+    ))]
 async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let wait = q.flag("wait")?;
     if wait && !svc.cfg.enable_wait_result {
@@ -71,6 +81,10 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     Ok(json(StatusCode::OK, view(&svc, &rec)))
 }
 
+/// A submission's state and result (native API).
+#[utoipa::path(get, path = "/check/{token}", tag = "native",
+    params(("token" = String, Path, description = "The token POST /create answered (a UUID)")),
+    responses((status = 200, description = "The submission", body = NativeResult), Refusals))]
 async fn check(State(svc): AppState, Path(token): Path<String>) -> Result<Response, ApiError> {
     check_token(&token)?;
     let rec = svc.store.get(&token).await?.ok_or_else(|| ApiError::NotFound("submission not found".into()))?;

@@ -16,6 +16,10 @@
 //!
 //! Another key's session, an expired one and a malformed id are all 404.
 
+use crate::api::openapi::{
+    Binary, Error, Refusals, Session, SessionCreate, SessionExpire, SessionFile, SessionFiles, SessionList, SessionRun,
+    SessionRunResult,
+};
 use crate::api::{json, native, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{now_ms, JobRecord, WorkspaceOutcome};
 use crate::service::Service;
@@ -23,21 +27,21 @@ use crate::sessions::{Meta, SessionError, Sessions};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The session routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/sessions", post(create).get(list))
-        .route("/sessions/{id}", get(show).delete(delete))
-        .route("/sessions/{id}/expire", post(expire))
-        .route("/sessions/{id}/run", post(run))
-        .route("/sessions/{id}/files", get(files))
-        .route("/sessions/{id}/files/{*path}", get(download).put(upload).delete(delete_file))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, delete))
+        .routes(routes!(expire))
+        .routes(routes!(run))
+        .routes(routes!(files))
+        .routes(routes!(download, upload, delete_file))
 }
 
 impl From<SessionError> for ApiError {
@@ -107,6 +111,11 @@ fn seconds(r: &mut crate::api::fields::Reader<'_>, field: &str, max: u64) -> Opt
     Some(v)
 }
 
+/// Make a session: a workspace that lives across runs.
+#[utoipa::path(post, path = "/sessions", tag = "sessions",
+    request_body = SessionCreate,
+    responses((status = 201, description = "The session", body = Session),
+        (status = 409, description = "The key holds as many sessions as allowed", body = Error), Refusals))]
 async fn create(State(svc): AppState, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let mut r = crate::api::fields::Reader::new(object(&body)?);
@@ -121,6 +130,9 @@ async fn create(State(svc): AppState, JsonBody(body): JsonBody) -> Result<Respon
     Ok(json(StatusCode::CREATED, with_usage(&s, m).await?))
 }
 
+/// This key's sessions.
+#[utoipa::path(get, path = "/sessions", tag = "sessions",
+    responses((status = 200, description = "The sessions", body = SessionList), Refusals))]
 async fn list(State(svc): AppState) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let who = owner();
@@ -138,12 +150,20 @@ async fn session(s: &Arc<Sessions>, id: &str) -> Result<Meta, ApiError> {
     blocking(s, move |s| s.get(&who, &id, now_ms())).await
 }
 
+/// One session.
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")),
+    responses((status = 200, description = "The session", body = Session), Refusals))]
 async fn show(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let m = session(&s, &id).await?;
     Ok(json(StatusCode::OK, with_usage(&s, m).await?))
 }
 
+/// Delete a session and its files.
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")),
+    responses((status = 204, description = "Deleted"), Refusals))]
 async fn delete(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let lock = s.lock(&id);
@@ -153,6 +173,10 @@ async fn delete(State(svc): AppState, Path(id): Path<String>) -> Result<Response
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Expire a session in `after` seconds (0: now).
+#[utoipa::path(post, path = "/sessions/{id}/expire", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionExpire,
+    responses((status = 200, description = "The session", body = Session), (status = 204, description = "Deleted"), Refusals))]
 async fn expire(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let mut r = crate::api::fields::Reader::new(object(&body)?);
@@ -170,6 +194,10 @@ async fn expire(State(svc): AppState, Path(id): Path<String>, JsonBody(body): Js
     }
 }
 
+/// The workspace's files.
+#[utoipa::path(get, path = "/sessions/{id}/files", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")),
+    responses((status = 200, description = "The files", body = SessionFiles), Refusals))]
 async fn files(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let m = session(&s, &id).await?;
@@ -182,6 +210,10 @@ async fn files(State(svc): AppState, Path(id): Path<String>) -> Result<Response,
     Ok(json(StatusCode::OK, json!({ "files": list })))
 }
 
+/// Download a file.
+#[utoipa::path(get, path = "/sessions/{id}/files/{*path}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)"), ("path" = String, Path, pattern = "^[^/]+(/[^/]+)*$", max_length = 1024, description = "A file's path in the workspace (relative, no '.' or '..')")),
+    responses((status = 200, description = "The file's bytes", body = Binary, content_type = "application/octet-stream"), Refusals))]
 async fn download(State(svc): AppState, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let m = session(&s, &id).await?;
@@ -194,6 +226,12 @@ async fn download(State(svc): AppState, Path((id, path)): Path<(String, String)>
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response())
 }
 
+/// Upload a file (the body is its bytes).
+#[utoipa::path(put, path = "/sessions/{id}/files/{*path}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)"), ("path" = String, Path, pattern = "^[^/]+(/[^/]+)*$", max_length = 1024, description = "A file's path in the workspace (relative, no '.' or '..')"), ("executable" = Option<bool>, Query, description = "Mode 755")),
+    request_body(content = Binary, content_type = "application/octet-stream"),
+    responses((status = 201, description = "Stored", body = SessionFile),
+        (status = 409, description = "Over a bound of the workspace", body = Error), Refusals))]
 async fn upload(
     State(svc): AppState,
     Path((id, path)): Path<(String, String)>,
@@ -221,6 +259,10 @@ async fn upload(
     Ok(json(StatusCode::CREATED, json!({ "path": shown, "size": size, "executable": executable })))
 }
 
+/// Delete a file.
+#[utoipa::path(delete, path = "/sessions/{id}/files/{*path}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)"), ("path" = String, Path, pattern = "^[^/]+(/[^/]+)*$", max_length = 1024, description = "A file's path in the workspace (relative, no '.' or '..')")),
+    responses((status = 204, description = "Deleted"), Refusals))]
 async fn delete_file(State(svc): AppState, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let lock = s.lock(&id);
@@ -282,6 +324,11 @@ fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec
     Ok((req, copy_out))
 }
 
+/// Run a command (Bash) or a program in a fresh sandbox holding the workspace.
+#[utoipa::path(post, path = "/sessions/{id}/run", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionRun,
+    responses((status = 200, description = "The run, the workspace saved or why not, and the files copied out", body = SessionRunResult),
+        (status = 409, description = "Another run of this session is under way", body = Error), Refusals))]
 async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let (mut req, copy_out) = parse_run(&svc, &body).map_err(ApiError::Fields)?;
