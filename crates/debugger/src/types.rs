@@ -212,10 +212,10 @@ pub struct Step {
     pub frames: Vec<Frame>,
     /// The value returned, on `return` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_value: Option<Value>,
+    pub return_value: Option<Rendering>,
     /// The exception (type, message), on `exception` and `uncaught_exception` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exception: Option<Value>,
+    pub exception: Option<Rendering>,
     /// Bytes of stdout written before this step.
     #[serde(default)]
     pub stdout_len: u64,
@@ -315,6 +315,11 @@ impl Serialize for Var {
     }
 }
 
+/// [`Value`] by another name, for the fields that hold one: utoipa takes any
+/// type named `Value` for `serde_json::Value` (any JSON) and would describe
+/// them as such.
+type Rendering = Value;
+
 /// A bounded rendering of a value.
 ///
 /// Scalars have `value` (integers as decimal strings); sequences and sets
@@ -333,14 +338,12 @@ pub struct Value {
     /// Elements of a sequence or set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
-    pub items: Option<Vec<Value>>,
+    pub items: Option<Vec<Rendering>>,
     /// Entries of a map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub entries: Option<Vec<Entry>>,
     /// Fields of an object or struct.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub fields: Option<Vec<Var>>,
     /// The true length when cut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -353,8 +356,8 @@ pub struct Value {
 pub struct Entry {
     /// The key.
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
-    pub key: Value,
+    pub key: Rendering,
     /// The value.
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
-    pub value: Value,
+    pub value: Rendering,
 }

@@ -69,6 +69,13 @@ async fn debug_websockets_and_both_jobe_bases_are_described() {
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     let langs = &schemas["DebugRequest"]["properties"]["language"]["enum"];
     assert!(langs.as_array().unwrap().contains(&Value::from("71")), "{langs}");
+    // The derived native request carries the bounds this server enforces.
+    let limits = config().limits;
+    let native = &schemas["NativeRequest"];
+    assert_eq!(native["properties"]["time_limit"]["maximum"], limits.max_cpu_time_limit);
+    assert_eq!(native["properties"]["memory_limit"]["maximum"], limits.max_memory_limit);
+    assert_eq!(native["properties"]["tests"]["maxItems"], config().max_tests);
+    assert_eq!(native["additionalProperties"], false);
     // Operation ids stay unique across the two prefixes.
     let mut ids: Vec<&str> = paths
         .as_object()
@@ -80,6 +87,12 @@ async fn debug_websockets_and_both_jobe_bases_are_described() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), n, "duplicate operation ids");
+    // Every reference resolves.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &r[..r.find('"').unwrap()];
+        assert!(schemas.contains_key(name), "{name} is referenced but not in components");
+    }
     for (name, schema) in schemas {
         let desc = schema["description"].as_str().unwrap_or("");
         assert!(!desc.contains("filled from the configuration"), "{name} was not filled");

@@ -71,8 +71,6 @@ configured!(
     SessionFiles,
     /// A file stored in a workspace.
     SessionFile,
-    /// A status: `{id, description}`.
-    Status,
     /// A language: `{id, name}`.
     Language,
     /// `POST /submissions`.
@@ -85,10 +83,6 @@ configured!(
     Judge0Page,
     /// `GET /submissions/batch`.
     Judge0Submissions,
-    /// `POST /create`.
-    NativeRequest,
-    /// A native submission's state and result.
-    NativeResult,
     /// What Flash read in a problem package.
     Package,
     /// flash-judge's report on a submission judged on a package.
@@ -171,8 +165,57 @@ pub fn spec(svc: &Service, derived: &utoipa::openapi::OpenApi) -> Value {
             schemas[name] = to_openapi_31(schema);
         }
     }
+    native_bounds(svc, &mut schemas["NativeRequest"]);
+    schemas["NativeTest"]["additionalProperties"] = json!(false);
     debug_bounds(svc, &mut schemas["DebugRequest"]);
     doc
+}
+
+/// `POST /create`'s body within this server's bounds: the languages, the
+/// maximum limits, the test count, network as the key allows it, the
+/// comparison modes; unknown fields are refused.
+fn native_bounds(svc: &Service, request: &mut Value) {
+    let cfg = &svc.cfg;
+    let l = &cfg.limits;
+    let mut names: Vec<String> = svc.langs.all().iter().filter(|l| !l.is_project).map(|l| l.id.to_string()).collect();
+    names.extend(["c++", "cpp", "c", "python", "python3", "javascript", "js", "java", "sql", "bash"].map(String::from));
+    // Network is there only for a caller whose key the operator allows it.
+    let network = if svc.keys.network_allowance(&cfg.network).is_empty() {
+        json!({"type": ["boolean", "null"], "enum": [false, null], "description": "Network is not allowed for this key"})
+    } else {
+        json!({"description": "true: every host this key may reach; or a list of them (README \"Network\")",
+            "oneOf": [{"type": "null"}, {"type": "boolean"},
+                {"type": "array", "minItems": 1, "maxItems": 64, "items": {"type": "string"}}]})
+    };
+    let modes = ["trailing_whitespace", "exact", "tokens", "case_insensitive", "unordered_lines"];
+    let compare = to_openapi_31(json!({
+        "description": "How outputs are held against expected: a mode, or {mode, relative, absolute} (tolerances for float); default trailing_whitespace (Judge0's rule)",
+        "oneOf": [
+            {"type": "string", "enum": modes},
+            {"type": "object", "additionalProperties": false, "required": ["mode"], "properties": {
+                "mode": {"type": "string", "enum": modes}}},
+            {"type": "object", "additionalProperties": false, "required": ["mode"], "minProperties": 2, "properties": {
+                "mode": {"type": "string", "enum": ["float"]},
+                "relative": {"type": "number", "minimum": 0, "maximum": 1e9},
+                "absolute": {"type": "number", "minimum": 0, "maximum": 1e9}}},
+        ],
+    }));
+    request["additionalProperties"] = json!(false);
+    let props = &mut request["properties"];
+    props["language"]["enum"] = json!(names);
+    for (field, max) in [
+        ("time_limit", json!(l.max_cpu_time_limit)),
+        ("wall_time_limit", json!(l.max_wall_time_limit)),
+        ("memory_limit", json!(l.max_memory_limit)),
+        ("stack_limit", json!(l.max_stack_limit)),
+        ("max_processes", json!(l.max_max_processes_and_or_threads)),
+        ("output_limit", json!(l.max_output_limit)),
+    ] {
+        props[field]["maximum"] = max;
+    }
+    props["network"] = network;
+    props["compare"] = compare;
+    props["tests"]["maxItems"] = json!(cfg.max_tests);
 }
 
 /// `/debug`'s request within what this server offers: the languages it can
@@ -355,24 +398,11 @@ fn core_schemas(svc: &Service) -> Value {
     let cfg: &ServerConfig = &svc.cfg;
     let l = &cfg.limits;
     let ids: Vec<u32> = svc.langs.all().iter().map(|l| l.id).collect();
-    let mut names: Vec<String> = svc.langs.all().iter().filter(|l| !l.is_project).map(|l| l.id.to_string()).collect();
-    names.extend(["c++", "cpp", "c", "python", "python3", "javascript", "js", "java", "sql", "bash"].map(String::from));
     let only_false = json!({"type": "boolean", "enum": [false], "nullable": true,
         "description": "Accepted for compatibility; this server refuses true"});
     // Network is there only for a caller whose key the operator allows it.
     let networked = !svc.keys.network_allowance(&cfg.network).is_empty();
-    let (network, enable_network) = match networked {
-        true => (
-            json!({"description": "true: every host this key may reach; or a list of them (README \"Network\")",
-                "oneOf": [{"type": "boolean"}, {"type": "array", "minItems": 1, "maxItems": 64, "items": {"type": "string"}}]}),
-            json!({"type": "boolean", "nullable": true}),
-        ),
-        false => (
-            json!({"type": "boolean", "enum": [false], "nullable": true,
-                "description": "Network is not allowed for this key"}),
-            only_false.clone(),
-        ),
-    };
+    let enable_network = if networked { json!({"type": "boolean", "nullable": true}) } else { only_false.clone() };
     let code = json!({"type": "string", "minLength": 1, "pattern": "\\S"});
     let num = |min: f64, excl: bool, max: f64| json!({"type": "number", "minimum": min, "exclusiveMinimum": excl, "maximum": max, "nullable": true});
     let int = |min: u64, max: u64| json!({"type": "integer", "minimum": min, "maximum": max, "nullable": true});
@@ -415,19 +445,6 @@ fn core_schemas(svc: &Service) -> Value {
         judge0["properties"]["callback_url"] = json!({"type": "string", "nullable": true,
             "description": "http:// URL the finished submission is PUT to"});
     }
-    let modes = ["trailing_whitespace", "exact", "tokens", "case_insensitive", "unordered_lines"];
-    let compare = json!({
-        "description": "How outputs are held against expected: a mode, or {mode, relative, absolute} (tolerances for float); default trailing_whitespace (Judge0's rule)",
-        "oneOf": [
-            {"type": "string", "enum": modes},
-            {"type": "object", "additionalProperties": false, "required": ["mode"], "properties": {
-                "mode": {"type": "string", "enum": modes}}},
-            {"type": "object", "additionalProperties": false, "required": ["mode"], "minProperties": 2, "properties": {
-                "mode": {"type": "string", "enum": ["float"]},
-                "relative": {"type": "number", "minimum": 0, "maximum": 1e9},
-                "absolute": {"type": "number", "minimum": 0, "maximum": 1e9}}},
-        ],
-    });
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
         "FieldErrors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
@@ -436,40 +453,9 @@ fn core_schemas(svc: &Service) -> Value {
             "created_at": {"type": "number"}, "last_used_at": {"type": "number"}, "expires_at": {"type": "number"},
             "idle_timeout": {"type": "integer"}, "max_age": {"type": "integer"},
             "files": {"type": "integer"}, "bytes": {"type": "integer"}}},
-        "Status": {"type": "object", "properties": {"id": {"type": "integer"}, "description": {"type": "string"}}},
         "Language": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "Judge0Request": judge0,
         "Judge0Submission": {"type": "object", "properties": sub_props},
-        "NativeRequest": {
-            "type": "object",
-            "required": ["code", "language"],
-            "additionalProperties": false,
-            "properties": {
-                "code": code,
-                "language": {"type": "string", "enum": names, "description": "Name, alias or id (GET /languages)"},
-                "input": {"type": "string"}, "expected": text,
-                "time_limit": num(0.0, true, l.max_cpu_time_limit),
-                "wall_time_limit": num(0.0, true, l.max_wall_time_limit),
-                "memory_limit": int(2048, l.max_memory_limit),
-                "stack_limit": int(1, l.max_stack_limit),
-                "max_processes": int(1, l.max_max_processes_and_or_threads),
-                "output_limit": int(1, l.max_output_limit),
-                "compiler_options": {"type": "string", "maxLength": 512},
-                "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
-                "network": network,
-                "compare": compare,
-                "tests": {"type": "array", "maxItems": cfg.max_tests, "items": {
-                    "type": "object", "additionalProperties": false,
-                    "properties": {"input": {"type": "string"}, "expected": text}}},
-                "package": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                    "description": "Judge on an uploaded package (POST /packages): its tests, checker and limits \
-                        replace input, expected, tests and compare; time_limit, when given, overrides its time limit"},
-                "all_tests": {"type": "boolean", "description": "With package: judge every test even after a failure"},
-                "transcript": {"type": "boolean", "description": "With an interactive package: each test's result keeps \
-                    what each side wrote (transcript: messages of {side, text} in order, at most 64 KiB a side, \
-                    with solution_truncated and interactor_truncated)"},
-            },
-        },
         "Package": {"type": "object", "properties": {
             "id": {"type": "string"}, "name": {"type": "string"},
             "format_version": {"type": "string", "enum": ["legacy", "2023-07"]},
@@ -499,16 +485,6 @@ fn core_schemas(svc: &Service) -> Value {
                 "path": {"type": "string"}, "verdict": {"type": "string"},
                 "score": {"type": "number", "nullable": true}, "max_score": {"type": "number", "nullable": true},
                 "aggregation": {"type": "string"}}}},
-        }},
-        "NativeResult": {"type": "object", "properties": {
-            "token": {"type": "string"}, "status": r("Status"), "stdout": text, "stderr": text,
-            "compile_output": text, "message": text, "time": {"type": "number", "nullable": true},
-            "wall_time": {"type": "number", "nullable": true}, "memory": {"type": "integer", "nullable": true},
-            "exit_code": {"type": "integer", "nullable": true}, "exit_signal": {"type": "integer", "nullable": true},
-            "created_at": {"type": "number"}, "started_at": {"type": "number", "nullable": true},
-            "finished_at": {"type": "number", "nullable": true}, "language": {"type": "object"},
-            "tests": {"type": "array", "items": {"type": "object"}},
-            "package": r("PackageReport"),
         }},
     })
 }

@@ -3,7 +3,8 @@
 //! "1.13.1", which the Judge0 Python SDK uses to pick its language-id table),
 //! `version`, `system_info`, `workers`, and the auth checks.
 
-use crate::api::openapi::{Error, Language, Status};
+use crate::api::native::StatusView;
+use crate::api::openapi::{Error, Language};
 use crate::api::{authorize, json, ApiError, AppState, Params};
 use crate::service::Service;
 use axum::extract::{Path, State};
@@ -100,7 +101,7 @@ async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Respon
 }
 
 #[utoipa::path(get, path = "/statuses", tag = "judge0",
-    responses((status = 200, description = "Statuses 1..14", body = Vec<Status>),
+    responses((status = 200, description = "Statuses 1..14", body = Vec<StatusView>),
         (status = 401, description = "Not authenticated", body = Error)))]
 async fn statuses() -> Response {
     let v: Vec<Value> =
