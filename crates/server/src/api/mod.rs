@@ -111,7 +111,7 @@ pub fn normalize_path(mut req: Request) -> Request {
 /// Every API route with its description; `max_package_bytes` bounds an
 /// uploaded package.
 pub fn routes(max_package_bytes: usize) -> OpenApiRouter<Arc<Service>> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(<openapi::Shared as utoipa::OpenApi>::openapi())
         .merge(native::routes())
         .merge(judge0::routes())
         .merge(piston::routes())

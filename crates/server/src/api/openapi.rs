@@ -49,16 +49,8 @@ macro_rules! configured {
 pub trait Configured {}
 
 configured!(
-    /// `{"error": ...}`: a refusal.
-    Error,
-    /// `{field: [message, ...]}`: the fields refused (422).
-    FieldErrors,
     /// `{"token": ...}`: a submission accepted.
     Token,
-    /// A session and its usage.
-    Session,
-    /// `{"sessions": [...]}`.
-    SessionList,
     /// `POST /sessions`: the session's lifetimes.
     SessionCreate,
     /// `POST /sessions/{id}/expire`.
@@ -69,8 +61,6 @@ configured!(
     SessionRunResult,
     /// `{"files": [...]}`.
     SessionFiles,
-    /// A file stored in a workspace.
-    SessionFile,
     /// A language: `{id, name}`.
     Language,
     /// `POST /submissions`.
@@ -87,8 +77,6 @@ configured!(
     Package,
     /// flash-judge's report on a submission judged on a package.
     PackageReport,
-    /// `GET /health`.
-    Health,
     /// `POST /api/v2/execute`.
     PistonRequest,
     /// A Piston refusal: `{"message": ...}`.
@@ -102,6 +90,12 @@ configured!(
     /// Bytes (an archive, a file).
     Binary,
 );
+
+/// The schemas every API shares but no handler names: the refusals'
+/// (referenced by [`Refusals`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(crate::api::error::ErrorBody, crate::api::error::FieldErrorsBody)))]
+pub struct Shared;
 
 /// The refusals every endpoint of the native, Judge0, package and session
 /// APIs may answer (the statuses of [`crate::api::ApiError`]).
@@ -286,7 +280,7 @@ fn r(name: &str) -> Value {
 /// The [`Configured`] schemas, from the running configuration.
 fn configured_schemas(svc: &Service) -> Value {
     let mut all = core_schemas(svc);
-    for extra in [judge0_schemas(&svc.cfg), clients_schemas(svc), sessions_schemas(svc), ops_schemas()] {
+    for extra in [judge0_schemas(&svc.cfg), clients_schemas(svc), sessions_schemas(svc)] {
         if let (Some(all), Value::Object(extra)) = (all.as_object_mut(), extra) {
             all.extend(extra);
         }
@@ -360,7 +354,6 @@ fn sessions_schemas(svc: &Service) -> Value {
     let c = svc.sessions.as_ref().map(|s| s.cfg.clone()).unwrap_or_default();
     let secs = |max: u64| json!({"type": "integer", "minimum": 1, "maximum": max});
     json!({
-        "SessionList": {"type": "object", "properties": {"sessions": {"type": "array", "items": r("Session")}}},
         "SessionCreate": {"type": "object", "additionalProperties": false, "properties": {
             "idle_timeout": secs(c.max_idle_timeout_secs), "max_age": secs(c.max_max_age_secs)}},
         "SessionExpire": {"type": "object", "additionalProperties": false, "properties": {
@@ -372,24 +365,14 @@ fn sessions_schemas(svc: &Service) -> Value {
         "SessionRunResult": {"allOf": [r("NativeResult"), {"type": "object", "properties": {
             "session": r("Session"),
             "workspace": {"type": "object", "properties": {"saved": {"type": "boolean"}, "note": {"type": "string", "nullable": true}}},
-            "copy_out": {"type": "array", "items": {"type": "object"}}}}]},
+            "copy_out": {"type": "array", "items": {"type": "object"}},
+            "files": {"type": "object", "description": "What the run created, modified and deleted in the workspace",
+                "properties": {"created": {"type": "array", "items": {"type": "string"}},
+                "modified": {"type": "array", "items": {"type": "string"}},
+                "deleted": {"type": "array", "items": {"type": "string"}}}}}}]},
         "SessionFiles": {"type": "object", "properties": {"files": {"type": "array",
             "items": {"type": "object", "properties": {"path": {"type": "string"}, "size": {"type": "integer"},
                 "executable": {"type": "boolean"}}}}}},
-        "SessionFile": {"type": "object", "properties": {"path": {"type": "string"}, "size": {"type": "integer"},
-            "executable": {"type": "boolean"}}},
-    })
-}
-
-/// `/health`'s answer.
-fn ops_schemas() -> Value {
-    json!({
-        "Health": {"type": "object", "properties": {
-            "status": {"type": "string"}, "workers": {"type": "integer"}, "queued": {"type": "integer"},
-            "processing": {"type": "integer"}, "languages": {"type": "integer"},
-            "warming": {"type": "boolean", "description":
-                "Precompiled headers or warm-runtime archives are being built in the background: \
-                 judging works, more slowly, until they are ready"}}},
     })
 }
 
@@ -446,13 +429,7 @@ fn core_schemas(svc: &Service) -> Value {
             "description": "http:// URL the finished submission is PUT to"});
     }
     json!({
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
-        "FieldErrors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "format": "uuid"}}},
-        "Session": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"},
-            "created_at": {"type": "number"}, "last_used_at": {"type": "number"}, "expires_at": {"type": "number"},
-            "idle_timeout": {"type": "integer"}, "max_age": {"type": "integer"},
-            "files": {"type": "integer"}, "bytes": {"type": "integer"}}},
         "Language": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "Judge0Request": judge0,
         "Judge0Submission": {"type": "object", "properties": sub_props},

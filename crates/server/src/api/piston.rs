@@ -109,7 +109,7 @@ pub fn runtimes_of(svc: &Service) -> Vec<Runtime<'_>> {
 /// Piston: the runtimes.
 #[utoipa::path(get, path = "/runtimes", tag = "piston",
     responses((status = 200, description = "The runtimes", body = Vec<Object>),
-        (status = 401, description = "Not authenticated", body = crate::api::openapi::Error)))]
+        (status = 401, description = "Not authenticated", body = crate::api::error::ErrorBody)))]
 async fn runtimes(State(svc): AppState) -> Response {
     let v: Vec<Value> = runtimes_of(&svc)
         .iter()

@@ -3,8 +3,9 @@
 //! "1.13.1", which the Judge0 Python SDK uses to pick its language-id table),
 //! `version`, `system_info`, `workers`, and the auth checks.
 
+use crate::api::error::ErrorBody;
 use crate::api::native::StatusView;
-use crate::api::openapi::{Error, Language};
+use crate::api::openapi::Language;
 use crate::api::{authorize, json, ApiError, AppState, Params};
 use crate::service::Service;
 use axum::extract::{Path, State};
@@ -40,14 +41,14 @@ pub fn routes() -> OpenApiRouter<Arc<Service>> {
 /// Judge0's version (text).
 #[utoipa::path(get, path = "/version", tag = "judge0",
     responses((status = 200, description = "1.13.1", body = String, content_type = "text/plain"),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn version() -> &'static str {
     JUDGE0_VERSION
 }
 
 /// 200 when X-Auth-Token is accepted (the check is the authentication layer's).
 #[utoipa::path(post, path = "/authenticate", tag = "judge0",
-    responses((status = 200, description = "Authenticated"), (status = 401, description = "Not authenticated", body = Error)))]
+    responses((status = 200, description = "Authenticated"), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn authenticate() -> StatusCode {
     StatusCode::OK
 }
@@ -57,7 +58,7 @@ async fn authenticate() -> StatusCode {
 /// `/languages/all`, archived, and still take submissions.
 #[utoipa::path(get, path = "/languages", tag = "judge0",
     responses((status = 200, description = "Active languages", body = Vec<Language>),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn languages(State(svc): AppState) -> Response {
     let v: Vec<Value> =
         svc.langs.all().iter().filter(|l| l.listed).map(|l| json!({"id": l.id, "name": l.name})).collect();
@@ -66,7 +67,7 @@ async fn languages(State(svc): AppState) -> Response {
 
 #[utoipa::path(get, path = "/languages/all", tag = "judge0",
     responses((status = 200, description = "All languages", body = Vec<Language>),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn languages_all(State(svc): AppState) -> Response {
     let v: Vec<Value> =
         svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": !l.listed})).collect();
@@ -77,8 +78,8 @@ async fn languages_all(State(svc): AppState) -> Response {
 #[utoipa::path(get, path = "/languages/{id}", tag = "judge0",
     params(("id" = u32, Path, description = "A language id (GET /languages)")),
     responses((status = 200, description = "The language", body = Language),
-        (status = 401, description = "Not authenticated", body = Error),
-        (status = 404, description = "No such language", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "No such language", body = ErrorBody)))]
 async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let l = id
         .parse::<u32>()
@@ -102,7 +103,7 @@ async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Respon
 
 #[utoipa::path(get, path = "/statuses", tag = "judge0",
     responses((status = 200, description = "Statuses 1..14", body = Vec<StatusView>),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn statuses() -> Response {
     let v: Vec<Value> =
         StatusId::ALL[..14].iter().map(|s| json!({"id": s.id(), "description": s.description()})).collect();
@@ -111,7 +112,7 @@ async fn statuses() -> Response {
 
 #[utoipa::path(get, path = "/config_info", tag = "judge0",
     responses((status = 200, description = "Judge0 configuration keys", body = Object),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn config_info(State(svc): AppState) -> Response {
     json(StatusCode::OK, config_json(&svc))
 }
@@ -165,7 +166,7 @@ pub fn config_json(svc: &Service) -> Value {
 
 #[utoipa::path(get, path = "/about", tag = "judge0",
     responses((status = 200, description = "Version 1.13.1 and project links", body = Object),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn about(State(svc): AppState) -> Response {
     json(
         StatusCode::OK,
@@ -182,7 +183,7 @@ async fn about(State(svc): AppState) -> Response {
 /// sandbox is its own, so this says which one, in the same form.
 #[utoipa::path(get, path = "/isolate", tag = "judge0",
     responses((status = 200, description = "Which sandbox this is", body = String, content_type = "text/plain"),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn isolate() -> Response {
     let text = format!(
         "Flash sandbox {} (namespaces, cgroups, seccomp; `flash run` takes isolate-like flags)\n\
@@ -195,7 +196,7 @@ async fn isolate() -> Response {
 /// Judge0 answers its licence text; this is Flash's.
 #[utoipa::path(get, path = "/license", tag = "judge0",
     responses((status = 200, description = "The licence", body = String, content_type = "text/plain"),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn license() -> Response {
     let text = format!(
         "Flash {} is licensed under {}, at your option.\n\
@@ -209,7 +210,7 @@ async fn license() -> Response {
 
 #[utoipa::path(get, path = "/system_info", tag = "judge0",
     responses((status = 200, description = "CPU and memory", body = Object),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn system_info() -> Response {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
@@ -242,7 +243,7 @@ async fn system_info() -> Response {
 /// store); `workers` adds one entry per worker process.
 #[utoipa::path(get, path = "/workers", tag = "judge0",
     responses((status = 200, description = "Queue and workers", body = Vec<Object>),
-        (status = 401, description = "Not authenticated", body = Error)))]
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
     let live = svc.live_workers().await?;
     let size = svc.waiting().await?;
@@ -278,7 +279,7 @@ async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
 /// 200 when X-Auth-User is accepted.
 #[utoipa::path(post, path = "/authorize", tag = "judge0",
     params(("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
-    responses((status = 200, description = "Authorized"), (status = 403, description = "Not authorized", body = Error)))]
+    responses((status = 200, description = "Authorized"), (status = 403, description = "Not authorized", body = ErrorBody)))]
 async fn authorize_check(State(svc): AppState, headers: HeaderMap, q: Params) -> Response {
     match authorize(&svc, &headers, &q) {
         Ok(()) => StatusCode::OK.into_response(),

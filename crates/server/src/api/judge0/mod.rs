@@ -9,9 +9,8 @@ pub mod info;
 pub mod input;
 pub mod view;
 
-use crate::api::openapi::{
-    Error, Judge0Batch, Judge0Page, Judge0Request, Judge0Submission, Judge0Submissions, Refusals,
-};
+use crate::api::error::ErrorBody;
+use crate::api::openapi::{Judge0Batch, Judge0Page, Judge0Request, Judge0Submission, Judge0Submissions, Refusals};
 use crate::api::{authorize, check_token, json, ApiError, AppState, JsonBody, Params};
 use crate::service::Service;
 use crate::store::board::Seen;
@@ -93,7 +92,7 @@ const MAX_PER_PAGE: u64 = 1000;
         ("page" = Option<u64>, Query, minimum = 1, description = "Page"),
         ("per_page" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size")),
     responses((status = 200, description = "A page", body = Judge0Page),
-        (status = 403, description = "Authorization required", body = Error), Refusals))]
+        (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
     authorize(&svc, &headers, &q)?;
     let b64 = q.flag("base64_encoded")?;
@@ -134,7 +133,7 @@ async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Re
 #[utoipa::path(delete, path = "/submissions/{token}", tag = "judge0",
     params(("token" = String, Path, description = "A submission's token (a UUID)"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
     responses((status = 200, description = "What was deleted", body = Judge0Submission),
-        (status = 403, description = "Authorization required", body = Error), Refusals))]
+        (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn destroy(
     State(svc): AppState,
     Path(token): Path<String>,
