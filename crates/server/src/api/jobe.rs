@@ -14,7 +14,7 @@
 //! compiled with it. `interpreterargs` are ignored (the interpreter's
 //! arguments are fixed by the language table); `linkargs` follow `compileargs`.
 
-use crate::api::openapi::{JobeFile, JobeResult, JobeRun};
+use crate::api::openapi::{JobeFile, JobeRun};
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::service::Service;
@@ -22,8 +22,10 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flash_engine::StatusId;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -184,12 +186,29 @@ async fn runs(State(svc): AppState, body: Result<JsonBody, ApiError>) -> Result<
     Ok(json(StatusCode::OK, render(&rec)))
 }
 
-fn result(outcome: u8, cmpinfo: &str, stdout: &str, stderr: &str) -> Value {
-    json!({"run_id": null, "outcome": outcome, "cmpinfo": cmpinfo, "stdout": stdout, "stderr": stderr})
+/// A run's answer, Jobe's shape.
+#[derive(Serialize, ToSchema)]
+pub struct JobeResult {
+    /// Always null: runs are not kept.
+    run_id: Option<String>,
+    /// Jobe's outcome code (11 compile error, 12 runtime error, 13 time
+    /// limit, 15 success, 17 memory limit, 19 illegal system call, 20
+    /// internal error, 21 server overload).
+    outcome: u8,
+    /// The compiler's output, on a compile error.
+    cmpinfo: String,
+    /// The program's stdout.
+    stdout: String,
+    /// The program's stderr.
+    stderr: String,
+}
+
+fn result(outcome: u8, cmpinfo: &str, stdout: &str, stderr: &str) -> JobeResult {
+    JobeResult { run_id: None, outcome, cmpinfo: cmpinfo.into(), stdout: stdout.into(), stderr: stderr.into() }
 }
 
 /// A finished job as Jobe answers it.
-fn render(rec: &JobRecord) -> Value {
+fn render(rec: &JobRecord) -> JobeResult {
     let Some(r) = &rec.result else { return result(outcome::INTERNAL_ERROR, "", "", "") };
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let code = jobe_outcome(r.status_id(), r.exit_signal);

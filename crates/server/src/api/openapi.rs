@@ -79,12 +79,8 @@ configured!(
     PackageReport,
     /// `POST /api/v2/execute`.
     PistonRequest,
-    /// A Piston refusal: `{"message": ...}`.
-    PistonMessage,
     /// `POST .../runs`.
     JobeRun,
-    /// A Jobe run's outcome.
-    JobeResult,
     /// `PUT .../files/{id}`.
     JobeFile,
     /// Bytes (an archive, a file).
@@ -324,7 +320,6 @@ fn clients_schemas(svc: &Service) -> Value {
                 "compile_memory_limit": {"type": "integer", "minimum": -1},
             },
         },
-        "PistonMessage": {"type": "object", "properties": {"message": {"type": "string"}}},
         "JobeRun": {"type": "object", "required": ["run_spec"], "properties": {"run_spec": {
             "type": "object", "required": ["language_id", "sourcecode"],
             "properties": {
@@ -341,8 +336,6 @@ fn clients_schemas(svc: &Service) -> Value {
                     "interpreterargs": {"type": "array", "items": {"type": "string"}},
                     "runargs": {"type": "array", "items": {"type": "string"}}}},
             }}}},
-        "JobeResult": {"type": "object", "properties": {"run_id": {"nullable": true}, "outcome": {"type": "integer"},
-            "cmpinfo": {"type": "string"}, "stdout": {"type": "string"}, "stderr": {"type": "string"}}},
         "JobeFile": {"type": "object", "required": ["file_contents"],
             "properties": {"file_contents": {"type": "string", "format": "byte"}}},
         "Binary": {"type": "string", "format": "binary"},

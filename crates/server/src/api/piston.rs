@@ -17,7 +17,7 @@
 //!   counts against the time limits by the time it took, not its memory;
 //! - Java's main class is `Main` whatever the file is called.
 
-use crate::api::openapi::{PistonMessage, PistonRequest};
+use crate::api::openapi::PistonRequest;
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::judge::Lang;
@@ -26,8 +26,10 @@ use axum::extract::{FromRequest, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flash_engine::StatusId;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -54,8 +56,29 @@ impl PistonError {
 
 impl IntoResponse for PistonError {
     fn into_response(self) -> Response {
-        json(self.0, json!({ "message": self.1 }))
+        json(self.0, PistonMessage { message: self.1 })
     }
+}
+
+/// A Piston refusal's body.
+#[derive(Serialize, ToSchema)]
+pub struct PistonMessage {
+    /// What is wrong.
+    message: String,
+}
+
+/// A runtime as `GET /api/v2/runtimes` lists it.
+#[derive(Serialize, ToSchema)]
+pub struct PistonRuntime<'a> {
+    /// Piston's language name.
+    language: &'a str,
+    /// The installed version (SemVer).
+    version: String,
+    /// Piston's aliases.
+    aliases: &'a [String],
+    /// Piston's runtime (gcc, node), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<&'a str>,
 }
 
 impl From<ApiError> for PistonError {
@@ -108,18 +131,13 @@ pub fn runtimes_of(svc: &Service) -> Vec<Runtime<'_>> {
 
 /// Piston: the runtimes.
 #[utoipa::path(get, path = "/runtimes", tag = "piston",
-    responses((status = 200, description = "The runtimes", body = Vec<Object>),
+    responses((status = 200, description = "The runtimes", body = Vec<PistonRuntime>),
         (status = 401, description = "Not authenticated", body = crate::api::error::ErrorBody)))]
 async fn runtimes(State(svc): AppState) -> Response {
-    let v: Vec<Value> = runtimes_of(&svc)
+    let all = runtimes_of(&svc);
+    let v: Vec<PistonRuntime> = all
         .iter()
-        .map(|r| {
-            let mut m = json!({"language": r.name, "version": r.version, "aliases": r.aliases});
-            if let Some(rt) = r.runtime {
-                m["runtime"] = json!(rt);
-            }
-            m
-        })
+        .map(|r| PistonRuntime { language: r.name, version: r.version.clone(), aliases: r.aliases, runtime: r.runtime })
         .collect();
     json(StatusCode::OK, v)
 }
