@@ -5,7 +5,7 @@
 //! 15 (Memory Limit Exceeded) and 16 (Output Limit Exceeded).
 
 use crate::api::fields::{Min, Reader};
-use crate::api::openapi::{PackageReport, Refusals, Token};
+use crate::api::openapi::{PackageReport, Refusals};
 use crate::api::{check_token, json, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{JobRecord, JobRequest, Origin, PackageJob, StoredTest};
 use crate::service::Service;
@@ -121,6 +121,14 @@ pub struct NativeTest {
     expected: Option<String>,
 }
 
+/// A submission accepted: the token to check it with.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token)]
+pub struct Accepted {
+    /// `GET /check/{token}` (a UUID).
+    token: String,
+}
+
 /// The fields of a test case (see [`NativeTest`]).
 const TEST_FIELDS: [&str; 2] = ["input", "expected"];
 
@@ -130,7 +138,7 @@ const TEST_FIELDS: [&str; 2] = ["input", "expected"];
     request_body = NativeRequestBody,
     responses(
         (status = 200, description = "Finished (wait=true)", body = NativeView),
-        (status = 201, description = "Accepted", body = Token),
+        (status = 201, description = "Accepted", body = Accepted),
         Refusals,
     ))]
 async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
@@ -150,7 +158,7 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     }
     let (token, rx) = svc.submit(vec![req], wait).await?.pop().expect("one job");
     let Some(rx) = rx else {
-        return Ok(json(StatusCode::CREATED, json!({ "token": token })));
+        return Ok(json(StatusCode::CREATED, Accepted { token }));
     };
     // A client that hangs up before the answer never learns the token:
     // its job is cancelled (see `Service::cancel_on_drop`).
@@ -163,7 +171,7 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
 
 /// A submission's state and result (native API).
 #[utoipa::path(get, path = "/check/{token}", tag = "native",
-    params(("token" = String, Path, description = "The token POST /create answered (a UUID)")),
+    params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "The token POST /create answered (a UUID)")),
     responses((status = 200, description = "The submission", body = NativeView), Refusals))]
 async fn check(State(svc): AppState, Path(token): Path<String>) -> Result<Response, ApiError> {
     check_token(&token)?;

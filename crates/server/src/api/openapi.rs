@@ -49,8 +49,6 @@ macro_rules! configured {
 pub trait Configured {}
 
 configured!(
-    /// `{"token": ...}`: a submission accepted.
-    Token,
     /// `POST /sessions`: the session's lifetimes.
     SessionCreate,
     /// `POST /sessions/{id}/expire`.
@@ -61,8 +59,6 @@ configured!(
     SessionRunResult,
     /// `{"files": [...]}`.
     SessionFiles,
-    /// A language: `{id, name}`.
-    Language,
     /// `POST /submissions`.
     Judge0Request,
     /// `POST /submissions/batch`.
@@ -422,8 +418,6 @@ fn core_schemas(svc: &Service) -> Value {
             "description": "http:// URL the finished submission is PUT to"});
     }
     json!({
-        "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "format": "uuid"}}},
-        "Language": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "Judge0Request": judge0,
         "Judge0Submission": {"type": "object", "properties": sub_props},
         "Package": {"type": "object", "properties": {

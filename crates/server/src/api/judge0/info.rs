@@ -5,15 +5,16 @@
 
 use crate::api::error::ErrorBody;
 use crate::api::native::StatusView;
-use crate::api::openapi::Language;
 use crate::api::{authorize, json, ApiError, AppState, Params};
 use crate::service::Service;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flash_engine::StatusId;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -60,17 +61,35 @@ async fn authenticate() -> StatusCode {
     responses((status = 200, description = "Active languages", body = Vec<Language>),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn languages(State(svc): AppState) -> Response {
-    let v: Vec<Value> =
-        svc.langs.all().iter().filter(|l| l.listed).map(|l| json!({"id": l.id, "name": l.name})).collect();
+    let v: Vec<Language> = svc
+        .langs
+        .all()
+        .iter()
+        .filter(|l| l.listed)
+        .map(|l| Language { id: l.id, name: &l.name, is_archived: None })
+        .collect();
     json(StatusCode::OK, v)
 }
 
+/// A language in a list.
+#[derive(Serialize, ToSchema)]
+pub struct Language<'a> {
+    /// Its id (`language_id` of a submission).
+    id: u32,
+    /// Its name and version.
+    name: &'a str,
+    /// In `/languages/all`: whether `/languages` leaves it out (it still takes submissions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_archived: Option<bool>,
+}
+
+/// Every language, archived ones included.
 #[utoipa::path(get, path = "/languages/all", tag = "judge0",
     responses((status = 200, description = "All languages", body = Vec<Language>),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn languages_all(State(svc): AppState) -> Response {
-    let v: Vec<Value> =
-        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": !l.listed})).collect();
+    let v: Vec<Language> =
+        svc.langs.all().iter().map(|l| Language { id: l.id, name: &l.name, is_archived: Some(!l.listed) }).collect();
     json(StatusCode::OK, v)
 }
 

@@ -63,7 +63,7 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
 
 /// Get a submission.
 #[utoipa::path(get, path = "/submissions/{token}", tag = "judge0",
-    params(("token" = String, Path, description = "A submission's token (a UUID)"), ("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *")),
+    params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "A submission's token (a UUID)"), ("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *")),
     responses((status = 200, description = "The submission", body = Judge0Submission), Refusals))]
 async fn show(State(svc): AppState, Path(token): Path<String>, q: Params) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
@@ -131,7 +131,7 @@ async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Re
 
 /// Delete a finished submission (when enabled; needs the authorization token).
 #[utoipa::path(delete, path = "/submissions/{token}", tag = "judge0",
-    params(("token" = String, Path, description = "A submission's token (a UUID)"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
+    params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "A submission's token (a UUID)"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
     responses((status = 200, description = "What was deleted", body = Judge0Submission),
         (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn destroy(
