@@ -4,13 +4,18 @@
 //! (`POST /debug`). Values are rendered by the tracer inside the box and
 //! bounded again here (see [`crate::parse`]): every integer is a string, so
 //! 64-bit values survive JSON.
+//!
+//! With the `openapi` feature the request and the trace describe themselves
+//! (`utoipa::ToSchema`): the server's OpenAPI document is derived from them.
 
 use serde::{Deserialize, Serialize};
 
 /// One debug request: the same inputs as a run, plus a step budget.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DebugRequest {
     /// The program's source text.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub code: String,
     /// Language name, alias or Judge0 id (as the registry knows it).
     pub language: String,
@@ -115,6 +120,7 @@ impl DebugLimits {
 
 /// Why a trace ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TraceStatus {
     /// The program ran to its end with exit code 0.
@@ -138,6 +144,7 @@ pub enum TraceStatus {
 
 /// The limits a trace was recorded under.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsedLimits {
     /// Steps allowed.
     pub max_steps: u32,
@@ -155,6 +162,7 @@ pub struct UsedLimits {
 
 /// A recorded run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trace {
     /// Why it ended.
     pub status: TraceStatus,
@@ -178,6 +186,7 @@ pub struct Trace {
 
 /// What happened at a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     /// A function of the user's file was entered (`line` is its first line).
@@ -194,6 +203,7 @@ pub enum Event {
 
 /// One recorded step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Step {
     /// What happened.
     pub event: Event,
@@ -206,10 +216,10 @@ pub struct Step {
     pub frames: Vec<Frame>,
     /// The value returned, on `return` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_value: Option<Value>,
+    pub return_value: Option<Rendering>,
     /// The exception (type, message), on `exception` and `uncaught_exception` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exception: Option<Value>,
+    pub exception: Option<Rendering>,
     /// Bytes of stdout written before this step.
     #[serde(default)]
     pub stdout_len: u64,
@@ -217,6 +227,7 @@ pub struct Step {
 
 /// One frame of the user's code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Frame {
     /// Function name.
     pub func: String,
@@ -237,6 +248,21 @@ pub struct Var {
     /// Its value.
     pub value: Value,
 }
+
+/// A [`Var`]'s JSON shape (its own [`Serialize`]): a [`Value`] with a `name`.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Var {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
+        let name = ObjectBuilder::new()
+            .property("name", ObjectBuilder::new().schema_type(Type::String).description(Some("Its name")))
+            .required("name");
+        AllOfBuilder::new().item(name).item(utoipa::openapi::Ref::from_schema_name("Value")).into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Var {}
 
 /// The JSON shape of a [`Var`]. (Written out, not `#[serde(flatten)]`: flatten
 /// buffers every object it reads, which made parsing a trace several times slower.)
@@ -293,6 +319,11 @@ impl Serialize for Var {
     }
 }
 
+/// [`Value`] by another name, for the fields that hold one: utoipa takes any
+/// type named `Value` for `serde_json::Value` (any JSON) and would describe
+/// them as such.
+type Rendering = Value;
+
 /// A bounded rendering of a value.
 ///
 /// Scalars have `value` (integers as decimal strings); sequences and sets
@@ -300,6 +331,7 @@ impl Serialize for Var {
 /// true length when the rendering was cut (string characters, items,
 /// entries or fields). Past the depth limit a container is `"..."`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Value {
     /// The language's name for the type, e.g. `int`, `list`, `std::vector<int>`.
     #[serde(rename = "type", default)]
@@ -309,7 +341,8 @@ pub struct Value {
     pub value: Option<String>,
     /// Elements of a sequence or set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<Value>>,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub items: Option<Vec<Rendering>>,
     /// Entries of a map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<Vec<Entry>>,
@@ -323,9 +356,12 @@ pub struct Value {
 
 /// One entry of a map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry {
     /// The key.
-    pub key: Value,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub key: Rendering,
     /// The value.
-    pub value: Value,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub value: Rendering,
 }

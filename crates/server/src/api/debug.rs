@@ -12,23 +12,31 @@
 //! leaves the line, or cancels its job: a worker that has not started it
 //! skips it.
 
+use crate::api::openapi::Refusals;
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::JobKind;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
-use flash_debugger::DebugRequest;
+use flash_debugger::{DebugRequest, Trace};
 use serde_json::Value;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The debug route.
-pub fn routes() -> Router<Arc<crate::service::Service>> {
-    Router::new().route("/debug", post(debug))
+pub fn routes() -> OpenApiRouter<Arc<crate::service::Service>> {
+    OpenApiRouter::new().routes(routes!(debug))
 }
 
 const FIELDS: [&str; 4] = ["code", "language", "input", "max_steps"];
 
+/// Record a program's run step by step.
+///
+/// The trace (every line run, the frames and their variables, the output so
+/// far) is answered once recorded; it is bounded in steps, bytes and time.
+#[utoipa::path(post, path = "/debug", tag = "debug",
+    request_body = DebugRequest,
+    responses((status = 200, description = "The recorded trace", body = Trace), Refusals))]
 async fn debug(axum::extract::State(svc): AppState, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let mut req = parse(&body)?;
     // Judge0's alias ids (C++ is listed as 52) name the engine's language.
@@ -93,4 +101,24 @@ fn parse(body: &Value) -> Result<DebugRequest, ApiError> {
         },
     };
     Ok(DebugRequest { code, language, input, max_steps, cancel: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written parser (strict, with per-field 422s) and the type the
+    /// OpenAPI document describes must name the same fields: one added to
+    /// either alone fails here.
+    #[test]
+    fn the_parser_reads_exactly_the_fields_the_document_describes() {
+        let schema = serde_json::to_value(<DebugRequest as utoipa::PartialSchema>::schema()).unwrap();
+        let mut described: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        described.sort_unstable();
+        let mut parsed = FIELDS.to_vec();
+        parsed.sort_unstable();
+        assert_eq!(described, parsed);
+        let required = schema["required"].as_array().unwrap();
+        assert!(required.contains(&"code".into()) && required.contains(&"language".into()), "{schema}");
+    }
 }

@@ -5,11 +5,27 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// Field name -> what is wrong with it (Rails' validation error shape).
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// A refusal's body, `{"error": ...}` (the document's `Error`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What is wrong, for the client.
+    pub error: String,
+}
+
+/// The document's `FieldErrors`: each refused field with what is wrong with
+/// it (the 422 body, a [`FieldErrors`]).
+#[derive(ToSchema)]
+#[schema(as = FieldErrors)]
+#[allow(dead_code)] // Described, never built: the 422 serializes a FieldErrors.
+pub struct FieldErrorsBody(FieldErrors);
 
 /// Why a request was not served.
 #[derive(Debug)]
@@ -54,7 +70,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let err = |code: StatusCode, msg: String| (code, Json(json!({ "error": msg }))).into_response();
+        let err = |code: StatusCode, error: String| (code, Json(ErrorBody { error })).into_response();
         match self {
             ApiError::Fields(f) => (StatusCode::UNPROCESSABLE_ENTITY, Json(f)).into_response(),
             ApiError::BadRequest(m) => err(StatusCode::BAD_REQUEST, m),

@@ -14,17 +14,20 @@
 //! compiled with it. `interpreterargs` are ignored (the interpreter's
 //! arguments are fixed by the language table); `linkargs` follow `compileargs`.
 
+use crate::api::openapi::{JobeFile, JobeRun};
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::service::Service;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::Router;
 use flash_engine::StatusId;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Jobe's outcome codes.
 pub mod outcome {
@@ -47,13 +50,13 @@ pub mod outcome {
 }
 
 /// The Jobe routes.
-pub fn routes() -> Router<Arc<Service>> {
-    let mut r = Router::new();
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    let mut r = OpenApiRouter::new();
     for base in ["/jobe/index.php/restapi", "/jobe/restapi"] {
         r = r
-            .route(&format!("{base}/languages"), get(languages))
-            .route(&format!("{base}/runs"), axum::routing::post(runs))
-            .route(&format!("{base}/files/{{id}}"), put(put_file).head(head_file));
+            .routes(crate::api::under(base, routes!(languages)))
+            .routes(crate::api::under(base, routes!(runs)))
+            .routes(crate::api::under(base, routes!(put_file, head_file)));
     }
     r
 }
@@ -108,6 +111,10 @@ fn offered(svc: &Service) -> Vec<(&str, &crate::judge::Lang)> {
         .collect()
 }
 
+/// Jobe: the languages, as `[id, version]` pairs.
+#[utoipa::path(get, path = "/languages", tag = "jobe",
+    responses((status = 200, description = "[id, version] pairs", body = Vec<Vec<String>>),
+        (status = 403, description = "Wrong X-API-KEY", body = String)))]
 async fn languages(State(svc): AppState) -> Response {
     let v: Vec<Value> =
         offered(&svc).iter().map(|(name, l)| json!([name, crate::api::piston::semver(&l.version).join(".")])).collect();
@@ -125,6 +132,12 @@ fn check_id(id: &str) -> Result<(), JobeError> {
     Ok(())
 }
 
+/// Jobe: keep a file for later runs.
+#[utoipa::path(put, path = "/files/{id}", tag = "jobe",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$")),
+    request_body = JobeFile,
+    responses((status = 204, description = "Kept"), (status = 400, description = "Bad id or contents", body = String),
+        (status = 403, description = "Wrong X-API-KEY", body = String)))]
 async fn put_file(
     State(svc): AppState,
     Path(id): Path<String>,
@@ -140,12 +153,24 @@ async fn put_file(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Jobe: whether a file is kept.
+#[utoipa::path(head, path = "/files/{id}", tag = "jobe",
+    params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$")),
+    responses((status = 204, description = "Kept"), (status = 404, description = "Unknown"),
+        (status = 400, description = "Bad id", body = String)))]
 async fn head_file(State(svc): AppState, Path(id): Path<String>) -> Result<Response, JobeError> {
     check_id(&id)?;
-    let found = svc.store.get_file(&id).await.map_err(ApiError::from)?.is_some();
+    let found = svc.store.file_exists(&id).await.map_err(ApiError::from)?;
     Ok(if found { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }.into_response())
 }
 
+/// Jobe: run a program.
+#[utoipa::path(post, path = "/runs", tag = "jobe",
+    request_body = JobeRun,
+    responses((status = 200, description = "The outcome", body = JobeResult),
+        (status = 400, description = "Bad run_spec", body = String),
+        (status = 403, description = "Wrong X-API-KEY", body = String),
+        (status = 404, description = "A file of file_list is unknown", body = String)))]
 async fn runs(State(svc): AppState, body: Result<JsonBody, ApiError>) -> Result<Response, JobeError> {
     let JsonBody(body) = body?;
     let spec = match body.get("run_spec") {
@@ -161,12 +186,29 @@ async fn runs(State(svc): AppState, body: Result<JsonBody, ApiError>) -> Result<
     Ok(json(StatusCode::OK, render(&rec)))
 }
 
-fn result(outcome: u8, cmpinfo: &str, stdout: &str, stderr: &str) -> Value {
-    json!({"run_id": null, "outcome": outcome, "cmpinfo": cmpinfo, "stdout": stdout, "stderr": stderr})
+/// A run's answer, Jobe's shape.
+#[derive(Serialize, ToSchema)]
+pub struct JobeResult {
+    /// Always null: runs are not kept.
+    run_id: Option<String>,
+    /// Jobe's outcome code (11 compile error, 12 runtime error, 13 time
+    /// limit, 15 success, 17 memory limit, 19 illegal system call, 20
+    /// internal error, 21 server overload).
+    outcome: u8,
+    /// The compiler's output, on a compile error.
+    cmpinfo: String,
+    /// The program's stdout.
+    stdout: String,
+    /// The program's stderr.
+    stderr: String,
+}
+
+fn result(outcome: u8, cmpinfo: &str, stdout: &str, stderr: &str) -> JobeResult {
+    JobeResult { run_id: None, outcome, cmpinfo: cmpinfo.into(), stdout: stdout.into(), stderr: stderr.into() }
 }
 
 /// A finished job as Jobe answers it.
-fn render(rec: &JobRecord) -> Value {
+fn render(rec: &JobRecord) -> JobeResult {
     let Some(r) = &rec.result else { return result(outcome::INTERNAL_ERROR, "", "", "") };
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let code = jobe_outcome(r.status_id(), r.run.exit_signal);

@@ -31,14 +31,14 @@ use crate::service::Service;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use axum::Extension;
-use axum::Router;
 use flash_engine::{LiveEvent, LiveInput, Stage, Stream};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Time a client has to send `init` (Piston's: one second).
 const INIT_WAIT: Duration = Duration::from_secs(1);
@@ -50,10 +50,10 @@ pub const MAX_STDIN: usize = 16 << 20;
 const MAX_MESSAGE: usize = 4 << 20;
 
 /// The live routes.
-pub fn routes() -> Router<Arc<Service>> {
-    let mut r = Router::new().route("/live", get(native_ws));
-    for prefix in ["/api/v2", "/api/v2/piston"] {
-        r = r.route(&format!("{prefix}/connect"), get(piston_ws));
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    let mut r = OpenApiRouter::new().routes(routes!(native_ws));
+    for prefix in piston::PREFIXES {
+        r = r.routes(crate::api::under(prefix, routes!(piston_ws)));
     }
     r
 }
@@ -64,10 +64,29 @@ enum Door {
     Native,
 }
 
+/// Piston: a live run over a WebSocket.
+///
+/// The first message is `{"type": "init", ...}` with the fields of `POST
+/// /api/v2/execute`, within a second; the server then sends `runtime`,
+/// `stage`, `data` (stdout, stderr) and `exit` per stage and closes with 4999;
+/// the client may send `data` (stdin) and `signal`. See the module docs of
+/// `api/live.rs` for the close codes. Not plain HTTP: left out of the schema fuzz.
+#[utoipa::path(get, path = "/connect", tag = "piston",
+    responses((status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request")))]
 async fn piston_ws(State(svc): State<Arc<Service>>, place: Option<Extension<Place>>, ws: WebSocketUpgrade) -> Response {
     upgrade(svc, place, ws, Door::Piston)
 }
 
+/// A live run over a WebSocket (native API).
+///
+/// Piston's protocol (see `/api/v2/connect`), but `init` carries a native
+/// submission, `runtime` names the language by its native id, and a last
+/// `result` message holds the submission as `GET /submissions/{token}` shows
+/// it. Not plain HTTP: left out of the schema fuzz.
+#[utoipa::path(get, path = "/live", tag = "native",
+    responses((status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request")))]
 async fn native_ws(State(svc): State<Arc<Service>>, place: Option<Extension<Place>>, ws: WebSocketUpgrade) -> Response {
     upgrade(svc, place, ws, Door::Native)
 }

@@ -8,8 +8,14 @@
 //! - [`jobe`]: the Jobe REST API (`/jobe/index.php/restapi/...`), Moodle CodeRunner's.
 //! - [`sessions`]: workspaces that live across runs (`/sessions/...`).
 //! - [`packages`]: problem packages uploaded once (`/packages`), judged by id.
+//! - [`debug`]: `POST /debug`, a recorded step-by-step trace.
+//! - [`live`]: WebSocket runs (`/live`, Piston's `/api/v2/connect`).
 //! - [`ops`]: `/health`, `/metrics`, `/openapi.json` (built by [`openapi`]).
 //! - [`error`]: [`ApiError`], the one way a handler says no.
+//!
+//! Every route is registered through [`utoipa_axum`]'s `routes!` from a
+//! handler carrying `#[utoipa::path]`, so the OpenAPI document lists exactly
+//! what the router answers.
 //!
 //! Shared here: authentication, the JSON body extractor (413 over the size
 //! limit, 400 for malformed JSON), query parameters and token checks.
@@ -39,6 +45,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 /// The shared state every handler gets.
 pub type AppState = State<Arc<Service>>;
@@ -101,10 +108,10 @@ pub fn normalize_path(mut req: Request) -> Request {
     req
 }
 
-/// The whole application.
-pub fn router(svc: Arc<Service>) -> Router {
-    let limit = svc.cfg.max_body_size;
-    Router::new()
+/// Every API route with its description; `max_package_bytes` bounds an
+/// uploaded package.
+pub fn routes(max_package_bytes: usize) -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::with_openapi(<openapi::Shared as utoipa::OpenApi>::openapi())
         .merge(native::routes())
         .merge(judge0::routes())
         .merge(piston::routes())
@@ -113,7 +120,32 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(debug::routes())
         .merge(live::routes())
         .merge(sessions::routes())
-        .merge(packages::routes(svc.cfg.max_package_size as usize * 1024))
+        .merge(packages::routes(max_package_bytes))
+}
+
+/// Routes written for a prefix-free path, registered (and described) under
+/// `prefix`, for APIs served under two prefixes. Each copy's operation ids
+/// name the prefix, so they stay unique.
+pub fn under<S>(prefix: &str, (schemas, paths, router): UtoipaMethodRouter<S>) -> UtoipaMethodRouter<S> {
+    let mut prefixed = utoipa::openapi::path::Paths::new();
+    let slug: String = prefix.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    for (path, mut item) in paths.paths {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.head, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            op.operation_id = op.operation_id.take().map(|id| format!("{id}{slug}"));
+        }
+        prefixed.paths.insert(format!("{prefix}{path}"), item);
+    }
+    (schemas, prefixed, router)
+}
+
+/// The whole application.
+pub fn router(svc: Arc<Service>) -> Router {
+    let limit = svc.cfg.max_body_size;
+    let (api, doc) = routes(svc.cfg.max_package_size as usize * 1024).split_for_parts();
+    Router::new()
+        .merge(api)
+        .layer(axum::Extension(Arc::new(doc)))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(middleware::from_fn_with_state(svc.clone(), authenticate))
         // The playground's page and assets load without a token; what it calls needs one.

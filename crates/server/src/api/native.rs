@@ -5,21 +5,24 @@
 //! 15 (Memory Limit Exceeded) and 16 (Output Limit Exceeded).
 
 use crate::api::fields::{Min, Reader};
+use crate::api::openapi::{PackageReport, Refusals};
 use crate::api::{check_token, json, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{JobRecord, JobRequest, Origin, PackageJob, StoredTest};
 use crate::service::Service;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use flash_engine::StatusId;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The native routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new().route("/create", post(create)).route("/check/{token}", get(check))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(check))
 }
 
 const FIELDS: [&str; 18] = [
@@ -43,6 +46,101 @@ const FIELDS: [&str; 18] = [
     "tests",
 ];
 
+/// A program to judge: its source, language, input and limits, or test
+/// cases, or an uploaded package.
+// The body as the OpenAPI document describes it. [`parse`] reads the JSON
+// field by field instead (strict, every refused field named in one 422), so
+// this type is never built: a unit test holds its fields to [`FIELDS`], and
+// `openapi::spec` adds the bounds this server enforces (maximum limits,
+// languages, network, comparison modes).
+#[derive(ToSchema)]
+#[schema(as = NativeRequest)]
+#[allow(dead_code)] // Described, never built (see above).
+pub struct NativeRequestBody {
+    /// The program's source.
+    #[schema(min_length = 1, pattern = "\\S")]
+    code: String,
+    /// Name, alias or id (GET /languages).
+    language: String,
+    /// stdin.
+    input: Option<String>,
+    /// The expected output; the verdict compares with it.
+    expected: Option<String>,
+    /// CPU seconds.
+    #[schema(exclusive_minimum = 0)]
+    time_limit: Option<f64>,
+    /// Wall seconds.
+    #[schema(exclusive_minimum = 0)]
+    wall_time_limit: Option<f64>,
+    /// KiB.
+    #[schema(minimum = 2048)]
+    memory_limit: Option<u64>,
+    /// KiB.
+    #[schema(minimum = 1)]
+    stack_limit: Option<u64>,
+    /// Processes and threads.
+    #[schema(minimum = 1)]
+    max_processes: Option<u64>,
+    /// stdout and stderr, KiB.
+    #[schema(minimum = 1)]
+    output_limit: Option<u64>,
+    /// Compiled languages only.
+    #[schema(max_length = 512)]
+    compiler_options: Option<String>,
+    /// The program's arguments.
+    #[schema(max_items = 256)]
+    args: Option<Vec<String>>,
+    /// Hosts the program may reach: true (every host the key may), or a list.
+    #[schema(value_type = Option<Object>)]
+    network: Option<Value>,
+    /// How outputs are compared with the expected ones.
+    #[schema(value_type = Option<Object>)]
+    compare: Option<Value>,
+    /// Test cases: compiled once, each run.
+    tests: Option<Vec<NativeTest>>,
+    /// Judge on an uploaded package (POST /packages): its tests, checker and
+    /// limits replace input, expected, tests and compare; time_limit, when
+    /// given, overrides its time limit.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    package: Option<String>,
+    /// With package: judge every test even after a failure.
+    all_tests: Option<bool>,
+    /// With an interactive package: each test's result keeps what each side
+    /// wrote (transcript: messages of {side, text} in order, at most 64 KiB a
+    /// side, with solution_truncated and interactor_truncated).
+    transcript: Option<bool>,
+}
+
+/// One test case of a native submission.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Described, never built: `tests` parses it.
+pub struct NativeTest {
+    /// stdin.
+    input: Option<String>,
+    /// The expected output.
+    expected: Option<String>,
+}
+
+/// A submission accepted: the token to check it with.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token)]
+pub struct Accepted {
+    /// `GET /check/{token}` (a UUID).
+    token: String,
+}
+
+/// The fields of a test case (see [`NativeTest`]).
+const TEST_FIELDS: [&str; 2] = ["input", "expected"];
+
+/// Submit a program (native API).
+#[utoipa::path(post, path = "/create", tag = "native",
+    params(("wait" = Option<bool>, Query, description = "Answer 200 with the finished result")),
+    request_body = NativeRequestBody,
+    responses(
+        (status = 200, description = "Finished (wait=true)", body = NativeView),
+        (status = 201, description = "Accepted", body = Accepted),
+        Refusals,
+    ))]
 async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let wait = q.flag("wait")?;
     if wait && !svc.cfg.enable_wait_result {
@@ -60,7 +158,7 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     }
     let (token, rx) = svc.submit(vec![req], wait).await?.pop().expect("one job");
     let Some(rx) = rx else {
-        return Ok(json(StatusCode::CREATED, json!({ "token": token })));
+        return Ok(json(StatusCode::CREATED, Accepted { token }));
     };
     // A client that hangs up before the answer never learns the token:
     // its job is cancelled (see `Service::cancel_on_drop`).
@@ -71,6 +169,10 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     Ok(json(StatusCode::OK, view(&svc, &rec)))
 }
 
+/// A submission's state and result (native API).
+#[utoipa::path(get, path = "/check/{token}", tag = "native",
+    params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "The token POST /create answered (a UUID)")),
+    responses((status = 200, description = "The submission", body = NativeView), Refusals))]
 async fn check(State(svc): AppState, Path(token): Path<String>) -> Result<Response, ApiError> {
     check_token(&token)?;
     let rec = svc.store.get(&token).await?.ok_or_else(|| ApiError::NotFound("submission not found".into()))?;
@@ -282,7 +384,7 @@ fn tests(svc: &Service, r: &mut Reader<'_>) -> Vec<StoredTest> {
             continue;
         };
         let mut tr = Reader::new(m);
-        tr.unknown(&["input", "expected"]);
+        tr.unknown(&TEST_FIELDS);
         let input = tr.string("input").unwrap_or_default().into_bytes();
         let expected = tr.string("expected").map(String::into_bytes);
         for (k, msgs) in tr.errors {
@@ -295,67 +397,184 @@ fn tests(svc: &Service, r: &mut Reader<'_>) -> Vec<StoredTest> {
     out
 }
 
-fn text(b: &[u8]) -> Value {
-    Value::String(String::from_utf8_lossy(b).into_owned())
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
-fn status(id: u8) -> Value {
+/// A status as the native API shows it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Status)]
+pub struct StatusView {
+    /// Judge0's status id, plus 15 (Memory Limit Exceeded) and 16 (Output Limit Exceeded).
+    id: u8,
+    /// Its name.
+    description: &'static str,
+}
+
+fn status(id: u8) -> StatusView {
     let s = StatusId::from_id(id).unwrap_or(StatusId::InternalError);
-    json!({"id": s.id(), "description": s.description()})
+    StatusView { id: s.id(), description: s.description() }
 }
 
-fn secs(ms: Option<i64>) -> Value {
-    json!(ms.map(|ms| ms as f64 / 1000.0))
+fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// A submission's language: its id and name.
+#[derive(Serialize, ToSchema)]
+pub struct NativeLanguage {
+    /// The language id (`GET /languages`).
+    id: u32,
+    /// Its name, when this server still offers it.
+    name: Option<String>,
+}
+
+/// One test case's result (a submission with `tests`).
+#[derive(Serialize, ToSchema)]
+pub struct NativeTestResult {
+    /// Its verdict.
+    status: StatusView,
+    /// What the program wrote (UTF-8, invalid bytes replaced).
+    stdout: String,
+    /// What the program wrote to stderr.
+    stderr: String,
+    /// Details of the verdict.
+    message: Option<String>,
+    /// Exit code, when the program ended by itself.
+    exit_code: Option<i32>,
+    /// Signal that ended the program.
+    exit_signal: Option<i32>,
+    /// CPU seconds.
+    time: f64,
+    /// Wall seconds.
+    wall_time: f64,
+    /// Peak memory, KiB.
+    memory: u64,
+}
+
+/// A job in the native shape: `GET /check/{token}`, `POST /create?wait=true`,
+/// a live run's `result`, a session run.
+#[derive(Serialize, ToSchema)]
+#[schema(as = NativeResult)]
+pub struct NativeView {
+    /// The submission's token.
+    token: String,
+    /// Its state or verdict.
+    status: StatusView,
+    /// The program's stdout (UTF-8, invalid bytes replaced); null until finished.
+    stdout: Option<String>,
+    /// The program's stderr.
+    stderr: Option<String>,
+    /// The compiler's diagnostics.
+    compile_output: Option<String>,
+    /// Details of the verdict.
+    message: Option<String>,
+    /// CPU seconds.
+    time: Option<f64>,
+    /// Wall seconds.
+    wall_time: Option<f64>,
+    /// Peak memory, KiB.
+    memory: Option<u64>,
+    /// Exit code, when the program ended by itself.
+    exit_code: Option<i32>,
+    /// Signal that ended the program.
+    exit_signal: Option<i32>,
+    /// Unix seconds.
+    created_at: f64,
+    /// Unix seconds.
+    started_at: Option<f64>,
+    /// Unix seconds.
+    finished_at: Option<f64>,
+    /// The language.
+    language: NativeLanguage,
+    /// With `package`: flash-judge's report (docs/grading.md) and the package's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PackageReport>)]
+    package: Option<Value>,
+    /// With `tests`: each test case's result, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tests: Option<Vec<NativeTestResult>>,
+}
+
+/// A job in the native shape, as JSON.
+pub fn view(svc: &Service, rec: &JobRecord) -> Value {
+    serde_json::to_value(view_of(svc, rec)).unwrap_or(Value::Null)
 }
 
 /// A job in the native shape.
-pub fn view(svc: &Service, rec: &JobRecord) -> Value {
+pub fn view_of(svc: &Service, rec: &JobRecord) -> NativeView {
     let q = &rec.request;
-    let mut m = Map::new();
-    m.insert("token".into(), json!(rec.token));
-    m.insert("status".into(), status(rec.status().id()));
     let r = rec.result.as_ref();
-    m.insert("stdout".into(), r.map_or(Value::Null, |r| text(&r.run.stdout)));
-    m.insert("stderr".into(), r.map_or(Value::Null, |r| text(&r.run.stderr)));
-    m.insert("compile_output".into(), r.map_or(Value::Null, |r| text(&r.compile_output)));
-    m.insert("message".into(), json!(r.and_then(|r| r.run.message.clone())));
-    m.insert("time".into(), json!(r.and_then(|r| r.run.time)));
-    m.insert("wall_time".into(), json!(r.and_then(|r| r.run.wall_time)));
-    m.insert("memory".into(), json!(r.and_then(|r| r.run.memory)));
-    m.insert("exit_code".into(), json!(r.and_then(|r| r.run.exit_code)));
-    m.insert("exit_signal".into(), json!(r.and_then(|r| r.run.exit_signal)));
-    m.insert("created_at".into(), secs(Some(rec.created_at_ms)));
-    m.insert("started_at".into(), secs(rec.started_at_ms));
-    m.insert("finished_at".into(), secs(rec.finished_at_ms));
-    let name = svc.langs.by_id(q.language_id).map(|l| l.name.clone());
-    m.insert("language".into(), json!({"id": q.language_id, "name": name}));
-    if let Some(p) = &q.package {
+    let package = q.package.as_ref().map(|p| {
         let mut report = r.and_then(|r| r.package.clone()).unwrap_or(Value::Null);
         if let Some(m) = report.as_object_mut() {
             m.insert("id".into(), json!(p.id));
         }
-        m.insert("package".into(), if report.is_null() { json!({"id": p.id}) } else { report });
-    }
-    if !q.tests.is_empty() {
-        let tests: Vec<Value> = r
-            .map(|r| r.tests.as_slice())
+        if report.is_null() {
+            json!({"id": p.id})
+        } else {
+            report
+        }
+    });
+    let tests = (!q.tests.is_empty()).then(|| {
+        r.map(|r| r.tests.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|t| {
-                json!({
-                    "status": status(t.status.id()),
-                    "stdout": text(&t.stdout),
-                    "stderr": text(&t.stderr),
-                    "message": t.message,
-                    "exit_code": t.exit_code,
-                    "exit_signal": t.exit_signal,
-                    "time": t.time,
-                    "wall_time": t.wall_time,
-                    "memory": t.memory,
-                })
+            .map(|t| NativeTestResult {
+                status: status(t.status.id()),
+                stdout: text(&t.stdout),
+                stderr: text(&t.stderr),
+                message: t.message.clone(),
+                exit_code: t.exit_code,
+                exit_signal: t.exit_signal,
+                // A test case always ran: its times are always there.
+                time: t.time.unwrap_or_default(),
+                wall_time: t.wall_time.unwrap_or_default(),
+                memory: t.memory.unwrap_or_default(),
             })
-            .collect();
-        m.insert("tests".into(), Value::Array(tests));
+            .collect()
+    });
+    NativeView {
+        token: rec.token.clone(),
+        status: status(rec.status().id()),
+        stdout: r.map(|r| text(&r.run.stdout)),
+        stderr: r.map(|r| text(&r.run.stderr)),
+        compile_output: r.map(|r| text(&r.compile_output)),
+        message: r.and_then(|r| r.run.message.clone()),
+        time: r.and_then(|r| r.run.time),
+        wall_time: r.and_then(|r| r.run.wall_time),
+        memory: r.and_then(|r| r.run.memory),
+        exit_code: r.and_then(|r| r.run.exit_code),
+        exit_signal: r.and_then(|r| r.run.exit_signal),
+        created_at: secs(rec.created_at_ms),
+        started_at: rec.started_at_ms.map(secs),
+        finished_at: rec.finished_at_ms.map(secs),
+        language: NativeLanguage { id: q.language_id, name: svc.langs.by_id(q.language_id).map(|l| l.name.clone()) },
+        package,
+        tests,
     }
-    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The strict parser and the described type must name the same fields:
+    /// one added to either alone fails here.
+    #[test]
+    fn the_parser_reads_exactly_the_fields_the_document_describes() {
+        let mut parsed: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
+        parsed.sort_unstable();
+        assert_eq!(properties::<NativeRequestBody>(), parsed);
+        let mut test_fields = TEST_FIELDS.to_vec();
+        test_fields.sort_unstable();
+        assert_eq!(properties::<NativeTest>(), test_fields);
+    }
 }

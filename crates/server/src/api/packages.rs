@@ -3,6 +3,7 @@
 //! /packages/{id}` answers the same later. A native submission then names the
 //! package by id (`package` in `POST /create`). See [`crate::packages`].
 
+use crate::api::openapi::{Binary, Package, Refusals};
 use crate::api::{json, ApiError, AppState};
 use crate::packages::{is_id, metadata, store_id, PackageFailure};
 use crate::service::Service;
@@ -10,17 +11,30 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use std::sync::Arc;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 /// The package routes; the upload has its own body limit (`max_package_size`).
-pub fn routes(max_bytes: usize) -> Router<Arc<Service>> {
-    Router::new()
-        .route("/packages", post(upload).layer(DefaultBodyLimit::max(max_bytes)))
-        .route("/packages/{id}", get(info))
+pub fn routes(max_bytes: usize) -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new().routes(routes!(upload).layer(DefaultBodyLimit::max(max_bytes))).routes(routes!(info))
 }
 
+/// Upload a problem package (ICPC/Kattis format) once; submissions name it by id.
+///
+/// The body is the archive: zip, tar or tar.gz, the package at its root or in
+/// one folder. Its id is the BLAKE3 hash of its content (entries sorted by
+/// path), so the same package uploaded again, in any of the formats, has the
+/// same id. A refused archive is a 422 naming `archive` (an entry and why) or
+/// `package` (a file of the package and why).
+#[utoipa::path(post, path = "/packages", tag = "packages",
+    request_body(content(
+        (Binary = "application/zip"),
+        (Binary = "application/x-tar"),
+        (Binary = "application/gzip"),
+        (Binary = "application/octet-stream"),
+    )),
+    responses((status = 201, description = "Stored", body = Package), Refusals))]
 async fn upload(State(svc): AppState, req: Request) -> Result<Response, ApiError> {
     let max = svc.cfg.max_package_size as usize * 1024;
     let body = match Bytes::from_request(req, &()).await {
@@ -38,6 +52,10 @@ async fn upload(State(svc): AppState, req: Request) -> Result<Response, ApiError
     Ok(json(StatusCode::CREATED, metadata(&id, &pkg)))
 }
 
+/// What Flash read in an uploaded package.
+#[utoipa::path(get, path = "/packages/{id}", tag = "packages",
+    params(("id" = String, Path, pattern = "^[0-9a-f]{64}$", description = "The id POST /packages answered")),
+    responses((status = 200, description = "The package", body = Package), Refusals))]
 async fn info(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     if !is_id(&id) {
         return Err(ApiError::BadRequest("a package id is 64 hex digits, as POST /packages answers".into()));

@@ -17,6 +17,7 @@
 //!   counts against the time limits by the time it took, not its memory;
 //! - Java's main class is `Main` whatever the file is called.
 
+use crate::api::openapi::PistonRequest;
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::judge::Lang;
@@ -24,17 +25,22 @@ use crate::service::Service;
 use axum::extract::{FromRequest, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use flash_engine::StatusId;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The Piston routes (with and without the public instance's `/piston` prefix).
-pub fn routes() -> Router<Arc<Service>> {
-    let mut r = Router::new();
-    for prefix in ["/api/v2", "/api/v2/piston"] {
-        r = r.route(&format!("{prefix}/runtimes"), get(runtimes)).route(&format!("{prefix}/execute"), post(execute));
+/// Piston's two prefixes: its own, and its public instance's (which clients hard-code).
+pub const PREFIXES: [&str; 2] = ["/api/v2", "/api/v2/piston"];
+
+/// The Piston routes, under both [`PREFIXES`] (the WebSocket `connect` is [`crate::api::live`]'s).
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    let mut r = OpenApiRouter::new();
+    for prefix in PREFIXES {
+        r = r.routes(crate::api::under(prefix, routes!(runtimes))).routes(crate::api::under(prefix, routes!(execute)));
     }
     r
 }
@@ -50,8 +56,29 @@ impl PistonError {
 
 impl IntoResponse for PistonError {
     fn into_response(self) -> Response {
-        json(self.0, json!({ "message": self.1 }))
+        json(self.0, PistonMessage { message: self.1 })
     }
+}
+
+/// A Piston refusal's body.
+#[derive(Serialize, ToSchema)]
+pub struct PistonMessage {
+    /// What is wrong.
+    message: String,
+}
+
+/// A runtime as `GET /api/v2/runtimes` lists it.
+#[derive(Serialize, ToSchema)]
+pub struct PistonRuntime<'a> {
+    /// Piston's language name.
+    language: &'a str,
+    /// The installed version (SemVer).
+    version: String,
+    /// Piston's aliases.
+    aliases: &'a [String],
+    /// Piston's runtime (gcc, node), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<&'a str>,
 }
 
 impl From<ApiError> for PistonError {
@@ -102,16 +129,15 @@ pub fn runtimes_of(svc: &Service) -> Vec<Runtime<'_>> {
         .collect()
 }
 
+/// Piston: the runtimes.
+#[utoipa::path(get, path = "/runtimes", tag = "piston",
+    responses((status = 200, description = "The runtimes", body = Vec<PistonRuntime>),
+        (status = 401, description = "Not authenticated", body = crate::api::error::ErrorBody)))]
 async fn runtimes(State(svc): AppState) -> Response {
-    let v: Vec<Value> = runtimes_of(&svc)
+    let all = runtimes_of(&svc);
+    let v: Vec<PistonRuntime> = all
         .iter()
-        .map(|r| {
-            let mut m = json!({"language": r.name, "version": r.version, "aliases": r.aliases});
-            if let Some(rt) = r.runtime {
-                m["runtime"] = json!(rt);
-            }
-            m
-        })
+        .map(|r| PistonRuntime { language: r.name, version: r.version.clone(), aliases: r.aliases, runtime: r.runtime })
         .collect();
     json(StatusCode::OK, v)
 }
@@ -348,6 +374,16 @@ fn limit(b: &Map<String, Value>, field: &str, unit: &str, max: i64) -> Result<Op
     Ok(Some(n.ceil() as i64))
 }
 
+/// Piston: run a program and answer its result.
+///
+/// The body is JSON, or a form (`application/x-www-form-urlencoded`, as the
+/// pistonapi library sends).
+#[utoipa::path(post, path = "/execute", tag = "piston",
+    request_body = PistonRequest,
+    responses((status = 200, description = "compile (compiled languages) and run stages", body = Object),
+        (status = 400, description = "Bad request", body = PistonMessage),
+        (status = 413, description = "Body too large", body = PistonMessage),
+        (status = 503, description = "Queue full", body = PistonMessage)))]
 async fn execute(State(svc): AppState, req: axum::extract::Request) -> Result<Response, PistonError> {
     let form = req
         .headers()

@@ -16,6 +16,8 @@
 //!
 //! Another key's session, an expired one and a malformed id are all 404.
 
+use crate::api::error::ErrorBody;
+use crate::api::openapi::{Binary, Refusals, SessionCreate, SessionExpire, SessionFiles, SessionRun, SessionRunResult};
 use crate::api::{json, native, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{now_ms, JobRecord, WorkspaceOutcome};
 use crate::service::Service;
@@ -23,21 +25,23 @@ use crate::sessions::{Meta, SessionError, Sessions};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use base64::Engine as _;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The session routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/sessions", post(create).get(list))
-        .route("/sessions/{id}", get(show).delete(delete))
-        .route("/sessions/{id}/expire", post(expire))
-        .route("/sessions/{id}/run", post(run))
-        .route("/sessions/{id}/files", get(files))
-        .route("/sessions/{id}/files/{*path}", get(download).put(upload).delete(delete_file))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, delete))
+        .routes(routes!(expire))
+        .routes(routes!(run))
+        .routes(routes!(files))
+        .routes(routes!(download, upload, delete_file))
 }
 
 impl From<SessionError> for ApiError {
@@ -76,24 +80,68 @@ fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-fn meta_json(m: &Meta) -> Value {
-    json!({
-        "id": m.id,
-        "created_at": secs(m.created_at_ms),
-        "last_used_at": secs(m.last_used_at_ms),
-        "expires_at": secs(m.expires_at_ms()),
-        "idle_timeout": m.idle_timeout_secs,
-        "max_age": m.max_age_secs,
-    })
+/// A session and, where shown, its usage.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Session)]
+pub struct SessionView {
+    /// Its id.
+    id: String,
+    /// Unix seconds.
+    created_at: f64,
+    /// Unix seconds.
+    last_used_at: f64,
+    /// Unix seconds: the sooner of idle timeout and maximum age.
+    expires_at: f64,
+    /// Seconds unused after which it expires.
+    idle_timeout: u64,
+    /// Seconds after creation at which it expires.
+    max_age: u64,
+    /// Files in the workspace (not shown in a run's answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<usize>,
+    /// Bytes in the workspace (not shown in a run's answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
+}
+
+/// `GET /sessions`.
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    /// This key's live sessions.
+    sessions: Vec<SessionView>,
+}
+
+/// A file stored by `PUT /sessions/{id}/files/{path}`.
+#[derive(Serialize, ToSchema)]
+pub struct StoredFile {
+    /// Its path in the workspace.
+    path: String,
+    /// Bytes.
+    size: usize,
+    /// Whether it has mode 755.
+    executable: bool,
+}
+
+fn meta_view(m: &Meta) -> SessionView {
+    SessionView {
+        id: m.id.clone(),
+        created_at: secs(m.created_at_ms),
+        last_used_at: secs(m.last_used_at_ms),
+        expires_at: secs(m.expires_at_ms()),
+        idle_timeout: m.idle_timeout_secs,
+        max_age: m.max_age_secs,
+        files: None,
+        bytes: None,
+    }
 }
 
 /// A session with its usage.
-async fn with_usage(s: &Arc<Sessions>, m: Meta) -> Result<Value, ApiError> {
+async fn with_usage(s: &Arc<Sessions>, m: Meta) -> Result<SessionView, ApiError> {
     let id = m.id.clone();
     let files = blocking(s, move |s| s.list_files(&id)).await?;
-    let mut v = meta_json(&m);
-    v["files"] = json!(files.len());
-    v["bytes"] = json!(files.iter().map(|f| f.size).sum::<u64>());
+    let mut v = meta_view(&m);
+    v.files = Some(files.len());
+    v.bytes = Some(files.iter().map(|f| f.size).sum::<u64>());
     Ok(v)
 }
 
@@ -107,6 +155,11 @@ fn seconds(r: &mut crate::api::fields::Reader<'_>, field: &str, max: u64) -> Opt
     Some(v)
 }
 
+/// Make a session: a workspace that lives across runs.
+#[utoipa::path(post, path = "/sessions", tag = "sessions",
+    request_body = SessionCreate,
+    responses((status = 201, description = "The session", body = SessionView),
+        (status = 409, description = "The key holds as many sessions as allowed", body = ErrorBody), Refusals))]
 async fn create(State(svc): AppState, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let mut r = crate::api::fields::Reader::new(object(&body)?);
@@ -121,6 +174,9 @@ async fn create(State(svc): AppState, JsonBody(body): JsonBody) -> Result<Respon
     Ok(json(StatusCode::CREATED, with_usage(&s, m).await?))
 }
 
+/// This key's sessions.
+#[utoipa::path(get, path = "/sessions", tag = "sessions",
+    responses((status = 200, description = "The sessions", body = SessionList), Refusals))]
 async fn list(State(svc): AppState) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let who = owner();
@@ -129,7 +185,7 @@ async fn list(State(svc): AppState) -> Result<Response, ApiError> {
     for m in all {
         out.push(with_usage(&s, m).await?);
     }
-    Ok(json(StatusCode::OK, json!({ "sessions": out })))
+    Ok(json(StatusCode::OK, SessionList { sessions: out }))
 }
 
 /// `owner`'s live session `id`.
@@ -138,12 +194,20 @@ async fn session(s: &Arc<Sessions>, id: &str) -> Result<Meta, ApiError> {
     blocking(s, move |s| s.get(&who, &id, now_ms())).await
 }
 
+/// One session.
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")),
+    responses((status = 200, description = "The session", body = SessionView), Refusals))]
 async fn show(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let m = session(&s, &id).await?;
     Ok(json(StatusCode::OK, with_usage(&s, m).await?))
 }
 
+/// Delete a session and its files.
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")),
+    responses((status = 204, description = "Deleted"), Refusals))]
 async fn delete(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let lock = s.lock(&id);
@@ -153,6 +217,10 @@ async fn delete(State(svc): AppState, Path(id): Path<String>) -> Result<Response
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Expire a session in `after` seconds (0: now).
+#[utoipa::path(post, path = "/sessions/{id}/expire", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionExpire,
+    responses((status = 200, description = "The session", body = SessionView), (status = 204, description = "Deleted"), Refusals))]
 async fn expire(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let mut r = crate::api::fields::Reader::new(object(&body)?);
@@ -170,6 +238,10 @@ async fn expire(State(svc): AppState, Path(id): Path<String>, JsonBody(body): Js
     }
 }
 
+/// The workspace's files.
+#[utoipa::path(get, path = "/sessions/{id}/files", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")),
+    responses((status = 200, description = "The files", body = SessionFiles), Refusals))]
 async fn files(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let m = session(&s, &id).await?;
@@ -182,6 +254,10 @@ async fn files(State(svc): AppState, Path(id): Path<String>) -> Result<Response,
     Ok(json(StatusCode::OK, json!({ "files": list })))
 }
 
+/// Download a file.
+#[utoipa::path(get, path = "/sessions/{id}/files/{*path}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)"), ("path" = String, Path, pattern = "^[^/]+(/[^/]+)*$", max_length = 1024, description = "A file's path in the workspace (relative, no '.' or '..')")),
+    responses((status = 200, description = "The file's bytes", body = Binary, content_type = "application/octet-stream"), Refusals))]
 async fn download(State(svc): AppState, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let m = session(&s, &id).await?;
@@ -194,6 +270,12 @@ async fn download(State(svc): AppState, Path((id, path)): Path<(String, String)>
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], data).into_response())
 }
 
+/// Upload a file (the body is its bytes).
+#[utoipa::path(put, path = "/sessions/{id}/files/{*path}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)"), ("path" = String, Path, pattern = "^[^/]+(/[^/]+)*$", max_length = 1024, description = "A file's path in the workspace (relative, no '.' or '..')"), ("executable" = Option<bool>, Query, description = "Mode 755")),
+    request_body(content = Binary, content_type = "application/octet-stream"),
+    responses((status = 201, description = "Stored", body = StoredFile),
+        (status = 409, description = "Over a bound of the workspace", body = ErrorBody), Refusals))]
 async fn upload(
     State(svc): AppState,
     Path((id, path)): Path<(String, String)>,
@@ -218,9 +300,13 @@ async fn upload(
         Ok(())
     })
     .await?;
-    Ok(json(StatusCode::CREATED, json!({ "path": shown, "size": size, "executable": executable })))
+    Ok(json(StatusCode::CREATED, StoredFile { path: shown, size, executable }))
 }
 
+/// Delete a file.
+#[utoipa::path(delete, path = "/sessions/{id}/files/{*path}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)"), ("path" = String, Path, pattern = "^[^/]+(/[^/]+)*$", max_length = 1024, description = "A file's path in the workspace (relative, no '.' or '..')")),
+    responses((status = 204, description = "Deleted"), Refusals))]
 async fn delete_file(State(svc): AppState, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let lock = s.lock(&id);
@@ -282,6 +368,11 @@ fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec
     Ok((req, copy_out))
 }
 
+/// Run a command (Bash) or a program in a fresh sandbox holding the workspace.
+#[utoipa::path(post, path = "/sessions/{id}/run", tag = "sessions",
+    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionRun,
+    responses((status = 200, description = "The run, the workspace saved or why not, and the files copied out", body = SessionRunResult),
+        (status = 409, description = "Another run of this session is under way", body = ErrorBody), Refusals))]
 async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let (mut req, copy_out) = parse_run(&svc, &body).map_err(ApiError::Fields)?;
@@ -315,7 +406,8 @@ async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonB
         Ok((meta, copied))
     })
     .await?;
-    let mut v = run_view(&svc, &rec, meta_json(&meta), saved, note, copied);
+    let session = serde_json::to_value(meta_view(&meta)).unwrap_or(Value::Null);
+    let mut v = run_view(&svc, &rec, session, saved, note, copied);
     let [created, modified, deleted] = changed;
     v["files"] = json!({ "created": created, "modified": modified, "deleted": deleted });
     Ok(json(StatusCode::OK, v))

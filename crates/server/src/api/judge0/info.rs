@@ -3,53 +3,102 @@
 //! "1.13.1", which the Judge0 Python SDK uses to pick its language-id table),
 //! `version`, `system_info`, `workers`, and the auth checks.
 
+use crate::api::error::ErrorBody;
+use crate::api::native::StatusView;
 use crate::api::{authorize, json, ApiError, AppState, Params};
 use crate::service::Service;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use flash_engine::StatusId;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The Judge0 version this API is compatible with.
 pub const JUDGE0_VERSION: &str = "1.13.1";
 
 /// The information routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/languages", get(languages))
-        .route("/languages/all", get(languages_all))
-        .route("/languages/{id}", get(language))
-        .route("/statuses", get(statuses))
-        .route("/config_info", get(config_info))
-        .route("/about", get(about))
-        .route("/isolate", get(isolate))
-        .route("/license", get(license))
-        .route("/version", get(|| async { JUDGE0_VERSION }))
-        .route("/system_info", get(system_info))
-        .route("/workers", get(workers))
-        .route("/authenticate", post(|| async { StatusCode::OK }))
-        .route("/authorize", post(authorize_check))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(languages))
+        .routes(routes!(languages_all))
+        .routes(routes!(language))
+        .routes(routes!(statuses))
+        .routes(routes!(config_info))
+        .routes(routes!(about))
+        .routes(routes!(isolate))
+        .routes(routes!(license))
+        .routes(routes!(version))
+        .routes(routes!(system_info))
+        .routes(routes!(workers))
+        .routes(routes!(authenticate))
+        .routes(routes!(authorize_check))
+}
+
+/// Judge0's version (text).
+#[utoipa::path(get, path = "/version", tag = "judge0",
+    responses((status = 200, description = "1.13.1", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
+async fn version() -> &'static str {
+    JUDGE0_VERSION
+}
+
+/// 200 when X-Auth-Token is accepted (the check is the authentication layer's).
+#[utoipa::path(post, path = "/authenticate", tag = "judge0",
+    responses((status = 200, description = "Authenticated"), (status = 401, description = "Not authenticated", body = ErrorBody)))]
+async fn authenticate() -> StatusCode {
+    StatusCode::OK
 }
 
 /// Each toolchain once, as Judge0 lists only its current (unarchived) languages
 /// (under the id `judge0_listed_ids` names); the other ids are in
 /// `/languages/all`, archived, and still take submissions.
+#[utoipa::path(get, path = "/languages", tag = "judge0",
+    responses((status = 200, description = "Active languages", body = Vec<Language>),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn languages(State(svc): AppState) -> Response {
-    let v: Vec<Value> =
-        svc.langs.all().iter().filter(|l| l.listed).map(|l| json!({"id": l.id, "name": l.name})).collect();
+    let v: Vec<Language> = svc
+        .langs
+        .all()
+        .iter()
+        .filter(|l| l.listed)
+        .map(|l| Language { id: l.id, name: &l.name, is_archived: None })
+        .collect();
     json(StatusCode::OK, v)
 }
 
+/// A language in a list.
+#[derive(Serialize, ToSchema)]
+pub struct Language<'a> {
+    /// Its id (`language_id` of a submission).
+    id: u32,
+    /// Its name and version.
+    name: &'a str,
+    /// In `/languages/all`: whether `/languages` leaves it out (it still takes submissions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_archived: Option<bool>,
+}
+
+/// Every language, archived ones included.
+#[utoipa::path(get, path = "/languages/all", tag = "judge0",
+    responses((status = 200, description = "All languages", body = Vec<Language>),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn languages_all(State(svc): AppState) -> Response {
-    let v: Vec<Value> =
-        svc.langs.all().iter().map(|l| json!({"id": l.id, "name": l.name, "is_archived": !l.listed})).collect();
+    let v: Vec<Language> =
+        svc.langs.all().iter().map(|l| Language { id: l.id, name: &l.name, is_archived: Some(!l.listed) }).collect();
     json(StatusCode::OK, v)
 }
 
+/// One language.
+#[utoipa::path(get, path = "/languages/{id}", tag = "judge0",
+    params(("id" = u32, Path, description = "A language id (GET /languages)")),
+    responses((status = 200, description = "The language", body = Language),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "No such language", body = ErrorBody)))]
 async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     let l = id
         .parse::<u32>()
@@ -71,12 +120,18 @@ async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Respon
     ))
 }
 
+#[utoipa::path(get, path = "/statuses", tag = "judge0",
+    responses((status = 200, description = "Statuses 1..14", body = Vec<StatusView>),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn statuses() -> Response {
     let v: Vec<Value> =
         StatusId::ALL[..14].iter().map(|s| json!({"id": s.id(), "description": s.description()})).collect();
     json(StatusCode::OK, v)
 }
 
+#[utoipa::path(get, path = "/config_info", tag = "judge0",
+    responses((status = 200, description = "Judge0 configuration keys", body = Object),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn config_info(State(svc): AppState) -> Response {
     json(StatusCode::OK, config_json(&svc))
 }
@@ -128,6 +183,9 @@ pub fn config_json(svc: &Service) -> Value {
     })
 }
 
+#[utoipa::path(get, path = "/about", tag = "judge0",
+    responses((status = 200, description = "Version 1.13.1 and project links", body = Object),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn about(State(svc): AppState) -> Response {
     json(
         StatusCode::OK,
@@ -142,6 +200,9 @@ async fn about(State(svc): AppState) -> Response {
 
 /// Judge0 answers the output of `isolate --version` as text; Flash's
 /// sandbox is its own, so this says which one, in the same form.
+#[utoipa::path(get, path = "/isolate", tag = "judge0",
+    responses((status = 200, description = "Which sandbox this is", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn isolate() -> Response {
     let text = format!(
         "Flash sandbox {} (namespaces, cgroups, seccomp; `flash run` takes isolate-like flags)\n\
@@ -152,6 +213,9 @@ async fn isolate() -> Response {
 }
 
 /// Judge0 answers its licence text; this is Flash's.
+#[utoipa::path(get, path = "/license", tag = "judge0",
+    responses((status = 200, description = "The licence", body = String, content_type = "text/plain"),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn license() -> Response {
     let text = format!(
         "Flash {} is licensed under {}, at your option.\n\
@@ -163,6 +227,9 @@ async fn license() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
+#[utoipa::path(get, path = "/system_info", tag = "judge0",
+    responses((status = 200, description = "CPU and memory", body = Object),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn system_info() -> Response {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
@@ -193,6 +260,9 @@ async fn system_info() -> Response {
 /// Judge0's shape (one entry per queue: size, available, idle, working,
 /// paused, failed), over the live workers (from heartbeats with a shared
 /// store); `workers` adds one entry per worker process.
+#[utoipa::path(get, path = "/workers", tag = "judge0",
+    responses((status = 200, description = "Queue and workers", body = Vec<Object>),
+        (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
     let live = svc.live_workers().await?;
     let size = svc.waiting().await?;
@@ -225,6 +295,10 @@ async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
     ))
 }
 
+/// 200 when X-Auth-User is accepted.
+#[utoipa::path(post, path = "/authorize", tag = "judge0",
+    params(("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
+    responses((status = 200, description = "Authorized"), (status = 403, description = "Not authorized", body = ErrorBody)))]
 async fn authorize_check(State(svc): AppState, headers: HeaderMap, q: Params) -> Response {
     match authorize(&svc, &headers, &q) {
         Ok(()) => StatusCode::OK.into_response(),

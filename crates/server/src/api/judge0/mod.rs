@@ -9,27 +9,33 @@ pub mod info;
 pub mod input;
 pub mod view;
 
+use crate::api::error::ErrorBody;
+use crate::api::openapi::{Judge0Batch, Judge0Page, Judge0Request, Judge0Submission, Judge0Submissions, Refusals};
 use crate::api::{authorize, check_token, json, ApiError, AppState, JsonBody, Params};
 use crate::service::Service;
 use crate::store::board::Seen;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The Judge0 routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/submissions", post(create).get(index))
-        .route("/submissions/batch", post(batch_create).get(batch_show))
-        .route("/submissions/{token}", get(show).delete(destroy))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(create, index))
+        .routes(routes!(batch_create, batch_show))
+        .routes(routes!(show, destroy))
         .merge(info::routes())
 }
 
-/// `POST /submissions`.
+/// Create a submission.
+#[utoipa::path(post, path = "/submissions", tag = "judge0",
+    params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("wait" = Option<bool>, Query, description = "Answer with the finished submission"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *")),
+    request_body = Judge0Request,
+    responses((status = 201, description = "Token, or the submission with wait=true", body = Judge0Submission), Refusals))]
 async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let wait = q.flag("wait")?;
     if wait && !svc.cfg.enable_wait_result {
@@ -55,7 +61,10 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
     })
 }
 
-/// `GET /submissions/{token}`.
+/// Get a submission.
+#[utoipa::path(get, path = "/submissions/{token}", tag = "judge0",
+    params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "A submission's token (a UUID)"), ("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *")),
+    responses((status = 200, description = "The submission", body = Judge0Submission), Refusals))]
 async fn show(State(svc): AppState, Path(token): Path<String>, q: Params) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let fields = view::parse_fields(q.get("fields"))?;
@@ -77,7 +86,13 @@ fn not_found() -> ApiError {
 /// Most submissions one page may hold.
 const MAX_PER_PAGE: u64 = 1000;
 
-/// `GET /submissions?page=&per_page=` (needs the authorization token).
+/// List submissions (needs the authorization token).
+#[utoipa::path(get, path = "/submissions", tag = "judge0",
+    params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token"),
+        ("page" = Option<u64>, Query, minimum = 1, description = "Page"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size")),
+    responses((status = 200, description = "A page", body = Judge0Page),
+        (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
     authorize(&svc, &headers, &q)?;
     let b64 = q.flag("base64_encoded")?;
@@ -114,7 +129,11 @@ async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Re
     ))
 }
 
-/// `DELETE /submissions/{token}` (needs the authorization token and the feature on).
+/// Delete a finished submission (when enabled; needs the authorization token).
+#[utoipa::path(delete, path = "/submissions/{token}", tag = "judge0",
+    params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "A submission's token (a UUID)"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
+    responses((status = 200, description = "What was deleted", body = Judge0Submission),
+        (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn destroy(
     State(svc): AppState,
     Path(token): Path<String>,
@@ -162,7 +181,11 @@ fn batch_size(svc: &Service, n: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `POST /submissions/batch`: each entry is a token or its own errors.
+/// Create several submissions: each entry is a token or its own errors.
+#[utoipa::path(post, path = "/submissions/batch", tag = "judge0",
+    params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64")),
+    request_body = Judge0Batch,
+    responses((status = 201, description = "A token or errors per submission", body = Vec<Object>), Refusals))]
 async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let items = match body.get("submissions") {
@@ -189,7 +212,11 @@ async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody)
     Ok(json(code, out))
 }
 
-/// `GET /submissions/batch?tokens=a,b,c` (or a `tokens` header).
+/// Get several submissions (unknown tokens are null).
+#[utoipa::path(get, path = "/submissions/batch", tag = "judge0",
+    params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"),
+        ("tokens" = String, Query, min_length = 1, description = "Comma-separated tokens (or a tokens header)")),
+    responses((status = 200, description = "Submissions", body = Judge0Submissions), Refusals))]
 async fn batch_show(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let fields = view::parse_fields(q.get("fields"))?;
