@@ -3,12 +3,15 @@
 //! The operations are derived: each handler carries `#[utoipa::path]` and is
 //! routed only through [`utoipa_axum`]'s `routes!` (see [`crate::api::router`]),
 //! so a route cannot exist without its description. The bodies are
-//! component schemas. [`crate::api::debug`]'s are derived from the types it
-//! really parses and answers (`flash_debugger::DebugRequest`, `Trace`); the
-//! others are [`Configured`] placeholders that [`spec`] fills at serve time
-//! from the running configuration, so every range the document states
-//! (maximum limits, the batch size, the languages offered) is the one the
-//! server enforces. The schema-driven fuzz (schemathesis,
+//! component schemas. Most are derived from the types the handlers really
+//! parse and answer: `/debug`'s (`flash_debugger::DebugRequest`, `Trace`), the
+//! native API's, the error bodies, `/health`, the session views, Piston's and
+//! Jobe's answers, Judge0's language lists. The others (Judge0's submission
+//! bodies, Piston's and Jobe's requests, packages, the session requests) are
+//! still [`Configured`] placeholders that [`spec`] writes by hand at serve
+//! time. Either way [`spec`] applies the running configuration, so every
+//! range the document states (maximum limits, the batch size, the languages
+//! offered) is the one the server enforces. The schema-driven fuzz (schemathesis,
 //! `scripts/api-compat.sh`) reads the result.
 
 use crate::api::judge0::view::ALL_FIELDS;
