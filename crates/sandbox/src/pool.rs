@@ -501,7 +501,7 @@ fn feed(mut sock: UnixStream, input: Option<Receiver<LiveInput>>, done: &AtomicB
             LiveInput::CloseStdin => write_frame(&mut frames, Kind::Stdin, &[]),
             LiveInput::Signal(n) => write_frame(&mut frames, Kind::Signal, &n.to_le_bytes()),
             LiveInput::Cancel => {
-                let _ = sock.shutdown(std::net::Shutdown::Both);
+                let _ = sock.shutdown(std::net::Shutdown::Write);
                 break;
             }
         };
@@ -519,7 +519,7 @@ fn feed(mut sock: UnixStream, input: Option<Receiver<LiveInput>>, done: &AtomicB
                         queue.extend(rx.try_iter());
                     }
                     if queue.contains(&LiveInput::Cancel) {
-                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                        let _ = sock.shutdown(std::net::Shutdown::Write);
                         break 'run;
                     }
                 }
@@ -714,11 +714,13 @@ impl SlotHandle {
                 scope.spawn(move || {
                     let stop = cancel.wait(|| done.load(Ordering::SeqCst)) && !done.load(Ordering::SeqCst);
                     if stop {
-                        // The helper watches its socket during a run: on the
-                        // hang-up it kills the box's init, and with it every
-                        // process of the box's pid namespace, and answers an
-                        // error; the slot is then rebuilt.
-                        let _ = sock.shutdown(std::net::Shutdown::Both);
+                        // The helper watches its socket during a run: when
+                        // our side stops writing, it ends the box's init, and
+                        // with it every process of the box's pid namespace,
+                        // waits for them, and only then answers an error,
+                        // which the read above waits for (our reading side
+                        // stays open for it). The slot is then rebuilt.
+                        let _ = sock.shutdown(std::net::Shutdown::Write);
                     }
                     stop
                 })

@@ -625,7 +625,17 @@ impl Slot {
         // The child's ends of the pipes are the child's alone now.
         drop(ends);
         let mut out = Output { ctl, budget: kb(lim.output_kb), used: 0, exceeded: false };
-        let watched = self.watch(pid, &mut io, &mut out, &base, lim, start)?;
+        let watched = match self.watch(pid, &mut io, &mut out, &base, lim, start) {
+            Ok(w) => w,
+            Err(e) => {
+                // The library hung up (a cancel) or the run cannot go on: the
+                // box ends before the error is told, so when the library
+                // hears it (or sees this helper exit) no process of the box
+                // is left, whatever becomes of this helper next.
+                end_box(pid);
+                return Err(e);
+            }
+        };
         let usage = end_box(pid);
         // Every process of the run is gone (init's end waits for them all), but
         // what it left in the box's tmpfs is still charged here, and the helper
