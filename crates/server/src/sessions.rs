@@ -87,7 +87,7 @@ impl Meta {
 }
 
 /// One file of a workspace, as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FileInfo {
     /// Path in the workspace.
     pub path: String,

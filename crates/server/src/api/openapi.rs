@@ -52,16 +52,10 @@ macro_rules! configured {
 pub trait Configured {}
 
 configured!(
-    /// `POST /sessions`: the session's lifetimes.
-    SessionCreate,
-    /// `POST /sessions/{id}/expire`.
-    SessionExpire,
     /// `POST /sessions/{id}/run`.
     SessionRun,
     /// The run, the workspace saved or why not, and the files copied out.
     SessionRunResult,
-    /// `{"files": [...]}`.
-    SessionFiles,
     /// `POST /submissions`.
     Judge0Request,
     /// `POST /submissions/batch`.
@@ -157,7 +151,21 @@ pub fn spec(svc: &Service, derived: &utoipa::openapi::OpenApi) -> Value {
     native_bounds(svc, &mut schemas["NativeRequest"]);
     schemas["NativeTest"]["additionalProperties"] = json!(false);
     debug_bounds(svc, &mut schemas["DebugRequest"]);
+    session_bounds(svc, schemas);
     doc
+}
+
+/// The session requests within this server's maxima; unknown fields are refused.
+fn session_bounds(svc: &Service, schemas: &mut Value) {
+    let c = svc.sessions.as_ref().map(|s| s.cfg.clone()).unwrap_or_default();
+    for (name, field, max) in [
+        ("SessionCreate", "idle_timeout", c.max_idle_timeout_secs),
+        ("SessionCreate", "max_age", c.max_max_age_secs),
+        ("SessionExpire", "after", c.max_max_age_secs),
+    ] {
+        schemas[name]["additionalProperties"] = json!(false);
+        schemas[name]["properties"][field]["maximum"] = json!(max);
+    }
 }
 
 /// `POST /create`'s body within this server's bounds: the languages, the
@@ -275,7 +283,7 @@ fn r(name: &str) -> Value {
 /// The [`Configured`] schemas, from the running configuration.
 fn configured_schemas(svc: &Service) -> Value {
     let mut all = core_schemas(svc);
-    for extra in [judge0_schemas(&svc.cfg), clients_schemas(svc), sessions_schemas(svc)] {
+    for extra in [judge0_schemas(&svc.cfg), clients_schemas(svc), sessions_schemas()] {
         if let (Some(all), Value::Object(extra)) = (all.as_object_mut(), extra) {
             all.extend(extra);
         }
@@ -341,15 +349,10 @@ fn clients_schemas(svc: &Service) -> Value {
     })
 }
 
-/// The session bodies (see [`crate::api::sessions`]), within this server's bounds.
-fn sessions_schemas(svc: &Service) -> Value {
-    let c = svc.sessions.as_ref().map(|s| s.cfg.clone()).unwrap_or_default();
-    let secs = |max: u64| json!({"type": "integer", "minimum": 1, "maximum": max});
+/// The session bodies still written here (see [`crate::api::sessions`]; the
+/// others are derived, bounded by [`session_bounds`]).
+fn sessions_schemas() -> Value {
     json!({
-        "SessionCreate": {"type": "object", "additionalProperties": false, "properties": {
-            "idle_timeout": secs(c.max_idle_timeout_secs), "max_age": secs(c.max_max_age_secs)}},
-        "SessionExpire": {"type": "object", "additionalProperties": false, "properties": {
-            "after": {"type": "integer", "minimum": 0, "maximum": c.max_max_age_secs}}},
         "SessionRun": {"type": "object", "properties": {
             "command": {"type": "string"}, "language": {"type": "string"}, "code": {"type": "string"},
             "input": {"type": "string"}, "args": {"type": "array", "items": {"type": "string"}},
@@ -362,9 +365,6 @@ fn sessions_schemas(svc: &Service) -> Value {
                 "properties": {"created": {"type": "array", "items": {"type": "string"}},
                 "modified": {"type": "array", "items": {"type": "string"}},
                 "deleted": {"type": "array", "items": {"type": "string"}}}}}}]},
-        "SessionFiles": {"type": "object", "properties": {"files": {"type": "array",
-            "items": {"type": "object", "properties": {"path": {"type": "string"}, "size": {"type": "integer"},
-                "executable": {"type": "boolean"}}}}}},
     })
 }
 

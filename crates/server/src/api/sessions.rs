@@ -17,7 +17,7 @@
 //! Another key's session, an expired one and a malformed id are all 404.
 
 use crate::api::error::ErrorBody;
-use crate::api::openapi::{Binary, Refusals, SessionCreate, SessionExpire, SessionFiles, SessionRun, SessionRunResult};
+use crate::api::openapi::{Binary, Refusals, SessionRun, SessionRunResult};
 use crate::api::{json, native, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{now_ms, JobRecord, WorkspaceOutcome};
 use crate::service::Service;
@@ -111,6 +111,43 @@ pub struct SessionList {
     sessions: Vec<SessionView>,
 }
 
+/// `POST /sessions`: the session's lifetimes (each within the server's
+/// maximum, which the served document states); absent: the server's default.
+#[derive(ToSchema)]
+#[schema(as = SessionCreate)]
+#[allow(dead_code)] // A description of the body the handler reads field by field ([`CREATE_FIELDS`]).
+pub struct SessionCreateBody {
+    /// Seconds unused after which it expires.
+    #[schema(minimum = 1)]
+    idle_timeout: Option<u64>,
+    /// Seconds after creation at which it expires.
+    #[schema(minimum = 1)]
+    max_age: Option<u64>,
+}
+
+/// The fields `POST /sessions` reads (any other is refused).
+const CREATE_FIELDS: [&str; 2] = ["idle_timeout", "max_age"];
+
+/// `POST /sessions/{id}/expire`.
+#[derive(ToSchema)]
+#[schema(as = SessionExpire)]
+#[allow(dead_code)] // A description of the body the handler reads field by field ([`EXPIRE_FIELDS`]).
+pub struct SessionExpireBody {
+    /// Seconds from now (0: now; within the server's maximum age).
+    #[schema(minimum = 0)]
+    after: Option<u64>,
+}
+
+/// The fields `POST /sessions/{id}/expire` reads (any other is refused).
+const EXPIRE_FIELDS: [&str; 1] = ["after"];
+
+/// `GET /sessions/{id}/files`.
+#[derive(Serialize, ToSchema)]
+pub struct SessionFiles {
+    /// Every file of the workspace, by path.
+    files: Vec<crate::sessions::FileInfo>,
+}
+
 /// A file stored by `PUT /sessions/{id}/files/{path}`.
 #[derive(Serialize, ToSchema)]
 pub struct StoredFile {
@@ -157,13 +194,13 @@ fn seconds(r: &mut crate::api::fields::Reader<'_>, field: &str, max: u64) -> Opt
 
 /// Make a session: a workspace that lives across runs.
 #[utoipa::path(post, path = "/sessions", tag = "sessions",
-    request_body = SessionCreate,
+    request_body = SessionCreateBody,
     responses((status = 201, description = "The session", body = SessionView),
         (status = 409, description = "The key holds as many sessions as allowed", body = ErrorBody), Refusals))]
 async fn create(State(svc): AppState, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let mut r = crate::api::fields::Reader::new(object(&body)?);
-    r.unknown(&["idle_timeout", "max_age"]);
+    r.unknown(&CREATE_FIELDS);
     let idle = seconds(&mut r, "idle_timeout", s.cfg.max_idle_timeout_secs);
     let age = seconds(&mut r, "max_age", s.cfg.max_max_age_secs);
     if !r.errors.is_empty() {
@@ -219,12 +256,12 @@ async fn delete(State(svc): AppState, Path(id): Path<String>) -> Result<Response
 
 /// Expire a session in `after` seconds (0: now).
 #[utoipa::path(post, path = "/sessions/{id}/expire", tag = "sessions",
-    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionExpire,
+    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionExpireBody,
     responses((status = 200, description = "The session", body = SessionView), (status = 204, description = "Deleted"), Refusals))]
 async fn expire(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
     let mut r = crate::api::fields::Reader::new(object(&body)?);
-    r.unknown(&["after"]);
+    r.unknown(&EXPIRE_FIELDS);
     let after = r.ranged_int("after", 0, crate::api::fields::Min::AtLeast(0.0), s.cfg.max_max_age_secs);
     if !r.errors.is_empty() {
         return Err(ApiError::Fields(r.errors));
@@ -251,7 +288,7 @@ async fn files(State(svc): AppState, Path(id): Path<String>) -> Result<Response,
         Ok(l)
     })
     .await?;
-    Ok(json(StatusCode::OK, json!({ "files": list })))
+    Ok(json(StatusCode::OK, SessionFiles { files: list }))
 }
 
 /// Download a file.
@@ -493,4 +530,30 @@ fn run_view(
         m.insert("copy_out".into(), Value::Array(copied));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn sorted(fields: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The strict parsers and the described types name the same fields: one
+    /// added to either alone fails here.
+    #[test]
+    fn the_parsers_read_exactly_the_fields_the_document_describes() {
+        assert_eq!(properties::<SessionCreateBody>(), sorted(&CREATE_FIELDS));
+        assert_eq!(properties::<SessionExpireBody>(), sorted(&EXPIRE_FIELDS));
+    }
 }

@@ -6,9 +6,8 @@
 //! under `FLASH_REQUIRE_ROOT_TESTS`).
 //!
 //! What differs between backends, and the contract leaves open, is stated by
-//! the [`Backend`] (how a store is reopened, how time passes for expiry,
-//! whether a duplicate token is refused), never by a test looking at which
-//! backend it has.
+//! the [`Backend`] (how a store is reopened, how time passes for expiry),
+//! never by a test looking at which backend it has.
 
 use super::board::{Board, Limits};
 use super::redis::{RedisConfig, RedisStore};
@@ -40,10 +39,6 @@ pub trait Backend: Sized {
     /// Makes what was finished or put until now old enough to go, as the
     /// retention period would (the service's expiry pass; Redis's TTLs).
     async fn age_out(&mut self);
-
-    /// Whether a batch holding a token that exists is refused (and, the
-    /// enqueue being all or none, stores nothing).
-    const REFUSES_DUPLICATE_TOKENS: bool;
 }
 
 /// The embedded store on a file in a temp dir.
@@ -72,8 +67,6 @@ impl Backend for Embedded {
     async fn age_out(&mut self) {
         self.store.expire(now_ms() + 1).await.unwrap();
     }
-
-    const REFUSES_DUPLICATE_TOKENS: bool = true;
 }
 
 /// The board in front of the embedded store, as `flash serve` has it.
@@ -103,8 +96,6 @@ impl Backend for Boarded {
     async fn age_out(&mut self) {
         self.board.expire(now_ms() + 1).await.unwrap();
     }
-
-    const REFUSES_DUPLICATE_TOKENS: bool = true;
 }
 
 /// Redis on a private redis-server.
@@ -156,11 +147,6 @@ impl Backend for Shared {
         // What the service's expiry pass does besides: the listing's index.
         self.store.expire(now_ms() + 1).await.unwrap();
     }
-
-    // Tokens are the server's UUIDs; the enqueue script does not look for
-    // an existing one (all or none holds for its admission refusal, which
-    // `redis/tests.rs` checks).
-    const REFUSES_DUPLICATE_TOKENS: bool = false;
 }
 
 fn job(token: &str, at: i64) -> NewJob {
@@ -196,13 +182,12 @@ pub async fn enqueue_stores_durably<B: Backend>(b: &mut B) {
 pub async fn enqueue_is_all_or_none<B: Backend>(b: &mut B) {
     let s = b.store();
     s.enqueue(vec![job("a", 1)]).await.unwrap();
-    if !B::REFUSES_DUPLICATE_TOKENS {
-        return;
-    }
     assert!(s.enqueue(vec![job("b", 2), job("a", 3), job("c", 4)]).await.is_err(), "a is there already");
     assert_eq!(s.get_many(&tokens(&["b", "c"])).await.unwrap(), [None, None], "none of the batch is stored");
     assert_eq!(s.get("a").await.unwrap().unwrap().created_at_ms, 1, "the existing job is untouched");
     assert_eq!(s.counts().await.unwrap().queued, 1);
+    assert!(s.enqueue(vec![job("d", 5), job("d", 6)]).await.is_err(), "a token twice in one batch");
+    assert!(s.get("d").await.unwrap().is_none());
 }
 
 /// Jobs are leased oldest first, each once, and are then Processing.

@@ -106,7 +106,8 @@ pub enum Deleted {
 /// The queue and the results. Object-safe: the service holds an `Arc<dyn JobStore>`.
 #[async_trait]
 pub trait JobStore: Send + Sync + 'static {
-    /// Stores the jobs as Queued, all or none, durably before returning.
+    /// Stores the jobs as Queued, all or none, durably before returning; a
+    /// token that exists already (or comes twice) fails the whole batch.
     async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<(), StoreError>;
 
     /// Takes the oldest queued job and marks it Processing, or `None`.

@@ -20,9 +20,11 @@ local function store_result(key, token, now, result, status, ttl, finished, stat
 end
 ";
 
-/// Admission and enqueue in one step: refuses (0) when the waiting jobs
-/// (stream length minus entries delivered and not yet acknowledged) plus the
-/// new ones would exceed the maximum; otherwise adds every job (1).
+/// Admission and enqueue in one step: fails, storing nothing, when a token
+/// of the batch exists already (or comes twice in it), as the embedded
+/// store's unique key does; refuses (0) when the waiting jobs (stream length
+/// minus entries delivered and not yet acknowledged) plus the new ones would
+/// exceed the maximum; otherwise adds every job (1).
 ///
 /// KEYS: stream, index, seq. ARGV: group, max, job key prefix, then
 /// (token, created, request) per job.
@@ -30,6 +32,14 @@ pub const ENQUEUE: &str = r"
 local stream, index, seq = KEYS[1], KEYS[2], KEYS[3]
 local group, max, jobp = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local n = (#ARGV - 3) / 3
+local seen = {}
+for i = 0, n - 1 do
+  local token = ARGV[4 + 3 * i]
+  if seen[token] or redis.call('EXISTS', jobp .. token) == 1 then
+    return redis.error_reply('job ' .. token .. ' exists already')
+  end
+  seen[token] = true
+end
 local p = redis.pcall('XPENDING', stream, group)
 if type(p) == 'table' and p.err then
   redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
