@@ -28,6 +28,9 @@ pub struct EngineConfig {
     /// Precompiled headers offered to C++ compiles (their directory must be
     /// mounted in the pool's boxes: [`crate::Pch::mount`]).
     pub pch: Option<crate::Pch>,
+    /// Warm-runtime archives built on demand: a language's is built in the
+    /// background when it is first judged ([`crate::Warm::wanted`]).
+    pub warm: Option<crate::Warm>,
 }
 
 impl EngineConfig {
@@ -49,6 +52,7 @@ impl EngineConfig {
             },
             max_artifact_kb: 64 * 1024,
             pch: None,
+            warm: None,
         }
     }
 }
@@ -82,6 +86,7 @@ pub struct Engine {
     pub(crate) max_artifact_kb: u64,
     pub(crate) compiles: AtomicU64,
     pch: Option<crate::Pch>,
+    warm: Option<crate::Warm>,
     /// Precompiled headers or warm-runtime archives are being built in the
     /// background (see [`Engine::set_warming`]).
     warming: std::sync::atomic::AtomicBool,
@@ -101,6 +106,7 @@ impl Engine {
             max_artifact_kb: cfg.max_artifact_kb,
             compiles: AtomicU64::new(0),
             pch: cfg.pch,
+            warm: cfg.warm,
             warming: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -222,6 +228,9 @@ impl Engine {
         sub.limits.validate().map_err(Error::Invalid)?;
         for f in &sub.extra_files {
             flash_sandbox::spec::check_box_path(&f.path).map_err(Error::Invalid)?;
+        }
+        if let Some(w) = &self.warm {
+            w.wanted(&lang.spec.name);
         }
         let options = split_options(sub.compiler_options.as_deref());
         // An argv cannot carry NUL: the request's mistake, not Flash's failure.

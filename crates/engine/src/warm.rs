@@ -1,26 +1,39 @@
 //! Warm runtimes: a class-data-sharing (CDS) archive for each JVM language,
-//! so a Java program starts from mapped, pre-parsed JDK classes (and, with
-//! G1, the JDK's pre-built module graph) instead of building them at every
-//! start. Measured on this project's 2-core reference machine, a compiled
-//! Java hello world starts in about two thirds of the time of a plain
-//! `java -cp . Main` (`flash bench java`).
+//! so a program starts from mapped, pre-parsed classes (the JDK's, with G1
+//! the JDK's pre-built module graph, and for Kotlin, Scala and Clojure their
+//! library's) instead of loading and linking them at every start. The run
+//! commands also map the archive where it was built to be
+//! (`-XX:ArchiveRelocationMode=0`: Debian's JDK 17 otherwise maps it at a
+//! random address and relocates every pointer in it, about 6 ms per start;
+//! that randomness protects nothing here, where the program in the JVM is
+//! the untrusted party and the box is the boundary). Measured with
+//! `flash bench workloads`: a compiled Java hello world starts in about 0.7
+//! of the time of a plain `java -cp . Main`; Kotlin's, Scala's and
+//! Clojure's in about half of a plain `java` on the same class path.
 //!
 //! A language asks for an archive by naming it in its run command:
 //! `-XX:SharedArchiveFile=/.flash/warm/<name>.jsa`. For each such language
-//! the archive is built once per JVM version and flag set, on the host
-//! (the inputs are the system's JDK and a fixed corpus of ordinary programs
-//! below, never a submission), into `<dir>/<name>.jsa` with a stamp of what
-//! it was built from. The directory is shown read-only in every box at
-//! [`BOX_DIR`]. Nothing of a run can reach another: every run maps the same
-//! read-only file, and the JVM checks the archive against itself (version,
-//! flags, class path) and ignores it silently when it does not match, so a
-//! run without it is only slower, never different. Until it is built the
-//! name links to the JDK's default archive ([`stand_in`]); where no
-//! directory is mounted at all, the JVM shares nothing.
+//! the archive is built once per JVM version, flag set and library jars, on
+//! the host, into `<dir>/<name>.jsa` with a stamp of what it was built from.
+//! Its inputs are the system's JDK and libraries and a fixed corpus of
+//! ordinary programs below, never a submission: Java's is compiled by the
+//! `javac` next to the JVM; the other languages' by their own compile
+//! command, the archive then holding the jars their run's class path starts
+//! with. Java's is built when a server starts; the others' need their own
+//! compilers (seconds each), so a server builds each the first time that
+//! language is judged ([`Warm::wanted`]).
 //!
-//! Bounded on disk: one archive (about 10 MB) per JVM language of the
+//! The directory is shown read-only in every box at [`BOX_DIR`]. Nothing of
+//! a run can reach another: every run maps the same read-only file, and the
+//! JVM checks the archive against itself (version, flags, class path and
+//! jars) and ignores it silently when it does not match, so a run without
+//! it is only slower, never different. Until it is built the name links to
+//! the JDK's default archive ([`stand_in`]); where no directory is mounted
+//! at all, the JVM shares nothing.
+//!
+//! Bounded on disk: one archive (10-25 MB) per JVM language of the
 //! registry; files of languages no longer planned are removed when the
-//! archives are built.
+//! archives are planned.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -171,8 +184,9 @@ struct Entry {
     language: String,
     /// The JVM, as the run command names it.
     java: String,
-    /// The Java compiler for the corpus: next to the JVM.
-    javac: PathBuf,
+    /// The programs whose loaded classes go into the archive, and how they
+    /// are built and run.
+    corpus: Corpus,
     /// The run command's JVM options that shape an archive.
     flags: Vec<String>,
     /// The archive's file name in the directory.
@@ -181,6 +195,136 @@ struct Entry {
     stamp: String,
     /// Built and in place.
     ready: AtomicBool,
+    /// A build was started by [`Warm::wanted`].
+    started: AtomicBool,
+}
+
+/// How an archive's corpus is built and run.
+#[derive(Debug)]
+enum Corpus {
+    /// Java: [`CORPUS`], compiled by the `javac` next to the JVM and run
+    /// from a directory (so the corpus's own classes stay out).
+    Java { javac: PathBuf },
+    /// Another JVM language: one program in its own source ([`OWN_CORPUS`]),
+    /// compiled and run by the language's own commands. The archive holds
+    /// the JDK's classes and those of the jars the run's class path starts
+    /// with (the language's library); the program's own jar follows them.
+    Own {
+        /// The source file's name (the language's `source`).
+        source: String,
+        /// The program.
+        program: &'static str,
+        /// The compile command, `{options}` left out (none: run from source).
+        compile: Vec<String>,
+        /// The run command from its class path on, `{args}` left out.
+        run: Vec<String>,
+        /// The jars the archive holds: the installed start of the run's class path.
+        class_path: Vec<String>,
+    },
+}
+
+/// Programs of the other JVM languages, by language name: what their judge
+/// submissions use (reading lines, numbers, collections, formatting).
+const OWN_CORPUS: &[(&str, &str)] = &[
+    (
+        "Kotlin",
+        r#"import java.io.*
+import java.util.*
+fun main() {
+    val unused = BufferedReader(InputStreamReader(System.`in`))
+    val n = readLine()!!.trim().toInt()
+    val xs = readLine()!!.trim().split(" ").map { it.toLong() }
+    val w = readLine()!!
+    val sorted = xs.sorted().toMutableList()
+    val m = mutableMapOf<String, Int>()
+    m["a"] = (m["a"] ?: 0) + 1
+    val hs = hashSetOf(1, 2)
+    val dq = ArrayDeque<Int>()
+    dq.addLast(1)
+    val sb = StringBuilder()
+    for (x in sorted) sb.append(x).append(' ')
+    val pairs = listOf(1 to "a", 2 to "bb").sortedByDescending { it.first }
+    val arr = IntArray(n) { it * 2 }
+    arr.sort()
+    println("$n ${sorted.sum()} ${sb.toString().trim()} $m ${hs.size} ${dq.first()} ${"%.3f".format(1.0 / 3)}")
+    println("${xs.joinToString(",")} $w ${pairs.map { it.second }.filter { it.isNotEmpty() }.groupBy { it.length }}")
+    println("${arr.toList()} ${(1..n).map { it.toLong() }.sum()} ${maxOf(1, 2)} ${unused.hashCode() != 0}")
+}
+"#,
+    ),
+    (
+        "Scala",
+        r#"import scala.io.StdIn
+import scala.collection.mutable
+object Main {
+  def main(args: Array[String]): Unit = {
+    val n = StdIn.readLine().trim.toInt
+    val xs = StdIn.readLine().trim.split(" ").map(_.toLong)
+    val w = StdIn.readLine()
+    val sorted = xs.sorted
+    val m = mutable.HashMap[String, Int]()
+    m("a") = m.getOrElse("a", 0) + 1
+    val buf = mutable.ArrayBuffer[Int]()
+    buf += n
+    val q = mutable.Queue[Int]()
+    q.enqueue(1)
+    val l = List(3, 1, 2).sorted.map(_ * 2).filter(_ > 0)
+    val sb = new StringBuilder
+    sb.append(w)
+    println(s"$n ${sorted.sum} ${sorted.mkString(" ")} $m $buf ${q.head} $l ${l.groupBy(_ % 2)} $sb")
+    println(f"${1.0 / 3}%.3f ${(1 to n).map(_.toLong).sum} ${Vector(1, 2).reverse} ${Set(1, 2)} ${Map(1 -> 2)}")
+  }
+}
+"#,
+    ),
+    (
+        "Clojure",
+        r#"(require '[clojure.string :as str])
+(let [n (Integer/parseInt (str/trim (read-line)))
+      xs (map #(Long/parseLong %) (str/split (str/trim (read-line)) #"\s+"))
+      w (read-line)]
+  (println n (reduce + xs) (sort xs) (frequencies xs) (format "%.3f" (/ 1.0 3)) w)
+  (println (into {} (map vector [:a :b] [1 2])) (vec (range n)) (set xs) (apply str (reverse w))
+           (sort-by - xs) (group-by odd? xs) (assoc {} :k 1) (conj [] 1) (str/join "," xs)))
+"#,
+    ),
+];
+
+/// The corpus of `lang`'s archive, or none (the language is not one this
+/// module has programs for, or its toolchain is not installed).
+fn corpus_of(lang: &crate::Language, java: &str) -> Option<Corpus> {
+    if lang.spec.name == "Java" {
+        return Some(Corpus::Java { javac: Path::new(java).with_file_name("javac") });
+    }
+    let program = OWN_CORPUS.iter().find(|(name, _)| *name == lang.spec.name)?.1;
+    let spec = &lang.spec;
+    let from = spec.run.iter().position(|a| matches!(a.as_str(), "-cp" | "-classpath" | "--class-path"))?;
+    let run: Vec<String> = spec.run[from..].iter().filter(|a| *a != "{args}").cloned().collect();
+    // The run's class path may go on with jars that are not installed (the
+    // JVM skips them): the archive's stops before the first.
+    let installed = |p: &str| Path::new(p).exists();
+    let class_path: Vec<String> =
+        run.get(1)?.split(':').take_while(|p| p.starts_with('/') && installed(p)).map(str::to_string).collect();
+    let compile: Vec<String> = spec.compile.iter().flatten().filter(|a| *a != "{options}").cloned().collect();
+    if class_path.is_empty() || !compile.first().is_none_or(|c| installed(c)) {
+        return None;
+    }
+    Some(Corpus::Own { source: spec.source.clone(), program, compile, run, class_path })
+}
+
+/// Size and modification time of the jars an archive holds: the JVM checks
+/// them, so an upgraded library means a new archive.
+fn jars_stamp(class_path: &[String]) -> String {
+    class_path
+        .iter()
+        .map(|p| {
+            let m = std::fs::metadata(p).ok();
+            let mtime =
+                m.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            format!("{p}:{}:{}", m.map_or(0, |m| m.len()), mtime.map_or(0, |d| d.as_nanos()))
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// The warm-runtime archives of an engine.
@@ -197,18 +341,33 @@ impl Warm {
     pub fn plan(registry: &Registry, host_dir: &Path) -> std::io::Result<Warm> {
         std::fs::create_dir_all(host_dir)?;
         let mut entries: Vec<Entry> = Vec::new();
+        // The files to keep: the planned archives, their stamps and the
+        // stand-ins of archives with nothing to build them from.
+        let mut keep: Vec<String> = Vec::new();
         for lang in registry.languages() {
             let Some((file, java, flags)) = archive_of(&lang.spec.run) else { continue };
             if entries.iter().any(|e| e.file == file) {
                 continue;
             }
-            let javac = Path::new(&java).with_file_name("javac");
+            let path = host_dir.join(&file);
+            keep.extend([file.clone(), stamp_name(&file)]);
+            let Some(corpus) = corpus_of(lang, &java) else {
+                // Nothing to build it from: the JDK's own archive stands in.
+                stand_in(&java, &path);
+                continue;
+            };
+            let jars = match &corpus {
+                Corpus::Own { class_path, .. } => jars_stamp(class_path),
+                Corpus::Java { .. } => String::new(),
+            };
             let mut parts: Vec<&[u8]> = vec![b"warm", DUMP_HEAP.as_bytes(), java.as_bytes(), lang.version.as_bytes()];
+            if !jars.is_empty() {
+                parts.push(jars.as_bytes());
+            }
             for f in &flags {
                 parts.push(f.as_bytes());
             }
             let stamp: String = crate::cache::key(&parts)[..8].iter().map(|b| format!("{b:02x}")).collect();
-            let path = host_dir.join(&file);
             let ready = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
                 && std::fs::read_to_string(host_dir.join(stamp_name(&file))).is_ok_and(|s| s.trim() == stamp);
             if !ready {
@@ -217,12 +376,21 @@ impl Warm {
             entries.push(Entry {
                 language: lang.spec.name.clone(),
                 java,
-                javac,
+                corpus,
                 flags,
                 file,
                 stamp,
                 ready: AtomicBool::new(ready),
+                started: AtomicBool::new(false),
             });
+        }
+        // Files of archives no longer planned, and builds a stopped process
+        // left half done.
+        for d in std::fs::read_dir(host_dir)?.flatten() {
+            if !d.file_name().to_str().is_some_and(|n| keep.iter().any(|k| k == n)) {
+                let p = d.path();
+                let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
+            }
         }
         Ok(Warm { host_dir: host_dir.to_path_buf(), entries: Arc::new(entries) })
     }
@@ -232,21 +400,44 @@ impl Warm {
         flash_sandbox::Mount { source: self.host_dir.clone(), target: BOX_DIR.into(), writable: false, optional: false }
     }
 
-    /// Builds the archives not built yet and removes files of archives no
-    /// longer planned. Blocks (a few seconds per archive); returns what it
-    /// did, per language.
+    /// Builds the archives not built yet. Blocks (a few seconds per
+    /// archive); returns what it did, per language.
     pub fn build(&self) -> Vec<(String, Result<(), String>)> {
-        let keep: Vec<String> = self.entries.iter().flat_map(|e| [e.file.clone(), stamp_name(&e.file)]).collect();
-        if let Ok(rd) = std::fs::read_dir(&self.host_dir) {
-            for d in rd.flatten() {
-                if !d.file_name().to_str().is_some_and(|n| keep.iter().any(|k| k == n)) {
-                    let p = d.path();
-                    let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
-                }
-            }
+        self.build_where(|_| true)
+    }
+
+    /// [`Warm::build`] for `language`'s archive only (what one `flash exec`
+    /// needs).
+    pub fn build_for(&self, language: &str) -> Vec<(String, Result<(), String>)> {
+        self.build_where(|e| e.language == language)
+    }
+
+    /// Builds, in the caller's thread, the archives a server builds when it
+    /// starts: Java's (its corpus compiles in a second or two). The other
+    /// languages' need their own compilers (kotlinc, scalac: seconds each),
+    /// so a server builds each when that language is first judged
+    /// ([`Warm::wanted`]), and never for a language it is not sent.
+    pub fn build_eager(&self) -> Vec<(String, Result<(), String>)> {
+        self.build_where(|e| matches!(e.corpus, Corpus::Java { .. }))
+    }
+
+    /// `language` is being judged: if its archive is not built nor being
+    /// built, it is built in a background thread (its runs start without it
+    /// until then, as before it existed).
+    pub fn wanted(&self, language: &str) {
+        let Some(i) = self.entries.iter().position(|e| e.language == language) else { return };
+        let e = &self.entries[i];
+        if e.ready.load(Ordering::Acquire) || e.started.swap(true, Ordering::AcqRel) {
+            return;
         }
+        let warm = self.clone();
+        let language = language.to_string();
+        std::thread::spawn(move || log_built(warm.build_for(&language)));
+    }
+
+    fn build_where(&self, wanted: impl Fn(&Entry) -> bool) -> Vec<(String, Result<(), String>)> {
         let mut done = Vec::new();
-        for e in self.entries.iter().filter(|e| !e.ready.load(Ordering::Acquire)) {
+        for e in self.entries.iter().filter(|e| wanted(e) && !e.ready.load(Ordering::Acquire)) {
             let tmp = self.host_dir.join(format!(".tmp-{}-{}", e.file, std::process::id()));
             let r = self.build_one(e, &tmp);
             let _ = std::fs::remove_dir_all(&tmp);
@@ -265,31 +456,34 @@ impl Warm {
         for d in [&classes, &empty] {
             std::fs::create_dir_all(d).map_err(|err| err.to_string())?;
         }
-        let mut sources = Vec::new();
-        for (name, text) in CORPUS {
-            let p = classes.join(format!("{name}.java"));
-            std::fs::write(&p, text).map_err(|err| err.to_string())?;
-            sources.push(p);
-        }
-        run(jvm(&e.javac, &classes).args(["-encoding", "UTF-8", "-d", "."]).args(&sources))?;
-        // The classes each corpus program loads; those of the corpus itself
-        // (from a directory) are left out of the archive by the JVM.
-        let mut list = String::new();
-        for (i, (name, _)) in CORPUS.iter().enumerate() {
-            let part = tmp.join(format!("{i}.classlist"));
-            let mut cmd = jvm(Path::new(&e.java), &classes);
-            cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", part.display()));
-            cmd.args(["-cp", ".", name]);
-            run_with_input(cmd, CORPUS_INPUT)?;
-            list.push_str(&std::fs::read_to_string(&part).map_err(|err| err.to_string())?);
-        }
         let listed = tmp.join("all.classlist");
-        std::fs::write(&listed, list).map_err(|err| err.to_string())?;
+        let class_path = match &e.corpus {
+            Corpus::Java { javac } => {
+                java_class_list(e, javac, tmp, &classes, &listed)?;
+                None
+            }
+            Corpus::Own { source, program, compile, run: tail, class_path } => {
+                // Written, compiled and run like a submission, but on the
+                // host: the program is this module's, never a user's.
+                std::fs::write(classes.join(source), program).map_err(|err| err.to_string())?;
+                if let Some((compiler, args)) = compile.split_first() {
+                    run(jvm(Path::new(compiler), &classes).args(args))?;
+                }
+                let mut cmd = jvm(Path::new(&e.java), &classes);
+                cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", listed.display()));
+                cmd.args(tail);
+                run_with_input(cmd, CORPUS_INPUT)?;
+                Some(class_path.join(":"))
+            }
+        };
         let archive = tmp.join(&e.file);
         let mut dump = jvm(Path::new(&e.java), &empty);
         dump.args(&e.flags).arg(DUMP_HEAP).arg("-Xshare:dump");
         dump.arg(format!("-XX:SharedClassListFile={}", listed.display()));
         dump.arg(format!("{ARCHIVE_ARG}{}", archive.display()));
+        if let Some(cp) = class_path {
+            dump.args(["-cp", &cp]);
+        }
         run(&mut dump)?;
         std::fs::write(self.host_dir.join(stamp_name(&e.file)), format!("{}\n", e.stamp))
             .map_err(|err| err.to_string())?;
@@ -301,6 +495,29 @@ impl Warm {
     pub fn describe(&self) -> Vec<(String, String, bool)> {
         self.entries.iter().map(|e| (e.language.clone(), e.file.clone(), e.ready.load(Ordering::Acquire))).collect()
     }
+}
+
+/// Java's class list: every [`CORPUS`] program compiled and run once, the
+/// classes each loads written to `listed`. Those of the corpus itself (from
+/// a directory) are left out of the archive by the JVM.
+fn java_class_list(e: &Entry, javac: &Path, tmp: &Path, classes: &Path, listed: &Path) -> Result<(), String> {
+    let mut sources = Vec::new();
+    for (name, text) in CORPUS {
+        let p = classes.join(format!("{name}.java"));
+        std::fs::write(&p, text).map_err(|err| err.to_string())?;
+        sources.push(p);
+    }
+    run(jvm(javac, classes).args(["-encoding", "UTF-8", "-d", "."]).args(&sources))?;
+    let mut list = String::new();
+    for (i, (name, _)) in CORPUS.iter().enumerate() {
+        let part = tmp.join(format!("{i}.classlist"));
+        let mut cmd = jvm(Path::new(&e.java), classes);
+        cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", part.display()));
+        cmd.args(["-cp", ".", name]);
+        run_with_input(cmd, CORPUS_INPUT)?;
+        list.push_str(&std::fs::read_to_string(&part).map_err(|err| err.to_string())?);
+    }
+    std::fs::write(listed, list).map_err(|err| err.to_string())
 }
 
 /// The archive a run command names under [`BOX_DIR`]: (its file name, the
@@ -335,6 +552,16 @@ fn stand_in(java: &str, path: &Path) {
     if default.is_file() {
         let _ = std::fs::remove_file(path);
         let _ = std::os::unix::fs::symlink(default, path);
+    }
+}
+
+/// Logs what a build did, per language.
+pub fn log_built(built: Vec<(String, Result<(), String>)>) {
+    for (language, r) in built {
+        match r {
+            Ok(()) => tracing::info!(%language, "class-data-sharing archive ready"),
+            Err(e) => tracing::warn!(%language, error = %e, "class-data-sharing archive not built; starting plainly"),
+        }
     }
 }
 
@@ -421,9 +648,9 @@ mod tests {
     /// JVM accepts it with sharing forced on (`-Xshare:on` fails when an
     /// archive cannot be used) with the JDK's module graph in it, the
     /// program's output is the same with and without it, and a second plan
-    /// finds it built.
+    /// finds it built. Then the same for the other JVM languages.
     #[test]
-    fn the_shipped_java_gets_an_archive_the_jvm_uses() {
+    fn the_shipped_jvm_languages_get_archives_the_jvm_uses() {
         let registry = Registry::from_toml(crate::registry::SHIPPED, |_| Ok("test".into())).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let warm = Warm::plan(&registry, dir.path()).unwrap();
@@ -442,7 +669,8 @@ mod tests {
                    java.util.Scanner s = new java.util.Scanner(System.in); \
                    System.out.println(\"n=\" + s.nextInt() * 2); } }";
         std::fs::write(prog.path().join("Main.java"), src).unwrap();
-        run(jvm(&java.javac, prog.path()).arg("Main.java")).unwrap();
+        let Corpus::Java { javac } = &java.corpus else { panic!("Java's corpus is Java's") };
+        run(jvm(javac, prog.path()).arg("Main.java")).unwrap();
         let output = |extra: &[String]| {
             let mut c = jvm(Path::new(&java.java), prog.path());
             c.args(&java.flags).args(extra).args(["-cp", ".", "Main"]);
@@ -465,5 +693,54 @@ mod tests {
         assert_eq!(shared, "n=42\n");
         let again = Warm::plan(&registry, dir.path()).unwrap();
         assert!(again.describe().iter().any(|(l, _, ready)| l == "Java" && *ready));
+        the_other_jvm_languages_start_from_their_archives(&warm, dir.path());
+    }
+
+    /// A class of each language's own library: loaded at every start.
+    const LIBRARY_CLASS: [(&str, &str); 3] =
+        [("Kotlin", "kotlin.jvm.internal.Intrinsics"), ("Scala", "scala.Predef$"), ("Clojure", "clojure.lang.RT")];
+
+    /// Kotlin, Scala and Clojure (those installed; under CI all must be): a
+    /// program compiled and run by the language's own commands maps its
+    /// library's classes from the archive with sharing forced on, and prints
+    /// the same as with sharing off.
+    fn the_other_jvm_languages_start_from_their_archives(warm: &Warm, dir: &Path) {
+        let mut tried = 0;
+        for (language, class) in LIBRARY_CLASS {
+            let Some(e) = warm.entries.iter().find(|e| e.language == language) else {
+                flash_testkit::prerequisite_missing(language, "FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh");
+                continue;
+            };
+            let Corpus::Own { source, program, compile, run: tail, .. } = &e.corpus else { panic!("{language}") };
+            let prog = tempfile::tempdir().unwrap();
+            std::fs::write(prog.path().join(source), program).unwrap();
+            if let Some((compiler, args)) = compile.split_first() {
+                run(jvm(Path::new(compiler), prog.path()).args(args)).unwrap();
+            }
+            let output = |extra: &[String]| {
+                let mut c = jvm(Path::new(&e.java), prog.path());
+                c.args(&e.flags).args(extra).args(tail);
+                c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+                let mut child = c.spawn().unwrap();
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(CORPUS_INPUT.as_bytes()).unwrap();
+                let out = child.wait_with_output().unwrap();
+                assert!(out.status.success(), "{language}: {}", String::from_utf8_lossy(&out.stderr));
+                String::from_utf8(out.stdout).unwrap()
+            };
+            let log = prog.path().join("load.log");
+            let shared = output(&[
+                "-Xshare:on".into(),
+                format!("{ARCHIVE_ARG}{}", dir.join(&e.file).display()),
+                format!("-Xlog:class+load=info:file={}", log.display()),
+            ]);
+            let loaded = std::fs::read_to_string(&log).unwrap();
+            let line =
+                loaded.lines().find(|l| l.contains(&format!(" {class} "))).unwrap_or_else(|| panic!("{language}"));
+            assert!(line.contains("shared objects file"), "{language}: {line}");
+            assert_eq!(shared, output(&["-Xshare:off".into()]), "{language}");
+            tried += 1;
+        }
+        eprintln!("{tried} other JVM languages start from their archives");
     }
 }

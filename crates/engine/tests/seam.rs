@@ -407,3 +407,36 @@ fn a_cancelled_submission_stops_between_runs_and_never_cancels_its_compile() {
     assert!(matches!(fresh.judge(&sub), Err(flash_engine::Error::Cancelled)));
     assert!(again.calls().is_empty());
 }
+
+/// A server builds a JVM language's class-data-sharing archive the first time
+/// that language is judged, in the background, and no other language's: the
+/// archive of a language it is never sent costs nothing. The build is real
+/// (kotlinc and the JVM on the host); the judged runs are the fake's.
+#[test]
+fn a_jvm_languages_archive_is_built_when_it_is_first_judged_and_only_its() {
+    let dir = tempfile::tempdir().unwrap();
+    let warm = flash_engine::Warm::plan(&registry(), &dir.path().join("warm")).unwrap();
+    let ready = |language: &str| warm.describe().iter().any(|(l, _, ready)| l == language && *ready);
+    if !warm.describe().iter().any(|(l, _, _)| l == "Kotlin") {
+        flash_testkit::prerequisite_missing("Kotlin", "FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh");
+        return;
+    }
+    let mut cfg = EngineConfig::new(dir.path().join("cache"));
+    cfg.warm = Some(warm.clone());
+    let engine = Engine::new(echoing(), registry(), cfg).expect("engine");
+    assert!(!ready("Kotlin") && !ready("Java"));
+    let sub =
+        Submission { language: "Kotlin".into(), source: b"fun main() { println(1) }".to_vec(), ..Default::default() };
+    let _ = engine.judge(&sub);
+    let _ = engine.judge(&sub);
+    let start = std::time::Instant::now();
+    while !ready("Kotlin") {
+        assert!(start.elapsed() < std::time::Duration::from_secs(300), "Kotlin's archive was not built");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let archive = dir.path().join("warm/kotlin.jsa");
+    assert!(std::fs::symlink_metadata(&archive).unwrap().is_file(), "the build replaced the stand-in");
+    for never in ["Java", "Scala"] {
+        assert!(!ready(never), "{never} was never judged, so its archive is not built");
+    }
+}

@@ -14,12 +14,15 @@
 //! - **Java start-up**: a compiled hello world through Flash (cached compile,
 //!   warm-runtime archive) against plain `java -cp . Main`, and against plain
 //!   `java` with Flash's own options but without the archive.
+//! - **The other JVM languages' start-up** (Kotlin, Scala, Clojure, where
+//!   installed): a hello world through Flash against plain `java` on the same
+//!   class path.
 //!
 //! Figures are wall times on this machine and ratios between cells measured
 //! in the same run; never assertions. The table is printed and written to
 //! `OUT/workloads.md`, next to a plot of the ratios (`OUT/workloads.svg`).
 
-use crate::exec::{build_engine, Prebuild};
+use crate::exec::{build_engine, Archives, Prebuild};
 use anyhow::{bail, Context};
 use flash_engine::{Engine, StatusId, Submission, TestCase};
 use std::path::Path;
@@ -75,6 +78,13 @@ pub(crate) fn plain_java(java: &flash_engine::Language) -> Vec<String> {
     );
     argv.extend(["-cp", ".", "Main"].map(String::from));
     argv
+}
+
+/// How long `f` took, seconds.
+fn timed(f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    f()?;
+    Ok(t.elapsed().as_secs_f64())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -200,7 +210,7 @@ impl Report {
 fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut Report) -> anyhow::Result<()> {
     let threads = 2;
     eprintln!("building the engine (precompiled header and JVM archive included, once) ...");
-    let engine = build_engine(Some(tmp.join("cache")), Prebuild { pch: true, warm: true }, threads)?;
+    let engine = build_engine(Some(tmp.join("cache")), Prebuild { pch: true, warm: Archives::All }, threads)?;
     let nonce = format!("{}-{}", std::process::id(), Instant::now().elapsed().as_nanos());
     let (input, expected) = cp_case(0);
 
@@ -302,19 +312,58 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut 
     let own_argv: Vec<&str> = own.iter().map(String::as_str).collect();
     let (mut p, mut o, mut f) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs.max(10) {
-        let t = Instant::now();
-        plain(&dir, &["/usr/bin/java", "-cp", ".", "Main"], b"")?;
-        p.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        plain(&dir, &own_argv, b"")?;
-        o.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        judged(&engine, &sub)?;
-        f.push(t.elapsed().as_secs_f64());
+        p.push(timed(|| plain(&dir, &["/usr/bin/java", "-cp", ".", "Main"], b"").map(drop))?);
+        o.push(timed(|| plain(&dir, &own_argv, b"").map(drop))?);
+        f.push(timed(|| judged(&engine, &sub).map(drop))?);
     }
     let (p, o, f) = (median(p), median(o), median(f));
     let java = "Java hello world (compiled), start to end";
     report.row(java, "plain `java -cp . Main`", (p, f), (3, 3), &format!("{:.2}x", f / p));
     report.row(java, "plain `java` with Flash's options, no archive", (o, f), (3, 3), &format!("{:.2}x", f / o));
+
+    // 4. The other JVM languages' start-up, against plain `java` on the same
+    // class path (the compile done plainly once, outside the measure).
+    for (name, hello) in OTHER_JVM_HELLOS {
+        let Some(lang) = engine.registry().find(name) else {
+            report.line(&format!("| {name} hello world | not installed | | | |"));
+            continue;
+        };
+        eprintln!("{name} start-up, {runs} samples ...");
+        let dir = tmp.join(name.to_lowercase());
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(&lang.spec.source), hello)?;
+        let compile: Vec<&str> =
+            lang.spec.compile.iter().flatten().filter(|a| *a != "{options}").map(String::as_str).collect();
+        if !compile.is_empty() {
+            plain(&dir, &compile, b"")?;
+        }
+        let baseline = plain_jvm(lang);
+        let argv: Vec<&str> = baseline.iter().map(String::as_str).collect();
+        let sub = Submission { language: (*name).into(), source: hello.as_bytes().to_vec(), ..Submission::default() };
+        judged(&engine, &sub)?;
+        let (mut p, mut f) = (Vec::new(), Vec::new());
+        for _ in 0..runs.max(10) {
+            p.push(timed(|| plain(&dir, &argv, b"").map(drop))?);
+            f.push(timed(|| judged(&engine, &sub).map(drop))?);
+        }
+        let (p, f) = (median(p), median(f));
+        let what = format!("{name} hello world{}, start to end", if compile.is_empty() { "" } else { " (compiled)" });
+        report.row(&what, &format!("plain `{}`", argv.join(" ")), (p, f), (3, 3), &format!("{:.2}x", f / p));
+    }
     Ok(())
+}
+
+/// Hello worlds of the JVM languages besides Java.
+const OTHER_JVM_HELLOS: [(&str, &str); 3] = [
+    ("Kotlin", "fun main() { println(\"Hello, World!\") }\n"),
+    ("Scala", "object Main { def main(args: Array[String]): Unit = println(\"Hello, World!\") }\n"),
+    ("Clojure", "(println \"Hello, World!\")\n"),
+];
+
+/// A JVM language's program run plainly: the JVM with no options, on the
+/// class path and main class of Flash's run command.
+fn plain_jvm(lang: &flash_engine::Language) -> Vec<String> {
+    let run = &lang.spec.run;
+    let from = run.iter().position(|a| a == "-cp").unwrap_or(run.len());
+    std::iter::once(&run[0]).chain(&run[from..]).filter(|a| *a != "{args}").cloned().collect()
 }

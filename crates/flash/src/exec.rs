@@ -98,7 +98,10 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
     };
     let prebuild = Prebuild {
         pch: String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h"),
-        warm: registry.find(&sub.language).is_some_and(flash_engine::warm::uses_archive),
+        warm: match registry.find(&sub.language) {
+            Some(l) if flash_engine::warm::uses_archive(l) => Archives::Of(l.spec.name.clone()),
+            _ => Archives::None,
+        },
     };
     let engine = build_engine(a.cache_dir, prebuild, 1)?;
     let j = engine.judge(&sub)?;
@@ -112,12 +115,23 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
 
 /// What [`build_engine`] builds before it returns, when not built yet
 /// (otherwise the engine works without them, only slower).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Prebuild {
     /// The precompiled headers of the C++ languages.
     pub pch: bool,
     /// The JVM languages' class-data-sharing archives.
-    pub warm: bool,
+    pub warm: Archives,
+}
+
+/// Which class-data-sharing archives [`build_engine`] builds.
+#[derive(Debug, Clone, Default)]
+pub enum Archives {
+    #[default]
+    None,
+    /// That language's.
+    Of(String),
+    /// Every JVM language's.
+    All,
 }
 
 /// An engine over a pool of `slots` boxes, with the compile cache in
@@ -141,11 +155,14 @@ pub fn build_engine(cache_dir: Option<PathBuf>, prebuild: Prebuild, slots: usize
             }
         }
     }
-    if prebuild.warm {
-        for (language, result) in warm.build() {
-            if let Err(e) = result {
-                eprintln!("flash: no class-data-sharing archive for {language} ({e}); starting plainly");
-            }
+    let built = match &prebuild.warm {
+        Archives::None => Vec::new(),
+        Archives::Of(language) => warm.build_for(language),
+        Archives::All => warm.build(),
+    };
+    for (language, result) in built {
+        if let Err(e) = result {
+            eprintln!("flash: no class-data-sharing archive for {language} ({e}); starting plainly");
         }
     }
     cfg.pch = Some(pch);

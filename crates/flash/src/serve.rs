@@ -191,6 +191,7 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
     );
     let mut engine_cfg = EngineConfig::new(cfg.data_dir.join("cache")).with_env().map_err(anyhow::Error::msg)?;
     engine_cfg.pch = Some(pch.clone());
+    engine_cfg.warm = Some(warm.clone());
     let engine = Arc::new(Engine::new(Arc::new(pool), registry, engine_cfg)?);
     // Built once per toolchain and flag set, in the background: until then
     // compiles read the headers themselves and JVMs start without the archive
@@ -204,14 +205,7 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
                 Err(e) => tracing::warn!(%language, error = %e, "precompiled header not built; compiling plainly"),
             }
         }
-        for (language, result) in warm.build() {
-            match result {
-                Ok(()) => tracing::info!(%language, "class-data-sharing archive ready"),
-                Err(e) => {
-                    tracing::warn!(%language, error = %e, "class-data-sharing archive not built; starting plainly")
-                }
-            }
-        }
+        flash_engine::warm::log_built(warm.build_eager());
         warming.set_warming(false);
     });
     Ok((engine, table))
