@@ -139,8 +139,9 @@ async fn http(
     Ok(r.json())
 }
 
-/// Judges `sources` through the Judge0 batch API; returns when all are done.
-async fn batch_judge0(addr: SocketAddr, sources: &[String], chunk: usize) -> anyhow::Result<()> {
+/// Judges `sources` through the Judge0 batch API; returns when all are done,
+/// with their tokens.
+async fn batch_judge0(addr: SocketAddr, sources: &[String], chunk: usize) -> anyhow::Result<Vec<String>> {
     let mut tokens = Vec::new();
     for part in sources.chunks(chunk) {
         let subs: Vec<_> = part.iter().map(|s| json!({"source_code": s, "language_id": 54})).collect();
@@ -150,6 +151,7 @@ async fn batch_judge0(addr: SocketAddr, sources: &[String], chunk: usize) -> any
             tokens.push(t["token"].as_str().context("a token per submission")?.to_owned());
         }
     }
+    let all = tokens.clone();
     // Poll only what is still pending, and less often as the batch goes on: the
     // polls share the machine with the compilers, and a batch that takes 20 s
     // does not need a look every 5 ms (the last result is seen at most 1/20 of
@@ -175,7 +177,39 @@ async fn batch_judge0(addr: SocketAddr, sources: &[String], chunk: usize) -> any
             tokio::time::sleep(interval).await;
         }
     }
-    Ok(())
+    Ok(all)
+}
+
+/// Where a Judge0 batch's time went, from the service's own timestamps
+/// (`created_at`, `finished_at`; milliseconds), in seconds after the client
+/// began sending: (all accepted, the last finished).
+async fn judge0_phases(addr: SocketAddr, tokens: &[String], sent_ms: i64) -> anyhow::Result<(f64, f64)> {
+    let (mut accepted, mut finished) = (0i64, 0i64);
+    for part in tokens.chunks(20) {
+        let path = format!("/submissions/batch?tokens={}&fields=created_at,finished_at", part.join(","));
+        let resp = http(addr, "GET", &path, &serde_json::Value::Null).await?;
+        for s in resp["submissions"].as_array().context("submissions list")? {
+            let at = |f: &str| s[f].as_str().and_then(epoch_ms).with_context(|| format!("{f} of {s}"));
+            accepted = accepted.max(at("created_at")?);
+            finished = finished.max(at("finished_at")?);
+        }
+    }
+    Ok(((accepted - sent_ms) as f64 / 1000.0, (finished - sent_ms) as f64 / 1000.0))
+}
+
+/// Milliseconds since the epoch of Judge0's `2026-11-30T14:13:00.123Z`.
+fn epoch_ms(t: &str) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+    // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
 }
 
 /// Judges `sources` through the native API, one `wait=true` request each, all at once.
@@ -257,6 +291,10 @@ struct Cell {
     size: usize,
     flash: Vec<f64>,
     floor: Vec<f64>,
+    /// Judge0 only: when the service had accepted every program and when it
+    /// had finished the last, seconds after the client began sending.
+    accepted: Vec<f64>,
+    finished: Vec<f64>,
 }
 
 pub fn run(a: BatchArgs) -> anyhow::Result<i32> {
@@ -295,7 +333,14 @@ pub fn run(a: BatchArgs) -> anyhow::Result<i32> {
     let mut cells = Vec::new();
     for &workload in &workloads {
         for &size in &a.batches {
-            let mut cell = Cell { workload, size, flash: Vec::new(), floor: Vec::new() };
+            let mut cell = Cell {
+                workload,
+                size,
+                flash: Vec::new(),
+                floor: Vec::new(),
+                accepted: Vec::new(),
+                finished: Vec::new(),
+            };
             for rep in 0..a.repeat {
                 bar.set_message(format!("{workload} batch of {size}, repetition {}", rep + 1));
                 let sources: Vec<String> = (0..size)
@@ -304,14 +349,20 @@ pub fn run(a: BatchArgs) -> anyhow::Result<i32> {
                         _ => program(&format!("{run_id} {size} {rep} {i}")),
                     })
                     .collect();
+                let sent_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
                 let t = Instant::now();
-                rt.block_on(async {
+                let tokens = rt.block_on(async {
                     match a.api.as_str() {
-                        "native" => batch_native(target.addr, &sources).await,
+                        "native" => batch_native(target.addr, &sources).await.map(|()| Vec::new()),
                         _ => batch_judge0(target.addr, &sources, chunk).await,
                     }
                 })?;
                 cell.flash.push(t.elapsed().as_secs_f64());
+                if !tokens.is_empty() {
+                    let (accepted, finished) = rt.block_on(judge0_phases(target.addr, &tokens, sent_ms))?;
+                    cell.accepted.push(accepted);
+                    cell.finished.push(finished);
+                }
                 // The floor needs its own never-seen sources too, or g++ is no slower than a cache.
                 let plain: Vec<String> = sources.iter().map(|s| format!("// floor\n{s}")).collect();
                 cell.floor.push(floor(&plain, workload == "identical", work.path())?);
@@ -352,11 +403,37 @@ fn write_outputs(a: &BatchArgs, cells: &[Cell]) -> anyhow::Result<i32> {
             c.size as f64 / fmed
         ));
     }
+    if cells.iter().any(|c| !c.finished.is_empty()) {
+        md.push_str(
+            "\nWhere the time goes (medians, seconds after the client began sending; from the service's \
+             `created_at` and `finished_at`, millisecond precision): every program accepted, the last one \
+             finished, and the client's sight of it (it polls `GET /submissions/batch`).\n\n",
+        );
+        md.push_str(
+            "| workload | batch | all accepted | last finished | seen by the client | floor | finished / floor |\n",
+        );
+        md.push_str("|---|---|---|---|---|---|---|\n");
+        for c in cells.iter().filter(|c| !c.finished.is_empty()) {
+            let (_, accepted, _) = summary(&c.accepted);
+            let (_, finished, _) = summary(&c.finished);
+            let (_, seen, _) = summary(&c.flash);
+            let (_, floor, _) = summary(&c.floor);
+            md.push_str(&format!(
+                "| {} | {} | {accepted:.3} | {finished:.3} | {seen:.3} | {floor:.3} | {:.2}x |\n",
+                c.workload,
+                c.size,
+                finished / floor
+            ));
+        }
+    }
     print!("{md}");
     std::fs::write(a.out.join("bench.md"), &md)?;
     let samples: Vec<_> = cells
         .iter()
-        .map(|c| json!({"workload": c.workload, "batch": c.size, "flash_seconds": c.flash, "floor_seconds": c.floor}))
+        .map(|c| {
+            json!({"workload": c.workload, "batch": c.size, "flash_seconds": c.flash, "floor_seconds": c.floor,
+                "accepted_seconds": c.accepted, "finished_seconds": c.finished})
+        })
         .collect();
     let doc = json!({
         "api": a.api, "repeat": a.repeat, "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -404,4 +481,15 @@ fn series(cells: &[Cell]) -> Vec<crate::plot::Series> {
         points: published(PUBLISHED_JUDGE0),
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn judge0_timestamps_read_back() {
+        assert_eq!(super::epoch_ms("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(super::epoch_ms("2026-11-30T14:13:00.123Z"), Some(1_796_047_980_123));
+        assert_eq!(super::epoch_ms("2000-02-29T23:59:59.999Z"), Some(951_868_799_999));
+        assert_eq!(super::epoch_ms("garbage"), None);
+    }
 }
