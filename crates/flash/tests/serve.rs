@@ -503,8 +503,16 @@ async fn native_live_runs_end_with_the_submission_as_the_api_shows_it() {
 async fn piston_output_interleaves_stdout_and_stderr_in_the_order_written() {
     require_root();
     let s = start(config(1)).await;
-    // Each write waits a little, so the two pipes are read in the order written.
-    let prog = "import sys,time\nfor i in range(3):\n print('out',i,flush=True);time.sleep(0.05)\n print('err',i,file=sys.stderr,flush=True);time.sleep(0.05)";
+    // After each write the program waits until the sandbox has read the
+    // pipe empty (FIONREAD), so the two pipes are read in the order written,
+    // however busy the machine.
+    let prog = "import sys,time,fcntl,termios,array\n\
+                def drained(fd):\n \
+                 n=array.array('i',[1])\n \
+                 while n[0]:\n  fcntl.ioctl(fd,termios.FIONREAD,n);time.sleep(0.001)\n\
+                for i in range(3):\n \
+                 print('out',i,flush=True);drained(1)\n \
+                 print('err',i,file=sys.stderr,flush=True);drained(2)\n";
     let r =
         s.post("/api/v2/execute", &json!({"language": "python", "version": "*", "files": [{"content": prog}]})).await;
     assert_eq!(r.status, 200);

@@ -33,12 +33,16 @@ pub trait Backend: Sized {
     async fn reopen(&mut self);
 
     /// From now on, keeps what is finished or put only briefly, so that
-    /// [`Backend::age_out`] can let the retention period pass.
-    async fn keep_briefly(&mut self);
+    /// [`Backend::age_out`] can let the retention period pass. By default
+    /// nothing: retention is the service's expiry pass, not a store setting.
+    async fn keep_briefly(&mut self) {}
 
     /// Makes what was finished or put until now old enough to go, as the
-    /// retention period would (the service's expiry pass; Redis's TTLs).
-    async fn age_out(&mut self);
+    /// retention period would. By default the service's expiry pass, run
+    /// as if the period were over.
+    async fn age_out(&mut self) {
+        self.store().expire(now_ms() + 1).await.unwrap();
+    }
 }
 
 /// The embedded store on a file in a temp dir.
@@ -59,13 +63,6 @@ impl Backend for Embedded {
 
     async fn reopen(&mut self) {
         self.store = SqliteStore::open(&self.path, false).unwrap();
-    }
-
-    /// Retention is the service's expiry pass here, not a store setting.
-    async fn keep_briefly(&mut self) {}
-
-    async fn age_out(&mut self) {
-        self.store.expire(now_ms() + 1).await.unwrap();
     }
 }
 
@@ -89,12 +86,6 @@ impl Backend for Boarded {
     async fn reopen(&mut self) {
         self.inner.reopen().await;
         self.board = Board::new(Arc::new(self.inner.store.clone()), true, Limits::default());
-    }
-
-    async fn keep_briefly(&mut self) {}
-
-    async fn age_out(&mut self) {
-        self.board.expire(now_ms() + 1).await.unwrap();
     }
 }
 
