@@ -698,48 +698,45 @@ impl SlotHandle {
             write_frame(s, Kind::Stdin, b).map_err(Error::io("helper socket"))?;
         }
         write_frame(s, Kind::Go, &[]).map_err(Error::io("helper socket"))?;
+        // A fired token stops the run: the helper watches its socket during
+        // a run, and when our side stops writing it ends the box's init, and
+        // with it every process of the box's pid namespace, waits for them,
+        // and only then answers an error, which the read below waits for
+        // (our reading side stays open for it). The slot is then rebuilt.
+        // The firing thread does the shutdown itself: no thread waits here.
+        let hook = match &spec.cancel {
+            None => None,
+            Some(c) => {
+                let sock = self.sock.try_clone().map_err(Error::io("helper socket"))?;
+                let id = c.on_cancel(move || {
+                    let _ = sock.shutdown(std::net::Shutdown::Write);
+                });
+                if id.is_none() {
+                    // Fired since the run was asked for.
+                    let _ = self.sock.shutdown(std::net::Shutdown::Write);
+                }
+                Some((c, id))
+            }
+        };
         // Only now may the feeder write: after `Go`, never between frames of ours.
         let done = AtomicBool::new(false);
-        let stopper = match &spec.cancel {
-            Some(c) => Some((c, self.sock.try_clone().map_err(Error::io("helper socket"))?)),
-            None => None,
-        };
-        std::thread::scope(|scope| {
+        let r = std::thread::scope(|scope| {
             if let Some(w) = writer {
                 let done = &done;
                 scope.spawn(move || feed(w, input, done));
             }
-            let stopper = stopper.map(|(cancel, sock)| {
-                let done = &done;
-                scope.spawn(move || {
-                    let stop = cancel.wait(|| done.load(Ordering::SeqCst)) && !done.load(Ordering::SeqCst);
-                    if stop {
-                        // The helper watches its socket during a run: when
-                        // our side stops writing, it ends the box's init, and
-                        // with it every process of the box's pid namespace,
-                        // waits for them, and only then answers an error,
-                        // which the read above waits for (our reading side
-                        // stays open for it). The slot is then rebuilt.
-                        let _ = sock.shutdown(std::net::Shutdown::Write);
-                    }
-                    stop
-                })
-            });
             let r = self.read_answer(spec, output);
             done.store(true, Ordering::SeqCst);
-            match (stopper, &spec.cancel) {
-                (Some(t), Some(c)) => {
-                    c.wake();
-                    // Killed, even just after a whole answer: the slot is
-                    // not reusable, so the run counts as cancelled.
-                    match t.join() {
-                        Ok(false) => r,
-                        _ => Err(Error::Cancelled),
-                    }
-                }
-                _ => r,
-            }
-        })
+            r
+        });
+        match hook {
+            // Stopped, even just after a whole answer: the helper may have
+            // seen the shutdown, so the slot is not reusable and the run
+            // counts as cancelled.
+            Some((c, Some(id))) if !c.remove(id) => Err(Error::Cancelled),
+            Some((_, None)) => Err(Error::Cancelled),
+            _ => r,
+        }
     }
 
     /// Reads the helper's frames up to the run's end.

@@ -205,10 +205,29 @@ pub struct RunSpec {
 /// A cancellation token for runs: clones share one flag. Firing it ends
 /// every run that carries it (the box is killed and its slot rebuilt; the
 /// run answers [`crate::Error::Cancelled`]) and makes later runs that carry
-/// it answer the same without starting. Firing is idempotent and cheap; a
-/// run waits for it on a condition variable, so it is seen at once.
-#[derive(Debug, Clone, Default)]
-pub struct Cancel(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+/// it answer the same without starting. Firing is idempotent and cheap: a
+/// run in progress registers what ends it ([`Cancel::on_cancel`]), which
+/// the firing thread calls at once; no thread waits for the token.
+#[derive(Clone, Default)]
+pub struct Cancel(std::sync::Arc<std::sync::Mutex<Hooks>>);
+
+/// A token's state: fired, or the hooks to call when it fires.
+#[derive(Default)]
+struct Hooks {
+    fired: bool,
+    next: u64,
+    waiting: Vec<(u64, Box<dyn FnOnce() + Send>)>,
+}
+
+/// A hook registered by [`Cancel::on_cancel`].
+#[derive(Clone, Copy)]
+pub(crate) struct HookId(u64);
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cancel").field("fired", &self.is_cancelled()).finish()
+    }
+}
 
 impl Cancel {
     /// A token that has not fired.
@@ -216,35 +235,47 @@ impl Cancel {
         Cancel::default()
     }
 
-    /// Fires the token: runs carrying it end.
+    fn hooks(&self) -> std::sync::MutexGuard<'_, Hooks> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Fires the token: runs carrying it end (their hooks are called here).
     pub fn cancel(&self) {
-        let (fired, cv) = &*self.0;
-        *fired.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-        cv.notify_all();
+        let waiting = {
+            let mut h = self.hooks();
+            h.fired = true;
+            std::mem::take(&mut h.waiting)
+        };
+        for (_, hook) in waiting {
+            hook();
+        }
     }
 
     /// Whether it fired.
     pub fn is_cancelled(&self) -> bool {
-        *self.0 .0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.hooks().fired
     }
 
-    /// Blocks until the token fires (`true`) or `done()` holds (`false`);
-    /// whoever makes `done()` true then calls [`Cancel::wake`].
-    pub(crate) fn wait(&self, done: impl Fn() -> bool) -> bool {
-        let (fired, cv) = &*self.0;
-        let mut f = fired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while !*f && !done() {
-            f = cv.wait(f).unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// Registers `hook`, called once when the token fires; `None` (and
+    /// `hook` dropped) when it has fired already.
+    pub(crate) fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) -> Option<HookId> {
+        let mut h = self.hooks();
+        if h.fired {
+            return None;
         }
-        *f
+        h.next += 1;
+        let id = h.next;
+        h.waiting.push((id, Box::new(hook)));
+        Some(HookId(id))
     }
 
-    /// Wakes the waiters of [`Cancel::wait`] so they look at `done()` again.
-    pub(crate) fn wake(&self) {
-        let (fired, cv) = &*self.0;
-        // Taken so a waiter between its check and its wait cannot miss this.
-        let _held = fired.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        cv.notify_all();
+    /// Takes a hook back: `true` if it was never called, `false` if the
+    /// token fired first (the hook ran, or is running).
+    pub(crate) fn remove(&self, id: HookId) -> bool {
+        let mut h = self.hooks();
+        let before = h.waiting.len();
+        h.waiting.retain(|(i, _)| *i != id.0);
+        h.waiting.len() < before
     }
 }
 
@@ -492,6 +523,35 @@ pub fn check_box_path(p: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use super::Cancel;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A hook runs once, in the firing thread; one taken back never runs;
+    /// none is kept once the token has fired.
+    #[test]
+    fn a_cancel_hook_runs_once_when_fired_and_not_once_removed() {
+        let c = Cancel::new();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let hook = |n: &Arc<AtomicUsize>| {
+            let n = n.clone();
+            move || {
+                n.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let removed = c.on_cancel(hook(&calls)).unwrap();
+        assert!(c.remove(removed), "taken back before the token fired");
+        let kept = c.on_cancel(hook(&calls)).unwrap();
+        let other = c.clone();
+        std::thread::spawn(move || other.cancel()).join().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the kept hook ran, the removed one did not");
+        assert!(!c.remove(kept), "a hook that ran cannot be taken back");
+        c.cancel();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "firing again calls nothing");
+        assert!(c.on_cancel(hook(&calls)).is_none() && c.is_cancelled());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
     use super::*;
 
     #[test]
