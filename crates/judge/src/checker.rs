@@ -15,6 +15,8 @@
 use flash_sandbox::{BoxFile, Measurement, Status};
 
 /// Which calling convention a checker follows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CheckerProtocol))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {

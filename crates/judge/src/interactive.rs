@@ -28,16 +28,20 @@ use std::sync::Mutex;
 pub const TRANSCRIPT_LIMIT: usize = 64 * 1024;
 
 /// What each side of an interactive test wrote, in the order it was read.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Transcript {
+    /// Each side's writing, in the order it was read.
     pub messages: Vec<Message>,
-    /// The solution wrote more than [`TRANSCRIPT_LIMIT`]; the rest is not kept.
+    /// The solution wrote more than 64 KiB (`TRANSCRIPT_LIMIT`); the rest is not kept.
     pub solution_truncated: bool,
-    /// The interactor wrote more than [`TRANSCRIPT_LIMIT`].
+    /// The interactor wrote more than 64 KiB (`TRANSCRIPT_LIMIT`).
     pub interactor_truncated: bool,
 }
 
 /// One stretch of writing by one side.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = TranscriptMessage))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Message {
     /// `solution` or `interactor`.

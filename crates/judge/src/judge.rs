@@ -34,9 +34,13 @@ impl Default for Options {
 }
 
 /// The result of judging one submission on a package.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = JudgeReport))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The package's short name.
     pub package: String,
+    /// Its format version.
     pub version: Version,
     /// Overall verdict.
     pub verdict: Verdict,
@@ -48,10 +52,15 @@ pub struct Report {
     pub max_score: Option<f64>,
     /// CPU seconds per test used.
     pub time_limit: f64,
+    /// One row per test, in order.
     pub tests: Vec<TestRow>,
+    /// One row per test data group.
     pub groups: Vec<GroupRow>,
+    /// The compiler's output.
     pub compile_output: String,
+    /// Whether the compile came from the cache.
     pub compile_cached: bool,
+    /// Seconds the compile took.
     pub compile_time: f64,
     /// Whether the checker's compile came from the cache.
     pub checker_cached: Option<bool>,

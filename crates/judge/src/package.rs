@@ -30,10 +30,14 @@ fn err<T>(path: impl Into<String>, why: impl Into<String>) -> Result<T, PackageE
 }
 
 /// The package format version.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PackageFormatVersion))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Version {
+    /// The legacy format.
     #[serde(rename = "legacy")]
     Legacy,
+    /// The 2023-07 format.
     #[serde(rename = "2023-07")]
     V2023,
 }

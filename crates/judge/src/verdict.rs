@@ -4,6 +4,8 @@ use flash_engine::{RunOutcome, StatusId};
 use serde::Serialize;
 
 /// The verdict of one test case (or a group, or the whole submission).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = JudgeVerdict))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Verdict {
     /// Accepted.
@@ -86,12 +88,15 @@ impl Verdict {
 }
 
 /// One row of the per-test table.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = JudgeTestRow))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TestRow {
     /// Path relative to `data/` (e.g. `secret/group1/03`).
     pub name: String,
     /// Its group (e.g. `secret/group1`).
     pub group: String,
+    /// Its verdict.
     pub verdict: Verdict,
     /// Signal or exit code of a run-time error, or why a limit was hit.
     pub detail: Option<String>,
@@ -142,11 +147,17 @@ impl TestRow {
 }
 
 /// One row per test data group.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = JudgeGroupRow))]
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupRow {
+    /// Path relative to `data/` (e.g. `secret/group1`).
     pub path: String,
+    /// Its verdict.
     pub verdict: Verdict,
+    /// Its score (scoring problems).
     pub score: Option<f64>,
+    /// Its maximum, when bounded.
     pub max_score: Option<f64>,
     /// How its score was aggregated (`sum`, `min`, `pass-fail`, `avg`, `max`).
     pub aggregation: String,
