@@ -22,8 +22,8 @@ pub struct DebugRequest {
     /// stdin for the program.
     #[serde(default)]
     pub input: String,
-    /// Steps to record before stopping; default [`DebugLimits::max_steps_default`],
-    /// at most [`DebugLimits::max_steps_cap`].
+    /// Steps to record before stopping: the server's default when absent, at
+    /// most the server's cap (the limits' `max_steps_default` and `max_steps_cap`).
     #[serde(default)]
     pub max_steps: Option<u32>,
     /// Fired when the trace is not wanted any more (its client left): the
