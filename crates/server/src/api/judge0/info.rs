@@ -96,7 +96,7 @@ async fn languages_all(State(svc): AppState) -> Response {
 /// One language.
 #[utoipa::path(get, path = "/languages/{id}", tag = "judge0",
     params(("id" = u32, Path, description = "A language id (GET /languages)")),
-    responses((status = 200, description = "The language", body = Language),
+    responses((status = 200, description = "The language", body = LanguageDetail),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 404, description = "No such language", body = ErrorBody)))]
 async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -109,15 +109,33 @@ async fn language(State(svc): AppState, Path(id): Path<String>) -> Result<Respon
         if l.is_project { (None, None) } else { (l.compile_cmd.clone(), Some(l.run_cmd.clone())) };
     Ok(json(
         StatusCode::OK,
-        json!({
-            "id": l.id,
-            "name": l.name,
-            "is_archived": !l.listed,
-            "source_file": (!l.is_project).then(|| l.source_file.clone()),
-            "compile_cmd": compile_cmd,
-            "run_cmd": run_cmd,
-        }),
+        LanguageDetail {
+            id: l.id,
+            name: &l.name,
+            is_archived: !l.listed,
+            source_file: (!l.is_project).then_some(l.source_file.as_str()),
+            compile_cmd,
+            run_cmd,
+        },
     ))
+}
+
+/// `GET /languages/{id}`: a language and how it is built and run.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0LanguageDetail)]
+pub struct LanguageDetail<'a> {
+    /// Its id (`language_id` of a submission).
+    id: u32,
+    /// Its name and version.
+    name: &'a str,
+    /// Whether `/languages` leaves it out (it still takes submissions).
+    is_archived: bool,
+    /// The file the source is written to (none for multi-file programs).
+    source_file: Option<&'a str>,
+    /// How it is compiled (compiled languages).
+    compile_cmd: Option<String>,
+    /// How it is run (none for multi-file programs: their `run` script).
+    run_cmd: Option<String>,
 }
 
 #[utoipa::path(get, path = "/statuses", tag = "judge0",
@@ -130,72 +148,170 @@ async fn statuses() -> Response {
 }
 
 #[utoipa::path(get, path = "/config_info", tag = "judge0",
-    responses((status = 200, description = "Judge0 configuration keys", body = Object),
+    responses((status = 200, description = "Judge0 configuration keys", body = ConfigInfo),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn config_info(State(svc): AppState) -> Response {
     json(StatusCode::OK, config_json(&svc))
 }
 
 /// Judge0's `config_info`: every key, with what this server enforces.
-pub fn config_json(svc: &Service) -> Value {
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0ConfigInfo)]
+pub struct ConfigInfo {
+    /// Always false.
+    maintenance_mode: bool,
+    /// `wait=true` is allowed.
+    enable_wait_result: bool,
+    /// `compiler_options` is allowed.
+    enable_compiler_options: bool,
+    /// Empty: every compiled language takes compiler options.
+    allowed_languages_for_compile_options: Vec<String>,
+    /// `command_line_arguments` is allowed.
+    enable_command_line_arguments: bool,
+    /// `DELETE /submissions/{token}` is allowed.
+    enable_submission_delete: bool,
+    /// `callback_url` is allowed.
+    enable_callbacks: bool,
+    /// Attempts to deliver a callback.
+    callbacks_max_tries: u32,
+    /// Seconds a callback attempt may take.
+    callbacks_timeout: f64,
+    /// `additional_files` is allowed.
+    enable_additional_files: bool,
+    /// Jobs the queue holds.
+    max_queue_size: usize,
+    /// Default CPU seconds.
+    cpu_time_limit: f64,
+    /// Most CPU seconds.
+    max_cpu_time_limit: f64,
+    /// Default extra CPU seconds.
+    cpu_extra_time: f64,
+    /// Most extra CPU seconds.
+    max_cpu_extra_time: f64,
+    /// Default wall seconds.
+    wall_time_limit: f64,
+    /// Most wall seconds.
+    max_wall_time_limit: f64,
+    /// Default KiB.
+    memory_limit: u64,
+    /// Most KiB.
+    max_memory_limit: u64,
+    /// Default stack KiB.
+    stack_limit: u64,
+    /// Most stack KiB.
+    max_stack_limit: u64,
+    /// Default processes and threads.
+    max_processes_and_or_threads: u64,
+    /// Most processes and threads.
+    max_max_processes_and_or_threads: u64,
+    /// Always false.
+    enable_per_process_and_thread_time_limit: bool,
+    /// Always false.
+    allow_enable_per_process_and_thread_time_limit: bool,
+    /// Always false.
+    enable_per_process_and_thread_memory_limit: bool,
+    /// Always false.
+    allow_enable_per_process_and_thread_memory_limit: bool,
+    /// Default KiB a file may reach.
+    max_file_size: u64,
+    /// Most KiB a file may reach.
+    max_max_file_size: u64,
+    /// Default runs.
+    number_of_runs: u32,
+    /// Most runs.
+    max_number_of_runs: u32,
+    /// Default: false.
+    redirect_stderr_to_stdout: bool,
+    /// KiB `additional_files` may unpack to.
+    max_extract_size: u64,
+    /// Always true.
+    enable_batched_submissions: bool,
+    /// Most submissions in a batch.
+    max_submission_batch_size: usize,
+    /// Always 0.
+    submission_cache_duration: f64,
+    /// Always false.
+    use_docs_as_homepage: bool,
+    /// Whether the API key may enable the network.
+    allow_enable_network: bool,
+    /// Default: false.
+    enable_network: bool,
+}
+
+/// Judge0's `config_info`: every key, with what this server enforces.
+pub fn config_json(svc: &Service) -> ConfigInfo {
     let c = &svc.cfg;
     let l = &c.limits;
-    json!({
-        "maintenance_mode": false,
-        "enable_wait_result": c.enable_wait_result,
-        "enable_compiler_options": c.enable_compiler_options,
-        "allowed_languages_for_compile_options": [],
-        "enable_command_line_arguments": c.enable_command_line_arguments,
-        "enable_submission_delete": c.enable_submission_delete,
-        "enable_callbacks": c.enable_callbacks,
-        "callbacks_max_tries": c.callbacks_max_tries,
-        "callbacks_timeout": c.callbacks_timeout,
-        "enable_additional_files": c.enable_additional_files,
-        "max_queue_size": c.max_queue_size,
-        "cpu_time_limit": l.cpu_time_limit,
-        "max_cpu_time_limit": l.max_cpu_time_limit,
-        "cpu_extra_time": l.cpu_extra_time,
-        "max_cpu_extra_time": l.max_cpu_extra_time,
-        "wall_time_limit": l.wall_time_limit,
-        "max_wall_time_limit": l.max_wall_time_limit,
-        "memory_limit": l.memory_limit,
-        "max_memory_limit": l.max_memory_limit,
-        "stack_limit": l.stack_limit,
-        "max_stack_limit": l.max_stack_limit,
-        "max_processes_and_or_threads": l.max_processes_and_or_threads,
-        "max_max_processes_and_or_threads": l.max_max_processes_and_or_threads,
-        "enable_per_process_and_thread_time_limit": false,
-        "allow_enable_per_process_and_thread_time_limit": false,
-        "enable_per_process_and_thread_memory_limit": false,
-        "allow_enable_per_process_and_thread_memory_limit": false,
-        "max_file_size": l.max_file_size,
-        "max_max_file_size": l.max_max_file_size,
-        "number_of_runs": l.number_of_runs,
-        "max_number_of_runs": l.max_number_of_runs,
-        "redirect_stderr_to_stdout": false,
-        "max_extract_size": c.max_extract_size,
-        "enable_batched_submissions": true,
-        "max_submission_batch_size": c.max_submission_batch_size,
-        "submission_cache_duration": 0.0,
-        "use_docs_as_homepage": false,
-        "allow_enable_network": !svc.keys.network_allowance(&svc.cfg.network).is_empty(),
-        "enable_network": false,
-    })
+    ConfigInfo {
+        maintenance_mode: false,
+        enable_wait_result: c.enable_wait_result,
+        enable_compiler_options: c.enable_compiler_options,
+        allowed_languages_for_compile_options: Vec::new(),
+        enable_command_line_arguments: c.enable_command_line_arguments,
+        enable_submission_delete: c.enable_submission_delete,
+        enable_callbacks: c.enable_callbacks,
+        callbacks_max_tries: c.callbacks_max_tries,
+        callbacks_timeout: c.callbacks_timeout,
+        enable_additional_files: c.enable_additional_files,
+        max_queue_size: c.max_queue_size,
+        cpu_time_limit: l.cpu_time_limit,
+        max_cpu_time_limit: l.max_cpu_time_limit,
+        cpu_extra_time: l.cpu_extra_time,
+        max_cpu_extra_time: l.max_cpu_extra_time,
+        wall_time_limit: l.wall_time_limit,
+        max_wall_time_limit: l.max_wall_time_limit,
+        memory_limit: l.memory_limit,
+        max_memory_limit: l.max_memory_limit,
+        stack_limit: l.stack_limit,
+        max_stack_limit: l.max_stack_limit,
+        max_processes_and_or_threads: l.max_processes_and_or_threads,
+        max_max_processes_and_or_threads: l.max_max_processes_and_or_threads,
+        enable_per_process_and_thread_time_limit: false,
+        allow_enable_per_process_and_thread_time_limit: false,
+        enable_per_process_and_thread_memory_limit: false,
+        allow_enable_per_process_and_thread_memory_limit: false,
+        max_file_size: l.max_file_size,
+        max_max_file_size: l.max_max_file_size,
+        number_of_runs: l.number_of_runs,
+        max_number_of_runs: l.max_number_of_runs,
+        redirect_stderr_to_stdout: false,
+        max_extract_size: c.max_extract_size,
+        enable_batched_submissions: true,
+        max_submission_batch_size: c.max_submission_batch_size,
+        submission_cache_duration: 0.0,
+        use_docs_as_homepage: false,
+        allow_enable_network: !svc.keys.network_allowance(&svc.cfg.network).is_empty(),
+        enable_network: false,
+    }
 }
 
 #[utoipa::path(get, path = "/about", tag = "judge0",
-    responses((status = 200, description = "Version 1.13.1 and project links", body = Object),
+    responses((status = 200, description = "Version 1.13.1 and project links", body = About),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn about(State(svc): AppState) -> Response {
     json(
         StatusCode::OK,
-        json!({
-            "version": JUDGE0_VERSION,
-            "homepage": svc.cfg.about_homepage,
-            "source_code": svc.cfg.about_source_code,
-            "maintainer": "Flash (a Judge0-compatible server)",
-        }),
+        About {
+            version: JUDGE0_VERSION,
+            homepage: &svc.cfg.about_homepage,
+            source_code: &svc.cfg.about_source_code,
+            maintainer: "Flash (a Judge0-compatible server)",
+        },
     )
+}
+
+/// `GET /about`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0About)]
+pub struct About<'a> {
+    /// The Judge0 version this API is compatible with.
+    version: &'a str,
+    /// The project's home page.
+    homepage: &'a str,
+    /// Where its source is.
+    source_code: &'a str,
+    /// Who maintains it.
+    maintainer: &'a str,
 }
 
 /// Judge0 answers the output of `isolate --version` as text; Flash's
@@ -228,7 +344,7 @@ async fn license() -> Response {
 }
 
 #[utoipa::path(get, path = "/system_info", tag = "judge0",
-    responses((status = 200, description = "CPU and memory", body = Object),
+    responses((status = 200, description = "CPU and memory", body = SystemInfo),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn system_info() -> Response {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -247,21 +363,42 @@ async fn system_info() -> Response {
     };
     json(
         StatusCode::OK,
-        json!({
-            "Architecture": std::env::consts::ARCH,
-            "CPU(s)": std::thread::available_parallelism().map_or(1, |n| n.get()).to_string(),
-            "Model name": model,
-            "Mem": kb("MemTotal:"),
-            "Swap": kb("SwapTotal:"),
-        }),
+        SystemInfo {
+            architecture: std::env::consts::ARCH,
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()).to_string(),
+            model_name: model,
+            mem: kb("MemTotal:"),
+            swap: kb("SwapTotal:"),
+        },
     )
+}
+
+/// `GET /system_info`: what `lscpu` and `free -h` say, in Judge0's keys.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0SystemInfo)]
+pub struct SystemInfo {
+    /// The CPU architecture.
+    #[serde(rename = "Architecture")]
+    architecture: &'static str,
+    /// CPUs this process may use.
+    #[serde(rename = "CPU(s)")]
+    cpus: String,
+    /// The CPU's model.
+    #[serde(rename = "Model name")]
+    model_name: Option<String>,
+    /// Memory ("15.5Gi").
+    #[serde(rename = "Mem")]
+    mem: Option<String>,
+    /// Swap ("2.0Gi").
+    #[serde(rename = "Swap")]
+    swap: Option<String>,
 }
 
 /// Judge0's shape (one entry per queue: size, available, idle, working,
 /// paused, failed), over the live workers (from heartbeats with a shared
 /// store); `workers` adds one entry per worker process.
 #[utoipa::path(get, path = "/workers", tag = "judge0",
-    responses((status = 200, description = "Queue and workers", body = Vec<Object>),
+    responses((status = 200, description = "Queue and workers", body = Vec<Queue>),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
     let live = svc.live_workers().await?;
@@ -269,30 +406,80 @@ async fn workers(State(svc): AppState) -> Result<Response, ApiError> {
     let slots: u64 = live.iter().map(|w| w.slots).sum();
     let running: u64 = live.iter().map(|w| w.running.min(w.slots)).sum();
     let failed: u64 = live.iter().map(|w| w.failed).sum();
-    let each: Vec<Value> = live
+    let each: Vec<Worker> = live
         .iter()
-        .map(|w| {
-            json!({
-                "id": w.id, "host": w.host, "pid": w.pid, "available": w.slots,
-                "working": w.running.min(w.slots), "idle": w.slots.saturating_sub(w.running),
-                "finished": w.finished, "failed": w.failed,
-                "started_at": w.started_at_ms as f64 / 1000.0, "seen_at": w.seen_at_ms as f64 / 1000.0,
-            })
+        .map(|w| Worker {
+            id: w.id.clone(),
+            host: w.host.clone(),
+            pid: w.pid,
+            available: w.slots,
+            working: w.running.min(w.slots),
+            idle: w.slots.saturating_sub(w.running),
+            finished: w.finished,
+            failed: w.failed,
+            started_at: w.started_at_ms as f64 / 1000.0,
+            seen_at: w.seen_at_ms as f64 / 1000.0,
         })
         .collect();
-    Ok(json(
-        StatusCode::OK,
-        json!([{
-            "queue": JUDGE0_VERSION,
-            "size": size,
-            "available": slots,
-            "idle": slots.saturating_sub(running),
-            "working": running,
-            "paused": 0,
-            "failed": failed,
-            "workers": each,
-        }]),
-    ))
+    let queue = Queue {
+        queue: JUDGE0_VERSION,
+        size,
+        available: slots,
+        idle: slots.saturating_sub(running),
+        working: running,
+        paused: 0,
+        failed,
+        workers: each,
+    };
+    Ok(json(StatusCode::OK, [queue]))
+}
+
+/// A queue, as Judge0's `GET /workers` lists it, with its workers.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0Queue)]
+pub struct Queue {
+    /// The queue's name (Judge0's version, as Judge0 names it).
+    queue: &'static str,
+    /// Jobs waiting.
+    size: u64,
+    /// Jobs the live workers judge at once.
+    available: u64,
+    /// Of those, free.
+    idle: u64,
+    /// Of those, busy.
+    working: u64,
+    /// Always 0.
+    paused: u64,
+    /// Jobs that ended in Internal Error since the workers started.
+    failed: u64,
+    /// One per live worker process.
+    workers: Vec<Worker>,
+}
+
+/// A live worker process.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0Worker)]
+pub struct Worker {
+    /// Unique per process: host, pid and a random suffix.
+    id: String,
+    /// Host name.
+    host: String,
+    /// Process id on that host.
+    pid: u32,
+    /// Jobs it judges at once.
+    available: u64,
+    /// Jobs it is judging now.
+    working: u64,
+    /// Its free slots.
+    idle: u64,
+    /// Jobs it finished since it started.
+    finished: u64,
+    /// Of those, how many ended in Internal Error.
+    failed: u64,
+    /// Unix seconds.
+    started_at: f64,
+    /// Unix seconds of its last heartbeat.
+    seen_at: f64,
 }
 
 /// 200 when X-Auth-User is accepted.
