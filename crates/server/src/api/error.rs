@@ -21,7 +21,8 @@ pub struct ErrorBody {
 }
 
 /// The document's `FieldErrors`: each refused field with what is wrong with
-/// it (the 422 body, a [`FieldErrors`]).
+/// it (the 422 body).
+// The body is a [`FieldErrors`].
 #[derive(ToSchema)]
 #[schema(as = FieldErrors)]
 #[allow(dead_code)] // Described, never built: the 422 serializes a FieldErrors.

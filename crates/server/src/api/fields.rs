@@ -25,6 +25,13 @@ pub fn decode_b64(s: &str) -> Option<Vec<u8>> {
     LENIENT.decode(clean).ok()
 }
 
+/// `map[field]`, for a parser that reads only the fields `listed` (see
+/// [`Reader::listed`]).
+pub fn listed<'a>(map: &'a Map<String, Value>, listed: &[&str], field: &str) -> Option<&'a Value> {
+    debug_assert!(listed.contains(&field), "{field} is read but not in the parser's list of fields");
+    map.get(field)
+}
+
 /// A lower bound on a number.
 #[derive(Clone, Copy)]
 pub enum Min {
@@ -37,6 +44,8 @@ pub enum Min {
 /// Reads fields out of one JSON object.
 pub struct Reader<'a> {
     map: &'a Map<String, Value>,
+    /// The only fields it may read, when the parser declares them.
+    listed: Option<&'static [&'static str]>,
     /// Problems found so far.
     pub errors: FieldErrors,
 }
@@ -44,7 +53,14 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Over `map`.
     pub fn new(map: &'a Map<String, Value>) -> Reader<'a> {
-        Reader { map, errors: FieldErrors::new() }
+        Reader { map, listed: None, errors: FieldErrors::new() }
+    }
+
+    /// Over `map`, for a parser that reads only the fields `listed` (the
+    /// list its OpenAPI description is tested against): reading another is a
+    /// bug, a panic in debug builds (every test).
+    pub fn listed(map: &'a Map<String, Value>, listed: &'static [&'static str]) -> Reader<'a> {
+        Reader { map, listed: Some(listed), errors: FieldErrors::new() }
     }
 
     /// Records a problem with `field`.
@@ -54,7 +70,11 @@ impl<'a> Reader<'a> {
 
     /// The raw value, `None` for absent or null.
     pub fn raw(&self, field: &str) -> Option<&'a Value> {
-        self.map.get(field).filter(|v| !v.is_null())
+        match self.listed {
+            Some(l) => listed(self.map, l, field),
+            None => self.map.get(field),
+        }
+        .filter(|v| !v.is_null())
     }
 
     /// A string field.

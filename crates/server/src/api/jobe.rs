@@ -14,7 +14,8 @@
 //! compiled with it. `interpreterargs` are ignored (the interpreter's
 //! arguments are fixed by the language table); `linkargs` follow `compileargs`.
 
-use crate::api::openapi::{JobeFile, JobeRun};
+use crate::api::fields::listed;
+use crate::api::openapi::JobeRefusals;
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::service::Service;
@@ -47,6 +48,86 @@ pub mod outcome {
     pub const INTERNAL_ERROR: u8 = 20;
     /// The queue is full.
     pub const SERVER_OVERLOAD: u8 = 21;
+}
+
+/// The field of a run's body (any other is ignored, as Jobe does).
+const RUN_FIELDS: [&str; 1] = ["run_spec"];
+/// Every field of `run_spec` [`parse`] reads; [`RunSpec`]'s properties.
+const SPEC_FIELDS: [&str; 6] = ["language_id", "sourcecode", "sourcefilename", "input", "file_list", "parameters"];
+/// Every field of `run_spec.parameters` [`parse`] reads; [`Parameters`]' properties.
+const PARAMETER_FIELDS: [&str; 7] =
+    ["cputime", "memorylimit", "numprocs", "compileargs", "linkargs", "interpreterargs", "runargs"];
+/// The field of a file's body.
+const FILE_FIELDS: [&str; 1] = ["file_contents"];
+
+/// `POST runs`. The served document adds this server's languages.
+// [`runs`] and [`parse`] read the JSON field by field (Jobe's messages), so
+// these types are never built; a unit test holds them to the lists above.
+#[derive(ToSchema)]
+#[schema(as = JobeRun)]
+#[allow(dead_code)] // Described, never built (see above).
+pub struct RunBody {
+    /// What to run.
+    run_spec: RunSpec,
+}
+
+/// A Jobe run.
+#[derive(ToSchema)]
+#[schema(as = JobeRunSpec)]
+#[allow(dead_code)] // Described, never built (see [`RunBody`]).
+pub struct RunSpec {
+    /// Jobe's language id (GET languages).
+    language_id: String,
+    /// The program.
+    sourcecode: String,
+    /// Its file name (Java: the class's).
+    #[schema(pattern = "^[A-Za-z0-9_][A-Za-z0-9_.]{0,63}$")]
+    sourcefilename: Option<String>,
+    /// stdin.
+    input: Option<String>,
+    /// Files PUT before, as `[id, name]` pairs.
+    #[schema(max_items = 100, value_type = Option<Vec<Vec<String>>>)]
+    file_list: Option<Vec<Value>>,
+    /// Limits and arguments.
+    parameters: Option<Parameters>,
+}
+
+/// A Jobe run's limits and arguments.
+#[derive(ToSchema)]
+#[schema(as = JobeParameters)]
+#[allow(dead_code)] // Described, never built (see [`RunBody`]).
+pub struct Parameters {
+    /// CPU seconds (at most the server's maximum).
+    #[schema(exclusive_minimum = 0)]
+    cputime: Option<f64>,
+    /// MB of memory (within the server's bounds).
+    #[schema(exclusive_minimum = 0)]
+    memorylimit: Option<f64>,
+    /// Processes and threads (within the server's bounds).
+    #[schema(minimum = 1)]
+    numprocs: Option<u64>,
+    /// Compiler arguments.
+    #[schema(max_items = 256)]
+    compileargs: Option<Vec<String>>,
+    /// Linker arguments (after the compiler's).
+    #[schema(max_items = 256)]
+    linkargs: Option<Vec<String>>,
+    /// Ignored: the interpreter's arguments are the language table's.
+    #[schema(max_items = 256)]
+    interpreterargs: Option<Vec<String>>,
+    /// The program's arguments.
+    #[schema(max_items = 256)]
+    runargs: Option<Vec<String>>,
+}
+
+/// `PUT files/{id}`.
+#[derive(ToSchema)]
+#[schema(as = JobeFile)]
+#[allow(dead_code)] // Described, never built: `put_file` reads `file_contents`.
+pub struct FileBody {
+    /// The file, base64.
+    #[schema(format = Byte)]
+    file_contents: String,
 }
 
 /// The Jobe routes.
@@ -111,10 +192,14 @@ fn offered(svc: &Service) -> Vec<(&str, &crate::judge::Lang)> {
         .collect()
 }
 
+/// Jobe's ids of the languages offered.
+pub fn language_ids(svc: &Service) -> Vec<&str> {
+    offered(svc).into_iter().map(|(name, _)| name).collect()
+}
+
 /// Jobe: the languages, as `[id, version]` pairs.
 #[utoipa::path(get, path = "/languages", tag = "jobe",
-    responses((status = 200, description = "[id, version] pairs", body = Vec<Vec<String>>),
-        (status = 403, description = "Wrong X-API-KEY", body = String)))]
+    responses((status = 200, description = "[id, version] pairs", body = Vec<Vec<String>>), JobeRefusals))]
 async fn languages(State(svc): AppState) -> Response {
     let v: Vec<Value> =
         offered(&svc).iter().map(|(name, l)| json!([name, crate::api::piston::semver(&l.version).join(".")])).collect();
@@ -135,9 +220,8 @@ fn check_id(id: &str) -> Result<(), JobeError> {
 /// Jobe: keep a file for later runs.
 #[utoipa::path(put, path = "/files/{id}", tag = "jobe",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$")),
-    request_body = JobeFile,
-    responses((status = 204, description = "Kept"), (status = 400, description = "Bad id or contents", body = String),
-        (status = 403, description = "Wrong X-API-KEY", body = String)))]
+    request_body = FileBody,
+    responses((status = 204, description = "Kept"), JobeRefusals))]
 async fn put_file(
     State(svc): AppState,
     Path(id): Path<String>,
@@ -145,7 +229,7 @@ async fn put_file(
 ) -> Result<Response, JobeError> {
     check_id(&id)?;
     let JsonBody(body) = body?;
-    let Some(Value::String(b64)) = body.get("file_contents") else {
+    let Some(Value::String(b64)) = body.as_object().and_then(|b| listed(b, &FILE_FIELDS, "file_contents")) else {
         return Err(bad("file_contents is required as a base64 string"));
     };
     let data = crate::api::fields::decode_b64(b64).ok_or_else(|| bad("file_contents is not valid base64"))?;
@@ -156,8 +240,7 @@ async fn put_file(
 /// Jobe: whether a file is kept.
 #[utoipa::path(head, path = "/files/{id}", tag = "jobe",
     params(("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$")),
-    responses((status = 204, description = "Kept"), (status = 404, description = "Unknown"),
-        (status = 400, description = "Bad id", body = String)))]
+    responses((status = 204, description = "Kept"), (status = 404, description = "Unknown"), JobeRefusals))]
 async fn head_file(State(svc): AppState, Path(id): Path<String>) -> Result<Response, JobeError> {
     check_id(&id)?;
     let found = svc.store.file_exists(&id).await.map_err(ApiError::from)?;
@@ -166,14 +249,12 @@ async fn head_file(State(svc): AppState, Path(id): Path<String>) -> Result<Respo
 
 /// Jobe: run a program.
 #[utoipa::path(post, path = "/runs", tag = "jobe",
-    request_body = JobeRun,
+    request_body = RunBody,
     responses((status = 200, description = "The outcome", body = JobeResult),
-        (status = 400, description = "Bad run_spec", body = String),
-        (status = 403, description = "Wrong X-API-KEY", body = String),
-        (status = 404, description = "A file of file_list is unknown", body = String)))]
+        (status = 404, description = "A file of file_list is unknown", body = String), JobeRefusals))]
 async fn runs(State(svc): AppState, body: Result<JsonBody, ApiError>) -> Result<Response, JobeError> {
     let JsonBody(body) = body?;
-    let spec = match body.get("run_spec") {
+    let spec = match body.as_object().and_then(|b| listed(b, &RUN_FIELDS, "run_spec")) {
         Some(Value::Object(m)) => m,
         _ => return Err(bad("run_spec is required as an object")),
     };
@@ -239,18 +320,19 @@ const fn libc_sigsys() -> i32 {
 
 /// Validates a `run_spec` into a job; unknown keys are ignored, as Jobe does.
 async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, JobeError> {
-    let lang_id = match spec.get("language_id") {
+    let field = |k: &str| listed(spec, &SPEC_FIELDS, k);
+    let lang_id = match field("language_id") {
         Some(Value::String(s)) => s.as_str(),
         _ => return Err(bad("run_spec.language_id is required as a string")),
     };
     let (jobe_name, lang) = offered(svc).into_iter().find(|(n, _)| *n == lang_id).ok_or_else(|| {
         bad(format!("run_spec.language_id: language {lang_id:?} is not available (see GET languages)"))
     })?;
-    let source = match spec.get("sourcecode") {
+    let source = match field("sourcecode") {
         Some(Value::String(s)) => s.clone(),
         _ => return Err(bad("run_spec.sourcecode is required as a string")),
     };
-    let filename = match spec.get("sourcefilename") {
+    let filename = match field("sourcefilename") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => {
@@ -259,14 +341,14 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         }
         Some(_) => return Err(bad("run_spec.sourcefilename must be a string")),
     };
-    let input = match spec.get("input") {
+    let input = match field("input") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(bad("run_spec.input must be a string")),
     };
-    let mut files = file_list(svc, spec.get("file_list")).await?;
+    let mut files = file_list(svc, field("file_list")).await?;
     let empty = Map::new();
-    let params = match spec.get("parameters") {
+    let params = match field("parameters") {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(m)) => m,
         Some(Value::Array(a)) if a.is_empty() => &empty, // PHP encodes an empty map as []
@@ -287,7 +369,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
     }
     let l = &svc.cfg.limits;
     let num = |k: &str| -> Result<Option<f64>, JobeError> {
-        match params.get(k) {
+        match listed(params, &PARAMETER_FIELDS, k) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => v
                 .as_f64()
@@ -303,7 +385,7 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
         .map_or(l.max_processes_and_or_threads, |n| n as u64)
         .clamp(1, l.max_max_processes_and_or_threads);
     let list = |k: &str| -> Result<Vec<String>, JobeError> {
-        match params.get(k) {
+        match listed(params, &PARAMETER_FIELDS, k) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(a)) if a.len() <= 256 => a
                 .iter()
@@ -391,6 +473,17 @@ async fn file_list(svc: &Service, v: Option<&Value>) -> Result<Vec<StoredFile>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::openapi::{properties, sorted};
+
+    /// The descriptions and the parser name the same fields: one added to
+    /// either alone fails here (the parser cannot read one not listed).
+    #[test]
+    fn the_descriptions_list_exactly_the_fields_the_parser_reads() {
+        assert_eq!(properties::<RunBody>(), sorted(&RUN_FIELDS));
+        assert_eq!(properties::<RunSpec>(), sorted(&SPEC_FIELDS));
+        assert_eq!(properties::<Parameters>(), sorted(&PARAMETER_FIELDS));
+        assert_eq!(properties::<FileBody>(), sorted(&FILE_FIELDS));
+    }
 
     #[test]
     fn outcomes_are_jobes() {

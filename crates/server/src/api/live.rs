@@ -387,7 +387,7 @@ async fn finish(
     };
     let status = result.status_id();
     let compile_failed = status == flash_engine::StatusId::CompilationError;
-    let mut exit = piston::stage(&result);
+    let mut exit = serde_json::to_value(piston::stage(&result)).unwrap_or_default();
     if compile_failed {
         exit = json!({"code": 1, "signal": null, "status": "RE", "message": "compilation failed"});
     }

@@ -5,7 +5,7 @@
 //! 15 (Memory Limit Exceeded) and 16 (Output Limit Exceeded).
 
 use crate::api::fields::{Min, Reader};
-use crate::api::openapi::{PackageReport, Refusals};
+use crate::api::openapi::Refusals;
 use crate::api::{check_token, json, ApiError, AppState, FieldErrors, JsonBody, Params};
 use crate::job::{JobRecord, JobRequest, Origin, PackageJob, StoredTest};
 use crate::service::Service;
@@ -25,7 +25,8 @@ pub fn routes() -> OpenApiRouter<Arc<Service>> {
     OpenApiRouter::new().routes(routes!(create)).routes(routes!(check))
 }
 
-const FIELDS: [&str; 18] = [
+/// The fields `POST /create` reads (any other is refused).
+pub const FIELDS: [&str; 18] = [
     "package",
     "transcript",
     "all_tests",
@@ -453,12 +454,20 @@ pub struct NativeTestResult {
 }
 
 /// A job in the native shape: `GET /check/{token}`, `POST /create?wait=true`,
-/// a live run's `result`, a session run.
+/// a live run's `result`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = NativeResult)]
 pub struct NativeView {
     /// The submission's token.
     token: String,
+    /// The rest (all a session run answers of its job).
+    #[serde(flatten)]
+    run: NativeRun,
+}
+
+/// A job's state or outcome in the native shape, without its token.
+#[derive(Serialize, ToSchema)]
+pub struct NativeRun {
     /// Its state or verdict.
     status: StatusView,
     /// The program's stdout (UTF-8, invalid bytes replaced); null until finished.
@@ -487,13 +496,50 @@ pub struct NativeView {
     finished_at: Option<f64>,
     /// The language.
     language: NativeLanguage,
-    /// With `package`: flash-judge's report (docs/grading.md) and the package's id.
+    /// With `package`: the package's id and, once judged, flash-judge's report.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<PackageReport>)]
+    #[schema(value_type = Option<NativePackage>)]
     package: Option<Value>,
     /// With `tests`: each test case's result, in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     tests: Option<Vec<NativeTestResult>>,
+}
+
+/// A package submission's `package`: the package's id and, once judged,
+/// flash-judge's report.
+// [`view_of`] builds it from the report the worker stored
+// (`flash_judge::Report` as JSON) and the package's id, so these types
+// describe it and are never built.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Described, never built (see above).
+pub enum NativePackage {
+    /// Judged.
+    Judged(PackageReportBody),
+    /// Not judged yet.
+    Pending(PackagePendingBody),
+}
+
+/// flash-judge's report on a submission judged on a package (docs/grading.md),
+/// with the package's id.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PackageReport)]
+#[allow(dead_code)] // Described, never built (see [`NativePackage`]).
+pub struct PackageReportBody {
+    /// The package's id.
+    id: String,
+    #[serde(flatten)]
+    report: flash_judge::Report,
+}
+
+/// A package submission not judged yet: the package's id alone.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PackagePending)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Described, never built (see [`NativePackage`]).
+pub struct PackagePendingBody {
+    /// The package's id.
+    id: String,
 }
 
 /// A job in the native shape, as JSON.
@@ -503,6 +549,11 @@ pub fn view(svc: &Service, rec: &JobRecord) -> Value {
 
 /// A job in the native shape.
 pub fn view_of(svc: &Service, rec: &JobRecord) -> NativeView {
+    NativeView { token: rec.token.clone(), run: run_of(svc, rec) }
+}
+
+/// A job in the native shape, without its token.
+pub fn run_of(svc: &Service, rec: &JobRecord) -> NativeRun {
     let q = &rec.request;
     let r = rec.result.as_ref();
     let package = q.package.as_ref().map(|p| {
@@ -534,8 +585,7 @@ pub fn view_of(svc: &Service, rec: &JobRecord) -> NativeView {
             })
             .collect()
     });
-    NativeView {
-        token: rec.token.clone(),
+    NativeRun {
         status: status(rec.status().id()),
         stdout: r.map(|r| text(&r.run.stdout)),
         stderr: r.map(|r| text(&r.run.stderr)),
@@ -558,23 +608,13 @@ pub fn view_of(svc: &Service, rec: &JobRecord) -> NativeView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
-        let schema = serde_json::to_value(T::schema()).unwrap();
-        let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
-        names.sort_unstable();
-        names
-    }
+    use crate::api::openapi::{properties, sorted};
 
     /// The strict parser and the described type must name the same fields:
     /// one added to either alone fails here.
     #[test]
     fn the_parser_reads_exactly_the_fields_the_document_describes() {
-        let mut parsed: Vec<String> = FIELDS.iter().map(|f| f.to_string()).collect();
-        parsed.sort_unstable();
-        assert_eq!(properties::<NativeRequestBody>(), parsed);
-        let mut test_fields = TEST_FIELDS.to_vec();
-        test_fields.sort_unstable();
-        assert_eq!(properties::<NativeTest>(), test_fields);
+        assert_eq!(properties::<NativeRequestBody>(), sorted(&FIELDS));
+        assert_eq!(properties::<NativeTest>(), sorted(&TEST_FIELDS));
     }
 }

@@ -3,87 +3,49 @@
 //! The operations are derived: each handler carries `#[utoipa::path]` and is
 //! routed only through [`utoipa_axum`]'s `routes!` (see [`crate::api::router`]),
 //! so a route cannot exist without its description. The bodies are
-//! component schemas. Most are derived from the types the handlers really
-//! parse and answer: `/debug`'s (`flash_debugger::DebugRequest`, `Trace`), the
-//! native API's, the error bodies, `/health`, the session views, Piston's and
-//! Jobe's answers, Judge0's language lists. The others (Judge0's submission
-//! bodies, Piston's and Jobe's requests, packages, the session requests) are
-//! still [`Configured`] placeholders that [`spec`] writes by hand at serve
-//! time. Either way [`spec`] applies the running configuration, so every
-//! range the document states (maximum limits, the batch size, the languages
-//! offered) is the one the server enforces. The schema-driven fuzz (schemathesis,
+//! component schemas derived from types too: the types the handlers answer
+//! (serialized as they are), and for the requests that are read field by
+//! field (to name every refused field, or in the words of the API copied)
+//! a description type whose properties a unit test holds to the parser's
+//! list of fields (`FIELDS` and the like), a list the parser cannot read
+//! outside of ([`crate::api::fields::Reader::listed`],
+//! [`crate::api::fields::listed`]). [`spec`] then applies the running
+//! configuration: every range the document states (maximum limits, the
+//! batch size, the languages offered, what is turned off) is the one the
+//! server enforces. The schema-driven fuzz (schemathesis,
 //! `scripts/api-compat.sh`) reads the result.
 
-use crate::api::judge0::view::ALL_FIELDS;
-use crate::config::ServerConfig;
 use crate::service::Service;
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{Content, RefOr, Response, ResponseBuilder};
 
-/// The description of a placeholder schema, replaced by [`spec`].
-const PLACEHOLDER: &str = "filled from the configuration when served";
+/// Bytes (an archive, a file): a body that is not JSON.
+pub struct Binary;
 
-/// A body schema whose content depends on the configuration: a placeholder
-/// in the derived document, written by [`configured_schemas`] when served.
-macro_rules! configured {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
-        $(#[$doc])*
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new().description(Some(PLACEHOLDER)).into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
-
-        impl Configured for $name {}
-    )*};
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        let format = SchemaFormat::KnownFormat(KnownFormat::Binary);
+        ObjectBuilder::new().schema_type(Type::String).format(Some(format)).into()
+    }
 }
 
-/// Marks a placeholder schema (see [`configured!`]).
-pub trait Configured {}
-
-configured!(
-    /// `POST /sessions/{id}/run`.
-    SessionRun,
-    /// The run, the workspace saved or why not, and the files copied out.
-    SessionRunResult,
-    /// `POST /submissions`.
-    Judge0Request,
-    /// `POST /submissions/batch`.
-    Judge0Batch,
-    /// A submission (the fields asked).
-    Judge0Submission,
-    /// `GET /submissions`: a page.
-    Judge0Page,
-    /// `GET /submissions/batch`.
-    Judge0Submissions,
-    /// What Flash read in a problem package.
-    Package,
-    /// flash-judge's report on a submission judged on a package.
-    PackageReport,
-    /// `POST /api/v2/execute`.
-    PistonRequest,
-    /// `POST .../runs`.
-    JobeRun,
-    /// `PUT .../files/{id}`.
-    JobeFile,
-    /// Bytes (an archive, a file).
-    Binary,
-);
+impl utoipa::ToSchema for Binary {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Binary")
+    }
+}
 
 /// The schemas every API shares but no handler names: the refusals'
-/// (referenced by [`Refusals`]).
+/// (referenced by [`Refusals`], [`PistonRefusals`] and [`JobeRefusals`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(components(schemas(crate::api::error::ErrorBody, crate::api::error::FieldErrorsBody)))]
+#[openapi(components(schemas(
+    crate::api::error::ErrorBody,
+    crate::api::error::FieldErrorsBody,
+    crate::api::piston::PistonMessage
+)))]
 pub struct Shared;
 
 /// The refusals every endpoint of the native, Judge0, package and session
@@ -92,30 +54,66 @@ pub struct Refusals;
 
 impl utoipa::IntoResponses for Refusals {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        [
-            ("400", "Bad request", "Error"),
-            ("401", "Missing or wrong X-Auth-Token", "Error"),
-            ("404", "Not found", "Error"),
-            ("413", "Body too large", "Error"),
-            ("422", "Invalid fields", "FieldErrors"),
-            ("429", "Over an API key's limit", "Error"),
-            ("503", "Queue full or shutting down", "Error"),
-        ]
-        .into_iter()
-        .map(|(code, desc, schema)| (code.to_owned(), response(desc, schema)))
-        .collect()
+        responses(&[
+            ("400", "Bad request", Some("Error")),
+            ("401", "Missing or wrong X-Auth-Token", Some("Error")),
+            ("404", "Not found", Some("Error")),
+            ("413", "Body too large", Some("Error")),
+            ("422", "Invalid fields", Some("FieldErrors")),
+            ("429", "Over an API key's limit", Some("Error")),
+            ("503", "Queue full or shutting down", Some("Error")),
+        ])
     }
 }
 
-/// A JSON response of a component schema.
-fn response(desc: &str, schema: &str) -> RefOr<Response> {
-    let schema = utoipa::openapi::Ref::from_schema_name(schema);
+/// The refusals of Piston's endpoints: its own `{message}`, but the
+/// authentication's and the API keys' in the server's shape.
+pub struct PistonRefusals;
+
+impl utoipa::IntoResponses for PistonRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(&[
+            ("400", "Bad request", Some("PistonMessage")),
+            ("401", "Missing or wrong X-Auth-Token", Some("Error")),
+            ("413", "Body too large", Some("PistonMessage")),
+            ("429", "Over an API key's limit", Some("Error")),
+            ("503", "Queue full or shutting down", Some("PistonMessage")),
+        ])
+    }
+}
+
+/// The refusals of Jobe's endpoints: Jobe's (a JSON string), but the
+/// authentication's and the API keys' in the server's shape.
+pub struct JobeRefusals;
+
+impl utoipa::IntoResponses for JobeRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(&[
+            ("400", "Bad request", None),
+            ("403", "Wrong X-API-KEY", Some("Error")),
+            ("413", "Body too large", None),
+            ("429", "Over an API key's limit", Some("Error")),
+            ("503", "Busy or shutting down", None),
+        ])
+    }
+}
+
+/// JSON responses by status: a description and a component schema (`None`: a string).
+fn responses(list: &[(&str, &str, Option<&str>)]) -> BTreeMap<String, RefOr<Response>> {
+    list.iter().map(|(code, desc, schema)| ((*code).to_owned(), response(desc, *schema))).collect()
+}
+
+/// A JSON response of a component schema (`None`: a JSON string).
+fn response(desc: &str, schema: Option<&str>) -> RefOr<Response> {
+    let schema: RefOr<utoipa::openapi::schema::Schema> = match schema {
+        Some(name) => utoipa::openapi::Ref::from_schema_name(name).into(),
+        None => ObjectBuilder::new().schema_type(Type::String).into(),
+    };
     ResponseBuilder::new().description(desc).content("application/json", Content::new(Some(schema))).build().into()
 }
 
-/// The whole document: the derived one with its [`Configured`] schemas
-/// filled from `svc`'s configuration; without sessions, their paths are left
-/// out (they answer 404).
+/// The whole document: the derived one within `svc`'s configuration;
+/// without sessions, their paths are left out (they answer 404).
 pub fn spec(svc: &Service, derived: &utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(derived).unwrap_or_else(|_| json!({}));
     doc["info"] = json!({
@@ -143,19 +141,18 @@ pub fn spec(svc: &Service, derived: &utoipa::openapi::OpenApi) -> Value {
         }
     }
     let schemas = &mut doc["components"]["schemas"];
-    if let Value::Object(configured) = configured_schemas(svc) {
-        for (name, schema) in configured {
-            schemas[name] = to_openapi_31(schema);
-        }
-    }
     native_bounds(svc, &mut schemas["NativeRequest"]);
     schemas["NativeTest"]["additionalProperties"] = json!(false);
     debug_bounds(svc, &mut schemas["DebugRequest"]);
     session_bounds(svc, schemas);
+    judge0_bounds(svc, schemas);
+    piston_bounds(svc, &mut schemas["PistonRequest"]);
+    schemas["JobeRunSpec"]["properties"]["language_id"]["enum"] = json!(crate::api::jobe::language_ids(svc));
     doc
 }
 
-/// The session requests within this server's maxima; unknown fields are refused.
+/// The session requests within this server's maxima (a run's as the native
+/// API's); unknown fields are refused.
 fn session_bounds(svc: &Service, schemas: &mut Value) {
     let c = svc.sessions.as_ref().map(|s| s.cfg.clone()).unwrap_or_default();
     for (name, field, max) in [
@@ -166,12 +163,84 @@ fn session_bounds(svc: &Service, schemas: &mut Value) {
         schemas[name]["additionalProperties"] = json!(false);
         schemas[name]["properties"][field]["maximum"] = json!(max);
     }
+    schemas["SessionRun"]["additionalProperties"] = json!(false);
+    run_bounds(svc, &mut schemas["SessionRun"]["properties"]);
+}
+
+/// Judge0's submission within this server's bounds: the language ids, the
+/// maximum limits, the batch size; what it turns off is left out, or
+/// described as refused.
+fn judge0_bounds(svc: &Service, schemas: &mut Value) {
+    let cfg = &svc.cfg;
+    let l = &cfg.limits;
+    schemas["Judge0Batch"]["properties"]["submissions"]["maxItems"] = json!(cfg.max_submission_batch_size);
+    let props = &mut schemas["Judge0Request"]["properties"];
+    let ids: Vec<u32> = svc.langs.all().iter().map(|l| l.id).collect();
+    props["language_id"]["enum"] = json!(ids);
+    for (field, max) in [
+        ("cpu_time_limit", json!(l.max_cpu_time_limit)),
+        ("cpu_extra_time", json!(l.max_cpu_extra_time)),
+        ("wall_time_limit", json!(l.max_wall_time_limit)),
+        ("memory_limit", json!(l.max_memory_limit)),
+        ("stack_limit", json!(l.max_stack_limit)),
+        ("max_processes_and_or_threads", json!(l.max_max_processes_and_or_threads)),
+        ("max_file_size", json!(l.max_max_file_size)),
+        ("number_of_runs", json!(l.max_number_of_runs)),
+    ] {
+        props[field]["maximum"] = max;
+    }
+    let refused = |why: &str| json!({"type": ["boolean", "null"], "enum": [false, null], "description": why});
+    let compat = "Accepted for compatibility; this server refuses true";
+    props["enable_per_process_and_thread_time_limit"] = refused(compat);
+    props["enable_per_process_and_thread_memory_limit"] = refused(compat);
+    if svc.keys.network_allowance(&cfg.network).is_empty() {
+        props["enable_network"] = refused("Network is not allowed for this key");
+    }
+    let blank = |why: &str| json!({"type": ["string", "null"], "pattern": "^\\s*$", "description": why});
+    if !cfg.enable_compiler_options {
+        props["compiler_options"] = blank("Setting compiler options is not allowed here");
+    }
+    if !cfg.enable_command_line_arguments {
+        props["command_line_arguments"] = blank("Setting command line arguments is not allowed here");
+    }
+    // Only what this server accepts is described.
+    if let Some(props) = props.as_object_mut() {
+        for (field, on) in [("additional_files", cfg.enable_additional_files), ("callback_url", cfg.enable_callbacks)] {
+            if !on {
+                props.remove(field);
+            }
+        }
+    }
+}
+
+/// Piston's request within this server's bounds: its runtimes, the maximum limits.
+fn piston_bounds(svc: &Service, request: &mut Value) {
+    use crate::api::piston::{runtimes_of, MAX_COMPILE_CPU_MS, MAX_COMPILE_TIMEOUT_MS};
+    let l = &svc.cfg.limits;
+    let props = &mut request["properties"];
+    let names: Vec<&str> = runtimes_of(svc).iter().map(|r| r.name).collect();
+    props["language"]["enum"] = json!(names);
+    let ms = |secs: f64| json!((secs * 1000.0) as i64);
+    props["run_timeout"]["maximum"] = ms(l.max_wall_time_limit);
+    props["run_cpu_time"]["maximum"] = ms(l.max_cpu_time_limit);
+    props["compile_timeout"]["maximum"] = json!(MAX_COMPILE_TIMEOUT_MS);
+    props["compile_cpu_time"]["maximum"] = json!(MAX_COMPILE_CPU_MS);
+    props["run_memory_limit"]["maximum"] = json!(l.max_memory_limit * 1024);
 }
 
 /// `POST /create`'s body within this server's bounds: the languages, the
 /// maximum limits, the test count, network as the key allows it, the
 /// comparison modes; unknown fields are refused.
 fn native_bounds(svc: &Service, request: &mut Value) {
+    request["additionalProperties"] = json!(false);
+    run_bounds(svc, &mut request["properties"]);
+    request["properties"]["tests"]["maxItems"] = json!(svc.cfg.max_tests);
+}
+
+/// A native program's properties (`POST /create`, a session run) within this
+/// server's bounds: the languages, the maximum limits, network as the key
+/// allows it, the comparison modes.
+fn run_bounds(svc: &Service, props: &mut Value) {
     let cfg = &svc.cfg;
     let l = &cfg.limits;
     let mut names: Vec<String> = svc.langs.all().iter().filter(|l| !l.is_project).map(|l| l.id.to_string()).collect();
@@ -185,9 +254,10 @@ fn native_bounds(svc: &Service, request: &mut Value) {
                 {"type": "array", "minItems": 1, "maxItems": 64, "items": {"type": "string"}}]})
     };
     let modes = ["trailing_whitespace", "exact", "tokens", "case_insensitive", "unordered_lines"];
-    let compare = to_openapi_31(json!({
+    let compare = json!({
         "description": "How outputs are held against expected: a mode, or {mode, relative, absolute} (tolerances for float); default trailing_whitespace (Judge0's rule)",
         "oneOf": [
+            {"type": "null"},
             {"type": "string", "enum": modes},
             {"type": "object", "additionalProperties": false, "required": ["mode"], "properties": {
                 "mode": {"type": "string", "enum": modes}}},
@@ -196,9 +266,7 @@ fn native_bounds(svc: &Service, request: &mut Value) {
                 "relative": {"type": "number", "minimum": 0, "maximum": 1e9},
                 "absolute": {"type": "number", "minimum": 0, "maximum": 1e9}}},
         ],
-    }));
-    request["additionalProperties"] = json!(false);
-    let props = &mut request["properties"];
+    });
     props["language"]["enum"] = json!(names);
     for (field, max) in [
         ("time_limit", json!(l.max_cpu_time_limit)),
@@ -212,7 +280,6 @@ fn native_bounds(svc: &Service, request: &mut Value) {
     }
     props["network"] = network;
     props["compare"] = compare;
-    props["tests"]["maxItems"] = json!(cfg.max_tests);
 }
 
 /// `/debug`'s request within what this server offers: the languages it can
@@ -235,223 +302,20 @@ fn debug_bounds(svc: &Service, request: &mut Value) {
     props["max_steps"]["maximum"] = json!(flash_debugger::DebugLimits::default().max_steps_cap);
 }
 
-/// OpenAPI 3.0's `nullable` and boolean `exclusiveMinimum` (what the
-/// configured schemas are written in) as 3.1's JSON Schema, the derived
-/// document's dialect.
-fn to_openapi_31(mut v: Value) -> Value {
-    match &mut v {
-        Value::Array(a) => a.iter_mut().for_each(|x| *x = to_openapi_31(std::mem::take(x))),
-        Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                if k != "enum" && k != "required" {
-                    *x = to_openapi_31(std::mem::take(x));
-                }
-            }
-            if m.remove("exclusiveMinimum") == Some(Value::Bool(true)) {
-                if let Some(min) = m.remove("minimum") {
-                    m.insert("exclusiveMinimum".into(), min);
-                }
-            }
-            if m.remove("nullable") == Some(Value::Bool(true)) {
-                if let Some(Value::Array(e)) = m.get_mut("enum") {
-                    e.push(Value::Null);
-                }
-                match m.remove("type") {
-                    Some(Value::String(t)) => {
-                        m.insert("type".into(), json!([t, "null"]));
-                    }
-                    Some(other) => {
-                        m.insert("type".into(), other);
-                    }
-                    None if m.contains_key("allOf") || m.contains_key("oneOf") => {
-                        let inner = Value::Object(std::mem::take(m));
-                        return json!({"oneOf": [{"type": "null"}, inner]});
-                    }
-                    None => {}
-                }
-            }
-        }
-        _ => {}
-    }
+/// The names of `T`'s properties, sorted (for the tests that hold a
+/// description to its parser's list of fields).
+#[cfg(test)]
+pub fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
+    let schema = serde_json::to_value(T::schema()).unwrap();
+    let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+    names.sort_unstable();
+    names
+}
+
+/// `fields`, sorted.
+#[cfg(test)]
+pub fn sorted(fields: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    v.sort_unstable();
     v
-}
-
-fn r(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-/// The [`Configured`] schemas, from the running configuration.
-fn configured_schemas(svc: &Service) -> Value {
-    let mut all = core_schemas(svc);
-    for extra in [judge0_schemas(&svc.cfg), clients_schemas(svc), sessions_schemas()] {
-        if let (Some(all), Value::Object(extra)) = (all.as_object_mut(), extra) {
-            all.extend(extra);
-        }
-    }
-    all
-}
-
-/// Judge0's wrappers (the request and the submission are in [`core_schemas`]).
-fn judge0_schemas(cfg: &ServerConfig) -> Value {
-    let batch = cfg.max_submission_batch_size;
-    json!({
-        "Judge0Batch": {"type": "object", "required": ["submissions"], "properties": {
-            "submissions": {"type": "array", "minItems": 1, "maxItems": batch, "items": r("Judge0Request")}}},
-        "Judge0Page": {"type": "object", "properties": {
-            "submissions": {"type": "array", "items": r("Judge0Submission")}, "meta": {"type": "object"}}},
-        "Judge0Submissions": {"type": "object", "properties": {
-            "submissions": {"type": "array", "items": {"nullable": true, "allOf": [r("Judge0Submission")]}}}},
-    })
-}
-
-/// Piston's and Jobe's bodies (their own error shapes: `{message}` and a string).
-fn clients_schemas(svc: &Service) -> Value {
-    let l = &svc.cfg.limits;
-    let piston_names: Vec<&str> = crate::api::piston::runtimes_of(svc).iter().map(|r| r.name).collect();
-    let ms = |max: f64| json!({"type": "integer", "minimum": 1, "maximum": (max * 1000.0) as i64});
-    let jobe_langs = ["c", "cpp", "python3", "java", "nodejs", "php", "octave", "pascal"];
-    json!({
-        "PistonRequest": {
-            "type": "object", "required": ["language", "version", "files"],
-            "properties": {
-                "language": {"type": "string", "enum": piston_names},
-                "version": {"type": "string", "example": "*"},
-                "files": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "object", "required": ["content"],
-                    "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"}, "content": {"type": "string"},
-                    "encoding": {"type": "string", "enum": ["utf8", "base64", "hex"]}}}},
-                "stdin": {"type": "string"},
-                "args": {"type": "array", "maxItems": 256, "items": {"type": "string"}},
-                "run_timeout": ms(l.max_wall_time_limit), "run_cpu_time": ms(l.max_cpu_time_limit),
-                "compile_timeout": ms(20.0), "compile_cpu_time": ms(10.0),
-                "run_memory_limit": {"type": "integer", "minimum": 2_097_152, "maximum": l.max_memory_limit * 1024},
-                "compile_memory_limit": {"type": "integer", "minimum": -1},
-            },
-        },
-        "JobeRun": {"type": "object", "required": ["run_spec"], "properties": {"run_spec": {
-            "type": "object", "required": ["language_id", "sourcecode"],
-            "properties": {
-                "language_id": {"type": "string", "enum": jobe_langs}, "sourcecode": {"type": "string"},
-                "sourcefilename": {"type": "string", "pattern": "^[A-Za-z0-9_.]+$"}, "input": {"type": "string"},
-                "file_list": {"type": "array", "maxItems": 100, "items": {"type": "array", "minItems": 2, "maxItems": 2,
-                    "items": {"type": "string", "pattern": "^[A-Za-z0-9_.]+$"}}},
-                "parameters": {"type": "object", "properties": {
-                    "cputime": {"type": "number", "exclusiveMinimum": true, "minimum": 0},
-                    "memorylimit": {"type": "number", "minimum": 2},
-                    "numprocs": {"type": "integer", "minimum": 1},
-                    "compileargs": {"type": "array", "items": {"type": "string"}},
-                    "linkargs": {"type": "array", "items": {"type": "string"}},
-                    "interpreterargs": {"type": "array", "items": {"type": "string"}},
-                    "runargs": {"type": "array", "items": {"type": "string"}}}},
-            }}}},
-        "JobeFile": {"type": "object", "required": ["file_contents"],
-            "properties": {"file_contents": {"type": "string", "format": "byte"}}},
-        "Binary": {"type": "string", "format": "binary"},
-    })
-}
-
-/// The session bodies still written here (see [`crate::api::sessions`]; the
-/// others are derived, bounded by [`session_bounds`]).
-fn sessions_schemas() -> Value {
-    json!({
-        "SessionRun": {"type": "object", "properties": {
-            "command": {"type": "string"}, "language": {"type": "string"}, "code": {"type": "string"},
-            "input": {"type": "string"}, "args": {"type": "array", "items": {"type": "string"}},
-            "copy_out": {"type": "array", "maxItems": 64, "items": {"type": "string"}}}},
-        "SessionRunResult": {"allOf": [r("NativeResult"), {"type": "object", "properties": {
-            "session": r("Session"),
-            "workspace": {"type": "object", "properties": {"saved": {"type": "boolean"}, "note": {"type": "string", "nullable": true}}},
-            "copy_out": {"type": "array", "items": {"type": "object"}},
-            "files": {"type": "object", "description": "What the run created, modified and deleted in the workspace",
-                "properties": {"created": {"type": "array", "items": {"type": "string"}},
-                "modified": {"type": "array", "items": {"type": "string"}},
-                "deleted": {"type": "array", "items": {"type": "string"}}}}}}]},
-    })
-}
-
-/// The native, Judge0 and package schemas.
-fn core_schemas(svc: &Service) -> Value {
-    let cfg: &ServerConfig = &svc.cfg;
-    let l = &cfg.limits;
-    let ids: Vec<u32> = svc.langs.all().iter().map(|l| l.id).collect();
-    let only_false = json!({"type": "boolean", "enum": [false], "nullable": true,
-        "description": "Accepted for compatibility; this server refuses true"});
-    // Network is there only for a caller whose key the operator allows it.
-    let networked = !svc.keys.network_allowance(&cfg.network).is_empty();
-    let enable_network = if networked { json!({"type": "boolean", "nullable": true}) } else { only_false.clone() };
-    let code = json!({"type": "string", "minLength": 1, "pattern": "\\S"});
-    let num = |min: f64, excl: bool, max: f64| json!({"type": "number", "minimum": min, "exclusiveMinimum": excl, "maximum": max, "nullable": true});
-    let int = |min: u64, max: u64| json!({"type": "integer", "minimum": min, "maximum": max, "nullable": true});
-    let text = json!({"type": "string", "nullable": true});
-    let boolean = json!({"type": "boolean", "nullable": true});
-    let mut sub_props = serde_json::Map::new();
-    for f in ALL_FIELDS {
-        sub_props.insert(f.into(), json!({"nullable": true}));
-    }
-    let mut judge0 = json!({
-            "type": "object",
-            "required": ["source_code", "language_id"],
-            "properties": {
-                "source_code": code.clone(),
-                "language_id": {"type": "integer", "enum": ids,
-                    "description": "GET /languages; 89 (multi-file) takes additional_files instead of source_code"},
-                "compiler_options": {"type": "string", "maxLength": 512, "nullable": true,
-                    "description": "Compiled languages only"},
-                "command_line_arguments": {"type": "string", "maxLength": 512, "nullable": true},
-                "stdin": text, "expected_output": text,
-                "cpu_time_limit": num(0.0, true, l.max_cpu_time_limit),
-                "cpu_extra_time": num(0.0, false, l.max_cpu_extra_time),
-                "wall_time_limit": num(1.0, false, l.max_wall_time_limit),
-                "memory_limit": num(2048.0, false, l.max_memory_limit as f64),
-                "stack_limit": int(1, l.max_stack_limit),
-                "max_processes_and_or_threads": int(1, l.max_max_processes_and_or_threads),
-                "enable_per_process_and_thread_time_limit": only_false.clone(),
-                "enable_per_process_and_thread_memory_limit": only_false.clone(),
-                "max_file_size": int(1, l.max_max_file_size),
-                "redirect_stderr_to_stdout": boolean, "enable_network": enable_network,
-                "number_of_runs": int(1, l.max_number_of_runs.into()),
-            },
-    });
-    // Only what this server accepts is described.
-    if cfg.enable_additional_files {
-        judge0["properties"]["additional_files"] = json!({"type": "string", "format": "byte", "nullable": true,
-            "description": "A zip (base64): relative paths only, no symlinks"});
-    }
-    if cfg.enable_callbacks {
-        judge0["properties"]["callback_url"] = json!({"type": "string", "nullable": true,
-            "description": "http:// URL the finished submission is PUT to"});
-    }
-    json!({
-        "Judge0Request": judge0,
-        "Judge0Submission": {"type": "object", "properties": sub_props},
-        "Package": {"type": "object", "properties": {
-            "id": {"type": "string"}, "name": {"type": "string"},
-            "format_version": {"type": "string", "enum": ["legacy", "2023-07"]},
-            "type": {"type": "string", "enum": ["pass-fail", "scoring", "interactive", "interactive scoring"]},
-            "interactive": {"type": "boolean"}, "scoring": {"type": "boolean"},
-            "checker": {"type": "object", "nullable": true},
-            "testlib_checker": {"type": "object", "nullable": true,
-                "description": "A testlib checker run on a testlib interactor's output file"},
-            "time_limit": {"type": "number", "nullable": true},
-            "memory_limit_mib": {"type": "integer"}, "output_limit_mib": {"type": "integer"},
-            "test_count": {"type": "integer"},
-            "groups": {"type": "array", "items": {"type": "object", "properties": {
-                "path": {"type": "string"}, "tests": {"type": "integer"}, "total_tests": {"type": "integer"},
-                "aggregation": {"type": "string", "nullable": true}, "max_score": {"type": "number", "nullable": true}}}},
-        }},
-        "PackageReport": {"type": "object", "description": "flash-judge's report (docs/grading.md)", "properties": {
-            "id": {"type": "string"},
-            "verdict": {"type": "string", "enum": ["AC", "WA", "PE", "TLE", "MLE", "OLE", "RTE", "CE", "JE", "Skipped"]},
-            "message": text, "score": {"type": "number", "nullable": true},
-            "max_score": {"type": "number", "nullable": true}, "time_limit": {"type": "number"},
-            "tests": {"type": "array", "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "group": {"type": "string"}, "verdict": {"type": "string"},
-                "detail": text, "time": {"type": "number"}, "wall_time": {"type": "number"},
-                "memory_kb": {"type": "integer"}, "message": text,
-                "score": {"type": "number", "nullable": true}, "max_score": {"type": "number", "nullable": true}}}},
-            "groups": {"type": "array", "items": {"type": "object", "properties": {
-                "path": {"type": "string"}, "verdict": {"type": "string"},
-                "score": {"type": "number", "nullable": true}, "max_score": {"type": "number", "nullable": true},
-                "aggregation": {"type": "string"}}}},
-        }},
-    })
 }

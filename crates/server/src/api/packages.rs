@@ -3,9 +3,9 @@
 //! /packages/{id}` answers the same later. A native submission then names the
 //! package by id (`package` in `POST /create`). See [`crate::packages`].
 
-use crate::api::openapi::{Binary, Package, Refusals};
+use crate::api::openapi::{Binary, Refusals};
 use crate::api::{json, ApiError, AppState};
-use crate::packages::{is_id, metadata, store_id, PackageFailure};
+use crate::packages::{is_id, metadata, store_id, PackageFailure, PackageView};
 use crate::service::Service;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
@@ -34,7 +34,7 @@ pub fn routes(max_bytes: usize) -> OpenApiRouter<Arc<Service>> {
         (Binary = "application/gzip"),
         (Binary = "application/octet-stream"),
     )),
-    responses((status = 201, description = "Stored", body = Package), Refusals))]
+    responses((status = 201, description = "Stored", body = PackageView), Refusals))]
 async fn upload(State(svc): AppState, req: Request) -> Result<Response, ApiError> {
     let max = svc.cfg.max_package_size as usize * 1024;
     let body = match Bytes::from_request(req, &()).await {
@@ -55,7 +55,7 @@ async fn upload(State(svc): AppState, req: Request) -> Result<Response, ApiError
 /// What Flash read in an uploaded package.
 #[utoipa::path(get, path = "/packages/{id}", tag = "packages",
     params(("id" = String, Path, pattern = "^[0-9a-f]{64}$", description = "The id POST /packages answered")),
-    responses((status = 200, description = "The package", body = Package), Refusals))]
+    responses((status = 200, description = "The package", body = PackageView), Refusals))]
 async fn info(State(svc): AppState, Path(id): Path<String>) -> Result<Response, ApiError> {
     if !is_id(&id) {
         return Err(ApiError::BadRequest("a package id is 64 hex digits, as POST /packages answers".into()));

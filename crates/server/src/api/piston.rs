@@ -17,7 +17,8 @@
 //!   counts against the time limits by the time it took, not its memory;
 //! - Java's main class is `Main` whatever the file is called.
 
-use crate::api::openapi::PistonRequest;
+use crate::api::fields::listed;
+use crate::api::openapi::PistonRefusals;
 use crate::api::{json, ApiError, AppState, JsonBody};
 use crate::job::{JobRecord, JobRequest, Origin, StoredFile};
 use crate::judge::Lang;
@@ -131,8 +132,7 @@ pub fn runtimes_of(svc: &Service) -> Vec<Runtime<'_>> {
 
 /// Piston: the runtimes.
 #[utoipa::path(get, path = "/runtimes", tag = "piston",
-    responses((status = 200, description = "The runtimes", body = Vec<PistonRuntime>),
-        (status = 401, description = "Not authenticated", body = crate::api::error::ErrorBody)))]
+    responses((status = 200, description = "The runtimes", body = Vec<PistonRuntime>), PistonRefusals))]
 async fn runtimes(State(svc): AppState) -> Response {
     let all = runtimes_of(&svc);
     let v: Vec<PistonRuntime> = all
@@ -209,6 +209,98 @@ pub fn find<'a>(svc: &'a Service, language: &str, version: &str) -> Result<Runti
     Ok(rt)
 }
 
+/// Every field [`parse`] reads (any other is ignored, as Piston does); a
+/// unit test holds [`ExecuteBody`]'s properties to it.
+pub const FIELDS: [&str; 11] = [
+    "language",
+    "version",
+    "files",
+    "stdin",
+    "args",
+    "run_timeout",
+    "run_cpu_time",
+    "compile_timeout",
+    "compile_cpu_time",
+    "run_memory_limit",
+    "compile_memory_limit",
+];
+
+/// Every field of a file that [`files`] reads; [`FileBody`]'s properties.
+pub const FILE_FIELDS: [&str; 3] = ["name", "content", "encoding"];
+
+/// Most milliseconds `compile_timeout` may ask.
+pub const MAX_COMPILE_TIMEOUT_MS: i64 = 20_000;
+/// Most milliseconds `compile_cpu_time` may ask.
+pub const MAX_COMPILE_CPU_MS: i64 = 10_000;
+
+/// `POST /api/v2/execute`'s body (the WebSocket's `init` too). The served
+/// document adds this server's bounds: the languages, the maximum limits.
+// [`parse`] reads the JSON field by field (Piston's messages), so this type
+// is never built.
+#[derive(ToSchema)]
+#[schema(as = PistonRequest)]
+#[allow(dead_code)] // Described, never built (see above).
+pub struct ExecuteBody {
+    /// Piston's language name or alias (GET /api/v2/runtimes).
+    language: String,
+    /// A SemVer selector ("*", "3", "3.10.0", "^3.9"); absent: "*".
+    #[schema(example = "*")]
+    version: Option<String>,
+    /// The files: the first is the program, whatever its name.
+    #[schema(min_items = 1, max_items = 100)]
+    files: Vec<FileBody>,
+    /// stdin.
+    stdin: Option<String>,
+    /// The program's arguments.
+    #[schema(max_items = 256)]
+    args: Option<Vec<String>>,
+    /// Wall milliseconds to run (default 3000; -1: the server's maximum).
+    #[schema(minimum = 1)]
+    run_timeout: Option<i64>,
+    /// CPU milliseconds to run (default 3000; -1: the server's maximum).
+    #[schema(minimum = 1)]
+    run_cpu_time: Option<i64>,
+    /// Wall milliseconds to compile (-1: the server's maximum).
+    #[schema(minimum = 1)]
+    compile_timeout: Option<i64>,
+    /// CPU milliseconds to compile (-1: the server's maximum).
+    #[schema(minimum = 1)]
+    compile_cpu_time: Option<i64>,
+    /// Bytes of memory to run (-1: the server's maximum).
+    #[schema(minimum = 1)]
+    run_memory_limit: Option<i64>,
+    /// Bytes of memory to compile (-1: the engine's own limit).
+    #[schema(minimum = 1)]
+    compile_memory_limit: Option<i64>,
+}
+
+/// A file of a Piston request.
+#[derive(ToSchema)]
+#[schema(as = PistonFile)]
+#[allow(dead_code)] // Described, never built (see [`ExecuteBody`]).
+pub struct FileBody {
+    /// Its name in the box (the first file's is the language's own, whatever this says).
+    #[schema(pattern = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+    name: Option<String>,
+    /// Its content, in `encoding`.
+    content: String,
+    /// How `content` is written (default utf8).
+    encoding: Option<Encoding>,
+}
+
+/// How a Piston file's content is written.
+#[derive(ToSchema)]
+#[schema(as = PistonEncoding, rename_all = "lowercase")]
+#[allow(dead_code)] // Described, never built (see [`ExecuteBody`]).
+pub enum Encoding {
+    /// As is.
+    Utf8,
+    /// Base64.
+    Base64,
+    /// Hexadecimal digits.
+    Hex,
+}
+
 /// A parsed `POST /api/v2/execute` (or the WebSocket's `init`).
 pub struct Execute<'a> {
     /// What to run.
@@ -220,23 +312,24 @@ pub struct Execute<'a> {
 /// Validates Piston's request body; every message names the field.
 pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonError> {
     let b = body.as_object().ok_or_else(|| PistonError::bad("the body must be a JSON object"))?;
-    let language = match b.get("language") {
+    let get = |f: &str| listed(b, &FIELDS, f);
+    let language = match get("language") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.as_str(),
         _ => return Err(PistonError::bad("language is required as a string")),
     };
-    let version = match b.get("version") {
+    let version = match get("version") {
         None | Some(Value::Null) => "*",
         Some(Value::String(s)) => s.as_str(),
         Some(_) => return Err(PistonError::bad("version is required as a string")),
     };
     let runtime = find(svc, language, version)?;
     let files = files(b, &runtime.lang.source_file)?;
-    let stdin = match b.get("stdin") {
+    let stdin = match get("stdin") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => s.clone().into_bytes(),
         Some(_) => return Err(PistonError::bad("stdin must be a string")),
     };
-    let args = match b.get("args") {
+    let args = match get("args") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) if a.len() <= 256 => a
             .iter()
@@ -257,8 +350,8 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
     // Piston's defaults: 3 s to run, 10 s to compile.
     let run_timeout = limit(b, "run_timeout", "milliseconds", max_wall)?.unwrap_or(3000.min(max_wall));
     let run_cpu = limit(b, "run_cpu_time", "milliseconds", max_cpu)?.unwrap_or(3000.min(max_cpu));
-    let compile_timeout = limit(b, "compile_timeout", "milliseconds", 20_000)?;
-    let compile_cpu = limit(b, "compile_cpu_time", "milliseconds", 10_000)?;
+    let compile_timeout = limit(b, "compile_timeout", "milliseconds", MAX_COMPILE_TIMEOUT_MS)?;
+    let compile_cpu = limit(b, "compile_cpu_time", "milliseconds", MAX_COMPILE_CPU_MS)?;
     let run_mem = limit(b, "run_memory_limit", "bytes", l.max_memory_limit as i64 * 1024)?;
     let compile_mem = limit(b, "compile_memory_limit", "bytes", i64::MAX)?;
     let (main, rest) = files.split_first().expect("at least one file");
@@ -308,7 +401,7 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
 
 /// `files`: at least one; the first is the program whatever its name.
 fn files(b: &Map<String, Value>, source: &str) -> Result<Vec<StoredFile>, PistonError> {
-    let Some(Value::Array(list)) = b.get("files") else {
+    let Some(Value::Array(list)) = listed(b, &FIELDS, "files") else {
         return Err(PistonError::bad("files is required as an array"));
     };
     if list.is_empty() || list.len() > 100 {
@@ -317,11 +410,12 @@ fn files(b: &Map<String, Value>, source: &str) -> Result<Vec<StoredFile>, Piston
     let mut out = Vec::new();
     for (i, f) in list.iter().enumerate() {
         let f = f.as_object().ok_or_else(|| PistonError::bad(format!("files[{i}] must be an object")))?;
-        let content = match f.get("content") {
+        let field = |k: &str| listed(f, &FILE_FIELDS, k);
+        let content = match field("content") {
             Some(Value::String(s)) => s,
             _ => return Err(PistonError::bad(format!("files[{i}].content is required as a string"))),
         };
-        let data = match f.get("encoding").and_then(Value::as_str).unwrap_or("utf8") {
+        let data = match field("encoding").and_then(Value::as_str).unwrap_or("utf8") {
             "utf8" => content.clone().into_bytes(),
             "base64" => crate::api::fields::decode_b64(content)
                 .ok_or_else(|| PistonError::bad(format!("files[{i}].content is not valid base64")))?,
@@ -333,7 +427,7 @@ fn files(b: &Map<String, Value>, source: &str) -> Result<Vec<StoredFile>, Piston
                 )))
             }
         };
-        let path = match f.get("name") {
+        let path = match field("name") {
             _ if i == 0 => source.to_owned(),
             Some(Value::String(n)) if !n.is_empty() => n.clone(),
             None | Some(Value::Null) | Some(Value::String(_)) => format!("file{i}.code"),
@@ -359,7 +453,7 @@ fn hex(s: &str) -> Option<Vec<u8>> {
 /// A limit: positive, at most `max`, in `unit`s; `None` when absent or -1
 /// (Piston's "as much as the server allows").
 fn limit(b: &Map<String, Value>, field: &str, unit: &str, max: i64) -> Result<Option<i64>, PistonError> {
-    let Some(v) = b.get(field).filter(|v| !v.is_null()) else { return Ok(None) };
+    let Some(v) = listed(b, &FIELDS, field).filter(|v| !v.is_null()) else { return Ok(None) };
     let n =
         v.as_f64().filter(|n| n.is_finite()).ok_or_else(|| PistonError::bad(format!("{field} must be a number")))?;
     if n == -1.0 {
@@ -379,11 +473,8 @@ fn limit(b: &Map<String, Value>, field: &str, unit: &str, max: i64) -> Result<Op
 /// The body is JSON, or a form (`application/x-www-form-urlencoded`, as the
 /// pistonapi library sends).
 #[utoipa::path(post, path = "/execute", tag = "piston",
-    request_body = PistonRequest,
-    responses((status = 200, description = "compile (compiled languages) and run stages", body = Object),
-        (status = 400, description = "Bad request", body = PistonMessage),
-        (status = 413, description = "Body too large", body = PistonMessage),
-        (status = 503, description = "Queue full", body = PistonMessage)))]
+    request_body = ExecuteBody,
+    responses((status = 200, description = "compile (compiled languages) and run stages", body = PistonResult), PistonRefusals))]
 async fn execute(State(svc): AppState, req: axum::extract::Request) -> Result<Response, PistonError> {
     let form = req
         .headers()
@@ -433,49 +524,95 @@ fn from_form(bytes: &[u8]) -> Result<Value, PistonError> {
     Ok(Value::Object(m))
 }
 
+/// `POST /api/v2/execute`'s answer: the compile stage (compiled languages)
+/// and the run stage (unless the compile failed).
+#[derive(Serialize, ToSchema)]
+pub struct PistonResult<'a> {
+    /// Piston's language name.
+    language: &'a str,
+    /// The installed version (SemVer).
+    version: &'a str,
+    /// The compile (compiled languages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compile: Option<PistonStage>,
+    /// The run (not after a failed compile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<PistonStage>,
+}
+
+/// A stage (compile or run) of a Piston execution.
+#[derive(Serialize, ToSchema)]
+pub struct PistonStage {
+    /// What it wrote to stdout (invalid UTF-8 replaced).
+    pub stdout: String,
+    /// What it wrote to stderr.
+    pub stderr: String,
+    /// stdout and stderr in the order written (as far as the two pipes tell it).
+    pub output: String,
+    /// Exit code (null when killed).
+    pub code: Option<i32>,
+    /// The signal that ended it ("SIGKILL").
+    pub signal: Option<String>,
+    /// Details of a failure.
+    pub message: Option<String>,
+    /// Piston's status: RE, SG, TO, OL, XX; null when it exited 0.
+    pub status: Option<&'static str>,
+    /// CPU milliseconds.
+    pub cpu_time: Option<i64>,
+    /// Wall milliseconds.
+    pub wall_time: Option<i64>,
+    /// Peak memory, bytes.
+    pub memory: Option<u64>,
+}
+
 /// A finished job in Piston's shape.
-pub fn render(rt: &Runtime<'_>, rec: &JobRecord) -> Value {
-    let mut out = json!({"language": rt.name, "version": rt.version});
+pub fn render<'a>(rt: &'a Runtime<'_>, rec: &JobRecord) -> PistonResult<'a> {
+    let mut out = PistonResult { language: rt.name, version: &rt.version, compile: None, run: None };
     let Some(r) = &rec.result else { return out };
     let status = r.status_id();
     if rt.lang.compiled {
         let failed = status == StatusId::CompilationError;
         let text = String::from_utf8_lossy(&r.compile_output).into_owned();
         let ms = (r.compile_time * 1000.0).round() as i64;
-        out["compile"] = json!({
-            "stdout": "", "stderr": text, "output": text, "code": i32::from(failed), "signal": null,
-            "message": failed.then_some("compilation failed"), "status": failed.then_some("RE"),
-            "cpu_time": ms, "wall_time": ms, "memory": null,
+        out.compile = Some(PistonStage {
+            stdout: String::new(),
+            stderr: text.clone(),
+            output: text,
+            code: Some(i32::from(failed)),
+            signal: None,
+            message: failed.then(|| "compilation failed".to_owned()),
+            status: failed.then_some("RE"),
+            cpu_time: Some(ms),
+            wall_time: Some(ms),
+            memory: None,
         });
         if failed {
             return out;
         }
     }
-    out["run"] = stage(r);
+    out.run = Some(stage(r));
     out
 }
 
 /// The run stage: Piston's status codes from our verdict.
-pub fn stage(r: &crate::job::JobResult) -> Value {
-    let stdout = String::from_utf8_lossy(&r.run.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&r.run.stderr).into_owned();
+pub fn stage(r: &crate::job::JobResult) -> PistonStage {
     let (code, status) = piston_status(r.status_id(), r.run.exit_code);
     let signal = r.run.exit_signal.map(signal_name).or_else(|| {
         matches!(r.status_id(), StatusId::TimeLimitExceeded | StatusId::MemoryLimitExceeded).then(|| "SIGKILL".into())
     });
-    json!({
-        "stdout": stdout,
-        "stderr": stderr,
-        // In the order written (as far as the two pipes tell it).
-        "output": String::from_utf8_lossy(&flash_sandbox::interleave(&r.run.stdout, &r.run.stderr, &r.run.interleave)),
-        "code": code,
-        "signal": signal,
-        "message": r.run.message,
-        "status": status,
-        "cpu_time": r.run.time.map(|t| (t * 1000.0).round() as i64),
-        "wall_time": r.run.wall_time.map(|t| (t * 1000.0).round() as i64),
-        "memory": r.run.memory.map(|k| k * 1024),
-    })
+    let output = flash_sandbox::interleave(&r.run.stdout, &r.run.stderr, &r.run.interleave);
+    PistonStage {
+        stdout: String::from_utf8_lossy(&r.run.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&r.run.stderr).into_owned(),
+        output: String::from_utf8_lossy(&output).into_owned(),
+        code,
+        signal,
+        message: r.run.message.clone(),
+        status,
+        cpu_time: r.run.time.map(|t| (t * 1000.0).round() as i64),
+        wall_time: r.run.wall_time.map(|t| (t * 1000.0).round() as i64),
+        memory: r.run.memory.map(|k| k * 1024),
+    }
 }
 
 /// Exit code (null when killed) and Piston's status (null when it exited 0).
@@ -533,6 +670,15 @@ pub fn signal_name(sig: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::openapi::{properties, sorted};
+
+    /// The description and the parser name the same fields: one added to
+    /// either alone fails here (the parser cannot read one not listed).
+    #[test]
+    fn the_description_lists_exactly_the_fields_the_parser_reads() {
+        assert_eq!(properties::<ExecuteBody>(), sorted(&FIELDS));
+        assert_eq!(properties::<FileBody>(), sorted(&FILE_FIELDS));
+    }
 
     #[test]
     fn versions_are_semver() {

@@ -17,9 +17,9 @@
 //! Another key's session, an expired one and a malformed id are all 404.
 
 use crate::api::error::ErrorBody;
-use crate::api::openapi::{Binary, Refusals, SessionRun, SessionRunResult};
+use crate::api::openapi::{Binary, Refusals};
 use crate::api::{json, native, ApiError, AppState, FieldErrors, JsonBody, Params};
-use crate::job::{now_ms, JobRecord, WorkspaceOutcome};
+use crate::job::{now_ms, WorkspaceOutcome};
 use crate::service::Service;
 use crate::sessions::{Meta, SessionError, Sessions};
 use axum::extract::{FromRequest, Path, Request, State};
@@ -29,6 +29,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -358,6 +359,57 @@ async fn delete_file(State(svc): AppState, Path((id, path)): Path<(String, Strin
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The fields a run body reads besides the native API's.
+const RUN_FIELDS: [&str; 2] = ["command", "copy_out"];
+
+/// The native API's fields a session run refuses (it runs once, judges nothing).
+const RUN_REFUSED: [&str; 2] = ["tests", "expected"];
+
+/// `POST /sessions/{id}/run`: `command` (a Bash script), or `language` and
+/// `code`; the native API's input, arguments and limits (each within the
+/// server's maximum, which the served document states); `copy_out`. Unknown
+/// fields are refused.
+// [`parse_run`] reads [`RUN_FIELDS`] and hands the rest to the native parser,
+// so the schema is the native request's (less [`RUN_REFUSED`], none
+// required) with [`RunOwnFields`]: a unit test holds it to those lists.
+pub struct SessionRunBody;
+
+/// A run body's own fields.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Described, never built (see [`SessionRunBody`]).
+struct RunOwnFields {
+    /// A Bash script (instead of language and code).
+    #[schema(min_length = 1, pattern = "\\S")]
+    command: Option<String>,
+    /// Workspace paths whose content the answer carries after the run.
+    #[schema(max_items = 64)]
+    copy_out: Option<Vec<String>>,
+}
+
+impl utoipa::PartialSchema for SessionRunBody {
+    fn schema() -> RefOr<Schema> {
+        let (RefOr::T(Schema::Object(mut run)), RefOr::T(Schema::Object(own))) =
+            (native::NativeRequestBody::schema(), RunOwnFields::schema())
+        else {
+            // Not objects: the unit test on the properties fails.
+            return RefOr::T(Schema::Object(Default::default()));
+        };
+        run.properties.retain(|k, _| !RUN_REFUSED.contains(&k.as_str()));
+        run.required.clear();
+        run.properties.extend(own.properties);
+        let doc = "A Bash script as command, or language and code; the native API's input, arguments and \
+            limits; copy_out: workspace paths whose content the answer carries.";
+        run.description = Some(doc.into());
+        RefOr::T(Schema::Object(run))
+    }
+}
+
+impl ToSchema for SessionRunBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "SessionRun".into()
+    }
+}
+
 /// A run body: `command` becomes a Bash script; the rest is the native
 /// API's, less what a session run does not do (test cases, expected output).
 fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec<String>), FieldErrors> {
@@ -368,7 +420,13 @@ fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec
         return Err(errors);
     };
     let mut map = map.clone();
-    let copy_out = match map.remove("copy_out") {
+    // This parser's own fields, taken out before the native parser sees the rest.
+    let mut take = |f: &str| {
+        debug_assert!(RUN_FIELDS.contains(&f), "{f} is read but not in RUN_FIELDS");
+        map.remove(f)
+    };
+    let (copy_out, command) = (take("copy_out"), take("command"));
+    let copy_out = match copy_out {
         None => Vec::new(),
         Some(Value::Array(a)) if a.len() <= 64 && a.iter().all(Value::is_string) => {
             a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
@@ -381,12 +439,12 @@ fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec
     for f in copy_out.iter().filter(|p| crate::sessions::check_path(p).is_err()) {
         err("copy_out", &format!("{f:?} is not a workspace path (relative, no '..')"));
     }
-    for f in ["tests", "expected"] {
+    for f in RUN_REFUSED {
         if map.contains_key(f) {
             err(f, "is not taken by a session run (it runs once; use POST /create to judge)");
         }
     }
-    match map.remove("command") {
+    match command {
         None => {}
         Some(Value::String(c)) if map.contains_key("code") || map.contains_key("language") => {
             let _ = c;
@@ -407,8 +465,8 @@ fn parse_run(svc: &Service, body: &Value) -> Result<(crate::job::JobRequest, Vec
 
 /// Run a command (Bash) or a program in a fresh sandbox holding the workspace.
 #[utoipa::path(post, path = "/sessions/{id}/run", tag = "sessions",
-    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionRun,
-    responses((status = 200, description = "The run, the workspace saved or why not, and the files copied out", body = SessionRunResult),
+    params(("id" = String, Path, description = "A session id (a UUID)")), request_body = SessionRunBody,
+    responses((status = 200, description = "The run, the workspace saved or why not, and the files copied out", body = RunView),
         (status = 409, description = "Another run of this session is under way", body = ErrorBody), Refusals))]
 async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let s = store(&svc)?;
@@ -433,21 +491,92 @@ async fn run(State(svc): AppState, Path(id): Path<String>, JsonBody(body): JsonB
     let (meta, copied) = blocking(&s, move |s| {
         let meta = s.touch(m, now_ms())?;
         let max = s.cfg.max_copy_out_kb * 1024;
-        let copied: Vec<Value> = match saved {
+        let copied: Vec<CopiedFile> = match saved {
             true => copy_out.iter().map(|p| copy_one(s, &sid, p, max)).collect(),
             false => copy_out
                 .iter()
-                .map(|p| json!({"path": p, "error": "not copied: the run's files were not saved (see workspace.note)"}))
+                .map(|p| {
+                    CopiedFile::failed(p, "not copied: the run's files were not saved (see workspace.note)".into())
+                })
                 .collect(),
         };
         Ok((meta, copied))
     })
     .await?;
-    let session = serde_json::to_value(meta_view(&meta)).unwrap_or(Value::Null);
-    let mut v = run_view(&svc, &rec, session, saved, note, copied);
     let [created, modified, deleted] = changed;
-    v["files"] = json!({ "created": created, "modified": modified, "deleted": deleted });
+    let v = RunView {
+        run: native::run_of(&svc, &rec),
+        session: meta_view(&meta),
+        workspace: Workspace { saved, note },
+        copy_out: copied,
+        files: Changes { created, modified, deleted },
+    };
     Ok(json(StatusCode::OK, v))
+}
+
+/// `POST /sessions/{id}/run`'s answer: the run (the native API's result,
+/// without a token: the job is not kept), the session, the workspace saved or
+/// why not, and the files asked for in `copy_out`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SessionRunResult)]
+pub struct RunView {
+    /// The run.
+    #[serde(flatten)]
+    run: native::NativeRun,
+    /// The session after the run.
+    session: SessionView,
+    /// Whether the run's files became the workspace.
+    workspace: Workspace,
+    /// One per path of `copy_out`, in order.
+    copy_out: Vec<CopiedFile>,
+    /// What the run created, modified and deleted in the workspace (all
+    /// empty when it saved nothing).
+    files: Changes,
+}
+
+/// Whether a run's files became the workspace.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SessionWorkspace)]
+pub struct Workspace {
+    /// They did.
+    saved: bool,
+    /// Why not.
+    note: Option<String>,
+}
+
+/// A file of `copy_out`: its content, or why not.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SessionCopiedFile)]
+pub struct CopiedFile {
+    /// Its path in the workspace.
+    path: String,
+    /// Bytes (when the file is there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<usize>,
+    /// Its content, base64 (when it is small enough).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_base64: Option<String>,
+    /// Why it is not copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl CopiedFile {
+    fn failed(path: &str, error: String) -> CopiedFile {
+        CopiedFile { path: path.to_owned(), size: None, content_base64: None, error: Some(error) }
+    }
+}
+
+/// The paths a run created, modified and deleted in the workspace.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SessionChanges)]
+pub struct Changes {
+    /// Created.
+    created: Vec<String>,
+    /// Modified.
+    modified: Vec<String>,
+    /// Deleted.
+    deleted: Vec<String>,
 }
 
 /// Applies what a run left to the workspace; says whether it did, and why not.
@@ -494,60 +623,35 @@ async fn save_files(s: &Arc<Sessions>, id: &str, outcome: Option<WorkspaceOutcom
     }
 }
 
-fn copy_one(s: &Sessions, id: &str, path: &str, max: u64) -> Value {
+fn copy_one(s: &Sessions, id: &str, path: &str, max: u64) -> CopiedFile {
     match s.read_file(id, path) {
-        Ok(d) if d.len() as u64 > max => json!({
-            "path": path, "size": d.len(),
-            "error": format!("larger than {} KiB: download it from /sessions/{id}/files/{path}", max / 1024),
-        }),
-        Ok(d) => json!({
-            "path": path, "size": d.len(),
-            "content_base64": base64::engine::general_purpose::STANDARD.encode(&d),
-        }),
+        Ok(d) if d.len() as u64 > max => CopiedFile {
+            size: Some(d.len()),
+            ..CopiedFile::failed(
+                path,
+                format!("larger than {} KiB: download it from /sessions/{id}/files/{path}", max / 1024),
+            )
+        },
+        Ok(d) => CopiedFile {
+            path: path.to_owned(),
+            size: Some(d.len()),
+            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(&d)),
+            error: None,
+        },
         Err(SessionError::NoFile(_)) | Err(SessionError::BadPath(..)) => {
-            json!({"path": path, "error": "no such file in the workspace after the run"})
+            CopiedFile::failed(path, "no such file in the workspace after the run".into())
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot read a file to copy out");
-            json!({"path": path, "error": "cannot read the file"})
+            CopiedFile::failed(path, "cannot read the file".into())
         }
     }
-}
-
-fn run_view(
-    svc: &Service,
-    rec: &JobRecord,
-    session: Value,
-    saved: bool,
-    note: Option<String>,
-    copied: Vec<Value>,
-) -> Value {
-    let mut v = native::view(svc, rec);
-    if let Some(m) = v.as_object_mut() {
-        m.remove("token");
-        m.insert("session".into(), session);
-        m.insert("workspace".into(), json!({ "saved": saved, "note": note }));
-        m.insert("copy_out".into(), Value::Array(copied));
-    }
-    v
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
-        let schema = serde_json::to_value(T::schema()).unwrap();
-        let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
-        names.sort_unstable();
-        names
-    }
-
-    fn sorted(fields: &[&str]) -> Vec<String> {
-        let mut v: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-        v.sort_unstable();
-        v
-    }
+    use crate::api::openapi::{properties, sorted};
 
     /// The strict parsers and the described types name the same fields: one
     /// added to either alone fails here.
@@ -555,5 +659,8 @@ mod tests {
     fn the_parsers_read_exactly_the_fields_the_document_describes() {
         assert_eq!(properties::<SessionCreateBody>(), sorted(&CREATE_FIELDS));
         assert_eq!(properties::<SessionExpireBody>(), sorted(&EXPIRE_FIELDS));
+        let native = native::FIELDS.iter().filter(|f| !RUN_REFUSED.contains(f));
+        let run: Vec<&str> = RUN_FIELDS.iter().chain(native).copied().collect();
+        assert_eq!(properties::<SessionRunBody>(), sorted(&run));
     }
 }

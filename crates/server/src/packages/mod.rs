@@ -17,10 +17,12 @@ pub mod archive;
 
 use archive::{ArchiveError, ArchiveLimits, Unpacked};
 use flash_judge::Package;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// The store's file id of a package's archive.
 pub fn store_id(id: &str) -> String {
@@ -211,51 +213,135 @@ fn display_name(u: &Unpacked) -> Option<String> {
     Some(name.chars().take(200).collect())
 }
 
+/// What `POST /packages` and `GET /packages/{id}` answer: the package as
+/// Flash reads it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Package)]
+pub struct PackageView {
+    /// Its id (the BLAKE3 hash of its content).
+    id: String,
+    /// Its short name.
+    name: String,
+    /// Its format version.
+    format_version: flash_judge::package::Version,
+    /// Its problem type.
+    #[serde(rename = "type")]
+    kind: PackageKind,
+    /// An interactive problem.
+    interactive: bool,
+    /// A scoring problem (else pass-fail).
+    scoring: bool,
+    /// The custom output validator, if any.
+    checker: Option<CheckerView>,
+    /// A testlib checker run on a testlib interactor's output file.
+    testlib_checker: Option<TestlibCheckerView>,
+    /// CPU seconds per test, if the package says.
+    time_limit: Option<f64>,
+    /// Memory per run, MiB.
+    memory_limit_mib: u64,
+    /// Output per run, MiB.
+    output_limit_mib: u64,
+    /// Test cases in all.
+    test_count: usize,
+    /// Every test data group below `data/`, depth first.
+    groups: Vec<GroupView>,
+}
+
+/// A package's problem type.
+#[derive(Serialize, ToSchema)]
+pub enum PackageKind {
+    /// Pass-fail.
+    #[serde(rename = "pass-fail")]
+    PassFail,
+    /// Scoring.
+    #[serde(rename = "scoring")]
+    Scoring,
+    /// Interactive, pass-fail.
+    #[serde(rename = "interactive")]
+    Interactive,
+    /// Interactive and scoring.
+    #[serde(rename = "interactive scoring")]
+    InteractiveScoring,
+}
+
+/// A package's custom output validator.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PackageChecker)]
+pub struct CheckerView {
+    /// Its name (file or directory base name).
+    name: String,
+    /// Its main source file's extension, which tells the language.
+    language: String,
+    /// How it is called.
+    protocol: flash_judge::checker::Protocol,
+}
+
+/// A package's testlib checker.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PackageTestlibChecker)]
+pub struct TestlibCheckerView {
+    /// Its main source file's extension, which tells the language.
+    language: String,
+}
+
+/// A test data group of a package.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PackageGroup)]
+pub struct GroupView {
+    /// Path relative to `data/` (e.g. `secret/group1`).
+    path: String,
+    /// Test cases directly in it.
+    tests: usize,
+    /// Test cases in it and its subgroups.
+    total_tests: usize,
+    /// How its score is aggregated (2023-07 `scoring.aggregation`).
+    aggregation: Option<String>,
+    /// Its maximum score, when bounded.
+    max_score: Option<f64>,
+}
+
 /// What `GET /packages/{id}` answers: the package as Flash reads it.
-pub fn metadata(id: &str, pkg: &Package) -> Value {
+pub fn metadata(id: &str, pkg: &Package) -> PackageView {
     let kind = match (pkg.interactive, pkg.scoring) {
-        (true, true) => "interactive scoring",
-        (true, false) => "interactive",
-        (false, true) => "scoring",
-        (false, false) => "pass-fail",
+        (true, true) => PackageKind::InteractiveScoring,
+        (true, false) => PackageKind::Interactive,
+        (false, true) => PackageKind::Scoring,
+        (false, false) => PackageKind::PassFail,
     };
     let mut groups = Vec::new();
     collect_groups(&pkg.data, &mut groups);
-    json!({
-        "id": id,
-        "name": pkg.name,
-        "format_version": pkg.version,
-        "type": kind,
-        "interactive": pkg.interactive,
-        "scoring": pkg.scoring,
-        "checker": pkg.checker.as_ref().map(|c| json!({
-            "name": c.name,
-            "language": c.extension,
-            "protocol": match pkg.protocol {
-                flash_judge::checker::Protocol::Kattis => "kattis",
-                flash_judge::checker::Protocol::Testlib => "testlib",
-            },
-        })),
-        "testlib_checker": pkg.testlib_checker.as_ref().map(|c| json!({"language": c.extension})),
-        "time_limit": pkg.limits.time_limit,
-        "memory_limit_mib": pkg.limits.memory_mib,
-        "output_limit_mib": pkg.limits.output_mib,
-        "test_count": pkg.data.cases().len(),
-        "groups": groups,
-    })
+    PackageView {
+        id: id.to_owned(),
+        name: pkg.name.clone(),
+        format_version: pkg.version,
+        kind,
+        interactive: pkg.interactive,
+        scoring: pkg.scoring,
+        checker: pkg.checker.as_ref().map(|c| CheckerView {
+            name: c.name.clone(),
+            language: c.extension.clone(),
+            protocol: pkg.protocol,
+        }),
+        testlib_checker: pkg.testlib_checker.as_ref().map(|c| TestlibCheckerView { language: c.extension.clone() }),
+        time_limit: pkg.limits.time_limit,
+        memory_limit_mib: pkg.limits.memory_mib,
+        output_limit_mib: pkg.limits.output_mib,
+        test_count: pkg.data.cases().len(),
+        groups,
+    }
 }
 
-fn collect_groups(g: &flash_judge::package::Group, out: &mut Vec<Value>) {
+fn collect_groups(g: &flash_judge::package::Group, out: &mut Vec<GroupView>) {
     use flash_judge::package::Item;
     if !g.path.is_empty() {
         let direct = g.items.iter().filter(|i| matches!(i, Item::Case(_))).count();
-        out.push(json!({
-            "path": g.path,
-            "tests": direct,
-            "total_tests": g.cases().len(),
-            "aggregation": g.settings.aggregation,
-            "max_score": g.settings.max_score.flatten(),
-        }));
+        out.push(GroupView {
+            path: g.path.clone(),
+            tests: direct,
+            total_tests: g.cases().len(),
+            aggregation: g.settings.aggregation.clone(),
+            max_score: g.settings.max_score.flatten(),
+        });
     }
     for i in &g.items {
         if let Item::Group(sub) = i {

@@ -14,13 +14,115 @@ use crate::job::{JobRequest, Origin, StoredFile};
 use crate::judge::Lang;
 use crate::service::Service;
 use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Every field [`parse`] reads (any other is ignored, as Judge0 does): its
+/// [`Reader`] refuses to read one not listed (a panic in debug builds), and a
+/// unit test holds [`RequestBody`]'s properties to this list.
+pub const FIELDS: [&str; 20] = [
+    "source_code",
+    "language_id",
+    "stdin",
+    "expected_output",
+    "compiler_options",
+    "command_line_arguments",
+    "additional_files",
+    "callback_url",
+    "cpu_time_limit",
+    "cpu_extra_time",
+    "wall_time_limit",
+    "memory_limit",
+    "stack_limit",
+    "max_processes_and_or_threads",
+    "max_file_size",
+    "number_of_runs",
+    "enable_per_process_and_thread_time_limit",
+    "enable_per_process_and_thread_memory_limit",
+    "redirect_stderr_to_stdout",
+    "enable_network",
+];
+
+/// A submission (`POST /submissions`, an entry of a batch). Text fields are
+/// base64 with `base64_encoded=true`; null is the same as absent. The served
+/// document adds this server's bounds: the language ids, the maximum limits,
+/// and leaves out what it does not accept (`additional_files`,
+/// `callback_url`, per-process limits, the network).
+// [`parse`] reads the JSON field by field instead (every problem named in one
+// 422, Judge0's wording), so this type is never built.
+#[derive(ToSchema)]
+#[schema(as = Judge0Request)]
+#[allow(dead_code)] // Described, never built (see above).
+pub struct RequestBody {
+    /// The program (blank for language 89, multi-file, which takes additional_files instead).
+    #[schema(min_length = 1, pattern = "\\S")]
+    source_code: String,
+    /// A language id (GET /languages).
+    language_id: u32,
+    /// stdin.
+    stdin: Option<String>,
+    /// What stdout must be for Accepted.
+    expected_output: Option<String>,
+    /// Compiled languages only.
+    #[schema(max_length = 512)]
+    compiler_options: Option<String>,
+    /// The program's arguments, split as a shell would.
+    #[schema(max_length = 512)]
+    command_line_arguments: Option<String>,
+    /// A zip (base64): relative paths only, no symlinks.
+    #[schema(format = Byte)]
+    additional_files: Option<String>,
+    /// http:// URL the finished submission is PUT to.
+    callback_url: Option<String>,
+    /// CPU seconds.
+    #[schema(exclusive_minimum = 0)]
+    cpu_time_limit: Option<f64>,
+    /// CPU seconds granted past the limit before the program is stopped.
+    #[schema(minimum = 0)]
+    cpu_extra_time: Option<f64>,
+    /// Wall seconds.
+    #[schema(minimum = 1)]
+    wall_time_limit: Option<f64>,
+    /// KiB.
+    #[schema(minimum = 2048)]
+    memory_limit: Option<u64>,
+    /// KiB.
+    #[schema(minimum = 1)]
+    stack_limit: Option<u64>,
+    /// Processes and threads.
+    #[schema(minimum = 1)]
+    max_processes_and_or_threads: Option<u64>,
+    /// KiB a file (and stdout) may reach.
+    #[schema(minimum = 1)]
+    max_file_size: Option<u64>,
+    /// Runs whose times and memory are averaged.
+    #[schema(minimum = 1)]
+    number_of_runs: Option<u64>,
+    /// Accepted for compatibility; this server refuses true.
+    enable_per_process_and_thread_time_limit: Option<bool>,
+    /// Accepted for compatibility; this server refuses true.
+    enable_per_process_and_thread_memory_limit: Option<bool>,
+    /// stderr goes to stdout.
+    redirect_stderr_to_stdout: Option<bool>,
+    /// The hosts the API key may reach (README "Network").
+    enable_network: Option<bool>,
+}
+
+/// `POST /submissions/batch`.
+#[derive(ToSchema)]
+#[schema(as = Judge0Batch)]
+#[allow(dead_code)] // Described, never built: `batch_create` reads `submissions`.
+pub struct BatchBody {
+    /// The submissions (at most the server's batch size).
+    #[schema(min_items = 1)]
+    submissions: Vec<RequestBody>,
+}
 
 /// Parses one submission object; `Err` carries every problem found.
 pub fn parse(svc: &Service, body: &Value, b64: bool) -> Result<JobRequest, FieldErrors> {
     let Some(map) = body.as_object() else {
         return Err([("submission".to_owned(), vec!["must be a JSON object".to_owned()])].into());
     };
-    let mut r = Reader::new(map);
+    let mut r = Reader::listed(map, &FIELDS);
     let lang = language(svc, &mut r);
     let is_project = lang.is_some_and(|l| l.is_project);
     let source_code = r.bytes("source_code", b64);
@@ -219,4 +321,16 @@ fn limits(svc: &Service, r: &mut Reader<'_>, mut req: JobRequest) -> JobRequest 
         }
     }
     req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The description and the parser name the same fields: one added to
+    /// either alone fails here (the parser cannot read one not in [`FIELDS`]).
+    #[test]
+    fn the_description_lists_exactly_the_fields_the_parser_reads() {
+        assert_eq!(crate::api::openapi::properties::<RequestBody>(), crate::api::openapi::sorted(&FIELDS));
+    }
 }

@@ -10,17 +10,21 @@ pub mod input;
 pub mod view;
 
 use crate::api::error::ErrorBody;
-use crate::api::openapi::{Judge0Batch, Judge0Page, Judge0Request, Judge0Submission, Judge0Submissions, Refusals};
+use crate::api::openapi::Refusals;
 use crate::api::{authorize, check_token, json, ApiError, AppState, JsonBody, Params};
 use crate::service::Service;
 use crate::store::board::Seen;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use input::{BatchBody, RequestBody};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use view::SubmissionView;
 
 /// The Judge0 routes.
 pub fn routes() -> OpenApiRouter<Arc<Service>> {
@@ -34,8 +38,8 @@ pub fn routes() -> OpenApiRouter<Arc<Service>> {
 /// Create a submission.
 #[utoipa::path(post, path = "/submissions", tag = "judge0",
     params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("wait" = Option<bool>, Query, description = "Answer with the finished submission"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *")),
-    request_body = Judge0Request,
-    responses((status = 201, description = "Token, or the submission with wait=true", body = Judge0Submission), Refusals))]
+    request_body = RequestBody,
+    responses((status = 201, description = "Token, or the submission with wait=true", body = SubmissionView), Refusals))]
 async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let wait = q.flag("wait")?;
     if wait && !svc.cfg.enable_wait_result {
@@ -64,7 +68,7 @@ async fn create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Re
 /// Get a submission.
 #[utoipa::path(get, path = "/submissions/{token}", tag = "judge0",
     params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "A submission's token (a UUID)"), ("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *")),
-    responses((status = 200, description = "The submission", body = Judge0Submission), Refusals))]
+    responses((status = 200, description = "The submission", body = SubmissionView), Refusals))]
 async fn show(State(svc): AppState, Path(token): Path<String>, q: Params) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let fields = view::parse_fields(q.get("fields"))?;
@@ -91,7 +95,7 @@ const MAX_PER_PAGE: u64 = 1000;
     params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token"),
         ("page" = Option<u64>, Query, minimum = 1, description = "Page"),
         ("per_page" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size")),
-    responses((status = 200, description = "A page", body = Judge0Page),
+    responses((status = 200, description = "A page", body = Page),
         (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
     authorize(&svc, &headers, &q)?;
@@ -114,25 +118,76 @@ async fn index(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Re
         .collect::<Result<Vec<Value>, _>>()
         .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.replace("this submission", "one or more submissions")))?;
     let pages = total.div_ceil(per_page);
-    Ok(json(
-        StatusCode::OK,
-        json!({
-            "submissions": subs,
-            "meta": {
-                "current_page": page,
-                "next_page": (page < pages).then_some(page + 1),
-                "prev_page": (page > 1).then_some(page - 1),
-                "total_pages": pages,
-                "total_count": total,
-            }
-        }),
-    ))
+    let meta = PageMeta {
+        current_page: page,
+        next_page: (page < pages).then_some(page + 1),
+        prev_page: (page > 1).then_some(page - 1),
+        total_pages: pages,
+        total_count: total,
+    };
+    Ok(json(StatusCode::OK, Page { submissions: subs, meta }))
+}
+
+/// `GET /submissions`: a page.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0Page)]
+pub struct Page {
+    /// The page's submissions, newest first.
+    #[schema(value_type = Vec<SubmissionView>)]
+    submissions: Vec<Value>,
+    /// Where the page is.
+    meta: PageMeta,
+}
+
+/// A page's place among all.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0PageMeta)]
+pub struct PageMeta {
+    /// This page (from 1).
+    current_page: u64,
+    /// The next one, if any.
+    next_page: Option<u64>,
+    /// The previous one, if any.
+    prev_page: Option<u64>,
+    /// Pages in all.
+    total_pages: u64,
+    /// Submissions in all.
+    total_count: u64,
+}
+
+/// `GET /submissions/batch`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0Submissions)]
+pub struct Submissions {
+    /// One per token asked, in order: null for an unknown token.
+    #[schema(value_type = Vec<Option<SubmissionView>>)]
+    submissions: Vec<Value>,
+}
+
+/// One entry of a batch create's answer.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = Judge0BatchEntry)]
+pub enum BatchEntry {
+    /// Accepted: its token.
+    Token(Token),
+    /// Refused: `{field: [message]}`.
+    #[schema(value_type = crate::api::error::FieldErrorsBody)]
+    Errors(crate::api::FieldErrors),
+}
+
+/// A created submission's token.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Judge0Token)]
+pub struct Token {
+    /// Its token.
+    token: String,
 }
 
 /// Delete a finished submission (when enabled; needs the authorization token).
 #[utoipa::path(delete, path = "/submissions/{token}", tag = "judge0",
     params(("token" = String, Path, pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "A submission's token (a UUID)"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"), ("X-Auth-User" = Option<String>, Header, description = "The authorization token")),
-    responses((status = 200, description = "What was deleted", body = Judge0Submission),
+    responses((status = 200, description = "What was deleted", body = SubmissionView),
         (status = 403, description = "Authorization required", body = ErrorBody), Refusals))]
 async fn destroy(
     State(svc): AppState,
@@ -184,8 +239,8 @@ fn batch_size(svc: &Service, n: usize) -> Result<(), ApiError> {
 /// Create several submissions: each entry is a token or its own errors.
 #[utoipa::path(post, path = "/submissions/batch", tag = "judge0",
     params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64")),
-    request_body = Judge0Batch,
-    responses((status = 201, description = "A token or errors per submission", body = Vec<Object>), Refusals))]
+    request_body = BatchBody,
+    responses((status = 201, description = "A token or errors per submission", body = Vec<BatchEntry>), Refusals))]
 async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let items = match body.get("submissions") {
@@ -198,14 +253,14 @@ async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody)
     let valid: Vec<_> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
     let mut tokens = if valid.is_empty() { Vec::new() } else { svc.submit(valid, false).await? }.into_iter();
     let mut any = false;
-    let out: Vec<Value> = parsed
+    let out: Vec<BatchEntry> = parsed
         .into_iter()
         .map(|p| match p {
             Ok(_) => {
                 any = true;
-                json!({ "token": tokens.next().map(|t| t.0) })
+                BatchEntry::Token(Token { token: tokens.next().map(|t| t.0).unwrap_or_default() })
             }
-            Err(e) => json!(e),
+            Err(e) => BatchEntry::Errors(e),
         })
         .collect();
     let code = if any { StatusCode::CREATED } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -216,7 +271,7 @@ async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody)
 #[utoipa::path(get, path = "/submissions/batch", tag = "judge0",
     params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64"), ("fields" = Option<String>, Query, description = "Comma-separated attributes, or *"),
         ("tokens" = String, Query, min_length = 1, description = "Comma-separated tokens (or a tokens header)")),
-    responses((status = 200, description = "Submissions", body = Judge0Submissions), Refusals))]
+    responses((status = 200, description = "Submissions", body = Submissions), Refusals))]
 async fn batch_show(State(svc): AppState, headers: HeaderMap, q: Params) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let fields = view::parse_fields(q.get("fields"))?;
@@ -236,5 +291,5 @@ async fn batch_show(State(svc): AppState, headers: HeaderMap, q: Params) -> Resu
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| ApiError::BadRequest(view::NOT_UTF8.replace("this submission", "one or more submissions")))?;
-    Ok(json(StatusCode::OK, json!({ "submissions": subs })))
+    Ok(json(StatusCode::OK, Submissions { submissions: subs }))
 }

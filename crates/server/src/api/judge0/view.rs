@@ -9,6 +9,7 @@ use crate::service::Service;
 use base64::Engine as _;
 use flash_engine::StatusId;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 
 /// Every attribute, in Judge0's column order, plus `status` and `language`.
 pub const ALL_FIELDS: [&str; 35] = [
@@ -48,6 +49,104 @@ pub const ALL_FIELDS: [&str; 35] = [
     "status",
     "language",
 ];
+
+/// A submission as Judge0 shows it: the attributes asked for in `fields`
+/// (the default ones without it).
+// Each property is one of [`ALL_FIELDS`]. [`render`] builds the object attribute by attribute, so this type is never
+// built; a unit test holds its properties to [`ALL_FIELDS`].
+#[derive(ToSchema)]
+#[schema(as = Judge0Submission)]
+#[allow(dead_code)] // Described, never built (see above).
+pub struct SubmissionView {
+    /// The program (base64 with `base64_encoded=true`, as every text attribute).
+    source_code: Option<String>,
+    /// Its language id.
+    #[schema(required = false)]
+    language_id: u32,
+    /// stdin.
+    stdin: Option<String>,
+    /// The expected output.
+    expected_output: Option<String>,
+    /// What the program wrote; null when empty.
+    stdout: Option<String>,
+    /// Judge0's status id (1..=14).
+    #[schema(required = false)]
+    status_id: u8,
+    /// ISO 8601, with milliseconds.
+    #[schema(required = false)]
+    created_at: String,
+    /// ISO 8601, with milliseconds.
+    finished_at: Option<String>,
+    /// CPU seconds, a decimal string ("0.002").
+    time: Option<String>,
+    /// Peak memory, KiB.
+    memory: Option<u64>,
+    /// What the program wrote to stderr; null when empty.
+    stderr: Option<String>,
+    /// Its token.
+    #[schema(required = false)]
+    token: String,
+    /// Runs.
+    #[schema(required = false)]
+    number_of_runs: u32,
+    /// CPU seconds, a decimal string.
+    #[schema(required = false)]
+    cpu_time_limit: String,
+    /// CPU seconds, a decimal string.
+    #[schema(required = false)]
+    cpu_extra_time: String,
+    /// Wall seconds, a decimal string.
+    #[schema(required = false)]
+    wall_time_limit: String,
+    /// KiB.
+    #[schema(required = false)]
+    memory_limit: u64,
+    /// KiB.
+    #[schema(required = false)]
+    stack_limit: u64,
+    /// Processes and threads.
+    #[schema(required = false)]
+    max_processes_and_or_threads: u64,
+    /// Always false here.
+    #[schema(required = false)]
+    enable_per_process_and_thread_time_limit: bool,
+    /// Always false here.
+    #[schema(required = false)]
+    enable_per_process_and_thread_memory_limit: bool,
+    /// KiB.
+    #[schema(required = false)]
+    max_file_size: u64,
+    /// The compiler's output; null when empty.
+    compile_output: Option<String>,
+    /// Exit code.
+    exit_code: Option<i32>,
+    /// Signal that ended the program.
+    exit_signal: Option<i32>,
+    /// Details of the status.
+    message: Option<String>,
+    /// Wall seconds, a decimal string.
+    wall_time: Option<String>,
+    /// As sent.
+    compiler_options: Option<String>,
+    /// As sent.
+    command_line_arguments: Option<String>,
+    /// As sent.
+    #[schema(required = false)]
+    redirect_stderr_to_stdout: bool,
+    /// As sent.
+    callback_url: Option<String>,
+    /// The zip sent, always base64.
+    additional_files: Option<String>,
+    /// Whether it had the network.
+    #[schema(required = false)]
+    enable_network: bool,
+    /// Its status.
+    #[schema(required = false)]
+    status: crate::api::native::StatusView,
+    /// Its language.
+    #[schema(required = false)]
+    language: crate::api::native::NativeLanguage,
+}
 
 /// What a GET answers without `fields`.
 pub const DEFAULT_FIELDS: [&str; 8] =
@@ -312,6 +411,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// One property per attribute: one added to either alone fails here.
+    #[test]
+    fn the_description_has_every_attribute() {
+        let described = crate::api::openapi::properties::<SubmissionView>();
+        assert_eq!(described, crate::api::openapi::sorted(&ALL_FIELDS));
     }
 
     #[test]
