@@ -163,8 +163,11 @@ fn session_bounds(svc: &Service, schemas: &mut Value) {
         schemas[name]["additionalProperties"] = json!(false);
         schemas[name]["properties"][field]["maximum"] = json!(max);
     }
-    schemas["SessionRun"]["additionalProperties"] = json!(false);
-    run_bounds(svc, &mut schemas["SessionRun"]["properties"]);
+    let run = &mut schemas["SessionRun"];
+    run["additionalProperties"] = json!(false);
+    // The parser's rule that the properties cannot state: command, or language and code.
+    run["oneOf"] = json!([{"required": ["command"]}, {"required": ["language", "code"]}]);
+    run_bounds(svc, &mut run["properties"]);
 }
 
 /// Judge0's submission within this server's bounds: the language ids, the

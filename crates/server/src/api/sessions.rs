@@ -379,12 +379,21 @@ pub struct SessionRunBody;
 #[allow(dead_code)] // Described, never built (see [`SessionRunBody`]).
 struct RunOwnFields {
     /// A Bash script (instead of language and code).
-    #[schema(min_length = 1, pattern = "\\S")]
-    command: Option<String>,
+    #[schema(required = false, min_length = 1, pattern = "\\S")]
+    command: String,
     /// Workspace paths whose content the answer carries after the run.
-    #[schema(max_items = 64)]
-    copy_out: Option<Vec<String>>,
+    #[schema(required = false, inline, max_items = 64)]
+    copy_out: Vec<WorkspacePath>,
 }
+
+/// A path in the workspace: relative, without empty, `.` or `..` components.
+// As [`crate::sessions::check_path`] takes it.
+#[derive(ToSchema)]
+#[schema(
+    pattern = "^(?:[^/.\\x00][^/\\x00]*|\\.[^/.\\x00][^/\\x00]*|\\.\\.[^/\\x00]+)(?:/(?:[^/.\\x00][^/\\x00]*|\\.[^/.\\x00][^/\\x00]*|\\.\\.[^/\\x00]+))*$"
+)]
+#[allow(dead_code)] // Described, never built (see [`SessionRunBody`]).
+struct WorkspacePath(String);
 
 impl utoipa::PartialSchema for SessionRunBody {
     fn schema() -> RefOr<Schema> {
