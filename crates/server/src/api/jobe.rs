@@ -86,8 +86,8 @@ pub struct RunSpec {
     /// stdin.
     input: Option<String>,
     /// Files PUT before, as `[id, name]` pairs.
-    #[schema(max_items = 100, value_type = Option<Vec<Vec<String>>>)]
-    file_list: Option<Vec<Value>>,
+    #[schema(max_items = 100)]
+    file_list: Option<Vec<(String, String)>>,
     /// Limits and arguments.
     parameters: Option<Parameters>,
 }

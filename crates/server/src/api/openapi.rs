@@ -166,7 +166,10 @@ fn session_bounds(svc: &Service, schemas: &mut Value) {
     let run = &mut schemas["SessionRun"];
     run["additionalProperties"] = json!(false);
     // The parser's rule that the properties cannot state: command, or language and code.
-    run["oneOf"] = json!([{"required": ["command"]}, {"required": ["language", "code"]}]);
+    run["oneOf"] = json!([
+        {"required": ["command"], "not": {"anyOf": [{"required": ["language"]}, {"required": ["code"]}]}},
+        {"required": ["language", "code"], "not": {"required": ["command"]}},
+    ]);
     run_bounds(svc, &mut run["properties"]);
 }
 
