@@ -96,6 +96,13 @@ async fn a_run_that_did_not_happen_or_broke_a_limit_leaves_the_workspace_unchang
     assert_eq!((v["status"]["id"].as_u64(), &v["workspace"]["saved"]), (Some(6), &json!(false)), "{v}");
     let (_, body) = send(&s, None, "GET", &format!("/sessions/{id}/files/keep.txt"), b"").await;
     assert_eq!(body, b"v1");
+    // A run judges nothing: no test cases, no package (its job would leave the workspace aside).
+    let package = "0".repeat(64);
+    for run in [json!({"command": "ls", "tests": []}), json!({"command": "ls", "package": package})] {
+        let (st, v) = call(&s, None, "POST", &format!("/sessions/{id}/run"), run).await;
+        assert_eq!(st, 422, "{v}");
+        assert!(v.to_string().contains("is not taken by a session run"), "{v}");
+    }
 }
 
 #[tokio::test]

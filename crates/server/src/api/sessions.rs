@@ -362,8 +362,9 @@ async fn delete_file(State(svc): AppState, Path((id, path)): Path<(String, Strin
 /// The fields a run body reads besides the native API's.
 const RUN_FIELDS: [&str; 2] = ["command", "copy_out"];
 
-/// The native API's fields a session run refuses (it runs once, judges nothing).
-const RUN_REFUSED: [&str; 2] = ["tests", "expected"];
+/// The native API's fields a session run refuses (it runs once, judges nothing:
+/// a package job would be judged on the package, away from the workspace).
+const RUN_REFUSED: [&str; 5] = ["tests", "expected", "package", "all_tests", "transcript"];
 
 /// `POST /sessions/{id}/run`: `command` (a Bash script), or `language` and
 /// `code`; the native API's input, arguments and limits (each within the
