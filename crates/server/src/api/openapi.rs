@@ -147,7 +147,10 @@ pub fn spec(svc: &Service, derived: &utoipa::openapi::OpenApi) -> Value {
     session_bounds(svc, schemas);
     judge0_bounds(svc, schemas);
     piston_bounds(svc, &mut schemas["PistonRequest"]);
-    schemas["JobeRunSpec"]["properties"]["language_id"]["enum"] = json!(crate::api::jobe::language_ids(svc));
+    let jobe = &mut schemas["JobeRunSpec"]["properties"];
+    jobe["language_id"]["enum"] = json!(crate::api::jobe::language_ids(svc));
+    // What the pair type cannot state: both halves are there.
+    jobe["file_list"]["items"]["minItems"] = json!(2);
     doc
 }
 
