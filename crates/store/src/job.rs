@@ -406,6 +406,50 @@ impl DebugRefusal {
 }
 
 impl JobRequest {
+    /// A submission from `origin` in the language of these ids, with nothing
+    /// else asked yet: no source, input or tests, every limit 0 (the caller
+    /// sets them from its request and the server's configuration), no
+    /// options, files, network, callback or package, one run. Parsers fill
+    /// in what their API carries with struct update syntax.
+    pub fn submission(origin: Origin, language_id: u32, engine_language: u32) -> JobRequest {
+        JobRequest {
+            kind: JobKind::Submission,
+            origin,
+            language_id,
+            engine_language,
+            source_code: None,
+            stdin: None,
+            expected_output: None,
+            tests: Vec::new(),
+            cpu_time_limit: 0.0,
+            cpu_extra_time: 0.0,
+            wall_time_limit: 0.0,
+            memory_limit: 0,
+            stack_limit: 0,
+            max_processes_and_or_threads: 0,
+            enable_per_process_and_thread_time_limit: false,
+            enable_per_process_and_thread_memory_limit: false,
+            max_file_size: 0,
+            output_limit: 0,
+            number_of_runs: 1,
+            compiler_options: None,
+            command_line_arguments: None,
+            args: Vec::new(),
+            redirect_stderr_to_stdout: false,
+            enable_network: false,
+            network: Vec::new(),
+            comparison: Default::default(),
+            additional_files: None,
+            files: Vec::new(),
+            callback_url: None,
+            debug: None,
+            compile_limits: Default::default(),
+            key: None,
+            session: None,
+            package: None,
+        }
+    }
+
     /// What a worker does with it. A job stored before kinds existed, with a
     /// debug request, is a debug job.
     pub fn kind(&self) -> JobKind {
@@ -545,40 +589,17 @@ pub(crate) mod b64_opt {
 #[cfg(test)]
 pub(crate) fn sample_request() -> JobRequest {
     JobRequest {
-        kind: JobKind::Submission,
-        origin: Origin::Judge0,
-        language_id: 71,
-        engine_language: 71,
         source_code: Some(b"print(input())".to_vec()),
         stdin: Some(b"hi\xff".to_vec()),
-        expected_output: None,
-        tests: Vec::new(),
         cpu_time_limit: 5.0,
         cpu_extra_time: 1.0,
         wall_time_limit: 10.0,
         memory_limit: 128_000,
         stack_limit: 64_000,
         max_processes_and_or_threads: 60,
-        enable_per_process_and_thread_time_limit: false,
-        enable_per_process_and_thread_memory_limit: false,
         max_file_size: 1024,
         output_limit: 1024,
-        number_of_runs: 1,
-        compiler_options: None,
-        command_line_arguments: None,
-        args: Vec::new(),
-        redirect_stderr_to_stdout: false,
-        enable_network: false,
-        network: Vec::new(),
-        comparison: Default::default(),
-        additional_files: None,
-        files: Vec::new(),
-        callback_url: None,
-        debug: None,
-        compile_limits: Default::default(),
-        key: None,
-        session: None,
-        package: None,
+        ..JobRequest::submission(Origin::Judge0, 71, 71)
     }
 }
 

@@ -408,40 +408,19 @@ async fn parse(svc: &Service, spec: &Map<String, Value>) -> Result<JobRequest, J
     let args = list("runargs")?;
     list("interpreterargs")?;
     let req = JobRequest {
-        kind: crate::job::JobKind::Submission,
-        origin: Origin::Jobe,
-        language_id: lang.id,
-        engine_language: lang.engine_id,
         source_code: Some(source),
         stdin: Some(input.into_bytes()),
-        expected_output: None,
-        tests: Vec::new(),
         cpu_time_limit: cpu,
-        cpu_extra_time: 0.0,
         wall_time_limit: (cpu * 2.0).max(cpu + 1.0).min(l.max_wall_time_limit),
         memory_limit: mem_kb,
         stack_limit: l.stack_limit.min(mem_kb),
         max_processes_and_or_threads: procs,
-        enable_per_process_and_thread_time_limit: false,
-        enable_per_process_and_thread_memory_limit: false,
         max_file_size: l.max_file_size,
         output_limit: l.output_limit,
-        number_of_runs: 1,
         compiler_options: (lang.compiled && !options.is_empty()).then(|| options.join(" ")),
-        command_line_arguments: None,
         args,
-        redirect_stderr_to_stdout: false,
-        enable_network: false,
-        network: Vec::new(),
-        comparison: Default::default(),
-        additional_files: None,
         files,
-        callback_url: None,
-        debug: None,
-        compile_limits: Default::default(),
-        key: None,
-        session: None,
-        package: None,
+        ..JobRequest::submission(Origin::Jobe, lang.id, lang.engine_id)
     };
     crate::submission::preflight(svc, &req).map_err(|e| bad(format!("run_spec: {e}")))?;
     Ok(req)

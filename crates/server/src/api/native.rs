@@ -245,16 +245,11 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
     let c = &svc.cfg.limits;
     let gt0 = Min::Above(0.0);
     let req = JobRequest {
-        kind: crate::job::JobKind::Submission,
-        origin: Origin::Native,
-        language_id: lang.map_or(0, |l| l.id),
-        engine_language: lang.map_or(0, |l| l.engine_id),
         source_code: code.map(String::into_bytes),
         stdin: input.map(String::into_bytes),
         expected_output: expected.map(String::into_bytes),
         tests,
         cpu_time_limit: r.ranged("time_limit", c.cpu_time_limit, gt0, c.max_cpu_time_limit),
-        cpu_extra_time: 0.0,
         wall_time_limit: r.ranged("wall_time_limit", c.wall_time_limit, gt0, c.max_wall_time_limit),
         memory_limit: r.ranged_int("memory_limit", c.memory_limit, Min::AtLeast(2048.0), c.max_memory_limit),
         stack_limit: r.ranged_int("stack_limit", c.stack_limit, gt0, c.max_stack_limit),
@@ -264,26 +259,15 @@ pub fn parse(svc: &Service, body: &Value) -> Result<JobRequest, FieldErrors> {
             gt0,
             c.max_max_processes_and_or_threads,
         ),
-        enable_per_process_and_thread_time_limit: false,
-        enable_per_process_and_thread_memory_limit: false,
         max_file_size: c.max_file_size,
         output_limit: r.ranged_int("output_limit", c.output_limit, gt0, c.max_output_limit),
-        number_of_runs: 1,
         compiler_options: compiler_options.filter(|o| !o.trim().is_empty()),
-        command_line_arguments: None,
         args,
-        redirect_stderr_to_stdout: false,
         enable_network: !network.is_empty(),
         network,
         comparison,
-        additional_files: None,
-        files: Vec::new(),
-        callback_url: None,
-        debug: None,
-        compile_limits: Default::default(),
-        key: None,
-        session: None,
         package,
+        ..JobRequest::submission(Origin::Native, lang.map_or(0, |l| l.id), lang.map_or(0, |l| l.engine_id))
     };
     if r.errors.is_empty() {
         if let Err(e) = crate::submission::preflight(svc, &req) {

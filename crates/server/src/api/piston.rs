@@ -356,44 +356,23 @@ pub fn parse<'a>(svc: &'a Service, body: &Value) -> Result<Execute<'a>, PistonEr
     let compile_mem = limit(b, "compile_memory_limit", "bytes", i64::MAX)?;
     let (main, rest) = files.split_first().expect("at least one file");
     let request = JobRequest {
-        kind: crate::job::JobKind::Submission,
-        origin: Origin::Piston,
-        language_id: runtime.lang.id,
-        engine_language: runtime.lang.engine_id,
         source_code: Some(main.data.clone()),
         stdin: Some(stdin),
-        expected_output: None,
-        tests: Vec::new(),
         cpu_time_limit: run_cpu as f64 / 1000.0,
-        cpu_extra_time: 0.0,
         wall_time_limit: run_timeout as f64 / 1000.0,
         memory_limit: run_mem.map_or(l.max_memory_limit, |m| (m as u64).div_ceil(1024).max(2048)),
         stack_limit: l.stack_limit,
         max_processes_and_or_threads: l.max_processes_and_or_threads,
-        enable_per_process_and_thread_time_limit: false,
-        enable_per_process_and_thread_memory_limit: false,
         max_file_size: l.max_file_size,
         output_limit: l.output_limit,
-        number_of_runs: 1,
-        compiler_options: None,
-        command_line_arguments: None,
         args,
-        redirect_stderr_to_stdout: false,
-        enable_network: false,
-        network: Vec::new(),
-        comparison: Default::default(),
-        additional_files: None,
         files: rest.to_vec(),
-        callback_url: None,
-        debug: None,
         compile_limits: flash_engine::CompileLimits {
             cpu_time: compile_cpu.map(|ms| ms as f64 / 1000.0),
             wall_time: compile_timeout.map(|ms| ms as f64 / 1000.0),
             memory_kb: compile_mem.map(|b| (b as u64).div_ceil(1024)),
         },
-        key: None,
-        session: None,
-        package: None,
+        ..JobRequest::submission(Origin::Piston, runtime.lang.id, runtime.lang.engine_id)
     };
     crate::submission::preflight(svc, &request).map_err(|e| PistonError::bad(format!("files: {e}")))?;
     Ok(Execute { runtime, request })
