@@ -296,7 +296,13 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut 
         &format!("{:.3}x ({:.0}x faster)", cached / judge0, judge0 / cached),
     );
 
-    // 3. Java start-up.
+    java_startup(&engine, tmp, runs, report)?;
+    other_jvm_startups(&engine, tmp, runs, report)
+}
+
+/// Java start-up (the third workload): a compiled hello world through Flash against plain
+/// `java`, with and without Flash's options.
+fn java_startup(engine: &Engine, tmp: &Path, runs: usize, report: &mut Report) -> anyhow::Result<()> {
     if engine.registry().find("Java").is_none() {
         report.line("| Java hello world | not installed | | | |");
         return Ok(());
@@ -307,22 +313,25 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut 
     std::fs::write(dir.join("Main.java"), JAVA_HELLO)?;
     plain(&dir, &["/usr/bin/javac", "Main.java"], b"")?;
     let sub = Submission { language: "Java".into(), source: JAVA_HELLO.as_bytes().to_vec(), ..Submission::default() };
-    judged(&engine, &sub)?;
+    judged(engine, &sub)?;
     let own = plain_java(engine.registry().find("Java").expect("checked"));
     let own_argv: Vec<&str> = own.iter().map(String::as_str).collect();
     let (mut p, mut o, mut f) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs.max(10) {
         p.push(timed(|| plain(&dir, &["/usr/bin/java", "-cp", ".", "Main"], b"").map(drop))?);
         o.push(timed(|| plain(&dir, &own_argv, b"").map(drop))?);
-        f.push(timed(|| judged(&engine, &sub).map(drop))?);
+        f.push(timed(|| judged(engine, &sub).map(drop))?);
     }
     let (p, o, f) = (median(p), median(o), median(f));
     let java = "Java hello world (compiled), start to end";
     report.row(java, "plain `java -cp . Main`", (p, f), (3, 3), &format!("{:.2}x", f / p));
     report.row(java, "plain `java` with Flash's options, no archive", (o, f), (3, 3), &format!("{:.2}x", f / o));
+    Ok(())
+}
 
-    // 4. The other JVM languages' start-up, against plain `java` on the same
-    // class path (the compile done plainly once, outside the measure).
+/// The other JVM languages' start-up (the fourth), against plain `java` on the same
+/// class path (the compile done plainly once, outside the measure).
+fn other_jvm_startups(engine: &Engine, tmp: &Path, runs: usize, report: &mut Report) -> anyhow::Result<()> {
     for (name, hello) in OTHER_JVM_HELLOS {
         let Some(lang) = engine.registry().find(name) else {
             report.line(&format!("| {name} hello world | not installed | | | |"));
@@ -340,11 +349,11 @@ fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut 
         let baseline = plain_jvm(lang);
         let argv: Vec<&str> = baseline.iter().map(String::as_str).collect();
         let sub = Submission { language: (*name).into(), source: hello.as_bytes().to_vec(), ..Submission::default() };
-        judged(&engine, &sub)?;
+        judged(engine, &sub)?;
         let (mut p, mut f) = (Vec::new(), Vec::new());
         for _ in 0..runs.max(10) {
             p.push(timed(|| plain(&dir, &argv, b"").map(drop))?);
-            f.push(timed(|| judged(&engine, &sub).map(drop))?);
+            f.push(timed(|| judged(engine, &sub).map(drop))?);
         }
         let (p, f) = (median(p), median(f));
         let what = format!("{name} hello world{}, start to end", if compile.is_empty() { "" } else { " (compiled)" });
