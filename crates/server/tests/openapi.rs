@@ -261,3 +261,25 @@ async fn piston_and_jobe_read_every_described_field() {
     assert!(String::from_utf8_lossy(&r.body).contains("file_contents"));
     s.stop().await;
 }
+
+/// A batch whose every submission is refused answers 422 with their errors
+/// in order, and the document says so (as well as the body's own refusal).
+#[tokio::test]
+async fn an_all_refused_batch_answers_what_the_document_says() {
+    let s = start(config()).await;
+    let doc = s.get("/openapi.json").await.json();
+    let r = s.post("/submissions/batch", &json!({"submissions": [{"language_id": 71}, {}]})).await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let answer = r.json();
+    assert_eq!(answer.as_array().map(Vec::len), Some(2), "{answer}");
+    let schema =
+        &doc["paths"]["/submissions/batch"]["post"]["responses"]["422"]["content"]["application/json"]["schema"];
+    let either = schema["oneOf"].as_array().unwrap_or_else(|| panic!("{schema}"));
+    assert!(either.iter().any(|s| s["$ref"] == "#/components/schemas/FieldErrors"), "{schema}");
+    let array = either.iter().find(|s| s["type"] == "array").unwrap_or_else(|| panic!("{schema}"));
+    assert_eq!(array["items"]["$ref"], "#/components/schemas/Judge0BatchEntry", "{schema}");
+    let r = s.post("/submissions/batch", &json!({"submissions": 3})).await;
+    assert_eq!(r.status, 422);
+    assert!(r.json().get("submissions").is_some(), "the body's own refusal is a FieldErrors");
+    s.stop().await;
+}

@@ -66,6 +66,25 @@ impl utoipa::IntoResponses for Refusals {
     }
 }
 
+/// [`Refusals`] of `POST /submissions/batch`: there a 422 is either a
+/// refusal of the body (`FieldErrors`) or, when every submission is refused,
+/// the per-submission errors in order.
+pub struct BatchRefusals;
+
+impl utoipa::IntoResponses for BatchRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder};
+        let mut all = Refusals::responses();
+        let either = OneOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name("FieldErrors"))
+            .item(ArrayBuilder::new().items(utoipa::openapi::Ref::from_schema_name("Judge0BatchEntry")));
+        let desc = "Invalid fields, or every submission refused (each one's errors, in order)";
+        let r = ResponseBuilder::new().description(desc).content("application/json", Content::new(Some(either)));
+        all.insert("422".into(), r.build().into());
+        all
+    }
+}
+
 /// The refusals of Piston's endpoints: its own `{message}`, but the
 /// authentication's and the API keys' in the server's shape.
 pub struct PistonRefusals;

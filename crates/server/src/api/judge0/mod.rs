@@ -10,7 +10,7 @@ pub mod input;
 pub mod view;
 
 use crate::api::error::ErrorBody;
-use crate::api::openapi::Refusals;
+use crate::api::openapi::{BatchRefusals, Refusals};
 use crate::api::{authorize, check_token, json, ApiError, AppState, JsonBody, Params};
 use crate::service::Service;
 use crate::store::board::Seen;
@@ -240,7 +240,7 @@ fn batch_size(svc: &Service, n: usize) -> Result<(), ApiError> {
 #[utoipa::path(post, path = "/submissions/batch", tag = "judge0",
     params(("base64_encoded" = Option<bool>, Query, description = "Text fields are base64")),
     request_body = BatchBody,
-    responses((status = 201, description = "A token or errors per submission", body = Vec<BatchEntry>), Refusals))]
+    responses((status = 201, description = "A token or errors per submission", body = Vec<BatchEntry>), BatchRefusals))]
 async fn batch_create(State(svc): AppState, q: Params, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
     let b64 = q.flag("base64_encoded")?;
     let items = match body.get("submissions") {
