@@ -298,7 +298,7 @@ fn corpus_of(lang: &crate::Language, java: &str) -> Option<Corpus> {
     }
     let program = OWN_CORPUS.iter().find(|(name, _)| *name == lang.spec.name)?.1;
     let spec = &lang.spec;
-    let from = spec.run.iter().position(|a| matches!(a.as_str(), "-cp" | "-classpath" | "--class-path"))?;
+    let from = class_path_at(&spec.run)?;
     let run: Vec<String> = spec.run[from..].iter().filter(|a| *a != "{args}").cloned().collect();
     // The run's class path may go on with jars that are not installed (the
     // JVM skips them): the archive's stops before the first.
@@ -532,13 +532,17 @@ fn archive_of(run: &[String]) -> Option<(String, String, Vec<String>)> {
         return None;
     }
     let java = run.first()?;
-    let flags = run[1..]
+    let flags = run[1..class_path_at(run).unwrap_or(run.len()).max(1)]
         .iter()
-        .take_while(|a| !matches!(a.as_str(), "-cp" | "-classpath" | "--class-path"))
         .filter(|a| !a.contains('{') && !a.starts_with(ARCHIVE_ARG) && !a.starts_with("-Xshare"))
         .cloned()
         .collect();
     Some((file.to_string(), java.clone(), flags))
+}
+
+/// Where a run command's class path option is.
+fn class_path_at(run: &[String]) -> Option<usize> {
+    run.iter().position(|a| matches!(a.as_str(), "-cp" | "-classpath" | "--class-path"))
 }
 
 /// Until its archive is built, the name points at the JDK's own default

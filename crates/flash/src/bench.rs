@@ -217,3 +217,10 @@ fn sandbox(runs: usize, idle: Duration) -> anyhow::Result<i32> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(0)
 }
+
+/// How long `f` took, seconds.
+pub(crate) fn timed(f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    let t = std::time::Instant::now();
+    f()?;
+    Ok(t.elapsed().as_secs_f64())
+}

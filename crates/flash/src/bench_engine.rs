@@ -9,7 +9,6 @@ use anyhow::bail;
 use flash_engine::{Engine, StatusId, Submission};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 const CPP: &str = "#include <iostream>\nint main(){std::cout<<\"hello\"<<std::endl;}\n";
 
@@ -35,10 +34,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// How long `f` took, milliseconds.
 fn timed(f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    let t = Instant::now();
-    f()?;
-    Ok(t.elapsed().as_secs_f64() * 1e3)
+    Ok(crate::bench::timed(f)? * 1e3)
 }
 
 fn plain(dir: &Path, argv: &[&str]) -> anyhow::Result<()> {

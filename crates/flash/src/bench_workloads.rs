@@ -22,6 +22,7 @@
 //! in the same run; never assertions. The table is printed and written to
 //! `OUT/workloads.md`, next to a plot of the ratios (`OUT/workloads.svg`).
 
+use crate::bench::timed;
 use crate::exec::{build_engine, Archives, Prebuild};
 use anyhow::{bail, Context};
 use flash_engine::{Engine, StatusId, Submission, TestCase};
@@ -78,13 +79,6 @@ pub(crate) fn plain_java(java: &flash_engine::Language) -> Vec<String> {
     );
     argv.extend(["-cp", ".", "Main"].map(String::from));
     argv
-}
-
-/// How long `f` took, seconds.
-fn timed(f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    let t = Instant::now();
-    f()?;
-    Ok(t.elapsed().as_secs_f64())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
