@@ -277,6 +277,9 @@ for l in sys.stdin:
     mkdir -p "$SNAP"
     cp "$FLASH" "$SNAP/flash"
     cp "$HOSTILE" "$SNAP/hostile"
+    # The thrashing test needs a file whose page cache the guest can reclaim;
+    # the guest's own writable filesystems are tmpfs.
+    head -c $((96 << 20)) /dev/zero | tr '\0' 't' > "$SNAP/thrash.data"
     # The hostile binary runs the flash it was built with (CARGO_BIN_EXE_flash,
     # compiled in); the guest binds the snapshot over that path.
     HELPER=${FLASH_VM_HOSTILE_HELPER:-}
@@ -306,7 +309,7 @@ make_initramfs() {
     in_list "$label" "$BENCH_ON" && bench_on=1
     {
         printf 'FLASH=%q\nHOSTILE=%q\nREPO=%q\nKLABEL=%q\n' "$SNAP/flash" "$SNAP/hostile" "$ROOT" "$label"
-        printf 'HELPER=%q\nHELPER_SNAPSHOT=%q\n' "$HELPER" "$SNAP/helper"
+        printf 'HELPER=%q\nHELPER_SNAPSHOT=%q\nTHRASH_FILE=%q\n' "$HELPER" "$SNAP/helper" "$SNAP/thrash.data"
         printf 'RUN_HOSTILE=%s\nRUN_BENCH=%s\nBENCH_N=%s\n' "$hostile_on" "$bench_on" "$BENCH_N"
     } > "$ird/flash-vm/guest.env"
     chmod +x "$ird/init" "$ird"/flash-vm/*.sh

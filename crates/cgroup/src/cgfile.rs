@@ -40,7 +40,16 @@ impl CgFile {
 
     /// Like [`CgFile::open_rw`], but a file that does not exist is `None`.
     pub(crate) fn open_rw_optional(path: PathBuf) -> Result<Option<Self>, Error> {
-        match Self::open(path, true) {
+        Self::open_optional(path, true)
+    }
+
+    /// Like [`CgFile::open_ro`], but a file that does not exist is `None`.
+    pub(crate) fn open_ro_optional(path: PathBuf) -> Result<Option<Self>, Error> {
+        Self::open_optional(path, false)
+    }
+
+    fn open_optional(path: PathBuf, write: bool) -> Result<Option<Self>, Error> {
+        match Self::open(path, write) {
             Ok(f) => Ok(Some(f)),
             Err(Error::Open { error, .. }) if error.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),

@@ -217,7 +217,7 @@ impl Controls {
     }
 
     /// How often memory use reached the limit and had to be reclaimed
-    /// (v2: `max` of `memory.events`; v1: `memory.failcnt`). Its growth
+    /// (v2: `max` of `memory.events`; v1: `memory.failcnt` and `memory.memsw.failcnt`). Its growth
     /// during a run is evidence that this run hit its limit.
     pub fn memory_limit_events(&self) -> Result<u64, Error> {
         match &self.backend {
@@ -260,6 +260,16 @@ impl Controls {
         match &self.backend {
             Backend::V1(f) => f.cpu_usage_ns(),
             Backend::V2(f) => f.cpu_usage_ns(),
+        }
+    }
+
+    /// The part of [`Controls::cpu_usage_ns`] spent in the kernel, ns (v1
+    /// `cpuacct.usage_sys`, v2 `system_usec` of `cpu.stat`); `None` where the
+    /// kernel does not say.
+    pub fn cpu_system_ns(&self) -> Result<Option<u64>, Error> {
+        match &self.backend {
+            Backend::V1(f) => f.cpu_system_ns(),
+            Backend::V2(f) => f.cpu_system_ns(),
         }
     }
 

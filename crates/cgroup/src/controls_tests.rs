@@ -35,9 +35,11 @@ fn fake_v1_slot(root: &Path, oom_control: &str) -> SlotPaths {
         (&memory, "memory.usage_in_bytes", "4096\n"),
         (&memory, "memory.oom_control", oom_control),
         (&memory, "memory.failcnt", "3\n"),
+        (&memory, "memory.memsw.failcnt", "4\n"),
         (&pids, "pids.max", ""),
         (&pids, "pids.current", "1\n"),
         (&cpuacct, "cpuacct.usage", "123456789\n"),
+        (&cpuacct, "cpuacct.usage_sys", "23456789\n"),
     ] {
         write(&dir.join(name), content);
     }
@@ -68,6 +70,7 @@ fn v2_readings_are_parsed() {
     assert_eq!(c.memory_usage().unwrap(), 4096);
     assert_eq!(c.oom_kills().unwrap(), 1);
     assert_eq!(c.cpu_usage_ns().unwrap(), 1_500_000);
+    assert_eq!(c.cpu_system_ns().unwrap(), Some(500_000));
     assert_eq!(c.pids_current().unwrap(), 3);
     assert_eq!(c.procs().unwrap(), vec![12, 34]);
     // Readings repeat on the same fds.
@@ -136,10 +139,23 @@ fn v1_limits_and_readings() {
     assert!(read(&memory.join("memory.max_usage_in_bytes")).starts_with('0'));
     assert_eq!(c.memory_usage().unwrap(), 4096);
     assert_eq!(c.oom_kills().unwrap(), 2);
-    assert_eq!(c.memory_limit_events().unwrap(), 3);
+    assert_eq!(c.memory_limit_events().unwrap(), 7, "memory and memory+swap hits");
     assert_eq!(c.memory_method(), MemoryMethod::ResettablePeak);
     assert_eq!(c.cpu_usage_ns().unwrap(), 123_456_789);
+    assert_eq!(c.cpu_system_ns().unwrap(), Some(23_456_789));
     assert_eq!(c.pids_current().unwrap(), 1);
+}
+
+#[test]
+fn kernel_time_is_none_where_the_kernel_does_not_say() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = fake_v1_slot(tmp.path(), "");
+    std::fs::remove_file(paths.dirs[2].1.join("cpuacct.usage_sys")).unwrap();
+    assert_eq!(Controls::open(&paths).unwrap().cpu_system_ns().unwrap(), None);
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = fake_v2_slot(tmp.path(), false);
+    write(&tmp.path().join("cpu.stat"), "usage_usec 1500\n");
+    assert_eq!(Controls::open(&paths).unwrap().cpu_system_ns().unwrap(), None);
 }
 
 #[test]
@@ -154,9 +170,11 @@ fn v1_without_memsw_sets_only_the_limit() {
     let tmp = tempfile::tempdir().unwrap();
     let paths = fake_v1_slot(tmp.path(), "");
     std::fs::remove_file(paths.dirs[0].1.join("memory.memsw.limit_in_bytes")).unwrap();
+    std::fs::remove_file(paths.dirs[0].1.join("memory.memsw.failcnt")).unwrap();
     let c = Controls::open(&paths).unwrap();
     c.set_memory_limit(4096).unwrap();
     assert_eq!(read(&paths.dirs[0].1.join("memory.limit_in_bytes")), "4096");
+    assert_eq!(c.memory_limit_events().unwrap(), 3);
 }
 
 #[test]

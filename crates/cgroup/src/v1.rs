@@ -26,6 +26,10 @@ pub(crate) struct Files {
     usage: CgFile,
     /// `memory.failcnt`: how often usage hit the limit.
     failcnt: CgFile,
+    /// `memory.memsw.failcnt`: how often memory+swap hit its limit. The
+    /// kernel charges memory+swap first, so with both limits equal a run at
+    /// its limit counts here and `failcnt` stays 0.
+    memsw_failcnt: Option<CgFile>,
     /// `memory.kmem.tcp.*`: v1 charges TCP socket buffers apart from
     /// `memory.usage_in_bytes`, and only once a limit is set; absent without
     /// kernel memory accounting.
@@ -34,6 +38,8 @@ pub(crate) struct Files {
     pids_max: CgFile,
     pids_current: CgFile,
     cpuacct_usage: CgFile,
+    /// `cpuacct.usage_sys` (Linux >= 4.7): the kernel-mode part of it.
+    cpuacct_usage_sys: Option<CgFile>,
 }
 
 impl Files {
@@ -44,6 +50,7 @@ impl Files {
             max_usage: CgFile::open_rw(memory.join("memory.max_usage_in_bytes"))?,
             usage: CgFile::open_ro(memory.join("memory.usage_in_bytes"))?,
             failcnt: CgFile::open_ro(memory.join("memory.failcnt"))?,
+            memsw_failcnt: CgFile::open_ro_optional(memory.join("memory.memsw.failcnt"))?,
             tcp: match CgFile::open_rw_optional(memory.join("memory.kmem.tcp.limit_in_bytes"))? {
                 Some(limit) => Some(Tcp {
                     limit,
@@ -56,6 +63,7 @@ impl Files {
             pids_max: CgFile::open_rw(pids.join("pids.max"))?,
             pids_current: CgFile::open_ro(pids.join("pids.current"))?,
             cpuacct_usage: CgFile::open_ro(cpuacct.join("cpuacct.usage"))?,
+            cpuacct_usage_sys: CgFile::open_ro_optional(cpuacct.join("cpuacct.usage_sys"))?,
         })
     }
 
@@ -111,17 +119,21 @@ impl Files {
         Ok(self.oom_control.read_keyed("oom_kill")?.unwrap_or(0))
     }
 
-    /// Limit hits of memory and of socket buffers.
+    /// Limit hits of memory, of memory+swap and of socket buffers.
     pub(crate) fn failcnt(&self) -> Result<u64, Error> {
-        let tcp = match &self.tcp {
-            Some(tcp) => tcp.failcnt.read_u64()?,
-            None => 0,
-        };
-        Ok(self.failcnt.read_u64()? + tcp)
+        let mut hits = self.failcnt.read_u64()?;
+        for other in [self.memsw_failcnt.as_ref(), self.tcp.as_ref().map(|t| &t.failcnt)].into_iter().flatten() {
+            hits = hits.saturating_add(other.read_u64()?);
+        }
+        Ok(hits)
     }
 
     pub(crate) fn cpu_usage_ns(&self) -> Result<u64, Error> {
         self.cpuacct_usage.read_u64()
+    }
+
+    pub(crate) fn cpu_system_ns(&self) -> Result<Option<u64>, Error> {
+        self.cpuacct_usage_sys.as_ref().map(CgFile::read_u64).transpose()
     }
 
     pub(crate) fn pids_current(&self) -> Result<u64, Error> {

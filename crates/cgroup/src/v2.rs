@@ -129,6 +129,10 @@ impl Files {
         }
     }
 
+    pub(crate) fn cpu_system_ns(&self) -> Result<Option<u64>, Error> {
+        Ok(self.cpu_stat.read_keyed("system_usec")?.map(|usec| usec.saturating_mul(1000)))
+    }
+
     pub(crate) fn pids_current(&self) -> Result<u64, Error> {
         self.pids_current.read_u64()
     }

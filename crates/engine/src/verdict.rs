@@ -41,7 +41,9 @@ pub fn run_status_compared(
         },
         Status::TimeLimit => (StatusId::TimeLimitExceeded, Some("CPU time limit exceeded".into())),
         Status::WallTimeLimit => (StatusId::TimeLimitExceeded, Some("wall time limit exceeded".into())),
-        Status::MemoryLimit => (StatusId::MemoryLimitExceeded, Some("memory limit exceeded".into())),
+        Status::MemoryLimit => {
+            (StatusId::MemoryLimitExceeded, Some(m.message.clone().unwrap_or_else(|| "memory limit exceeded".into())))
+        }
         Status::OutputLimit => (StatusId::OutputLimitExceeded, Some("output limit exceeded".into())),
         Status::FileSizeLimit => (StatusId::RuntimeSigxfsz, Some("file size limit exceeded".into())),
         // A failed allocation that the runtime turned into an exception or abort:

@@ -136,6 +136,60 @@ fn memory_hog_gets_the_memory_verdict_near_the_limit() {
     assert_healthy(&pool);
 }
 
+/// A file of 96 MiB whose pages the kernel can reclaim: page cache of a
+/// disk, not tmpfs. `FLASH_TEST_THRASH_FILE` names one where the target
+/// directory is on tmpfs (the VM test's guests, whose only disk-like
+/// filesystem is the host's, read-only over 9p); else it is written here.
+fn thrash_file() -> (PathBuf, Option<tempfile::TempDir>) {
+    if let Some(given) = std::env::var_os("FLASH_TEST_THRASH_FILE") {
+        return (PathBuf::from(given), None);
+    }
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // SAFETY: an all-zero statfs is valid.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    let path = std::ffi::CString::new(dir.path().as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: the path is NUL-terminated and `fs` is writable.
+    assert_eq!(unsafe { libc::statfs(path.as_ptr(), &mut fs) }, 0);
+    assert_ne!(
+        fs.f_type,
+        libc::TMPFS_MAGIC,
+        "{} is on tmpfs, whose pages cannot be reclaimed: set FLASH_TEST_THRASH_FILE to a file of 96 MiB on a disk",
+        dir.path().display()
+    );
+    let data = dir.path().join("data");
+    let mut file = std::fs::File::create(&data).unwrap();
+    std::io::Write::write_all(&mut file, b"flash thrash ...".repeat(96 << 20 >> 4).as_slice()).unwrap();
+    // Written back, so that the program can drop its pages from the cache.
+    file.sync_all().unwrap();
+    (data, Some(dir))
+}
+
+/// A program that needs more memory than its limit to make progress, but
+/// never fails an allocation: the kernel reclaims the file pages it reads and
+/// it reads them back, spending its time in the kernel until a time limit
+/// ends it (the cold-cache R memory hog did this for 10 s of CPU). That is a
+/// memory verdict; the same program with room to spare is a time verdict.
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn thrashing_at_the_memory_limit_gets_the_memory_verdict() {
+    require_root();
+    let pool = pool();
+    let (data, _dir) = thrash_file();
+    let thrash = |memory_mb: u64| {
+        let mut s = spec("thrash", &["data", "40"], Limits { memory_kb: memory_mb << 10, ..limits() });
+        s.binds.push(flash_sandbox::Bind { path: "data".into(), source: data.clone() });
+        let r = pool.run(&s).expect("the sandbox itself must not fail");
+        eprintln!("thrash under {memory_mb} MiB: {:?}", r.meas);
+        r
+    };
+    let r = thrash(64);
+    assert_eq!(r.meas.status, Status::MemoryLimit, "{:?}", r.meas);
+    assert!(r.meas.message.as_deref().unwrap_or("").contains("reclaimed memory at the limit"), "{:?}", r.meas);
+    let roomy = thrash(256);
+    assert_eq!(roomy.meas.status, Status::TimeLimit, "{:?}", roomy.meas);
+    assert_healthy(&pool);
+}
+
 #[test]
 #[ignore = "needs root: scripts/test.sh runs it"]
 fn infinite_loop_gets_the_time_verdict_near_the_limit() {

@@ -82,7 +82,7 @@ if [ "$RUN_HOSTILE" = 1 ]; then
     # The per-runtime-family tests (JVM, Mono, BEAM, Ruby) test the box, not the
     # cgroup layout, and run on the host in CI: under emulation they cost minutes.
     # The tests are #[ignore]d ("needs root"): --include-ignored runs them.
-    (cd "$W" && timeout 240 "$HOSTILE" --include-ignored --test-threads=1 --skip runtimes:: 2>&1 < /dev/null | tee "$W/hostile.log"; exit "${PIPESTATUS[0]}")
+    (cd "$W" && FLASH_TEST_THRASH_FILE=$THRASH_FILE timeout 240 "$HOSTILE" --include-ignored --test-threads=1 --skip runtimes:: 2>&1 < /dev/null | tee "$W/hostile.log"; exit "${PIPESTATUS[0]}")
     RC=$?
     echo "[rc=$RC, $(( $(date +%s) - s )) s]"
     res=$(grep -E '^test result:' "$W/hostile.log" | tail -1)

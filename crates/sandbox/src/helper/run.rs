@@ -515,6 +515,8 @@ struct Baseline {
     oom0: u64,
     limit_events0: u64,
     cpu0: u64,
+    /// The kernel-mode part of `cpu0`, where the kernel says.
+    sys0: Option<u64>,
     /// The helper's own CPU time before the run.
     self0: u64,
 }
@@ -715,8 +717,21 @@ impl Slot {
         let oom0 = cg.oom_kills().map_err(cgerr)?;
         let limit_events0 = cg.memory_limit_events().map_err(cgerr)?;
         let cpu0 = cg.cpu_usage_ns().map_err(cgerr)?;
+        let sys0 = cg.cpu_system_ns().map_err(cgerr)?;
         let self0 = sys::self_cpu_ns();
-        Ok(Baseline { run_cg, method, peak0, mem_base, mem_limit, shares_cgroup, oom0, limit_events0, cpu0, self0 })
+        Ok(Baseline {
+            run_cg,
+            method,
+            peak0,
+            mem_base,
+            mem_limit,
+            shares_cgroup,
+            oom0,
+            limit_events0,
+            cpu0,
+            sys0,
+            self0,
+        })
     }
 
     /// Watches the run until init reports the program's end or a limit is
@@ -846,6 +861,10 @@ impl Slot {
             (r, _) => r,
         };
         let cpu_ns = base.cpu_used(cg);
+        let sys_ns = match (cg.cpu_system_ns().map_err(cgerr)?, base.sys0) {
+            (Some(now), Some(before)) => now.saturating_sub(before),
+            _ => 0,
+        };
         let peak = match base.method {
             MemoryMethod::Sampled => 0,
             _ => cg.memory_peak().map_err(cgerr)?,
@@ -877,6 +896,7 @@ impl Slot {
             status: i32::from_ne_bytes(w.report[..4].try_into().unwrap()),
             exec_err: i32::from_ne_bytes(w.report[4..8].try_into().unwrap()),
             cpu_ns,
+            sys_ns,
             cpu_limit_ns: (lim.cpu_time * 1e9) as u64,
             wall: w.wall,
             mem_kb: memory.bytes / 1024,
@@ -963,6 +983,8 @@ struct Verdict {
     status: i32,
     exec_err: i32,
     cpu_ns: u64,
+    /// The kernel-mode part of `cpu_ns` (0 where the kernel does not say).
+    sys_ns: u64,
     cpu_limit_ns: u64,
     wall: Duration,
     mem_kb: u64,
@@ -970,6 +992,22 @@ struct Verdict {
     /// The peak went above a limit smaller than the kernel's (see [`kernel_limit`]).
     over_asked: bool,
     oom: u64,
+}
+
+impl Verdict {
+    /// Whether the run spent its time thrashing at its memory limit: it
+    /// reached the limit, and the kernel kept reclaiming (the run's own file
+    /// pages: its program's code, read back at once) instead of calling the
+    /// OOM killer, so that most of its CPU time was kernel time, and it was
+    /// busy (CPU time at least a tenth of the wall time: not a program that
+    /// filled its memory and then slept). A program that grows to the limit
+    /// on a cold page cache can do this until its time runs out (an R loop
+    /// of `runif(1e6)` under 128 MiB: 0.26 s of user time, 6.9 s of kernel
+    /// time, no OOM kill); what stopped it is memory, not an endless loop.
+    fn thrashed(&self) -> bool {
+        let busy = self.cpu_ns.saturating_mul(10) >= self.wall.as_nanos() as u64;
+        self.memory_limit_hit && busy && self.sys_ns > 0 && self.sys_ns.saturating_mul(2) >= self.cpu_ns
+    }
 }
 
 fn verdict(v: Verdict) -> Measurement {
@@ -1018,6 +1056,12 @@ fn verdict(v: Verdict) -> Measurement {
     } else {
         Status::Ok
     };
+    if matches!(m.status, Status::TimeLimit | Status::WallTimeLimit) && v.thrashed() {
+        let clock = if m.status == Status::WallTimeLimit { "wall time" } else { "CPU time" };
+        m.status = Status::MemoryLimit;
+        m.message =
+            Some(format!("memory limit exceeded: the {clock} ran out while the kernel reclaimed memory at the limit"));
+    }
     if m.message.is_none() && m.status != Status::Ok {
         m.message = Some(match m.status {
             Status::RuntimeError => format!("exited with code {}", m.exit_code.unwrap_or(-1)),
@@ -1072,21 +1116,61 @@ mod tests {
         assert_eq!(kernel_limit(512 * MB, base, true, 6 * MB), 515 * MB);
     }
 
-    fn verdict_of(got_report: bool, status: i32, oom: u64, over_asked: bool) -> Status {
-        verdict(Verdict {
+    fn facts_of(got_report: bool, status: i32, oom: u64, over_asked: bool) -> Verdict {
+        Verdict {
             reason: None,
             got_report,
             status,
             exec_err: 0,
             cpu_ns: 0,
+            sys_ns: 0,
             cpu_limit_ns: 1,
             wall: Duration::ZERO,
             mem_kb: 0,
             memory_limit_hit: oom > 0 || over_asked,
             over_asked,
             oom,
-        })
-        .status
+        }
+    }
+
+    fn verdict_of(got_report: bool, status: i32, oom: u64, over_asked: bool) -> Status {
+        verdict(facts_of(got_report, status, oom, over_asked)).status
+    }
+
+    #[test]
+    fn a_run_out_of_time_thrashing_at_its_memory_limit_is_a_memory_verdict() {
+        const S: u64 = 1_000_000_000;
+        // Stopped by the CPU limit, 10 s: 9.6 s of it in the kernel, reclaiming at the limit.
+        let thrash = Verdict {
+            reason: Some(Status::TimeLimit),
+            cpu_ns: 10 * S,
+            sys_ns: 96 * S / 10,
+            wall: Duration::from_secs(11),
+            memory_limit_hit: true,
+            ..facts_of(false, 0, 0, false)
+        };
+        let m = verdict(Verdict { ..thrash });
+        assert_eq!(m.status, Status::MemoryLimit);
+        assert!(m.message.as_deref().unwrap().contains("CPU time ran out"), "{:?}", m.message);
+        let wall = verdict(Verdict { reason: Some(Status::WallTimeLimit), wall: Duration::from_secs(19), ..thrash });
+        assert_eq!(wall.status, Status::MemoryLimit);
+        assert!(wall.message.as_deref().unwrap().contains("wall time ran out"), "{:?}", wall.message);
+        // An endless loop in user mode that once touched the limit is a time verdict.
+        let spin = Verdict { sys_ns: S / 10, ..thrash };
+        assert_eq!(verdict(spin).status, Status::TimeLimit);
+        // Kernel time without the limit ever reached (a syscall loop) is a time verdict.
+        assert_eq!(verdict(Verdict { memory_limit_hit: false, ..thrash }).status, Status::TimeLimit);
+        // Allocated to the limit, then slept: little CPU against the wall time.
+        let sleeper = Verdict {
+            reason: Some(Status::WallTimeLimit),
+            cpu_ns: S / 5,
+            sys_ns: S / 6,
+            wall: Duration::from_secs(20),
+            ..thrash
+        };
+        assert_eq!(verdict(sleeper).status, Status::WallTimeLimit);
+        // A kernel that does not report kernel time changes nothing.
+        assert_eq!(verdict(Verdict { sys_ns: 0, ..thrash }).status, Status::TimeLimit);
     }
 
     #[test]
