@@ -807,33 +807,93 @@ mod judging {
 mod precompiled_headers {
     use super::*;
 
-    /// Competitive-programming style programs (name, source, stdin). The last
-    /// defines a macro before the include, which makes g++ refuse the header.
-    const CORPUS: [(&str, &str, &str); 5] = [
+    /// Competitive-programming style programs (name, source, stdin, whether
+    /// g++ takes a precompiled header). A macro the header uses, defined
+    /// before the include, makes g++ refuse it; so does an include before.
+    const CORPUS: [(&str, &str, &str, bool); 14] = [
         (
             "sort",
             "#include <bits/stdc++.h>\nusing namespace std;\nint main(){int n;cin>>n;vector<long long>v(n);for(auto&x:v)cin>>x;sort(v.begin(),v.end());for(auto x:v)cout<<x<<' ';cout<<'\\n';}\n",
             "5\n5 3 9 1 7\n",
+            true,
         ),
         (
             "map_and_strings",
             "#include <bits/stdc++.h>\nusing namespace std;\nint main(){map<string,int>m;string w;while(cin>>w)m[w]++;for(auto&[k,c]:m)printf(\"%s %d\\n\",k.c_str(),c);}\n",
             "b a b c a b\n",
+            true,
         ),
         (
             "dp_and_math",
             "#include <bits/stdc++.h>\nint main(){const int M=1e9+7;std::vector<long long>f(91,0);f[1]=1;for(int i=2;i<=90;i++)f[i]=(f[i-1]+f[i-2])%M;std::cout<<f[90]<<' '<<std::gcd(84,36)<<' '<<std::setprecision(10)<<std::sqrt(2.0)<<'\\n';}\n",
             "",
+            true,
         ),
         (
             "runtime_error",
-            "#include <bits/stdc++.h>\nint main(){std::vector<int>v;return v.empty()?3:0;}\n",
+            "#include <bits/stdc++.h>\n#include <bits/stdc++.h>\nint main(){std::vector<int>v;return v.empty()?3:0;}\n",
             "",
+            true,
         ),
         (
             "macro_before_include",
             "#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\nint main(){std::vector<int>v(2);std::cout<<v.size()<<'\\n';}\n",
             "",
+            false,
+        ),
+        (
+            "iostream",
+            "#include <iostream>\nint main(){long long s=0;int n;std::cin>>n;for(int i=0;i<n;i++)s+=i%7;std::cout<<s<<std::endl;}\n",
+            "1000\n",
+            true,
+        ),
+        (
+            "iostream_then_more",
+            "#include <iostream>\n#include <vector>\n#include <algorithm>\nint main(){std::vector<int>v{3,1,2};std::sort(v.begin(),v.end());for(int x:v)std::cout<<x;std::cout<<'\\n';}\n",
+            "",
+            true,
+        ),
+        (
+            "vector_first",
+            "// a comment first\n#include <vector>\n#include <cstdio>\nint main(){std::vector<long long>v(10,7);long long s=0;for(auto x:v)s+=x;printf(\"%lld\\n\",s);}\n",
+            "",
+            true,
+        ),
+        (
+            "string_and_map",
+            "#include <string>\n#include <map>\n#include <iostream>\nint main(){std::map<std::string,int>m;std::string w;while(std::cin>>w)m[w]++;for(auto&p:m)std::cout<<p.first<<p.second;}\n",
+            "x y x\n",
+            true,
+        ),
+        (
+            "cmath_queue_set",
+            "#include <cmath>\n#include <queue>\n#include <set>\n#include <cstdio>\nint main(){std::priority_queue<int>q;std::set<int>s{4,1};for(int x:s)q.push(x);printf(\"%d %.3f\\n\",q.top(),std::sqrt(2.0));}\n",
+            "",
+            true,
+        ),
+        (
+            "cstdio_first",
+            "#include <cstdio>\n#include <iostream>\nint main(){std::cout<<\"plain\"<<std::endl;}\n",
+            "",
+            false,
+        ),
+        (
+            "macro_before_iostream",
+            "#define _GLIBCXX_DEBUG\n#include <iostream>\n#include <vector>\nint main(){std::vector<int>v(2);std::cout<<v.size()<<'\\n';}\n",
+            "",
+            false,
+        ),
+        (
+            "compile_error_inside_the_library",
+            "#include <vector>\n#include <algorithm>\nstruct P{int a;};\nint main(){std::vector<P>v(2);std::sort(v.begin(),v.end());}\n",
+            "",
+            true,
+        ),
+        (
+            "own_definition_the_header_would_not_have",
+            "#include <vector>\nint max(int a,int b){return a>b?a:b;}\nint main(){std::vector<int>v{1,2};return max(v[0],v[1])==2?0:1;}\n",
+            "",
+            true,
         ),
     ];
 
@@ -855,7 +915,7 @@ mod precompiled_headers {
         with_cfg.pch = Some(pch);
         let with = Engine::new(pool.clone(), registry.clone(), with_cfg).unwrap();
         let plain = Engine::new(pool, registry, EngineConfig::new(base.join("plain"))).unwrap();
-        for (name, source, stdin) in CORPUS {
+        for (name, source, stdin, takes_header) in CORPUS {
             // -H makes g++ list the headers it reads; "! <file>.gch" is a used
             // precompiled header.
             let sub = Submission {
@@ -873,7 +933,7 @@ mod precompiled_headers {
                 "{name}"
             );
             let used = String::from_utf8_lossy(&a.compile_output).contains("! /.flash/pch/");
-            assert_eq!(used, name != "macro_before_include", "{name}: {}", String::from_utf8_lossy(&a.compile_output));
+            assert_eq!(used, takes_header, "{name}: {}", String::from_utf8_lossy(&a.compile_output));
             assert!(!String::from_utf8_lossy(&b.compile_output).contains("/.flash/pch"), "{name}");
         }
     }

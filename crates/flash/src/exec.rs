@@ -97,7 +97,7 @@ pub fn main(a: ExecArgs) -> anyhow::Result<i32> {
         ..Submission::default()
     };
     let prebuild = Prebuild {
-        pch: String::from_utf8_lossy(&sub.source).contains("bits/stdc++.h"),
+        pch: flash_engine::pch::first_include(&sub.source).is_some(),
         warm: match registry.find(&sub.language) {
             Some(l) if flash_engine::warm::uses_archive(l) => Archives::Of(l.spec.name.clone()),
             _ => Archives::None,

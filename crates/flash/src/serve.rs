@@ -201,8 +201,10 @@ pub(crate) fn engine(cfg: &ServerConfig, who: &str) -> anyhow::Result<(Arc<Engin
     std::thread::spawn(move || {
         for (language, result) in pch.build() {
             match result {
-                Ok(()) => tracing::info!(%language, header = "bits/stdc++.h", "precompiled header ready"),
-                Err(e) => tracing::warn!(%language, error = %e, "precompiled header not built; compiling plainly"),
+                Ok(()) => {
+                    tracing::info!(%language, headers = %flash_engine::pch::HEADERS.join(" "), "precompiled headers ready")
+                }
+                Err(e) => tracing::warn!(%language, error = %e, "precompiled headers not built; compiling plainly"),
             }
         }
         flash_engine::warm::log_built(warm.build_eager());
