@@ -6,8 +6,12 @@
 //! the same source, new for each repetition, so each batch pays one compile:
 //! the original table's method) and `distinct` (every program differs, so each
 //! compiles). The floor is the same work done plainly in the same run, on all
-//! cores: `g++` then the runs, no sandbox, no server. Output: a Markdown table
-//! (printed and written), a JSON file with every sample, and an SVG plot.
+//! cores: `g++` then the runs, no sandbox, no server. The programs include
+//! `<iostream>`, which the service compiles from a precompiled header; where
+//! it started the service, a second floor compiles plainly from the same
+//! headers, so that what is left between the two is the service's own cost.
+//! Output: a Markdown table (printed and written), a JSON file with every
+//! sample, and an SVG plot.
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -60,7 +64,16 @@ fn program(nonce: &str) -> String {
 struct Target {
     addr: SocketAddr,
     child: Option<Child>,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    /// The directory of the C++ precompiled headers of a service started
+    /// here (on the host; the boxes see it read-only), once built.
+    fn headers(&self) -> Option<PathBuf> {
+        let pch = self.dir.as_ref()?.path().join("pch");
+        std::fs::read_dir(pch).ok()?.flatten().map(|e| e.path()).find(|p| p.join("iostream.gch").is_file())
+    }
 }
 
 impl Drop for Target {
@@ -77,7 +90,7 @@ fn start_target(a: &BatchArgs, batch_max: usize) -> anyhow::Result<Target> {
     if let Some(url) = &a.url {
         let hostport = url.trim_start_matches("http://").trim_end_matches('/');
         let addr = std::net::ToSocketAddrs::to_socket_addrs(hostport)?.next().context("resolving --url")?;
-        return Ok(Target { addr, child: None, _dir: None });
+        return Ok(Target { addr, child: None, dir: None });
     }
     let dir = tempfile::tempdir()?;
     let exe = std::env::current_exe()?;
@@ -99,7 +112,7 @@ fn start_target(a: &BatchArgs, batch_max: usize) -> anyhow::Result<Target> {
         let _ = child.kill();
         bail!("flash serve did not start: {line:?}");
     };
-    Ok(Target { addr, child: Some(child), _dir: Some(dir) })
+    Ok(Target { addr, child: Some(child), dir: Some(dir) })
 }
 
 /// Waits until `/health` no longer says `warming` (at most ten minutes).
@@ -230,13 +243,16 @@ async fn batch_native(addr: SocketAddr, sources: &[String]) -> anyhow::Result<()
     Ok(())
 }
 
-/// The floor: the same programs compiled and run plainly on all cores.
-fn floor(sources: &[String], identical: bool, work: &Path) -> anyhow::Result<f64> {
+/// The floor: the same programs compiled and run plainly on all cores (with
+/// `headers`, from those precompiled headers, as the service's boxes do).
+fn floor(sources: &[String], identical: bool, work: &Path, headers: Option<&Path>) -> anyhow::Result<f64> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let include = headers.map(|h| format!("-I{}", h.display()));
     let compile = |src: &str, dir: &Path| -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(dir)?;
         std::fs::write(dir.join("main.cpp"), src)?;
         let st = Command::new("/usr/bin/g++")
+            .args(include.iter())
             .args(["-std=c++17", "-O2", "-pipe", "-o", "main", "main.cpp"])
             .current_dir(dir)
             .status()?;
@@ -291,6 +307,9 @@ struct Cell {
     size: usize,
     flash: Vec<f64>,
     floor: Vec<f64>,
+    /// The floor compiling from the service's precompiled headers (empty
+    /// against a service given by `--url`).
+    floor_headers: Vec<f64>,
     /// Judge0 only: when the service had accepted every program and when it
     /// had finished the last, seconds after the client began sending.
     accepted: Vec<f64>,
@@ -317,6 +336,7 @@ pub fn run(a: BatchArgs) -> anyhow::Result<i32> {
     // archives in the background: measured meanwhile, batches would share the
     // machine with those builds (and compile without the headers).
     rt.block_on(wait_until_warm(target.addr))?;
+    let headers = target.headers();
     let chunk = if a.url.is_some() { 20 } else { batch_max.max(20) };
     let work = tempfile::tempdir()?;
     let total = (workloads.len() * a.batches.len() * a.repeat) as u64;
@@ -338,6 +358,7 @@ pub fn run(a: BatchArgs) -> anyhow::Result<i32> {
                 size,
                 flash: Vec::new(),
                 floor: Vec::new(),
+                floor_headers: Vec::new(),
                 accepted: Vec::new(),
                 finished: Vec::new(),
             };
@@ -365,7 +386,11 @@ pub fn run(a: BatchArgs) -> anyhow::Result<i32> {
                 }
                 // The floor needs its own never-seen sources too, or g++ is no slower than a cache.
                 let plain: Vec<String> = sources.iter().map(|s| format!("// floor\n{s}")).collect();
-                cell.floor.push(floor(&plain, workload == "identical", work.path())?);
+                cell.floor.push(floor(&plain, workload == "identical", work.path(), None)?);
+                if let Some(h) = &headers {
+                    let plain: Vec<String> = sources.iter().map(|s| format!("// floor, headers\n{s}")).collect();
+                    cell.floor_headers.push(floor(&plain, workload == "identical", work.path(), Some(h))?);
+                }
                 bar.inc(1);
             }
             cells.push(cell);
@@ -426,12 +451,26 @@ fn write_outputs(a: &BatchArgs, cells: &[Cell]) -> anyhow::Result<i32> {
             ));
         }
     }
+    if cells.iter().any(|c| !c.floor_headers.is_empty()) {
+        md.push_str(
+            "\nThe service's own cost: the floor again, compiling from the service's precompiled headers \
+             (the programs include `<iostream>`), against Flash's time as the client saw it.\n\n",
+        );
+        md.push_str("| workload | batch | Flash | floor, same headers | Flash / it |\n");
+        md.push_str("|---|---|---|---|---|\n");
+        for c in cells.iter().filter(|c| !c.floor_headers.is_empty()) {
+            let (_, seen, _) = summary(&c.flash);
+            let (_, floor, _) = summary(&c.floor_headers);
+            md.push_str(&format!("| {} | {} | {seen:.3} | {floor:.3} | {:.2}x |\n", c.workload, c.size, seen / floor));
+        }
+    }
     print!("{md}");
     std::fs::write(a.out.join("bench.md"), &md)?;
     let samples: Vec<_> = cells
         .iter()
         .map(|c| {
             json!({"workload": c.workload, "batch": c.size, "flash_seconds": c.flash, "floor_seconds": c.floor,
+                "floor_same_headers_seconds": c.floor_headers,
                 "accepted_seconds": c.accepted, "finished_seconds": c.finished})
         })
         .collect();
