@@ -126,7 +126,8 @@ fn prebuilt(reg: &flash_engine::Registry, data_dir: &Path) {
     if pch_dir.is_dir() {
         if let Ok(pch) = flash_engine::Pch::plan(reg, &pch_dir) {
             for (language, flags, ready) in pch.describe() {
-                let state = if ready { format!("ready ({flags})") } else { later.into() };
+                let headers = flash_engine::pch::HEADERS.join(" ");
+                let state = if ready { format!("ready ({flags}: {headers})") } else { later.into() };
                 line(&format!("  pch {language}"), state);
             }
         }
