@@ -74,7 +74,7 @@ impl Pch {
         for lang in registry.languages() {
             let Some(compile) = &lang.spec.compile else { continue };
             let Some(compiler) = compile.first() else { continue };
-            if !compiler.ends_with("g++") {
+            if !is_gxx(compiler) {
                 continue;
             }
             let flags: Vec<String> = compile[1..]
@@ -187,6 +187,15 @@ impl Pch {
     }
 }
 
+/// Whether a compile command's program is GCC's C++ compiler (`g++`,
+/// `g++-12`, `x86_64-linux-gnu-g++`). Not `clang++`, whose name also ends
+/// in `g++`: Clang takes a precompiled header only when told to
+/// (`-include-pch`), never from an include path.
+fn is_gxx(compiler: &str) -> bool {
+    let name = Path::new(compiler).file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name == "g++" || name.starts_with("g++-") || name.ends_with("-g++")
+}
+
 /// The header of [`HEADERS`] that a source's first `#include <...>` line
 /// names (spaces allowed), if it is one: g++ takes a precompiled header only
 /// for the first include. What comes before it is g++'s to judge (a macro
@@ -204,6 +213,16 @@ pub fn first_include(source: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_gccs_cxx_compiler_gets_the_headers() {
+        for gxx in ["/usr/bin/g++", "g++-12", "/usr/bin/x86_64-linux-gnu-g++"] {
+            assert!(is_gxx(gxx), "{gxx}");
+        }
+        for other in ["/usr/bin/clang++", "clang++-14", "/usr/bin/gcc", "/usr/bin/g++wrapper"] {
+            assert!(!is_gxx(other), "{other}");
+        }
+    }
 
     #[test]
     fn only_sources_whose_first_include_is_precompiled_get_the_headers() {
