@@ -176,7 +176,11 @@ fn thrashing_at_the_memory_limit_gets_the_memory_verdict() {
     let pool = pool();
     let (data, _dir) = thrash_file();
     let thrash = |memory_mb: u64| {
-        let mut s = spec("thrash", &["data", "40"], Limits { memory_kb: memory_mb << 10, ..limits() });
+        // Room on the wall clock: reading back from the disk waits, more so
+        // on a busy machine, and the verdict wants a busy run (CPU time at
+        // least a tenth of the wall time); the CPU limit ends it.
+        let lim = Limits { memory_kb: memory_mb << 10, wall_time: 20.0 * slow(), ..limits() };
+        let mut s = spec("thrash", &["data", "40"], lim);
         s.binds.push(flash_sandbox::Bind { path: "data".into(), source: data.clone() });
         let r = pool.run(&s).expect("the sandbox itself must not fail");
         eprintln!("thrash under {memory_mb} MiB: {:?}", r.meas);
