@@ -22,7 +22,7 @@
 //! error inside a library header lists the one-line header too among the
 //! files it was included from.
 //!
-//! Bounded on disk: one set per g++ language of the registry (about 215 MB:
+//! Bounded on disk: one set per g++ language of the registry (about 210 MB:
 //! `bits/stdc++.h` 100 MB, the others 10-23 MB each); directories of other
 //! keys (an older compiler, another set) are removed when the engine starts.
 
