@@ -9,6 +9,7 @@ mod common;
 use common::{config, start, TestServer};
 use flash_server::job::{JobKind, JobRequest};
 use flash_server::store::NewJob;
+use flash_server::ServerConfig;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -66,6 +67,22 @@ async fn debug_goes_through_the_queue_and_is_never_judged_as_a_submission() {
     let h = s.health_until("an empty queue", |h| h["queued"] == 0 && h["processing"] == 0).await;
     assert_eq!(h["status"], "ok");
     std::sync::Arc::into_inner(s).unwrap().stop().await;
+}
+
+/// `/debug` is synchronous: nobody but its request can read the trace, so
+/// `max_wait_secs` (the `wait=true` limit) does not cut it short. With the
+/// limit at 0 s the fake trace's 800 ms once gave a 503 and a lost trace.
+#[tokio::test]
+async fn a_debug_request_outwaits_the_wait_true_limit() {
+    let s = start(ServerConfig { max_wait_secs: 0, ..config() }).await;
+    let r = s.post("/debug", &json!({"code": "print(input())", "language": "python3", "input": "hi"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["stdout"], "hi");
+    // The same server still answers `wait=true` at once, with the job as it is.
+    let r = s.post("/submissions?wait=true", &json!({"source_code": "SLEEP_LONG", "language_id": 71})).await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    assert!(r.json()["status"]["id"].as_u64() < Some(3), "not finished yet: {:?}", r.json());
+    s.stop().await;
 }
 
 #[tokio::test]

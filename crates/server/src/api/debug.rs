@@ -55,8 +55,11 @@ async fn debug(axum::extract::State(svc): AppState, JsonBody(body): JsonBody) ->
     // Nobody but this request can read the trace: unless it is answered
     // with the trace, the job is cancelled (hang-up, wait limit, failure).
     let cancel = svc.cancel_on_drop(&token, JobKind::Debug);
+    // Synchronous: the trace can be read by this request only, so it waits
+    // as Piston and Jobe do, not `max_wait_secs` (a 2 s `wait=true` limit cut
+    // a C trace short on a cold machine and threw it away).
     let rec = svc
-        .wait_for(&token, rx)
+        .wait_at_most(&token, rx, crate::api::sync_wait(&svc))
         .await?
         .ok_or_else(|| ApiError::Internal(format!("debug job {token} vanished while waited for")))?;
     let result = rec.result.ok_or_else(|| {

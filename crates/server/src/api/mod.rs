@@ -322,14 +322,12 @@ pub fn check_token(t: &str) -> Result<(), ApiError> {
 }
 
 /// Submits one job and waits for its result (the synchronous APIs: Piston,
-/// Jobe, whose clients have no token to come back with). They wait at least
-/// [`SYNC_WAIT`] whatever `max_wait_secs` says; a job unfinished after that
-/// (a long queue) is a 503.
+/// Jobe, whose clients have no token to come back with). They wait
+/// [`sync_wait`]; a job unfinished after that (a long queue) is a 503.
 pub async fn run_to_end(svc: &Service, req: crate::job::JobRequest) -> Result<crate::job::JobRecord, ApiError> {
     let (token, rx) = svc.submit(vec![req], true).await?.pop().expect("one job");
     let rx = rx.expect("a receiver when waiting");
-    let limit = Duration::from_secs(svc.cfg.max_wait_secs).max(SYNC_WAIT);
-    match svc.wait_at_most(&token, rx, limit).await? {
+    match svc.wait_at_most(&token, rx, sync_wait(svc)).await? {
         Some(rec) if rec.result.is_some() => Ok(rec),
         Some(_) => Err(ApiError::Unavailable(format!("job {token} did not finish within the server's wait limit"))),
         None => Err(ApiError::Internal(format!("job {token} vanished while waited for"))),
@@ -338,6 +336,15 @@ pub async fn run_to_end(svc: &Service, req: crate::job::JobRequest) -> Result<cr
 
 /// The least a synchronous API waits for its job.
 pub const SYNC_WAIT: Duration = Duration::from_secs(300);
+
+/// How long a synchronous request (Piston, Jobe, `/debug`) waits for its job:
+/// at least [`SYNC_WAIT`] whatever `max_wait_secs` says. `max_wait_secs`
+/// bounds `wait=true`, whose client still holds a token to come back with;
+/// these clients hold none, so cutting their wait short would throw the
+/// finished result away.
+pub fn sync_wait(svc: &Service) -> Duration {
+    Duration::from_secs(svc.cfg.max_wait_secs).max(SYNC_WAIT)
+}
 
 /// The JSON answer with a status.
 pub fn json(code: StatusCode, v: impl serde::Serialize) -> Response {
