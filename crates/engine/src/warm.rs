@@ -1,15 +1,15 @@
 //! Warm runtimes: a class-data-sharing (CDS) archive for each JVM language,
 //! so a program starts from mapped, pre-parsed classes (the JDK's, with G1
-//! the JDK's pre-built module graph, and for Kotlin, Scala and Clojure their
-//! library's) instead of loading and linking them at every start. The run
-//! commands also map the archive where it was built to be
+//! the JDK's pre-built module graph, and for Kotlin, Scala, Clojure and
+//! Groovy their library's) instead of loading and linking them at every
+//! start. The run commands also map the archive where it was built to be
 //! (`-XX:ArchiveRelocationMode=0`: Debian's JDK 17 otherwise maps it at a
 //! random address and relocates every pointer in it, about 6 ms per start;
 //! that randomness protects nothing here, where the program in the JVM is
 //! the untrusted party and the box is the boundary). Measured with
 //! `flash bench workloads`: a compiled Java hello world starts in about 0.7
-//! of the time of a plain `java -cp . Main`; Kotlin's, Scala's and
-//! Clojure's in about half of a plain `java` on the same class path.
+//! of the time of a plain `java -cp . Main`; Kotlin's, Scala's, Clojure's
+//! and Groovy's in about half of a plain `java` on the same class path.
 //!
 //! A language asks for an archive by naming it in its run command:
 //! `-XX:SharedArchiveFile=/.flash/warm/<name>.jsa`. For each such language
@@ -275,6 +275,23 @@ object Main {
     println(f"${1.0 / 3}%.3f ${(1 to n).map(_.toLong).sum} ${Vector(1, 2).reverse} ${Set(1, 2)} ${Map(1 -> 2)}")
   }
 }
+"#,
+    ),
+    (
+        "Groovy",
+        r#"def r = System.in.newReader()
+int n = r.readLine().trim() as int
+def xs = r.readLine().trim().split(/\s+/).collect { it as long }
+String w = r.readLine()
+def m = [:].withDefault { 0 }
+xs.each { m[it % 2] += 1 }
+def sorted = xs.sort(false)
+def q = new ArrayDeque<Integer>([1, 2])
+def sb = new StringBuilder()
+(1..n).each { sb << it << ' ' }
+println "$n ${xs.sum()} ${sorted.join(' ')} $m ${q.peekFirst()} ${sb.toString().trim()} ${String.format('%.3f', 1.0d / 3)}"
+println "${xs.findAll { it > 1 }.collect { it * 2 }} ${xs.groupBy { it % 2 }} ${w.reverse()} ${[a: 1].collectEntries { k, v -> [v, k] }}"
+printf("%d %s%n", xs.max(), xs.inject(0) { a, b -> a + b })
 "#,
     ),
     (
@@ -701,10 +718,14 @@ mod tests {
     }
 
     /// A class of each language's own library: loaded at every start.
-    const LIBRARY_CLASS: [(&str, &str); 3] =
-        [("Kotlin", "kotlin.jvm.internal.Intrinsics"), ("Scala", "scala.Predef$"), ("Clojure", "clojure.lang.RT")];
+    const LIBRARY_CLASS: [(&str, &str); 4] = [
+        ("Kotlin", "kotlin.jvm.internal.Intrinsics"),
+        ("Scala", "scala.Predef$"),
+        ("Clojure", "clojure.lang.RT"),
+        ("Groovy", "groovy.lang.GroovyObject"),
+    ];
 
-    /// Kotlin, Scala and Clojure (those installed; under CI all must be): a
+    /// Kotlin, Scala, Clojure and Groovy (those installed; under CI all must be): a
     /// program compiled and run by the language's own commands maps its
     /// library's classes from the archive with sharing forced on, and prints
     /// the same as with sharing off.

@@ -14,9 +14,9 @@
 //! - **Java start-up**: a compiled hello world through Flash (cached compile,
 //!   warm-runtime archive) against plain `java -cp . Main`, and against plain
 //!   `java` with Flash's own options but without the archive.
-//! - **The other JVM languages' start-up** (Kotlin, Scala, Clojure, where
-//!   installed): a hello world through Flash against plain `java` on the same
-//!   class path.
+//! - **The other JVM languages' start-up** (Kotlin, Scala, Clojure, Groovy,
+//!   where installed): a hello world through Flash against plain `java` on
+//!   the same class path, and Groovy's also against its `groovy` launcher.
 //!
 //! Figures are wall times on this machine and ratios between cells measured
 //! in the same run; never assertions. The table is printed and written to
@@ -326,7 +326,7 @@ fn java_startup(engine: &Engine, tmp: &Path, runs: usize, report: &mut Report) -
 /// The other JVM languages' start-up (the fourth), against plain `java` on the same
 /// class path (the compile done plainly once, outside the measure).
 fn other_jvm_startups(engine: &Engine, tmp: &Path, runs: usize, report: &mut Report) -> anyhow::Result<()> {
-    for (name, hello) in OTHER_JVM_HELLOS {
+    for (name, hello, launcher) in OTHER_JVM_HELLOS {
         let Some(lang) = engine.registry().find(name) else {
             report.line(&format!("| {name} hello world | not installed | | | |"));
             continue;
@@ -344,23 +344,33 @@ fn other_jvm_startups(engine: &Engine, tmp: &Path, runs: usize, report: &mut Rep
         let argv: Vec<&str> = baseline.iter().map(String::as_str).collect();
         let sub = Submission { language: (*name).into(), source: hello.as_bytes().to_vec(), ..Submission::default() };
         judged(engine, &sub)?;
-        let (mut p, mut f) = (Vec::new(), Vec::new());
+        let (mut p, mut l, mut f) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs.max(10) {
             p.push(timed(|| plain(&dir, &argv, b"").map(drop))?);
+            if let Some(launcher) = launcher {
+                l.push(timed(|| plain(&dir, launcher, b"").map(drop))?);
+            }
             f.push(timed(|| judged(engine, &sub).map(drop))?);
         }
-        let (p, f) = (median(p), median(f));
+        let f = median(f);
         let what = format!("{name} hello world{}, start to end", if compile.is_empty() { "" } else { " (compiled)" });
-        report.row(&what, &format!("plain `{}`", argv.join(" ")), (p, f), (3, 3), &format!("{:.2}x", f / p));
+        for (cmd, samples) in [(argv, p), (launcher.map(<[&str]>::to_vec).unwrap_or_default(), l)] {
+            if !samples.is_empty() {
+                let p = median(samples);
+                report.row(&what, &format!("plain `{}`", cmd.join(" ")), (p, f), (3, 3), &format!("{:.2}x", f / p));
+            }
+        }
     }
     Ok(())
 }
 
-/// Hello worlds of the JVM languages besides Java.
-const OTHER_JVM_HELLOS: [(&str, &str); 3] = [
-    ("Kotlin", "fun main() { println(\"Hello, World!\") }\n"),
-    ("Scala", "object Main { def main(args: Array[String]): Unit = println(\"Hello, World!\") }\n"),
-    ("Clojure", "(println \"Hello, World!\")\n"),
+/// Hello worlds of the JVM languages besides Java, and the language's own
+/// launcher where users start programs with one (a second baseline).
+const OTHER_JVM_HELLOS: [(&str, &str, Option<&[&str]>); 4] = [
+    ("Kotlin", "fun main() { println(\"Hello, World!\") }\n", None),
+    ("Scala", "object Main { def main(args: Array[String]): Unit = println(\"Hello, World!\") }\n", None),
+    ("Clojure", "(println \"Hello, World!\")\n", None),
+    ("Groovy", "println \"Hello, World!\"\n", Some(&["/usr/bin/groovy", "main.groovy"])),
 ];
 
 /// A JVM language's program run plainly: the JVM with no options, on the
