@@ -949,6 +949,9 @@ mod precompiled_headers {
 /// the language compiles), `runtime_error` (NZEC, its text on stderr),
 /// `infinite_loop` (TLE) and `memory_hog` (MLE at 128 MiB); `expect.toml`
 /// names the language and what the compiler and the runtime error say.
+/// Where a toolchain reads host configuration, a `toolchain` case prints
+/// what the box must show of it as the host does (`expect.toml`'s
+/// `toolchain`): PHP's extensions, Racket's compiled collections.
 /// One test per language runs every case and reports every failing one.
 mod corpus {
     use super::*;
@@ -961,6 +964,9 @@ mod corpus {
         #[serde(default)]
         compile_error: Vec<String>,
         runtime_error: String,
+        /// What the `toolchain` case prints, exactly.
+        #[serde(default)]
+        toolchain: Option<String>,
     }
 
     fn read(dir: &Path, name: &str) -> Option<String> {
@@ -1009,6 +1015,16 @@ mod corpus {
                     && j.run.stdout.is_empty()
                     && says.iter().all(|s| String::from_utf8_lossy(&j.compile_output).contains(s.as_str()))
             });
+        }
+        match (file("toolchain"), &expect.toolchain) {
+            (Some(src), Some(want)) => {
+                let want = want.clone();
+                check("toolchain", submission(&expect.language, src), &move |j| {
+                    j.run.status == StatusId::Accepted && j.run.stdout == want.as_bytes()
+                });
+            }
+            (None, None) => {}
+            _ => panic!("{name}: a toolchain case and expect.toml's toolchain go together"),
         }
         let says = expect.runtime_error.clone();
         check(
