@@ -195,9 +195,18 @@ struct Entry {
     stamp: String,
     /// Built and in place.
     ready: AtomicBool,
-    /// A build was started by [`Warm::wanted`].
+    /// A build was started by [`Warm::wanted`] and has not ended.
     started: AtomicBool,
+    /// When the last build by [`Warm::wanted`] failed: the next waits
+    /// [`RETRY_AFTER`].
+    failed_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// How long after a failed build [`Warm::wanted`] tries again: a failure
+/// (a full disk, a toolchain being upgraded) may pass, and until the
+/// archive is built every run of the language starts slower; a build costs
+/// seconds of CPU, so not at every run either.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How an archive's corpus is built and run.
 #[derive(Debug)]
@@ -399,6 +408,7 @@ impl Warm {
                 stamp,
                 ready: AtomicBool::new(ready),
                 started: AtomicBool::new(false),
+                failed_at: std::sync::Mutex::new(None),
             });
         }
         // Files of archives no longer planned, and builds a stopped process
@@ -440,16 +450,30 @@ impl Warm {
 
     /// `language` is being judged: if its archive is not built nor being
     /// built, it is built in a background thread (its runs start without it
-    /// until then, as before it existed).
-    pub fn wanted(&self, language: &str) {
-        let Some(i) = self.entries.iter().position(|e| e.language == language) else { return };
-        let e = &self.entries[i];
-        if e.ready.load(Ordering::Acquire) || e.started.swap(true, Ordering::AcqRel) {
-            return;
+    /// until then, as before it existed). A failed build is tried again by
+    /// the first call [`RETRY_AFTER`] after it. Returns the build's thread,
+    /// if one was started.
+    pub fn wanted(&self, language: &str) -> Option<std::thread::JoinHandle<()>> {
+        let e = self.entries.iter().find(|e| e.language == language)?;
+        let failed_recently = || {
+            let at = e.failed_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            at.is_some_and(|t| t.elapsed() < RETRY_AFTER)
+        };
+        if e.ready.load(Ordering::Acquire) || failed_recently() || e.started.swap(true, Ordering::AcqRel) {
+            return None;
         }
         let warm = self.clone();
         let language = language.to_string();
-        std::thread::spawn(move || log_built(warm.build_for(&language)));
+        Some(std::thread::spawn(move || {
+            let built = warm.build_for(&language);
+            if let Some(e) = warm.entries.iter().find(|e| e.language == language) {
+                let failed = !e.ready.load(Ordering::Acquire);
+                *e.failed_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    failed.then(std::time::Instant::now);
+                e.started.store(false, Ordering::Release);
+            }
+            log_built(built);
+        }))
     }
 
     fn build_where(&self, wanted: impl Fn(&Entry) -> bool) -> Vec<(String, Result<(), String>)> {
@@ -663,6 +687,35 @@ mod tests {
         assert!(archive_of(&v(&["/usr/bin/java", "-cp", ".", "Main"])).is_none());
         assert!(archive_of(&v(&["/usr/bin/java", "-XX:SharedArchiveFile=/tmp/x.jsa"])).is_none());
         assert!(archive_of(&v(&["/usr/bin/java", "-XX:SharedArchiveFile=/.flash/warm/../x.jsa"])).is_none());
+    }
+
+    /// A build [`Warm::wanted`] started that fails is not tried again at
+    /// once, but is once [`RETRY_AFTER`] has passed.
+    #[test]
+    fn a_failed_build_is_tried_again_after_a_while() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = Entry {
+            language: "X".into(),
+            java: "/nonexistent/java".into(),
+            corpus: Corpus::Java { javac: "/nonexistent/javac".into() },
+            flags: Vec::new(),
+            file: "x.jsa".into(),
+            stamp: "0".into(),
+            ready: AtomicBool::new(false),
+            started: AtomicBool::new(false),
+            failed_at: std::sync::Mutex::new(None),
+        };
+        let warm = Warm { host_dir: dir.path().to_owned(), entries: Arc::new(vec![entry]) };
+        let failed_at = || *warm.entries[0].failed_at.lock().unwrap();
+        warm.wanted("X").expect("a first build").join().unwrap();
+        let first = failed_at().expect("the build failed");
+        assert!(!warm.entries[0].started.load(Ordering::Acquire), "the failed build has ended");
+        assert!(warm.wanted("X").is_none(), "no second build right after a failure");
+        *warm.entries[0].failed_at.lock().unwrap() =
+            Some(first.checked_sub(RETRY_AFTER).expect("a clock older than a minute"));
+        warm.wanted("X").expect("a build once the wait passed").join().unwrap();
+        assert!(failed_at().is_some_and(|t| t > first), "tried again, failed again");
+        assert!(warm.wanted("Y").is_none(), "a language with no archive");
     }
 
     /// The real JDK: the archive is built from the shipped Java entry, the
