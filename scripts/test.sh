@@ -16,6 +16,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 # dependencies; licenses, bans and sources as deny.toml says (its advisories
 # need GitHub, see there).
 cargo machete
+# cargo-deny reads the metadata of every platform's dependencies, which a
+# build for this one never downloads (android_system_properties, ...): fetch
+# them from the registry first (a no-op once they are here).
+cargo fetch --locked
 cargo deny --offline check licenses bans sources
 # The root-only tests are #[ignore]d ("needs root"), so that a run without root
 # reports them as skipped instead of passed; here, as root, they all run (and
