@@ -47,6 +47,16 @@ fi
 # shellcheck source=deploy/container/podman-env.sh
 . deploy/container/podman-env.sh
 
+# Names between a compose file's containers (the split file's server and
+# workers reach "redis" by name): netavark answers them with aardvark-dns; the
+# CNI backend (Debian's podman installed without its recommends, as above)
+# only with the dnsname plugin, without which they wait for Redis forever.
+if [ "$(podman info --format '{{.Host.NetworkBackend}}')" = cni ] && [ ! -x /usr/lib/cni/dnsname ]; then
+    say "installing the dnsname CNI plugin (container names in compose networks)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        golang-github-containernetworking-plugin-dnsname
+fi
+
 # 2. The binary (built outside the image).
 if [ ! -x target/release/flash ]; then
     if command -v cargo >/dev/null; then

@@ -34,15 +34,24 @@ done
 
 export REDIS_PASSWORD=${REDIS_PASSWORD:-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')}
 current=
+# podman-compose 1.0.3 leaves the project's network behind: one made before
+# name resolution between containers was installed (build.sh) would keep
+# lacking it, so each run starts without one.
+forget_networks() {
+    podman network ls -q --filter label=io.podman.compose.project=container |
+        xargs -r podman network rm -f >/dev/null 2>&1 || true
+}
 down() {
     if [ -n "$current" ]; then
         # -v: each run starts with an empty data volume (job database and
         # compile cache), the same for both flavours.
         podman-compose -f "$current" down -v -t 40 >/dev/null 2>&1 || true
+        forget_networks
     fi
     current=
 }
 trap down EXIT
+forget_networks
 
 # (compose file, flavour): the single node in each flavour, split mode in core.
 runs=()
