@@ -432,6 +432,32 @@ async fn piston_connect_streams_output_takes_stdin_and_signals() {
     s.stop().await;
 }
 
+/// A client still sending when its run ends gets the exit and the close:
+/// the server reads what came meanwhile before it hangs up (a connection
+/// closed with unread data ends with a reset, which loses what the client
+/// had not read yet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root: scripts/test.sh runs it"]
+async fn a_client_still_sending_when_the_run_ends_gets_the_exit_and_the_close() {
+    require_root();
+    let s = start(config(2)).await;
+    for _ in 0..5 {
+        let mut ws = ws_connect(s.addr, "/api/v2/connect").await;
+        let init =
+            json!({"type": "init", "language": "python", "version": "*", "files": [{"content": "print('bye')"}]});
+        ws_send(&mut ws, init).await;
+        // stdin the program never reads, sent while it starts and ends.
+        for _ in 0..300 {
+            ws_send(&mut ws, json!({"type": "data", "stream": "stdin", "data": "x".repeat(1000)})).await;
+        }
+        let mut seen = Vec::new();
+        let exit = ws_until(&mut ws, "exit", &mut seen).await.unwrap();
+        assert_eq!((exit["stage"].as_str(), exit["code"].as_i64()), (Some("run"), Some(0)), "{exit}");
+        assert_eq!(ws_next(&mut ws).await, Err(4999));
+    }
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root: scripts/test.sh runs it"]
 async fn live_protocol_mistakes_get_pistons_close_codes_and_a_leaving_client_frees_its_slot() {

@@ -121,8 +121,27 @@ async fn send(ws: &mut WebSocket, v: Value) -> bool {
     ws.send(Message::Text(v.to_string().into())).await.is_ok()
 }
 
+/// How long a close waits for the client's own Close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Sends the Close, then reads until the client's Close comes back (RFC 6455
+/// 7.1.1), at most [`CLOSE_WAIT`]. Dropping the connection at once left
+/// what the client had sent meanwhile (an `eof` after the run ended) unread,
+/// and the kernel answers a close with unread data with a reset: the client
+/// then lost the `exit` and the Close it had not read yet. The run's slot is
+/// already free here.
 async fn close(mut ws: WebSocket, code: u16, reason: &'static str) {
-    let _ = ws.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    if ws.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(m)) = ws.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Tells the client what went wrong, then closes with 4002 (Piston's way: a
