@@ -24,7 +24,21 @@ RUNS = 3
 
 def table():
     with open(os.path.join(ROOT, "crates/engine/languages.toml"), "rb") as f:
-        return {str(l["id"]): l for l in tomllib.load(f)["language"]}
+        data = tomllib.load(f)
+    shared = data.get("shared", {})
+
+    def splice(argv):
+        """The table's shared lists in place of the "{name}" arguments naming them."""
+        out = []
+        for a in argv:
+            out += shared.get(a[1:-1], [a]) if a.startswith("{") and a.endswith("}") else [a]
+        return out
+
+    for lang in data["language"]:
+        for key in ("compile", "run"):
+            if key in lang:
+                lang[key] = splice(lang[key])
+    return {str(l["id"]): l for l in data["language"]}
 
 
 def expand(argv, args=()):

@@ -146,6 +146,11 @@ impl Language {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    /// Argument lists several commands share (the JVM languages' options): an
+    /// argument `"{name}"` in a `compile` or `run` command stands for the list
+    /// `name`, spliced in when the table is loaded.
+    #[serde(default)]
+    shared: std::collections::BTreeMap<String, Vec<String>>,
     language: Vec<LanguageSpec>,
     #[serde(default)]
     missing: Vec<Missing>,
@@ -197,10 +202,11 @@ impl Registry {
         text: &str,
         probe: impl Fn(&LanguageSpec) -> Result<String, String> + Sync,
     ) -> Result<Registry, Error> {
-        let file: File = toml::from_str(text).map_err(|e| Error::Registry(e.to_string()))?;
+        let mut file: File = toml::from_str(text).map_err(|e| Error::Registry(e.to_string()))?;
         let mut reg = Registry::default();
         let mut ids = std::collections::HashSet::new();
-        for spec in &file.language {
+        for spec in &mut file.language {
+            splice_shared(spec, &file.shared)?;
             validate(spec, &mut ids)?;
         }
         for m in &file.missing {
@@ -264,6 +270,38 @@ impl Registry {
         let ext = ext.to_ascii_lowercase();
         self.languages.iter().find(|l| l.spec.extensions.contains(&ext))
     }
+}
+
+/// The whole-argument placeholders filled per submission (see the table's
+/// header); any other `"{name}"` argument must name a shared list.
+const PER_RUN: [&str; 3] = ["{options}", "{args}", "{heap_mb}"];
+
+/// Replaces each `"{name}"` argument of `spec`'s commands by the shared list
+/// `name` (see [`File::shared`]).
+fn splice_shared(
+    spec: &mut LanguageSpec,
+    shared: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<(), Error> {
+    for cmd in std::iter::once(&mut spec.run).chain(spec.compile.as_mut()) {
+        let mut out = Vec::with_capacity(cmd.len());
+        for arg in cmd.drain(..) {
+            let name = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}'));
+            match name.filter(|_| !PER_RUN.contains(&arg.as_str())) {
+                Some(name) => match shared.get(name) {
+                    Some(list) => out.extend(list.iter().cloned()),
+                    None => {
+                        return Err(Error::Registry(format!(
+                            "language {} ({}): \"{arg}\" names no list of [shared]",
+                            spec.id, spec.name
+                        )))
+                    }
+                },
+                None => out.push(arg),
+            }
+        }
+        *cmd = out;
+    }
+    Ok(())
 }
 
 fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Result<(), Error> {
@@ -625,5 +663,19 @@ mod tests {
             "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"../x\"\nversion_cmd=[\"x\"]\nrun=[\"x\"]\n";
         let e = Registry::from_toml(bad_src, |_| Ok("1".into())).unwrap_err().to_string();
         assert!(e.contains("source must be a plain file name"), "{e}");
+        let unknown = "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"x\"\nversion_cmd=[\"x\"]\nrun=[\"x\", \"{jvm}\"]\n";
+        let e = Registry::from_toml(unknown, |_| Ok("1".into())).unwrap_err().to_string();
+        assert!(e.contains("language 1 (X): \"{jvm}\" names no list of [shared]"), "{e}");
+    }
+
+    #[test]
+    fn a_shared_list_is_spliced_where_a_command_names_it() {
+        let text = "[shared]\nvm = [\"-a\", \"-Xmx{heap_mb}m\"]\n[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\n\
+                    source=\"x\"\nversion_cmd=[\"x\"]\ncompile=[\"c\", \"{vm}\", \"{options}\"]\n\
+                    run=[\"x\", \"{vm}\", \"-b\", \"{args}\"]\n";
+        let reg = Registry::from_toml(text, |_| Ok("1".into())).unwrap();
+        let spec = &reg.languages()[0].spec;
+        assert_eq!(spec.run, ["x", "-a", "-Xmx{heap_mb}m", "-b", "{args}"]);
+        assert_eq!(spec.compile.as_deref().unwrap(), ["c", "-a", "-Xmx{heap_mb}m", "{options}"]);
     }
 }
