@@ -19,7 +19,8 @@
 //!   the same class path, and Groovy's also against its `groovy` launcher.
 //!
 //! Figures are wall times on this machine and ratios between cells measured
-//! in the same run; never assertions. The table is printed and written to
+//! in the same run; never assertions. The start-up rows take their samples
+//! in turn and give the median of the pairwise ratios. The table is printed and written to
 //! `OUT/workloads.md`, next to a plot of the ratios (`OUT/workloads.svg`).
 
 use crate::bench::timed;
@@ -199,6 +200,18 @@ impl Report {
         let plain = |s: &str| s.replace('`', "");
         self.bars.push(crate::plot::Ratio { label: plain(what), against: plain(baseline), ratio: flash_s / base_s });
     }
+
+    /// A row of start-up samples taken in turn (baseline, Flash, baseline, ...):
+    /// the medians of each side, and the median of the pairwise ratios, which
+    /// holds when the machine's speed drifts during the run (a ratio of the
+    /// medians would mix samples from different moments).
+    fn paired(&mut self, what: &str, baseline: &str, base: &[f64], flash: &[f64]) {
+        let ratio = median(base.iter().zip(flash).map(|(b, f)| f / b).collect());
+        let (base_s, flash_s) = (median(base.to_vec()), median(flash.to_vec()));
+        self.line(&format!("| {what} | {baseline} | {base_s:.3} | {flash_s:.3} | {ratio:.2}x |"));
+        let plain = |s: &str| s.replace('`', "");
+        self.bars.push(crate::plot::Ratio { label: plain(what), against: plain(baseline), ratio });
+    }
 }
 
 fn measure(tmp: &Path, programs: usize, tests: usize, runs: usize, report: &mut Report) -> anyhow::Result<()> {
@@ -316,10 +329,9 @@ fn java_startup(engine: &Engine, tmp: &Path, runs: usize, report: &mut Report) -
         o.push(timed(|| plain(&dir, &own_argv, b"").map(drop))?);
         f.push(timed(|| judged(engine, &sub).map(drop))?);
     }
-    let (p, o, f) = (median(p), median(o), median(f));
     let java = "Java hello world (compiled), start to end";
-    report.row(java, "plain `java -cp . Main`", (p, f), (3, 3), &format!("{:.2}x", f / p));
-    report.row(java, "plain `java` with Flash's options, no archive", (o, f), (3, 3), &format!("{:.2}x", f / o));
+    report.paired(java, "plain `java -cp . Main`", &p, &f);
+    report.paired(java, "plain `java` with Flash's options, no archive", &o, &f);
     Ok(())
 }
 
@@ -352,12 +364,10 @@ fn other_jvm_startups(engine: &Engine, tmp: &Path, runs: usize, report: &mut Rep
             }
             f.push(timed(|| judged(engine, &sub).map(drop))?);
         }
-        let f = median(f);
         let what = format!("{name} hello world{}, start to end", if compile.is_empty() { "" } else { " (compiled)" });
         for (cmd, samples) in [(argv, p), (launcher.map(<[&str]>::to_vec).unwrap_or_default(), l)] {
             if !samples.is_empty() {
-                let p = median(samples);
-                report.row(&what, &format!("plain `{}`", cmd.join(" ")), (p, f), (3, 3), &format!("{:.2}x", f / p));
+                report.paired(&what, &format!("plain `{}`", cmd.join(" ")), &samples, &f);
             }
         }
     }
