@@ -335,6 +335,9 @@ fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Re
             return bad("artifacts are plain file names or \"*.ext\"");
         }
     }
+    if let Err(why) = crate::warm::check_run(&spec.name, &spec.run) {
+        return bad(&format!("run: {why}"));
+    }
     Ok(())
 }
 
@@ -666,6 +669,10 @@ mod tests {
         let unknown = "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"x\"\nversion_cmd=[\"x\"]\nrun=[\"x\", \"{jvm}\"]\n";
         let e = Registry::from_toml(unknown, |_| Ok("1".into())).unwrap_err().to_string();
         assert!(e.contains("language 1 (X): \"{jvm}\" names no list of [shared]"), "{e}");
+        let layers = "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"x\"\nversion_cmd=[\"x\"]\n\
+                      run=[\"java\", \"-XX:SharedArchiveFile=/.flash/warm/b.jsa:/.flash/warm/x.jsa\"]\n";
+        let e = Registry::from_toml(layers, |_| Ok("1".into())).unwrap_err().to_string();
+        assert!(e.contains("language 1 (X): run: an archive in two layers is built for Java only"), "{e}");
     }
 
     #[test]

@@ -193,13 +193,10 @@ struct Entry {
     corpus: Corpus,
     /// The run command's JVM options that shape an archive.
     flags: Vec<String>,
-    /// The archive's file name in the directory (with [`Entry::base`], its
-    /// top layer).
-    file: String,
-    /// The file name of a static base layer under [`Entry::file`], when the
-    /// run command names two archives (see [`Layers`]).
-    base: Option<String>,
-    /// What it was built from: the JVM, its version and the flags, hashed.
+    /// The archive's file names in the directory.
+    layers: Layers,
+    /// What it was built from: the JVM, its version, the flags, the jars
+    /// and the layers' names, hashed.
     stamp: String,
     /// Built and in place.
     ready: AtomicBool,
@@ -226,8 +223,7 @@ impl Entry {
     /// The JVM option that names this archive's files in `dir`.
     #[cfg(test)]
     fn archive_arg(&self, dir: &Path) -> String {
-        let files: Vec<String> =
-            self.base.iter().chain([&self.file]).map(|f| dir.join(f).display().to_string()).collect();
+        let files: Vec<String> = self.layers.files().map(|f| dir.join(f).display().to_string()).collect();
         format!("{ARCHIVE_ARG}{}", files.join(":"))
     }
 }
@@ -401,14 +397,14 @@ impl Warm {
         // stand-ins of archives with nothing to build them from.
         let mut keep: Vec<String> = Vec::new();
         for lang in registry.languages() {
-            let Some((Layers { base, file }, java, flags)) = archive_of(&lang.spec.run) else { continue };
-            if entries.iter().any(|e| e.file == file) {
+            // The registry refused a malformed archive argument when it loaded.
+            let Ok(Some((layers, java, flags))) = archive_of(&lang.spec.run) else { continue };
+            if entries.iter().any(|e| e.layers.file == layers.file) {
                 continue;
             }
-            let path = host_dir.join(&file);
-            keep.extend([file.clone(), stamp_name(&file)]);
-            keep.extend(base.clone());
-            let stand_ins = || match &base {
+            let path = host_dir.join(&layers.file);
+            keep.extend(layers.files().cloned().chain([stamp_name(&layers.file)]));
+            let stand_ins = || match &layers.base {
                 Some(base) => {
                     // The base stands in; no top layer until one is built.
                     stand_in(&java, &host_dir.join(base));
@@ -416,9 +412,7 @@ impl Warm {
                 }
                 None => stand_in(&java, &path),
             };
-            // Two layers are built from Java's corpus only.
-            let Some(corpus) = corpus_of(lang, &java).filter(|c| base.is_none() || matches!(c, Corpus::Java { .. }))
-            else {
+            let Some(corpus) = corpus_of(lang, &java) else {
                 // Nothing to build it from: the JDK's own archive stands in.
                 stand_ins();
                 continue;
@@ -427,7 +421,11 @@ impl Warm {
                 Corpus::Own { class_path, .. } => jars_stamp(class_path),
                 Corpus::Java { .. } => String::new(),
             };
-            let mut parts: Vec<&[u8]> = vec![b"warm", DUMP_HEAP.as_bytes(), java.as_bytes(), lang.version.as_bytes()];
+            // The layers' names too: a top layer alone is no archive, and a
+            // file that was one archive is no top layer.
+            let names = layers.files().map(String::as_str).collect::<Vec<_>>().join(":");
+            let mut parts: Vec<&[u8]> =
+                vec![b"warm", DUMP_HEAP.as_bytes(), java.as_bytes(), lang.version.as_bytes(), names.as_bytes()];
             if !jars.is_empty() {
                 parts.push(jars.as_bytes());
             }
@@ -436,9 +434,8 @@ impl Warm {
             }
             let stamp: String = crate::cache::key(&parts)[..8].iter().map(|b| format!("{b:02x}")).collect();
             let is_file = |f: &str| std::fs::symlink_metadata(host_dir.join(f)).is_ok_and(|m| m.is_file());
-            let ready = is_file(&file)
-                && base.as_deref().is_none_or(is_file)
-                && std::fs::read_to_string(host_dir.join(stamp_name(&file))).is_ok_and(|s| s.trim() == stamp);
+            let ready = layers.files().all(|f| is_file(f))
+                && std::fs::read_to_string(host_dir.join(stamp_name(&layers.file))).is_ok_and(|s| s.trim() == stamp);
             if !ready {
                 stand_ins();
             }
@@ -447,8 +444,7 @@ impl Warm {
                 java,
                 corpus,
                 flags,
-                file,
-                base,
+                layers,
                 stamp,
                 ready: AtomicBool::new(ready),
                 state: Mutex::new(BuildState::Idle),
@@ -527,7 +523,7 @@ impl Warm {
     fn build_where(&self, wanted: impl Fn(&Entry) -> bool) -> Vec<(String, Result<(), String>)> {
         let mut done = Vec::new();
         for e in self.entries.iter().filter(|e| wanted(e) && !e.ready.load(Ordering::Acquire)) {
-            let tmp = self.host_dir.join(format!(".tmp-{}-{}", e.file, std::process::id()));
+            let tmp = self.host_dir.join(format!(".tmp-{}-{}", e.layers.file, std::process::id()));
             let r = self.build_one(e, &tmp);
             let _ = std::fs::remove_dir_all(&tmp);
             if r.is_ok() {
@@ -549,7 +545,7 @@ impl Warm {
         let class_path = match &e.corpus {
             Corpus::Java { javac } => {
                 compile_java_corpus(javac, &classes)?;
-                match &e.base {
+                match &e.layers.base {
                     // The base: what a program loads to start and print.
                     Some(_) => class_list(e, &classes, &[START], &listed)?,
                     None => {
@@ -573,7 +569,7 @@ impl Warm {
                 Some(class_path.join(":"))
             }
         };
-        let archive = tmp.join(e.base.as_ref().unwrap_or(&e.file));
+        let archive = tmp.join(e.layers.files().next().expect("one layer at least"));
         let mut dump = jvm(Path::new(&e.java), &empty);
         dump.args(&e.flags).arg(DUMP_HEAP).arg("-Xshare:dump");
         dump.arg(format!("-XX:SharedClassListFile={}", listed.display()));
@@ -582,20 +578,20 @@ impl Warm {
             dump.args(["-cp", &cp]);
         }
         run(&mut dump)?;
-        if e.base.is_some() {
+        if e.layers.base.is_some() {
             // The top layer: what the whole corpus loads besides, written by
             // the JVM when one run of all of it ends.
             let mut top = jvm(Path::new(&e.java), &classes);
             top.args(&e.flags).arg(DUMP_HEAP).arg(format!("{ARCHIVE_ARG}{}", archive.display()));
-            top.arg(format!("-XX:ArchiveClassesAtExit={}", tmp.join(&e.file).display()));
+            top.arg(format!("-XX:ArchiveClassesAtExit={}", tmp.join(&e.layers.file).display()));
             top.args(["-cp", ".", DRIVER]);
             run(&mut top)?;
         }
-        std::fs::write(self.host_dir.join(stamp_name(&e.file)), format!("{}\n", e.stamp))
+        std::fs::write(self.host_dir.join(stamp_name(&e.layers.file)), format!("{}\n", e.stamp))
             .map_err(|err| err.to_string())?;
         // The base first: a top layer left from an older base does not
         // match it, and the JVM then maps the base alone.
-        for f in e.base.iter().chain([&e.file]) {
+        for f in e.layers.files() {
             std::fs::rename(tmp.join(f), self.host_dir.join(f)).map_err(|err| err.to_string())?;
         }
         Ok(())
@@ -604,7 +600,10 @@ impl Warm {
     /// (language, archive file, ready) of every planned archive, for
     /// `flash check` and logs.
     pub fn describe(&self) -> Vec<(String, String, bool)> {
-        self.entries.iter().map(|e| (e.language.clone(), e.file.clone(), e.ready.load(Ordering::Acquire))).collect()
+        self.entries
+            .iter()
+            .map(|e| (e.language.clone(), e.layers.file.clone(), e.ready.load(Ordering::Acquire)))
+            .collect()
     }
 }
 
@@ -672,38 +671,62 @@ fn driver_source() -> String {
 /// time from the one big archive).
 #[derive(Debug, PartialEq)]
 struct Layers {
+    /// A static base layer, under [`Layers::file`].
     base: Option<String>,
+    /// The archive, or with a base its top layer.
     file: String,
 }
 
-/// The archive a run command names under [`BOX_DIR`]: (its files, the JVM,
-/// the options that shape the archive). The options are those between the
-/// JVM and its class path, without templated ones (`-Xmx{heap_mb}m`: the
-/// archive holds for any heap under 32 GB), the archive's own and
-/// `-Xshare`.
-fn archive_of(run: &[String]) -> Option<(Layers, String, Vec<String>)> {
-    let arg = run.iter().find_map(|a| a.strip_prefix(ARCHIVE_ARG))?;
+impl Layers {
+    /// The files, base first.
+    fn files(&self) -> impl Iterator<Item = &String> {
+        self.base.iter().chain([&self.file])
+    }
+}
+
+/// The archive a run command names under [`BOX_DIR`], if it names one:
+/// (its files, the JVM, the options that shape the archive). The options
+/// are those between the JVM and its class path, without templated ones
+/// (`-Xmx{heap_mb}m`: the archive holds for any heap under 32 GB), the
+/// archive's own and `-Xshare`. An archive argument of another shape is an
+/// error, in words.
+type Archive = (Layers, String, Vec<String>);
+fn archive_of(run: &[String]) -> Result<Option<Archive>, String> {
+    let Some(arg) = run.iter().find_map(|a| a.strip_prefix(ARCHIVE_ARG)) else { return Ok(None) };
+    let shape = || format!("{ARCHIVE_ARG} names one archive {BOX_DIR}/NAME.jsa or two layers of one, BASE:TOP");
     let mut files = Vec::new();
     for path in arg.split(':') {
-        let file = path.strip_prefix(BOX_DIR)?.strip_prefix('/')?;
+        let file = path.strip_prefix(BOX_DIR).and_then(|p| p.strip_prefix('/')).ok_or_else(shape)?;
         if file.is_empty() || file.contains('/') || !file.ends_with(".jsa") {
-            return None;
+            return Err(shape());
         }
         files.push(file.to_string());
     }
     let layers = match <[String; 2]>::try_from(files) {
         Ok([base, file]) if base != file => Layers { base: Some(base), file },
-        Ok(_) => return None,
         Err(mut one) if one.len() == 1 => Layers { base: None, file: one.remove(0) },
-        Err(_) => return None,
+        _ => return Err(shape()),
     };
-    let java = run.first()?;
+    let java = &run[0];
     let flags = run[1..class_path_at(run).unwrap_or(run.len()).max(1)]
         .iter()
         .filter(|a| !a.contains('{') && !a.starts_with(ARCHIVE_ARG) && !a.starts_with("-Xshare"))
         .cloned()
         .collect();
-    Some((layers, java.clone(), flags))
+    Ok(Some((layers, java.clone(), flags)))
+}
+
+/// Refuses, when the registry loads, an archive this module cannot build:
+/// an argument of another shape ([`archive_of`]), or two layers for a
+/// language other than Java (a base holds what [`START`], a Java program,
+/// loads; other languages have one program each, [`OWN_CORPUS`]).
+pub(crate) fn check_run(language: &str, run: &[String]) -> Result<(), String> {
+    match archive_of(run)? {
+        Some((Layers { base: Some(_), .. }, ..)) if language != "Java" => {
+            Err("an archive in two layers is built for Java only; name one, /.flash/warm/NAME.jsa".into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Where a run command's class path option is.
@@ -737,7 +760,7 @@ pub fn log_built(built: Vec<(String, Result<(), String>)>) {
 
 /// Whether `lang` starts from a warm-runtime archive (when one is built).
 pub fn uses_archive(lang: &crate::Language) -> bool {
-    archive_of(&lang.spec.run).is_some()
+    matches!(archive_of(&lang.spec.run), Ok(Some(_)))
 }
 
 fn stamp_name(file: &str) -> String {
@@ -805,13 +828,16 @@ mod tests {
             "Main",
             "{args}",
         ]);
-        let (layers, java, flags) = archive_of(&run).unwrap();
+        let (layers, java, flags) = archive_of(&run).unwrap().unwrap();
         assert_eq!(layers, Layers { base: None, file: "java.jsa".into() });
         assert_eq!(java, "/usr/bin/java");
         assert_eq!(flags, v(&["-XX:+UseG1GC"]));
         let two = v(&["/usr/bin/java", "-XX:SharedArchiveFile=/.flash/warm/b.jsa:/.flash/warm/t.jsa", "-cp", "."]);
-        assert_eq!(archive_of(&two).unwrap().0, Layers { base: Some("b.jsa".into()), file: "t.jsa".into() });
-        assert!(archive_of(&v(&["/usr/bin/java", "-cp", ".", "Main"])).is_none());
+        assert_eq!(archive_of(&two).unwrap().unwrap().0, Layers { base: Some("b.jsa".into()), file: "t.jsa".into() });
+        assert!(check_run("Java", &two).is_ok());
+        let refused = check_run("Kotlin", &two).unwrap_err();
+        assert!(refused.contains("two layers is built for Java only"), "{refused}");
+        assert!(archive_of(&v(&["/usr/bin/java", "-cp", ".", "Main"])).unwrap().is_none());
         for bad in [
             "/tmp/x.jsa",
             "/.flash/warm/../x.jsa",
@@ -820,7 +846,8 @@ mod tests {
             "/.flash/warm/t.jsa:/.flash/warm/t.jsa",
             "/.flash/warm/a.jsa:/.flash/warm/b.jsa:/.flash/warm/c.jsa",
         ] {
-            assert!(archive_of(&v(&["/usr/bin/java", &format!("{ARCHIVE_ARG}{bad}")])).is_none(), "{bad}");
+            let e = archive_of(&v(&["/usr/bin/java", &format!("{ARCHIVE_ARG}{bad}")])).unwrap_err();
+            assert!(e.contains("names one archive /.flash/warm/NAME.jsa"), "{bad}: {e}");
         }
     }
 
@@ -834,8 +861,7 @@ mod tests {
             java: "/nonexistent/java".into(),
             corpus: Corpus::Java { javac: "/nonexistent/javac".into() },
             flags: Vec::new(),
-            file: "x.jsa".into(),
-            base: None,
+            layers: Layers { base: None, file: "x.jsa".into() },
             stamp: "0".into(),
             ready: AtomicBool::new(false),
             state: Mutex::new(BuildState::Idle),
@@ -867,14 +893,14 @@ mod tests {
         let warm = Warm::plan(&registry, dir.path()).unwrap();
         let java = warm.entries.iter().find(|e| e.language == "Java").expect("the shipped Java names an archive");
         assert!(!java.ready.load(Ordering::Acquire));
-        let base = java.base.as_ref().expect("Java's archive has two layers");
+        let base = java.layers.base.as_ref().expect("Java's archive has two layers");
         let stand_in = std::fs::read_link(dir.path().join(base)).expect("until built, a link to the JDK's archive");
         assert!(stand_in.ends_with("lib/server/classes.jsa"), "{}", stand_in.display());
-        assert!(!dir.path().join(&java.file).exists(), "and no top layer");
+        assert!(!dir.path().join(&java.layers.file).exists(), "and no top layer");
         for (language, r) in warm.build() {
             assert!(r.is_ok(), "{language}: {r:?}");
         }
-        for f in [base, &java.file] {
+        for f in java.layers.files() {
             assert!(std::fs::symlink_metadata(dir.path().join(f)).unwrap().is_file(), "{f} built");
         }
         let prog = tempfile::tempdir().unwrap();
