@@ -172,7 +172,11 @@ pub const BACKENDS: &[Backend] = &[
                  user's Main with a JDWP agent that connects back over the box's loopback \
                  (no ptrace). Two JVMs need the memory and threads of two. The tracer's VM \
                  first loads libnodump.so (built once with gcc next to Tracer.class), which \
-                 makes it non-dumpable: the program, same user, cannot reach its /proc files.",
+                 makes it non-dumpable: the program, same user, cannot reach its /proc files. \
+                 The program's VM has a run's stack and heap (the registry's [shared] jvm \
+                 list: it recurses and allocates as far as in a run) but the serial GC (two \
+                 VMs' threads in one box) and the JDK's own class archive (a debug box does \
+                 not show the warm-runtime directory).",
     },
 ];
 
@@ -200,6 +204,22 @@ mod tests {
             assert_eq!(b.ptrace, b.run[0].ends_with("gdb"), "{}", b.language);
         }
         assert!(for_language("SQL").is_none());
+    }
+
+    /// The traced Java program gets the stack and heap options of a run, so
+    /// a program that recurses deeply in a run does so under the debugger.
+    #[test]
+    fn the_traced_java_program_has_a_runs_stack_and_heap() {
+        let reg = flash_engine::Registry::from_toml(flash_engine::registry::SHIPPED, |_| Ok("1".into())).unwrap();
+        let run = &reg.find("Java").unwrap().spec.run;
+        let java = for_language("Java").unwrap();
+        let program = &java.run[java.run.iter().position(|a| *a == "--").unwrap() + 1..];
+        for option in ["-Xss", "-Xmx"] {
+            let in_run: Vec<&str> = run.iter().map(String::as_str).filter(|a| a.starts_with(option)).collect();
+            let traced: Vec<&str> = program.iter().copied().filter(|a| a.starts_with(option)).collect();
+            assert_eq!(in_run.len(), 1, "{option} in {run:?}");
+            assert_eq!(traced, in_run, "{option}");
+        }
     }
 
     #[test]
