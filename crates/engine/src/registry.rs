@@ -335,8 +335,8 @@ fn validate(spec: &LanguageSpec, ids: &mut std::collections::HashSet<u32>) -> Re
             return bad("artifacts are plain file names or \"*.ext\"");
         }
     }
-    if let Err(why) = crate::warm::check_run(&spec.name, &spec.run) {
-        return bad(&format!("run: {why}"));
+    if let Err(why) = crate::warm::check_spec(spec) {
+        return bad(&why);
     }
     Ok(())
 }

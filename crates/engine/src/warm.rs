@@ -34,9 +34,19 @@
 //! JDK's default archive ([`stand_in`]) and no top layer is there; where no
 //! directory is mounted at all, the JVM shares nothing.
 //!
+//! A compiler written in JavaScript gets the same treatment: a compile
+//! command naming a V8 code cache, `/.flash/warm/<name>.v8cache` followed by
+//! the script it is of ([`V8Cache`]; TypeScript's `tsc.js`), runs that script
+//! through a loader (a support file of the language) that takes V8's
+//! compiled code from the cache instead of parsing and compiling 6 MB of
+//! JavaScript at every compile. The cache is built on the host, from the
+//! language's own compile of a corpus program, the first time the language
+//! is judged; the loader uses it only when it was made from the same script
+//! file by the same Node, and V8 checks its version and flags besides.
+//!
 //! Bounded on disk: one archive (10-25 MB) per JVM language of the
-//! registry; files of languages no longer planned are removed when the
-//! archives are planned.
+//! registry, one cache (3 MB) per such compiler; files of languages no
+//! longer planned are removed when the archives are planned.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -256,11 +266,50 @@ enum Corpus {
         /// The jars the archive holds: the installed start of the run's class path.
         class_path: Vec<String>,
     },
+    /// A V8 code cache ([`V8Cache`]): one program in the language's own
+    /// source ([`OWN_CORPUS`]) compiled by its compile command, whose loader
+    /// writes the cache of the script it runs when the compile ends.
+    V8 {
+        /// The source file's name (the language's `source`).
+        source: String,
+        /// The program.
+        program: &'static str,
+        /// The compile command, `{options}` left out.
+        compile: Vec<String>,
+        /// The language's support files (the loader among them) and environment.
+        support: Vec<(String, String)>,
+        env: Vec<(String, String)>,
+    },
 }
 
-/// Programs of the other JVM languages, by language name: what their judge
-/// submissions use (reading lines, numbers, collections, formatting).
+/// Programs of the other JVM languages and of the languages with a V8 code
+/// cache, by language name: what their judge submissions use (reading lines,
+/// numbers, collections, formatting).
 const OWN_CORPUS: &[(&str, &str)] = &[
+    (
+        "TypeScript",
+        r#"const lines: string[] = require("fs").readFileSync(0, "utf8").split("\n");
+const n: number = parseInt(lines[0], 10);
+const xs: number[] = lines[1].trim().split(/\s+/).map(Number);
+interface Pair { a: number; b: string }
+class Counter<T> {
+    private counts = new Map<T, number>();
+    add(x: T): void { this.counts.set(x, (this.counts.get(x) ?? 0) + 1); }
+    get size(): number { return this.counts.size; }
+}
+const c = new Counter<number>();
+xs.forEach((x) => c.add(x % 2));
+const pairs: Pair[] = xs.map((a, i) => ({ a, b: String(i) })).sort((p, q) => q.a - p.a);
+const sum = xs.reduce((s, x) => s + x, 0);
+const big: bigint = BigInt(sum) * 10n;
+const seen = new Set<string>(lines.map((l) => l.trim()));
+enum Dir { Up, Down }
+type Shape = { kind: "sq"; side: number } | { kind: "rect"; w: number; h: number };
+const area = (s: Shape): number => (s.kind === "sq" ? s.side * s.side : s.w * s.h);
+console.log(`${n} ${sum} ${big} ${c.size} ${pairs.map((p) => p.b).join(",")} ${seen.size} ${Dir[Dir.Down]}`);
+console.log([...xs].sort((a, b) => a - b).join(" "), area({ kind: "rect", w: 2, h: 3 }), (sum / 3).toFixed(3));
+"#,
+    ),
     (
         "Kotlin",
         r#"import java.io.*
@@ -345,10 +394,25 @@ printf("%d %s%n", xs.max(), xs.inject(0) { a, b -> a + b })
 /// The corpus of `lang`'s archive, or none (the language is not one this
 /// module has programs for, or its toolchain is not installed).
 fn corpus_of(lang: &crate::Language, java: &str) -> Option<Corpus> {
+    let program = || OWN_CORPUS.iter().find(|(name, _)| *name == lang.spec.name).map(|p| p.1);
+    if let Ok(Some(_)) = v8_cache_of(&lang.spec) {
+        let spec = &lang.spec;
+        let compile: Vec<String> = spec.compile.iter().flatten().filter(|a| *a != "{options}").cloned().collect();
+        if !Path::new(compile.first()?).exists() {
+            return None;
+        }
+        return Some(Corpus::V8 {
+            source: spec.source.clone(),
+            program: program()?,
+            compile,
+            support: spec.support.iter().map(|f| (f.path.clone(), f.content.clone())).collect(),
+            env: spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
+    }
     if lang.spec.name == "Java" {
         return Some(Corpus::Java { javac: Path::new(java).with_file_name("javac") });
     }
-    let program = OWN_CORPUS.iter().find(|(name, _)| *name == lang.spec.name)?.1;
+    let program = program()?;
     let spec = &lang.spec;
     let from = class_path_at(&spec.run)?;
     let run: Vec<String> = spec.run[from..].iter().filter(|a| *a != "{args}").cloned().collect();
@@ -397,6 +461,13 @@ impl Warm {
         // stand-ins of archives with nothing to build them from.
         let mut keep: Vec<String> = Vec::new();
         for lang in registry.languages() {
+            if let Ok(Some(v8)) = v8_cache_of(&lang.spec) {
+                keep.extend([v8.file.clone(), stamp_name(&v8.file)]);
+                if let Some(entry) = plan_v8(lang, v8, host_dir) {
+                    entries.push(entry);
+                }
+                continue;
+            }
             // The registry refused a malformed archive argument when it loaded.
             let Ok(Some((layers, java, flags))) = archive_of(&lang.spec.run) else { continue };
             if entries.iter().any(|e| e.layers.file == layers.file) {
@@ -419,7 +490,7 @@ impl Warm {
             };
             let jars = match &corpus {
                 Corpus::Own { class_path, .. } => jars_stamp(class_path),
-                Corpus::Java { .. } => String::new(),
+                Corpus::Java { .. } | Corpus::V8 { .. } => String::new(),
             };
             // The layers' names too: a top layer alone is no archive, and a
             // file that was one archive is no top layer.
@@ -432,10 +503,8 @@ impl Warm {
             for f in &flags {
                 parts.push(f.as_bytes());
             }
-            let stamp: String = crate::cache::key(&parts)[..8].iter().map(|b| format!("{b:02x}")).collect();
-            let is_file = |f: &str| std::fs::symlink_metadata(host_dir.join(f)).is_ok_and(|m| m.is_file());
-            let ready = layers.files().all(|f| is_file(f))
-                && std::fs::read_to_string(host_dir.join(stamp_name(&layers.file))).is_ok_and(|s| s.trim() == stamp);
+            let stamp = stamp_of(&parts);
+            let ready = layers.files().all(|f| is_file(host_dir, f)) && stamped(host_dir, &layers.file, &stamp);
             if !ready {
                 stand_ins();
             }
@@ -536,6 +605,9 @@ impl Warm {
 
     fn build_one(&self, e: &Entry, tmp: &Path) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(tmp);
+        if let Corpus::V8 { source, program, compile, support, env } = &e.corpus {
+            return self.build_v8(e, tmp, (source, program), compile, support, env);
+        }
         let classes = tmp.join("classes");
         let empty = tmp.join("empty");
         for d in [&classes, &empty] {
@@ -555,14 +627,15 @@ impl Warm {
                 }
                 None
             }
+            Corpus::V8 { .. } => unreachable!("built above"),
             Corpus::Own { source, program, compile, run: tail, class_path } => {
                 // Written, compiled and run like a submission, but on the
                 // host: the program is this module's, never a user's.
                 std::fs::write(classes.join(source), program).map_err(|err| err.to_string())?;
                 if let Some((compiler, args)) = compile.split_first() {
-                    run(jvm(Path::new(compiler), &classes).args(args))?;
+                    run(tool(Path::new(compiler), &classes).args(args))?;
                 }
-                let mut cmd = jvm(Path::new(&e.java), &classes);
+                let mut cmd = tool(Path::new(&e.java), &classes);
                 cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", listed.display()));
                 cmd.args(tail);
                 run_with_input(cmd, CORPUS_INPUT)?;
@@ -570,7 +643,7 @@ impl Warm {
             }
         };
         let archive = tmp.join(e.layers.files().next().expect("one layer at least"));
-        let mut dump = jvm(Path::new(&e.java), &empty);
+        let mut dump = tool(Path::new(&e.java), &empty);
         dump.args(&e.flags).arg(DUMP_HEAP).arg("-Xshare:dump");
         dump.arg(format!("-XX:SharedClassListFile={}", listed.display()));
         dump.arg(format!("{ARCHIVE_ARG}{}", archive.display()));
@@ -581,7 +654,7 @@ impl Warm {
         if e.layers.base.is_some() {
             // The top layer: what the whole corpus loads besides, written by
             // the JVM when one run of all of it ends.
-            let mut top = jvm(Path::new(&e.java), &classes);
+            let mut top = tool(Path::new(&e.java), &classes);
             top.args(&e.flags).arg(DUMP_HEAP).arg(format!("{ARCHIVE_ARG}{}", archive.display()));
             top.arg(format!("-XX:ArchiveClassesAtExit={}", tmp.join(&e.layers.file).display()));
             top.args(["-cp", ".", DRIVER]);
@@ -595,6 +668,36 @@ impl Warm {
             std::fs::rename(tmp.join(f), self.host_dir.join(f)).map_err(|err| err.to_string())?;
         }
         Ok(())
+    }
+
+    /// A V8 code cache: the corpus program compiled, on the host, by the
+    /// language's compile command with [`V8_CACHE_OUT`] set, so its loader
+    /// writes the cache of what the compile ran when it ends.
+    fn build_v8(
+        &self,
+        e: &Entry,
+        tmp: &Path,
+        (source, program): (&String, &str),
+        compile: &[String],
+        support: &[(String, String)],
+        env: &[(String, String)],
+    ) -> Result<(), String> {
+        let dir = tmp.join("program");
+        std::fs::create_dir_all(&dir).map_err(|err| err.to_string())?;
+        for (name, text) in support.iter().map(|(n, t)| (n.as_str(), t.as_str())).chain([(source.as_str(), program)]) {
+            std::fs::write(dir.join(name), text).map_err(|err| err.to_string())?;
+        }
+        let out = tmp.join(&e.layers.file);
+        let (node, args) = compile.split_first().ok_or("an empty compile command")?;
+        let mut cmd = tool(Path::new(node), &dir);
+        cmd.args(args).envs(env.iter().map(|(k, v)| (k, v))).env(V8_CACHE_OUT, &out);
+        run(&mut cmd)?;
+        if !out.is_file() {
+            return Err(format!("the compile wrote no code cache ({V8_CACHE_OUT})"));
+        }
+        std::fs::write(self.host_dir.join(stamp_name(&e.layers.file)), format!("{}\n", e.stamp))
+            .map_err(|err| err.to_string())?;
+        std::fs::rename(&out, self.host_dir.join(&e.layers.file)).map_err(|err| err.to_string())
     }
 
     /// (language, archive file, ready) of every planned archive, for
@@ -618,7 +721,7 @@ fn compile_java_corpus(javac: &Path, classes: &Path) -> Result<(), String> {
         std::fs::write(&p, text).map_err(|err| err.to_string())?;
         sources.push(p);
     }
-    run(jvm(javac, classes).args(["-encoding", "UTF-8", "-d", "."]).args(&sources)).map(drop)
+    run(tool(javac, classes).args(["-encoding", "UTF-8", "-d", "."]).args(&sources)).map(drop)
 }
 
 /// The classes the programs `names` (compiled in `classes`) load, each run
@@ -628,7 +731,7 @@ fn class_list(e: &Entry, classes: &Path, names: &[&str], listed: &Path) -> Resul
     let mut list = String::new();
     for (i, name) in names.iter().enumerate() {
         let part = listed.with_extension(format!("{i}"));
-        let mut cmd = jvm(Path::new(&e.java), classes);
+        let mut cmd = tool(Path::new(&e.java), classes);
         cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", part.display()));
         cmd.args(["-cp", ".", name]);
         run_with_input(cmd, CORPUS_INPUT)?;
@@ -716,17 +819,106 @@ fn archive_of(run: &[String]) -> Result<Option<Archive>, String> {
     Ok(Some((layers, java.clone(), flags)))
 }
 
-/// Refuses, when the registry loads, an archive this module cannot build:
-/// an argument of another shape ([`archive_of`]), or two layers for a
+/// Refuses, when the registry loads, an archive or cache this module cannot
+/// build: a V8 cache of another shape ([`v8_cache_of`]), an archive
+/// argument of another shape ([`archive_of`]), or two layers for a
 /// language other than Java (a base holds what [`START`], a Java program,
 /// loads; other languages have one program each, [`OWN_CORPUS`]).
-pub(crate) fn check_run(language: &str, run: &[String]) -> Result<(), String> {
+pub(crate) fn check_spec(spec: &crate::registry::LanguageSpec) -> Result<(), String> {
+    v8_cache_of(spec).map_err(|e| format!("compile: {e}"))?;
+    check_run(&spec.name, &spec.run).map_err(|e| format!("run: {e}"))
+}
+
+/// [`check_spec`] of a run command.
+fn check_run(language: &str, run: &[String]) -> Result<(), String> {
     match archive_of(run)? {
         Some((Layers { base: Some(_), .. }, ..)) if language != "Java" => {
             Err("an archive in two layers is built for Java only; name one, /.flash/warm/NAME.jsa".into())
         }
         _ => Ok(()),
     }
+}
+
+/// The environment variable that asks a V8 cache's loader to write the
+/// cache (to the path it names) when the compile ends; set only by
+/// [`Warm::build`], on the host.
+pub const V8_CACHE_OUT: &str = "FLASH_V8_CACHE_OUT";
+
+/// A V8 code cache a compile command names: `/.flash/warm/NAME.v8cache`,
+/// followed by the (absolute) script it is of. The command's loader (a
+/// support file of the language: `.flash-v8.js` in the shipped table) runs
+/// that script from the cache when the cache was made from the same file
+/// by the same Node, and compiles it as usual otherwise; V8 itself also
+/// checks the cache against its version and flags and ignores it when they
+/// differ. TypeScript's: `tsc.js` is 6 MB of JavaScript that V8 otherwise
+/// parses and compiles at every compile.
+#[derive(Debug, PartialEq)]
+struct V8Cache {
+    /// The cache's file name in the directory.
+    file: String,
+    /// The script it is of, on the host and in every box.
+    script: String,
+}
+
+const V8_EXT: &str = ".v8cache";
+
+/// The V8 code cache `spec`'s compile command names, if it names one; one
+/// of another shape is an error, in words.
+fn v8_cache_of(spec: &crate::registry::LanguageSpec) -> Result<Option<V8Cache>, String> {
+    let Some(compile) = &spec.compile else { return Ok(None) };
+    let Some(at) = compile.iter().position(|a| a.ends_with(V8_EXT)) else { return Ok(None) };
+    let shape = || format!("a V8 code cache is {BOX_DIR}/NAME{V8_EXT}, followed by the absolute path of its script");
+    let file = compile[at].strip_prefix(BOX_DIR).and_then(|p| p.strip_prefix('/')).ok_or_else(shape)?;
+    let script = compile.get(at + 1).filter(|s| s.starts_with('/') && !s.contains('{')).ok_or_else(shape)?;
+    if file.len() <= V8_EXT.len() || file.contains('/') {
+        return Err(shape());
+    }
+    Ok(Some(V8Cache { file: file.to_string(), script: script.clone() }))
+}
+
+/// The planned entry of a V8 code cache, or none (no corpus program for the
+/// language, or its toolchain is not installed). A cache not built from
+/// what is installed now is removed: until it is rebuilt, compiles start
+/// without one.
+fn plan_v8(lang: &crate::Language, v8: V8Cache, host_dir: &Path) -> Option<Entry> {
+    let corpus = corpus_of(lang, "")?;
+    let Corpus::V8 { compile, support, env, .. } = &corpus else { return None };
+    let script = jars_stamp(std::slice::from_ref(&v8.script));
+    let mut parts: Vec<&[u8]> = vec![b"v8", lang.version.as_bytes(), script.as_bytes()];
+    parts.extend(compile.iter().map(|a| a.as_bytes()));
+    for (k, v) in support.iter().chain(env) {
+        parts.extend([k.as_bytes(), v.as_bytes()]);
+    }
+    let stamp = stamp_of(&parts);
+    let ready = is_file(host_dir, &v8.file) && stamped(host_dir, &v8.file, &stamp);
+    if !ready {
+        let _ = std::fs::remove_file(host_dir.join(&v8.file));
+    }
+    Some(Entry {
+        language: lang.spec.name.clone(),
+        java: compile[0].clone(),
+        corpus,
+        flags: Vec::new(),
+        layers: Layers { base: None, file: v8.file },
+        stamp,
+        ready: AtomicBool::new(ready),
+        state: Mutex::new(BuildState::Idle),
+    })
+}
+
+/// A stamp: what an archive or cache was built from, hashed.
+fn stamp_of(parts: &[&[u8]]) -> String {
+    crate::cache::key(parts)[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `file`'s stamp in `dir` is `stamp`.
+fn stamped(dir: &Path, file: &str, stamp: &str) -> bool {
+    std::fs::read_to_string(dir.join(stamp_name(file))).is_ok_and(|s| s.trim() == stamp)
+}
+
+/// Whether `name` in `dir` is a file (not a link to a stand-in).
+fn is_file(dir: &Path, name: &str) -> bool {
+    std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_file())
 }
 
 /// Where a run command's class path option is.
@@ -758,20 +950,22 @@ pub fn log_built(built: Vec<(String, Result<(), String>)>) {
     }
 }
 
-/// Whether `lang` starts from a warm-runtime archive (when one is built).
+/// Whether `lang` starts from a warm-runtime archive, or compiles from a V8
+/// code cache (when one is built).
 pub fn uses_archive(lang: &crate::Language) -> bool {
-    matches!(archive_of(&lang.spec.run), Ok(Some(_)))
+    matches!(archive_of(&lang.spec.run), Ok(Some(_))) || matches!(v8_cache_of(&lang.spec), Ok(Some(_)))
 }
 
 fn stamp_name(file: &str) -> String {
     format!("{file}.stamp")
 }
 
-/// A JVM tool run in `dir`, with no environment that could add options.
-fn jvm(program: &Path, dir: &Path) -> Command {
+/// A JVM or Node tool run in `dir`, with no environment that could add
+/// options (nor a code cache to read).
+fn tool(program: &Path, dir: &Path) -> Command {
     let mut c = Command::new(program);
     c.current_dir(dir);
-    for var in ["CLASSPATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"] {
+    for var in ["CLASSPATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "NODE_OPTIONS", V8_CACHE_OUT] {
         c.env_remove(var);
     }
     c
@@ -909,9 +1103,9 @@ mod tests {
                    System.out.println(\"n=\" + s.nextInt() * 2); } }";
         std::fs::write(prog.path().join("Main.java"), src).unwrap();
         let Corpus::Java { javac } = &java.corpus else { panic!("Java's corpus is Java's") };
-        run(jvm(javac, prog.path()).arg("Main.java")).unwrap();
+        run(tool(javac, prog.path()).arg("Main.java")).unwrap();
         let output = |extra: &[String]| {
-            let mut c = jvm(Path::new(&java.java), prog.path());
+            let mut c = tool(Path::new(&java.java), prog.path());
             c.args(&java.flags).args(extra).args(["-cp", ".", "Main"]);
             c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
             let mut child = c.spawn().unwrap();
@@ -944,6 +1138,91 @@ mod tests {
         the_other_jvm_languages_start_from_their_archives(&warm, dir.path());
     }
 
+    fn spec_compiling(compile: &[&str]) -> crate::registry::LanguageSpec {
+        let text = format!(
+            "[[language]]\nid=1\nname=\"X\"\ndisplay=\"X\"\nsource=\"x\"\nversion_cmd=[\"x\"]\nrun=[\"x\"]\ncompile={compile:?}\n"
+        );
+        #[derive(serde::Deserialize)]
+        struct File {
+            language: Vec<crate::registry::LanguageSpec>,
+        }
+        toml::from_str::<File>(&text).unwrap().language.remove(0)
+    }
+
+    #[test]
+    fn a_v8_cache_and_its_script_come_from_the_compile_command() {
+        let spec = spec_compiling(&["/usr/bin/node", ".flash-v8.js", "/.flash/warm/t.v8cache", "/s/tsc.js", "a.ts"]);
+        let want = V8Cache { file: "t.v8cache".into(), script: "/s/tsc.js".into() };
+        assert_eq!(v8_cache_of(&spec).unwrap(), Some(want));
+        assert_eq!(v8_cache_of(&spec_compiling(&["/usr/bin/node", "/usr/bin/tsc", "a.ts"])).unwrap(), None);
+        for bad in [
+            ["/tmp/t.v8cache", "/s/tsc.js"],
+            ["/.flash/warm/.v8cache", "/s/tsc.js"],
+            ["/.flash/warm/a/t.v8cache", "/s/tsc.js"],
+            ["/.flash/warm/t.v8cache", "tsc.js"],
+            ["/.flash/warm/t.v8cache", "{options}"],
+        ] {
+            let spec = spec_compiling(&["/usr/bin/node", ".flash-v8.js", bad[0], bad[1]]);
+            let e = v8_cache_of(&spec).unwrap_err();
+            assert!(e.contains("a V8 code cache is /.flash/warm/NAME.v8cache"), "{bad:?}: {e}");
+            assert!(check_spec(&spec).unwrap_err().starts_with("compile: "), "{bad:?}");
+        }
+        let last = spec_compiling(&["/usr/bin/node", ".flash-v8.js", "/.flash/warm/t.v8cache"]);
+        assert!(v8_cache_of(&last).is_err(), "a cache with no script after it");
+    }
+
+    /// The real Node and tsc: TypeScript's code cache is built from the
+    /// shipped entry, its loader runs tsc from it (V8 accepts it), the
+    /// JavaScript written is the same with and without it, a type error is
+    /// still one, and a second plan finds it built.
+    #[test]
+    fn typescript_compiles_from_a_code_cache_v8_accepts() {
+        let registry = Registry::from_toml(crate::registry::SHIPPED, |_| Ok("test".into())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let warm = Warm::plan(&registry, dir.path()).unwrap();
+        let Some(ts) = warm.entries.iter().find(|e| e.language == "TypeScript") else {
+            flash_testkit::prerequisite_missing("TypeScript", "FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh");
+            return;
+        };
+        assert!(!ts.ready.load(Ordering::Acquire));
+        for (language, r) in warm.build_for("TypeScript") {
+            assert!(r.is_ok(), "{language}: {r:?}");
+        }
+        let cache = dir.path().join(&ts.layers.file);
+        let head = std::fs::read(&cache).unwrap();
+        assert!(head.starts_with(b"flash-v8 v"), "the loader's first line");
+        let Corpus::V8 { compile, support, .. } = &ts.corpus else { panic!("TypeScript's corpus is a V8 one") };
+        let compile_with = |cache_file: &Path, source: &str| {
+            let prog = tempfile::tempdir().unwrap();
+            for (name, text) in support {
+                std::fs::write(prog.path().join(name), text).unwrap();
+            }
+            std::fs::write(prog.path().join("main.ts"), source).unwrap();
+            let in_box = format!("{BOX_DIR}/{}", ts.layers.file);
+            let args =
+                compile[1..].iter().map(|a| if *a == in_box { cache_file.display().to_string() } else { a.clone() });
+            let out = tool(Path::new(&compile[0]), prog.path()).args(args).env("FLASH_V8_CHECK", "1").output().unwrap();
+            let js = std::fs::read_to_string(prog.path().join("main.js")).ok();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                js,
+            )
+        };
+        let program = "const xs: number[] = [3, 1, 2];\nconsole.log(xs.sort((a, b) => a - b).join(\" \"));\n";
+        let (ok, err, _, cached_js) = compile_with(&cache, program);
+        assert!(ok && err.contains("code cache: used"), "{err}");
+        let (ok, err, _, plain_js) = compile_with(&dir.path().join("none.v8cache"), program);
+        assert!(ok && err.contains("code cache: not used"), "{err}");
+        assert_eq!(cached_js, plain_js);
+        assert!(cached_js.is_some_and(|js| js.contains("xs.sort(")));
+        let (ok, err, out, js) = compile_with(&cache, "const x: number = \"s\";\nconsole.log(x);\n");
+        assert!(!ok && err.contains("code cache: used") && out.contains("TS2322") && js.is_none(), "{err}{out}");
+        let again = Warm::plan(&registry, dir.path()).unwrap();
+        assert!(again.describe().iter().any(|(l, f, ready)| l == "TypeScript" && f == "typescript.v8cache" && *ready));
+    }
+
     /// A class of each language's own library: loaded at every start.
     const LIBRARY_CLASS: [(&str, &str); 4] = [
         ("Kotlin", "kotlin.jvm.internal.Intrinsics"),
@@ -967,10 +1246,10 @@ mod tests {
             let prog = tempfile::tempdir().unwrap();
             std::fs::write(prog.path().join(source), program).unwrap();
             if let Some((compiler, args)) = compile.split_first() {
-                run(jvm(Path::new(compiler), prog.path()).args(args)).unwrap();
+                run(tool(Path::new(compiler), prog.path()).args(args)).unwrap();
             }
             let output = |extra: &[String]| {
-                let mut c = jvm(Path::new(&e.java), prog.path());
+                let mut c = tool(Path::new(&e.java), prog.path());
                 c.args(&e.flags).args(extra).args(tail);
                 c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
                 let mut child = c.spawn().unwrap();
