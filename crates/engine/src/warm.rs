@@ -394,25 +394,10 @@ printf("%d %s%n", xs.max(), xs.inject(0) { a, b -> a + b })
 /// The corpus of `lang`'s archive, or none (the language is not one this
 /// module has programs for, or its toolchain is not installed).
 fn corpus_of(lang: &crate::Language, java: &str) -> Option<Corpus> {
-    let program = || OWN_CORPUS.iter().find(|(name, _)| *name == lang.spec.name).map(|p| p.1);
-    if let Ok(Some(_)) = v8_cache_of(&lang.spec) {
-        let spec = &lang.spec;
-        let compile: Vec<String> = spec.compile.iter().flatten().filter(|a| *a != "{options}").cloned().collect();
-        if !Path::new(compile.first()?).exists() {
-            return None;
-        }
-        return Some(Corpus::V8 {
-            source: spec.source.clone(),
-            program: program()?,
-            compile,
-            support: spec.support.iter().map(|f| (f.path.clone(), f.content.clone())).collect(),
-            env: spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        });
-    }
     if lang.spec.name == "Java" {
         return Some(Corpus::Java { javac: Path::new(java).with_file_name("javac") });
     }
-    let program = program()?;
+    let program = own_program(lang)?;
     let spec = &lang.spec;
     let from = class_path_at(&spec.run)?;
     let run: Vec<String> = spec.run[from..].iter().filter(|a| *a != "{args}").cloned().collect();
@@ -421,11 +406,21 @@ fn corpus_of(lang: &crate::Language, java: &str) -> Option<Corpus> {
     let installed = |p: &str| Path::new(p).exists();
     let class_path: Vec<String> =
         run.get(1)?.split(':').take_while(|p| p.starts_with('/') && installed(p)).map(str::to_string).collect();
-    let compile: Vec<String> = spec.compile.iter().flatten().filter(|a| *a != "{options}").cloned().collect();
+    let compile = compile_of(spec);
     if class_path.is_empty() || !compile.first().is_none_or(|c| installed(c)) {
         return None;
     }
     Some(Corpus::Own { source: spec.source.clone(), program, compile, run, class_path })
+}
+
+/// `lang`'s program in [`OWN_CORPUS`].
+fn own_program(lang: &crate::Language) -> Option<&'static str> {
+    OWN_CORPUS.iter().find(|(name, _)| *name == lang.spec.name).map(|p| p.1)
+}
+
+/// `spec`'s compile command without `{options}` (none: an empty one).
+fn compile_of(spec: &crate::registry::LanguageSpec) -> Vec<String> {
+    spec.compile.iter().flatten().filter(|a| *a != "{options}").cloned().collect()
 }
 
 /// Size and modification time of the jars an archive holds: the JVM checks
@@ -660,10 +655,15 @@ impl Warm {
             top.args(["-cp", ".", DRIVER]);
             run(&mut top)?;
         }
+        self.install(e, tmp)
+    }
+
+    /// Puts `e`'s files built in `tmp` in place, with their stamp. The base
+    /// first: a top layer left from an older base does not match it, and the
+    /// JVM then maps the base alone.
+    fn install(&self, e: &Entry, tmp: &Path) -> Result<(), String> {
         std::fs::write(self.host_dir.join(stamp_name(&e.layers.file)), format!("{}\n", e.stamp))
             .map_err(|err| err.to_string())?;
-        // The base first: a top layer left from an older base does not
-        // match it, and the JVM then maps the base alone.
         for f in e.layers.files() {
             std::fs::rename(tmp.join(f), self.host_dir.join(f)).map_err(|err| err.to_string())?;
         }
@@ -695,9 +695,7 @@ impl Warm {
         if !out.is_file() {
             return Err(format!("the compile wrote no code cache ({V8_CACHE_OUT})"));
         }
-        std::fs::write(self.host_dir.join(stamp_name(&e.layers.file)), format!("{}\n", e.stamp))
-            .map_err(|err| err.to_string())?;
-        std::fs::rename(&out, self.host_dir.join(&e.layers.file)).map_err(|err| err.to_string())
+        self.install(e, tmp)
     }
 
     /// (language, archive file, ready) of every planned archive, for
@@ -881,12 +879,17 @@ fn v8_cache_of(spec: &crate::registry::LanguageSpec) -> Result<Option<V8Cache>, 
 /// what is installed now is removed: until it is rebuilt, compiles start
 /// without one.
 fn plan_v8(lang: &crate::Language, v8: V8Cache, host_dir: &Path) -> Option<Entry> {
-    let corpus = corpus_of(lang, "")?;
-    let Corpus::V8 { compile, support, env, .. } = &corpus else { return None };
+    let spec = &lang.spec;
+    let compile = compile_of(spec);
+    if !Path::new(compile.first()?).exists() {
+        return None;
+    }
+    let support: Vec<(String, String)> = spec.support.iter().map(|f| (f.path.clone(), f.content.clone())).collect();
+    let env: Vec<(String, String)> = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let script = jars_stamp(std::slice::from_ref(&v8.script));
     let mut parts: Vec<&[u8]> = vec![b"v8", lang.version.as_bytes(), script.as_bytes()];
     parts.extend(compile.iter().map(|a| a.as_bytes()));
-    for (k, v) in support.iter().chain(env) {
+    for (k, v) in support.iter().chain(&env) {
         parts.extend([k.as_bytes(), v.as_bytes()]);
     }
     let stamp = stamp_of(&parts);
@@ -897,7 +900,7 @@ fn plan_v8(lang: &crate::Language, v8: V8Cache, host_dir: &Path) -> Option<Entry
     Some(Entry {
         language: lang.spec.name.clone(),
         java: compile[0].clone(),
-        corpus,
+        corpus: Corpus::V8 { source: spec.source.clone(), program: own_program(lang)?, compile, support, env },
         flags: Vec::new(),
         layers: Layers { base: None, file: v8.file },
         stamp,
