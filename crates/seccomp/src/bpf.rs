@@ -143,6 +143,21 @@ fn insn(code: u16, jt: u8, jf: u8, k: u32) -> sock_filter {
     sock_filter { code, jt, jf, k }
 }
 
+/// A conditional jump with its offsets given (`jt`, `jf` instructions ahead).
+pub(crate) fn jump(cmp: Cmp, k: u32, jt: u8, jf: u8) -> sock_filter {
+    insn(cmp.code(), jt, jf, k)
+}
+
+/// `ja`: jumps `k` instructions ahead.
+pub(crate) fn ja(k: u32) -> sock_filter {
+    insn(JMP_JA, 0, 0, k)
+}
+
+/// `ret k`.
+pub(crate) fn ret(k: u32) -> sock_filter {
+    insn(RET_K, 0, 0, k)
+}
+
 /// The bytes of a `struct seccomp_data` as the kernel would fill it. `nr` is
 /// truncated to 32 bits, as the kernel does (`seccomp_data.nr` is an `int`).
 fn seccomp_data(arch: u32, nr: i64, args: [u64; 6]) -> [u8; DATA_LEN] {

@@ -87,7 +87,7 @@ const NEWER: &[(&str, i64)] = &[
     ("open_tree_attr", 467),
 ];
 
-fn entries() -> impl Iterator<Item = (&'static str, i64)> {
+pub(crate) fn entries() -> impl Iterator<Item = (&'static str, i64)> {
     let libc_names = TABLE.iter().map(|&(id, nr)| (id.strip_prefix("SYS_").unwrap_or(id), nr));
     libc_names.chain(NEWER.iter().copied())
 }
