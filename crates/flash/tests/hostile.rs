@@ -108,6 +108,16 @@ fn limits() -> Limits {
     Limits { cpu_time: slow(), wall_time: 5.0 * slow(), ..Limits::default() }
 }
 
+/// `sh -c script` in the box, with the default environment and [`limits`].
+fn shell(script: &str) -> RunSpec {
+    RunSpec {
+        argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
+        env: flash_sandbox::default_env(),
+        limits: limits(),
+        ..RunSpec::default()
+    }
+}
+
 #[test]
 #[ignore = "needs root: scripts/test.sh runs it"]
 fn fork_bomb_ends_at_the_cpu_limit_and_leaves_nothing() {
@@ -266,19 +276,42 @@ fn proc_shows_nothing_of_the_host_or_of_the_helper() {
     let pool = pool();
     let script = "tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/cmdline; echo \"[$(ls /proc/pressure)]\"; \
                   cat /proc/sys/kernel/random/boot_id; echo; cat /proc/key-users; head -c 9 /proc/meminfo";
-    let r = pool
-        .run(&RunSpec {
-            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
-            env: flash_sandbox::default_env(),
-            limits: limits(),
-            ..RunSpec::default()
-        })
-        .unwrap();
+    let r = pool.run(&shell(script)).unwrap();
     assert_eq!(r.meas.status, Status::Ok, "{}", String::from_utf8_lossy(&r.stderr));
     // pid 1's command line: no configuration, no host path; the host's kernel
     // command line, pressure figures, boot id and key users: empty; what
     // programs read (meminfo) is still there.
     assert_eq!(stdout(&r), "flash __sandbox-helper \n[]\n\nMemTotal:");
+    assert_healthy(&pool);
+}
+
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn the_program_holds_no_capability_and_cannot_gain_one() {
+    require_root();
+    let pool = pool();
+    let script = "grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status";
+    let r = pool.run(&shell(script)).unwrap();
+    assert_eq!(r.meas.status, Status::Ok, "{}", String::from_utf8_lossy(&r.stderr));
+    let out = stdout(&r);
+    let field = |name: &str| -> Vec<String> {
+        let line =
+            out.lines().find(|l| l.starts_with(&format!("{name}:"))).unwrap_or_else(|| panic!("{name} in {out}"));
+        line.split_whitespace().skip(1).map(str::to_owned).collect()
+    };
+    // Every capability set empty, the bounding set too (nothing an execve of
+    // a file with capabilities could raise), no supplementary group.
+    for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert_eq!(field(set), ["0000000000000000"], "{set} in\n{out}");
+    }
+    assert!(field("Groups").is_empty(), "{out}");
+    // One unprivileged uid and gid, the same real, effective, saved and fs.
+    let uid = field("Uid");
+    assert!(uid.iter().all(|u| *u == uid[0]) && pool.uids().contains(&uid[0].parse().unwrap()), "{out}");
+    let gid = field("Gid");
+    assert!(gid.iter().all(|g| *g == gid[0]) && gid[0] != "0", "{out}");
+    // no_new_privs, and the seccomp filter (mode 2).
+    assert_eq!((field("NoNewPrivs"), field("Seccomp")), (vec!["1".to_owned()], vec!["2".to_owned()]), "{out}");
     assert_healthy(&pool);
 }
 
@@ -531,14 +564,7 @@ fn submount_stays_read_only(fallback: bool) {
     });
     let script = "touch /data/inner/x 2>&1 || true; touch /data/y 2>&1 || true; touch /usr/z 2>&1 || true; \
                   grep -c ' ro,' /proc/self/mountinfo";
-    let result = Pool::new(cfg).and_then(|pool| {
-        pool.run(&RunSpec {
-            argv: vec!["/bin/sh".into(), "-c".into(), script.into()],
-            env: flash_sandbox::default_env(),
-            limits: limits(),
-            ..RunSpec::default()
-        })
-    });
+    let result = Pool::new(cfg).and_then(|pool| pool.run(&shell(script)));
     let _ = std::process::Command::new("umount").arg("-R").arg(&outer).status();
     let _ = std::fs::remove_dir(&outer);
     let out = stdout(&result.unwrap());

@@ -230,11 +230,15 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
             }
         }
         // Drop every capability from the bounding set while we still may.
+        // Capabilities are numbered from 0 to the kernel's last without a
+        // gap, so the first EINVAL (a number it does not know) ends the list
+        // (23 calls fewer than trying all 64 on a 6.x kernel).
         for cap in 0..=63 {
             let z: libc::c_ulong = 0;
-            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, z, z, z) != 0
-                && *libc::__errno_location() != libc::EINVAL
-            {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, z, z, z) != 0 {
+                if *libc::__errno_location() == libc::EINVAL && cap > 0 {
+                    break;
+                }
                 fail(5);
             }
         }
