@@ -191,22 +191,17 @@ const DUMP_HEAP: &str = "-Xmx256m";
 /// What every corpus program reads.
 const CORPUS_INPUT: &str = "3\n1 2 3\nword\n";
 
-/// One archive: a JVM language and what its archive is built from.
+/// One archive or code cache: a language and what it is built from.
 #[derive(Debug)]
 struct Entry {
     /// The language it serves (its name).
     language: String,
-    /// The JVM, as the run command names it.
-    java: String,
-    /// The programs whose loaded classes go into the archive, and how they
-    /// are built and run.
-    corpus: Corpus,
-    /// The run command's JVM options that shape an archive.
-    flags: Vec<String>,
-    /// The archive's file names in the directory.
-    layers: Layers,
-    /// What it was built from: the JVM, its version, the flags, the jars
-    /// and the layers' names, hashed.
+    /// What is built, and from what.
+    kind: Kind,
+    /// What it was built from, hashed: for an archive the JVM, its version,
+    /// the flags, the jars and the layers' names; for a code cache the
+    /// compiler's version, its script, the compile command, the support
+    /// files and the environment.
     stamp: String,
     /// Built and in place.
     ready: AtomicBool,
@@ -225,13 +220,72 @@ enum BuildState {
     FailedAt(Instant),
 }
 
+/// What an [`Entry`] builds.
+#[derive(Debug)]
+enum Kind {
+    /// A JVM language's class-data-sharing archive.
+    Jvm(Jvm),
+    /// A V8 code cache of the script a compile command runs ([`V8Cache`]).
+    V8(V8Build),
+}
+
+/// A JVM language's archive and what it is built from.
+#[derive(Debug)]
+struct Jvm {
+    /// The JVM, as the run command names it.
+    java: String,
+    /// The run command's JVM options that shape an archive.
+    flags: Vec<String>,
+    /// The archive's file names in the directory.
+    layers: Layers,
+    /// The programs whose loaded classes go into the archive, and how they
+    /// are built and run.
+    corpus: Corpus,
+}
+
+/// A V8 code cache: one program in the language's own source
+/// ([`OWN_CORPUS`]) compiled by its compile command, whose loader writes
+/// the cache of the script it runs when the compile ends.
+#[derive(Debug)]
+struct V8Build {
+    /// The cache's file name in the directory.
+    file: String,
+    /// The source file's name (the language's `source`).
+    source: String,
+    /// The program.
+    program: &'static str,
+    /// The compile command, `{options}` left out.
+    compile: Vec<String>,
+    /// The language's support files (the loader among them) and environment.
+    support: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+}
+
 impl Entry {
     fn state(&self) -> std::sync::MutexGuard<'_, BuildState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The file that names the entry: an archive's top (or only) layer, or the cache.
+    fn file(&self) -> &String {
+        match &self.kind {
+            Kind::Jvm(j) => &j.layers.file,
+            Kind::V8(v) => &v.file,
+        }
+    }
+
+    /// Every file the entry builds, a base layer first.
+    fn files(&self) -> Vec<&String> {
+        match &self.kind {
+            Kind::Jvm(j) => j.layers.files().collect(),
+            Kind::V8(v) => vec![&v.file],
+        }
+    }
+}
+
+#[cfg(test)]
+impl Jvm {
     /// The JVM option that names this archive's files in `dir`.
-    #[cfg(test)]
     fn archive_arg(&self, dir: &Path) -> String {
         let files: Vec<String> = self.layers.files().map(|f| dir.join(f).display().to_string()).collect();
         format!("{ARCHIVE_ARG}{}", files.join(":"))
@@ -265,20 +319,6 @@ enum Corpus {
         run: Vec<String>,
         /// The jars the archive holds: the installed start of the run's class path.
         class_path: Vec<String>,
-    },
-    /// A V8 code cache ([`V8Cache`]): one program in the language's own
-    /// source ([`OWN_CORPUS`]) compiled by its compile command, whose loader
-    /// writes the cache of the script it runs when the compile ends.
-    V8 {
-        /// The source file's name (the language's `source`).
-        source: String,
-        /// The program.
-        program: &'static str,
-        /// The compile command, `{options}` left out.
-        compile: Vec<String>,
-        /// The language's support files (the loader among them) and environment.
-        support: Vec<(String, String)>,
-        env: Vec<(String, String)>,
     },
 }
 
@@ -465,7 +505,7 @@ impl Warm {
             }
             // The registry refused a malformed archive argument when it loaded.
             let Ok(Some((layers, java, flags))) = archive_of(&lang.spec.run) else { continue };
-            if entries.iter().any(|e| e.layers.file == layers.file) {
+            if entries.iter().any(|e| *e.file() == layers.file) {
                 continue;
             }
             let path = host_dir.join(&layers.file);
@@ -485,7 +525,7 @@ impl Warm {
             };
             let jars = match &corpus {
                 Corpus::Own { class_path, .. } => jars_stamp(class_path),
-                Corpus::Java { .. } | Corpus::V8 { .. } => String::new(),
+                Corpus::Java { .. } => String::new(),
             };
             // The layers' names too: a top layer alone is no archive, and a
             // file that was one archive is no top layer.
@@ -505,10 +545,7 @@ impl Warm {
             }
             entries.push(Entry {
                 language: lang.spec.name.clone(),
-                java,
-                corpus,
-                flags,
-                layers,
+                kind: Kind::Jvm(Jvm { java, flags, layers, corpus }),
                 stamp,
                 ready: AtomicBool::new(ready),
                 state: Mutex::new(BuildState::Idle),
@@ -548,7 +585,7 @@ impl Warm {
     /// so a server builds each when that language is first judged
     /// ([`Warm::wanted`]), and never for a language it is not sent.
     pub fn build_eager(&self) -> Vec<(String, Result<(), String>)> {
-        self.build_where(|e| matches!(e.corpus, Corpus::Java { .. }))
+        self.build_where(|e| matches!(&e.kind, Kind::Jvm(Jvm { corpus: Corpus::Java { .. }, .. })))
     }
 
     /// `language` is being judged: if its archive is not built nor being
@@ -587,7 +624,7 @@ impl Warm {
     fn build_where(&self, wanted: impl Fn(&Entry) -> bool) -> Vec<(String, Result<(), String>)> {
         let mut done = Vec::new();
         for e in self.entries.iter().filter(|e| wanted(e) && !e.ready.load(Ordering::Acquire)) {
-            let tmp = self.host_dir.join(format!(".tmp-{}-{}", e.layers.file, std::process::id()));
+            let tmp = self.host_dir.join(format!(".tmp-{}-{}", e.file(), std::process::id()));
             let r = self.build_one(e, &tmp);
             let _ = std::fs::remove_dir_all(&tmp);
             if r.is_ok() {
@@ -600,60 +637,9 @@ impl Warm {
 
     fn build_one(&self, e: &Entry, tmp: &Path) -> Result<(), String> {
         let _ = std::fs::remove_dir_all(tmp);
-        if let Corpus::V8 { source, program, compile, support, env } = &e.corpus {
-            return self.build_v8(e, tmp, (source, program), compile, support, env);
-        }
-        let classes = tmp.join("classes");
-        let empty = tmp.join("empty");
-        for d in [&classes, &empty] {
-            std::fs::create_dir_all(d).map_err(|err| err.to_string())?;
-        }
-        let listed = tmp.join("all.classlist");
-        let class_path = match &e.corpus {
-            Corpus::Java { javac } => {
-                compile_java_corpus(javac, &classes)?;
-                match &e.layers.base {
-                    // The base: what a program loads to start and print.
-                    Some(_) => class_list(e, &classes, &[START], &listed)?,
-                    None => {
-                        let names: Vec<&str> = CORPUS.iter().map(|(name, _)| *name).collect();
-                        class_list(e, &classes, &names, &listed)?;
-                    }
-                }
-                None
-            }
-            Corpus::V8 { .. } => unreachable!("built above"),
-            Corpus::Own { source, program, compile, run: tail, class_path } => {
-                // Written, compiled and run like a submission, but on the
-                // host: the program is this module's, never a user's.
-                std::fs::write(classes.join(source), program).map_err(|err| err.to_string())?;
-                if let Some((compiler, args)) = compile.split_first() {
-                    run(tool(Path::new(compiler), &classes).args(args))?;
-                }
-                let mut cmd = tool(Path::new(&e.java), &classes);
-                cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", listed.display()));
-                cmd.args(tail);
-                run_with_input(cmd, CORPUS_INPUT)?;
-                Some(class_path.join(":"))
-            }
-        };
-        let archive = tmp.join(e.layers.files().next().expect("one layer at least"));
-        let mut dump = tool(Path::new(&e.java), &empty);
-        dump.args(&e.flags).arg(DUMP_HEAP).arg("-Xshare:dump");
-        dump.arg(format!("-XX:SharedClassListFile={}", listed.display()));
-        dump.arg(format!("{ARCHIVE_ARG}{}", archive.display()));
-        if let Some(cp) = class_path {
-            dump.args(["-cp", &cp]);
-        }
-        run(&mut dump)?;
-        if e.layers.base.is_some() {
-            // The top layer: what the whole corpus loads besides, written by
-            // the JVM when one run of all of it ends.
-            let mut top = tool(Path::new(&e.java), &classes);
-            top.args(&e.flags).arg(DUMP_HEAP).arg(format!("{ARCHIVE_ARG}{}", archive.display()));
-            top.arg(format!("-XX:ArchiveClassesAtExit={}", tmp.join(&e.layers.file).display()));
-            top.args(["-cp", ".", DRIVER]);
-            run(&mut top)?;
+        match &e.kind {
+            Kind::Jvm(j) => build_jvm(j, tmp)?,
+            Kind::V8(v) => build_v8(v, tmp)?,
         }
         self.install(e, tmp)
     }
@@ -662,50 +648,96 @@ impl Warm {
     /// first: a top layer left from an older base does not match it, and the
     /// JVM then maps the base alone.
     fn install(&self, e: &Entry, tmp: &Path) -> Result<(), String> {
-        std::fs::write(self.host_dir.join(stamp_name(&e.layers.file)), format!("{}\n", e.stamp))
+        std::fs::write(self.host_dir.join(stamp_name(e.file())), format!("{}\n", e.stamp))
             .map_err(|err| err.to_string())?;
-        for f in e.layers.files() {
+        for f in e.files() {
             std::fs::rename(tmp.join(f), self.host_dir.join(f)).map_err(|err| err.to_string())?;
         }
         Ok(())
     }
 
-    /// A V8 code cache: the corpus program compiled, on the host, by the
-    /// language's compile command with [`V8_CACHE_OUT`] set, so its loader
-    /// writes the cache of what the compile ran when it ends.
-    fn build_v8(
-        &self,
-        e: &Entry,
-        tmp: &Path,
-        (source, program): (&String, &str),
-        compile: &[String],
-        support: &[(String, String)],
-        env: &[(String, String)],
-    ) -> Result<(), String> {
-        let dir = tmp.join("program");
-        std::fs::create_dir_all(&dir).map_err(|err| err.to_string())?;
-        for (name, text) in support.iter().map(|(n, t)| (n.as_str(), t.as_str())).chain([(source.as_str(), program)]) {
-            std::fs::write(dir.join(name), text).map_err(|err| err.to_string())?;
-        }
-        let out = tmp.join(&e.layers.file);
-        let (node, args) = compile.split_first().ok_or("an empty compile command")?;
-        let mut cmd = tool(Path::new(node), &dir);
-        cmd.args(args).envs(env.iter().map(|(k, v)| (k, v))).env(V8_CACHE_OUT, &out);
-        run(&mut cmd)?;
-        if !out.is_file() {
-            return Err(format!("the compile wrote no code cache ({V8_CACHE_OUT})"));
-        }
-        self.install(e, tmp)
-    }
-
     /// (language, archive file, ready) of every planned archive, for
     /// `flash check` and logs.
     pub fn describe(&self) -> Vec<(String, String, bool)> {
-        self.entries
-            .iter()
-            .map(|e| (e.language.clone(), e.layers.file.clone(), e.ready.load(Ordering::Acquire)))
-            .collect()
+        self.entries.iter().map(|e| (e.language.clone(), e.file().clone(), e.ready.load(Ordering::Acquire))).collect()
     }
+}
+
+/// A JVM archive, in `tmp`.
+fn build_jvm(e: &Jvm, tmp: &Path) -> Result<(), String> {
+    let classes = tmp.join("classes");
+    let empty = tmp.join("empty");
+    for d in [&classes, &empty] {
+        std::fs::create_dir_all(d).map_err(|err| err.to_string())?;
+    }
+    let listed = tmp.join("all.classlist");
+    let class_path = match &e.corpus {
+        Corpus::Java { javac } => {
+            compile_java_corpus(javac, &classes)?;
+            match &e.layers.base {
+                // The base: what a program loads to start and print.
+                Some(_) => class_list(e, &classes, &[START], &listed)?,
+                None => {
+                    let names: Vec<&str> = CORPUS.iter().map(|(name, _)| *name).collect();
+                    class_list(e, &classes, &names, &listed)?;
+                }
+            }
+            None
+        }
+        Corpus::Own { source, program, compile, run: tail, class_path } => {
+            // Written, compiled and run like a submission, but on the
+            // host: the program is this module's, never a user's.
+            std::fs::write(classes.join(source), program).map_err(|err| err.to_string())?;
+            if let Some((compiler, args)) = compile.split_first() {
+                run(tool(Path::new(compiler), &classes).args(args))?;
+            }
+            let mut cmd = tool(Path::new(&e.java), &classes);
+            cmd.args(&e.flags).arg(DUMP_HEAP).arg(format!("-XX:DumpLoadedClassList={}", listed.display()));
+            cmd.args(tail);
+            run_with_input(cmd, CORPUS_INPUT)?;
+            Some(class_path.join(":"))
+        }
+    };
+    let archive = tmp.join(e.layers.files().next().expect("one layer at least"));
+    let mut dump = tool(Path::new(&e.java), &empty);
+    dump.args(&e.flags).arg(DUMP_HEAP).arg("-Xshare:dump");
+    dump.arg(format!("-XX:SharedClassListFile={}", listed.display()));
+    dump.arg(format!("{ARCHIVE_ARG}{}", archive.display()));
+    if let Some(cp) = class_path {
+        dump.args(["-cp", &cp]);
+    }
+    run(&mut dump)?;
+    if e.layers.base.is_some() {
+        // The top layer: what the whole corpus loads besides, written by
+        // the JVM when one run of all of it ends.
+        let mut top = tool(Path::new(&e.java), &classes);
+        top.args(&e.flags).arg(DUMP_HEAP).arg(format!("{ARCHIVE_ARG}{}", archive.display()));
+        top.arg(format!("-XX:ArchiveClassesAtExit={}", tmp.join(&e.layers.file).display()));
+        top.args(["-cp", ".", DRIVER]);
+        run(&mut top)?;
+    }
+    Ok(())
+}
+
+/// A V8 code cache, in `tmp`: the corpus program compiled, on the host, by
+/// the language's compile command with [`V8_CACHE_OUT`] set, so its loader
+/// writes the cache of what the compile ran when it ends.
+fn build_v8(v: &V8Build, tmp: &Path) -> Result<(), String> {
+    let dir = tmp.join("program");
+    std::fs::create_dir_all(&dir).map_err(|err| err.to_string())?;
+    let files = v.support.iter().map(|(n, t)| (n.as_str(), t.as_str())).chain([(v.source.as_str(), v.program)]);
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).map_err(|err| err.to_string())?;
+    }
+    let out = tmp.join(&v.file);
+    let (node, args) = v.compile.split_first().ok_or("an empty compile command")?;
+    let mut cmd = tool(Path::new(node), &dir);
+    cmd.args(args).envs(v.env.iter().map(|(k, val)| (k, val))).env(V8_CACHE_OUT, &out);
+    run(&mut cmd)?;
+    if !out.is_file() {
+        return Err(format!("the compile wrote no code cache ({V8_CACHE_OUT})"));
+    }
+    Ok(())
 }
 
 /// Writes [`CORPUS`], [`START`] and the [`DRIVER`] that runs the corpus
@@ -725,7 +757,7 @@ fn compile_java_corpus(javac: &Path, classes: &Path) -> Result<(), String> {
 /// The classes the programs `names` (compiled in `classes`) load, each run
 /// once, written to `listed`. Those of the programs themselves (from a
 /// directory) are left out of an archive by the JVM.
-fn class_list(e: &Entry, classes: &Path, names: &[&str], listed: &Path) -> Result<(), String> {
+fn class_list(e: &Jvm, classes: &Path, names: &[&str], listed: &Path) -> Result<(), String> {
     let mut list = String::new();
     for (i, name) in names.iter().enumerate() {
         let part = listed.with_extension(format!("{i}"));
@@ -899,10 +931,14 @@ fn plan_v8(lang: &crate::Language, v8: V8Cache, host_dir: &Path) -> Option<Entry
     }
     Some(Entry {
         language: lang.spec.name.clone(),
-        java: compile[0].clone(),
-        corpus: Corpus::V8 { source: spec.source.clone(), program: own_program(lang)?, compile, support, env },
-        flags: Vec::new(),
-        layers: Layers { base: None, file: v8.file },
+        kind: Kind::V8(V8Build {
+            file: v8.file,
+            source: spec.source.clone(),
+            program: own_program(lang)?,
+            compile,
+            support,
+            env,
+        }),
         stamp,
         ready: AtomicBool::new(ready),
         state: Mutex::new(BuildState::Idle),
@@ -1055,10 +1091,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let entry = Entry {
             language: "X".into(),
-            java: "/nonexistent/java".into(),
-            corpus: Corpus::Java { javac: "/nonexistent/javac".into() },
-            flags: Vec::new(),
-            layers: Layers { base: None, file: "x.jsa".into() },
+            kind: Kind::Jvm(Jvm {
+                java: "/nonexistent/java".into(),
+                flags: Vec::new(),
+                layers: Layers { base: None, file: "x.jsa".into() },
+                corpus: Corpus::Java { javac: "/nonexistent/javac".into() },
+            }),
             stamp: "0".into(),
             ready: AtomicBool::new(false),
             state: Mutex::new(BuildState::Idle),
@@ -1088,8 +1126,9 @@ mod tests {
         let registry = Registry::from_toml(crate::registry::SHIPPED, |_| Ok("test".into())).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let warm = Warm::plan(&registry, dir.path()).unwrap();
-        let java = warm.entries.iter().find(|e| e.language == "Java").expect("the shipped Java names an archive");
-        assert!(!java.ready.load(Ordering::Acquire));
+        let entry = warm.entries.iter().find(|e| e.language == "Java").expect("the shipped Java names an archive");
+        assert!(!entry.ready.load(Ordering::Acquire));
+        let Kind::Jvm(java) = &entry.kind else { panic!("Java's is a JVM archive") };
         let base = java.layers.base.as_ref().expect("Java's archive has two layers");
         let stand_in = std::fs::read_link(dir.path().join(base)).expect("until built, a link to the JDK's archive");
         assert!(stand_in.ends_with("lib/server/classes.jsa"), "{}", stand_in.display());
@@ -1191,17 +1230,18 @@ mod tests {
         for (language, r) in warm.build_for("TypeScript") {
             assert!(r.is_ok(), "{language}: {r:?}");
         }
-        let cache = dir.path().join(&ts.layers.file);
+        let Kind::V8(v8) = &ts.kind else { panic!("TypeScript's is a V8 code cache") };
+        let cache = dir.path().join(&v8.file);
         let head = std::fs::read(&cache).unwrap();
         assert!(head.starts_with(b"flash-v8 v"), "the loader's first line");
-        let Corpus::V8 { compile, support, .. } = &ts.corpus else { panic!("TypeScript's corpus is a V8 one") };
+        let (compile, support) = (&v8.compile, &v8.support);
         let compile_with = |cache_file: &Path, source: &str| {
             let prog = tempfile::tempdir().unwrap();
             for (name, text) in support {
                 std::fs::write(prog.path().join(name), text).unwrap();
             }
             std::fs::write(prog.path().join("main.ts"), source).unwrap();
-            let in_box = format!("{BOX_DIR}/{}", ts.layers.file);
+            let in_box = format!("{BOX_DIR}/{}", v8.file);
             let args =
                 compile[1..].iter().map(|a| if *a == in_box { cache_file.display().to_string() } else { a.clone() });
             let out = tool(Path::new(&compile[0]), prog.path()).args(args).env("FLASH_V8_CHECK", "1").output().unwrap();
@@ -1245,6 +1285,7 @@ mod tests {
                 flash_testkit::prerequisite_missing(language, "FLASH_SETUP_LANGUAGES=all bash scripts/setup.sh");
                 continue;
             };
+            let Kind::Jvm(e) = &e.kind else { panic!("{language}: a JVM archive") };
             let Corpus::Own { source, program, compile, run: tail, .. } = &e.corpus else { panic!("{language}") };
             let prog = tempfile::tempdir().unwrap();
             std::fs::write(prog.path().join(source), program).unwrap();
