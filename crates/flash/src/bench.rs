@@ -34,6 +34,11 @@ enum BenchKind {
         /// Idle time before each run in the idle regime, milliseconds.
         #[arg(long, default_value_t = 100)]
         idle_ms: u64,
+        /// Also where a box run's time goes: the median of each phase, from
+        /// timestamps taken in the helper, the box's init and the program's
+        /// process before its execve.
+        #[arg(long)]
+        phases: bool,
     },
     /// HTTP + queue overhead: `POST /submissions?wait=true` vs the engine directly, and throughput.
     Http {
@@ -99,7 +104,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<i32> {
         return crate::bench_batch::run(a.batch);
     };
     match what {
-        BenchKind::Sandbox { runs, idle_ms } => sandbox(runs, Duration::from_millis(idle_ms)),
+        BenchKind::Sandbox { runs, idle_ms, phases } => sandbox(runs, Duration::from_millis(idle_ms), phases),
         BenchKind::Workloads { programs, tests, runs, out } => {
             crate::bench_workloads::run(programs.max(1), tests.max(1), runs.max(1), &out)
         }
@@ -150,7 +155,7 @@ fn time_runs(runs: usize, idle: Duration, mut f: impl FnMut() -> anyhow::Result<
     Ok(out)
 }
 
-fn sandbox(runs: usize, idle: Duration) -> anyhow::Result<i32> {
+fn sandbox(runs: usize, idle: Duration, phases: bool) -> anyhow::Result<i32> {
     if runs == 0 {
         bail!("--runs must be positive");
     }
@@ -214,8 +219,42 @@ fn sandbox(runs: usize, idle: Duration) -> anyhow::Result<i32> {
             rm - pm
         );
     }
+    if phases {
+        sandbox_phases(&pool, &RunSpec { phases: true, ..bound }, runs)?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(0)
+}
+
+/// Where a box run's time goes: `runs` back-to-back runs of `spec`, the
+/// median of each phase the helper reports.
+fn sandbox_phases(pool: &Pool, spec: &RunSpec, runs: usize) -> anyhow::Result<()> {
+    let mut names: Vec<String> = Vec::new();
+    let mut samples: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..runs {
+        let r = pool.run(spec)?;
+        if r.meas.status != Status::Ok || r.meas.phases.is_empty() {
+            bail!("a traced run: {:?}", r.meas);
+        }
+        if names.is_empty() {
+            names = r.meas.phases.iter().map(|(n, _)| n.clone()).collect();
+            samples = vec![Vec::with_capacity(runs); names.len()];
+        }
+        for (s, (_, us)) in samples.iter_mut().zip(&r.meas.phases) {
+            s.push(*us);
+        }
+    }
+    println!("\nwhere a box run's time goes ({runs} back-to-back runs, binary bound read-only; medians in µs)\n");
+    println!("| phase | median | p90 |");
+    println!("|---|---|---|");
+    let mut total = 0.0;
+    for (name, s) in names.iter().zip(samples) {
+        let (m, p9) = stats(s);
+        total += m;
+        println!("| {name} | {m:.0} | {p9:.0} |");
+    }
+    println!("| sum of the medians | {total:.0} | |");
+    Ok(())
 }
 
 /// How long `f` took, seconds.

@@ -315,6 +315,32 @@ fn the_program_holds_no_capability_and_cannot_gain_one() {
     assert_healthy(&pool);
 }
 
+/// `RunSpec::phases` (`flash bench sandbox --phases`): a traced run reports
+/// every phase in order; the page the phases are stamped in is never
+/// mapped in the program; untraced runs and runs a limit ended report none.
+#[test]
+#[ignore = "needs root: scripts/test.sh runs it"]
+fn a_traced_run_reports_its_phases_and_the_program_never_sees_the_page() {
+    require_root();
+    let pool = pool();
+    let maps = "grep -c 'dev/zero' /proc/self/maps; true";
+    let plain = pool.run(&shell(maps)).unwrap();
+    assert!(plain.meas.phases.is_empty(), "{:?}", plain.meas.phases);
+    let traced = pool.run(&RunSpec { phases: true, ..shell(maps) }).unwrap();
+    assert_eq!((traced.meas.status, stdout(&traced).as_str()), (Status::Ok, "0\n"), "{:?}", traced.meas);
+    let names: Vec<&str> = traced.meas.phases.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.first(), Some(&"pipes, arguments and cgroup limits set"), "{names:?}");
+    assert!(names.contains(&"its seccomp filter installed"), "{names:?}");
+    assert_eq!(names.last(), Some(&"files collected, /box and /tmp reset"), "{names:?}");
+    assert_eq!(names.len(), 13, "{names:?}");
+    assert!(traced.meas.phases.iter().all(|(_, us)| us.is_finite() && *us >= 0.0), "{:?}", traced.meas.phases);
+    let limits = Limits { wall_time: 0.2, ..limits() };
+    let ended = pool.run(&RunSpec { phases: true, limits, ..shell("sleep 5") }).unwrap();
+    assert_eq!(ended.meas.status, Status::WallTimeLimit);
+    assert!(ended.meas.phases.is_empty(), "{:?}", ended.meas.phases);
+    assert_healthy(&pool);
+}
+
 #[test]
 #[ignore = "needs root: scripts/test.sh runs it"]
 fn only_the_socket_families_a_program_needs_exist_in_the_box() {

@@ -196,6 +196,10 @@ pub struct RunSpec {
     /// program cannot write into the trace.
     #[serde(default)]
     pub private_output: Option<String>,
+    /// Record where the run's time goes, phase by phase, in
+    /// [`Measurement::phases`] (`flash bench sandbox --phases`).
+    #[serde(default)]
+    pub phases: bool,
     /// Ends the run early when fired (the job it belongs to is not wanted any
     /// more): see [`Cancel`]. Not part of the helper's request.
     #[serde(skip)]
@@ -378,6 +382,11 @@ pub struct Measurement {
     /// With [`RunSpec::collect_into`]: the files collected there.
     #[serde(default)]
     pub stored: Vec<StoredFile>,
+    /// With [`RunSpec::phases`]: (phase, microseconds), in order, from the
+    /// helper's start of the run to its box's reset. Empty when the run did
+    /// not end by itself (a limit, an error).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<(String, f64)>,
 }
 
 impl Measurement {
@@ -398,6 +407,7 @@ impl Measurement {
             stdin_hung_up: false,
             collect_refused: Vec::new(),
             stored: Vec::new(),
+            phases: Vec::new(),
         }
     }
 }

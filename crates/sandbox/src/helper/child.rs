@@ -41,6 +41,64 @@ pub struct Prepared<'a> {
     /// The run's private output file (see `RunSpec::private_output`), given
     /// to the program as [`crate::spec::PRIVATE_OUTPUT_FD`]; -1 if none.
     pub private: RawFd,
+    /// A page shared with the helper where the run's phases end
+    /// ([`stamp`]); null unless the request asked ([`crate::RunSpec::phases`]).
+    pub stamps: *mut u64,
+}
+
+/// Where a traced run's phases end, as slots of [`Prepared::stamps`]: each
+/// holds CLOCK_MONOTONIC (ns) when it was reached, written by the helper,
+/// the box's init, or the program's process before its `execve` (the page
+/// is not mapped in the program itself).
+pub mod at {
+    pub const CLONE: usize = 0;
+    pub const INIT: usize = 1;
+    pub const PROC: usize = 2;
+    pub const MASKED: usize = 3;
+    pub const FORK: usize = 4;
+    pub const PROGRAM: usize = 5;
+    pub const FDS_AND_LIMITS: usize = 6;
+    pub const IDENTITY: usize = 7;
+    pub const SECCOMP: usize = 8;
+    pub const ENDED: usize = 9;
+    pub const REPORTED: usize = 10;
+    pub const REAPED: usize = 11;
+    /// How many there are.
+    pub const ALL: usize = 12;
+}
+
+/// What happens between each stamp of [`at`] and the next.
+pub const PHASES: [&str; at::ALL - 1] = [
+    "clone into fresh namespaces, until init runs",
+    "init mounts /proc",
+    "init masks /proc",
+    "init: hostname, OOM score, CPU",
+    "fork, until the program's process runs",
+    "its descriptors, session, directory, limits",
+    "its capabilities and identity dropped",
+    "its seccomp filter installed",
+    "execve until init sees the program's end",
+    "init's report reaches the helper",
+    "init's end (the namespaces torn down)",
+];
+
+/// Marks stamp `i` of a traced run (nothing when `page` is null).
+///
+/// # Safety
+/// `page` is null or a writable page of at least [`at::ALL`] slots.
+pub unsafe fn stamp(page: *mut u64, i: usize) {
+    if !page.is_null() {
+        // SAFETY: as the caller promises; volatile, as other processes read it.
+        unsafe { page.add(i).write_volatile(monotonic_ns()) };
+    }
+}
+
+/// CLOCK_MONOTONIC, ns. Does not allocate.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer; clock_gettime does not allocate.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
 }
 
 /// World-readable files of /proc that tell about the host, not the box: the
@@ -88,12 +146,15 @@ fn write_all(fd: RawFd, buf: &[u8]) {
 pub unsafe fn box_init(p: &Prepared) -> ! {
     // SAFETY: raw syscalls on valid C strings and our own fds; nothing allocates.
     unsafe {
+        stamp(p.stamps, at::INIT);
         // A /proc that shows only this namespace's processes.
         let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
         if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) != 0 {
             report(p.status_w, 0, *libc::__errno_location() | 0x1000_0000);
         }
+        stamp(p.stamps, at::PROC);
         mask_proc();
+        stamp(p.stamps, at::MASKED);
         libc::sethostname(c"box".as_ptr(), 3);
         // The OOM killer should prefer the box's processes over anything else
         // on the host, init included: the helper may share its cgroup (see
@@ -113,8 +174,10 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
         if libc::pipe2(errp.as_mut_ptr(), libc::O_CLOEXEC) == 0 {
             errp_w = errp[1];
         }
+        stamp(p.stamps, at::FORK);
         let pid = libc::fork();
         if pid == 0 {
+            stamp(p.stamps, at::PROGRAM);
             exec_program(p, errp_w);
         }
         if pid < 0 {
@@ -136,6 +199,7 @@ pub unsafe fn box_init(p: &Prepared) -> ! {
                 break;
             }
         }
+        stamp(p.stamps, at::ENDED);
         let mut errno = [0u8; 4];
         let n = libc::read(errp[0], errno.as_mut_ptr().cast(), 4);
         let mut flags = 0;
@@ -164,10 +228,7 @@ fn report(fd: RawFd, status: i32, errno: i32) -> ! {
 /// here, at once: the helper learns of it only when it next wakes, and two
 /// boxes joined by pipes are ordered by it (which ended first).
 fn report_flags(fd: RawFd, status: i32, errno: i32, flags: u32) -> ! {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid out-pointer; clock_gettime does not allocate.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    let now = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
+    let now = monotonic_ns();
     let mut msg = [0u8; REPORT_LEN];
     msg[..4].copy_from_slice(&status.to_ne_bytes());
     msg[4..8].copy_from_slice(&errno.to_ne_bytes());
@@ -229,6 +290,7 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
                 fail(4);
             }
         }
+        stamp(p.stamps, at::FDS_AND_LIMITS);
         // Drop every capability from the bounding set while we still may.
         // Capabilities are numbered from 0 to the kernel's last without a
         // gap, so the first EINVAL (a number it does not know) ends the list
@@ -250,9 +312,11 @@ unsafe fn exec_program(p: &Prepared, errfd: RawFd) -> ! {
             fail(7);
         }
         // Last before exec: no_new_privs and the seccomp filter.
+        stamp(p.stamps, at::IDENTITY);
         if p.seccomp.install().is_err() {
             fail(8);
         }
+        stamp(p.stamps, at::SECCOMP);
         libc::execve(p.path.as_ptr(), p.argv.as_ptr(), p.envp.as_ptr());
         fail(0)
     }

@@ -142,6 +142,7 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         .and_then(|input| slot.run(&spec, input, output, private_fd, ctl));
     // The binds hold their own references now; the descriptors are not needed.
     drop(mounts);
+    let ran = std::time::Instant::now();
     let meas = match result {
         Ok(m) => m,
         Err(e) => {
@@ -179,6 +180,9 @@ fn serve_one(slot: &Slot, ctl: &mut File) -> Result<bool, Error> {
         write_frame(ctl, Kind::File, &frame).map_err(Error::io("control socket"))?;
     }
     slot.reset_writable()?;
+    if !meas.phases.is_empty() {
+        meas.phases.push(("files collected, /box and /tmp reset".into(), ran.elapsed().as_secs_f64() * 1e6));
+    }
     // With a cgroup per run, nothing charged to the slot loosens the next limit.
     meas.slot_leftover_kb = match slot.run_cgroups {
         true => 0,

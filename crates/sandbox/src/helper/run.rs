@@ -561,6 +561,52 @@ fn start_box(prepared: &Prepared, run_cg: Option<&flash_cgroup::RunCgroup>) -> R
     Ok(pid as libc::pid_t)
 }
 
+/// The page a traced run's phases are stamped in ([`child::at`]), shared
+/// with the box's init and the program's process until its `execve`.
+struct StampPage(*mut u64);
+
+impl StampPage {
+    fn new() -> std::io::Result<StampPage> {
+        // SAFETY: a fresh anonymous shared mapping; checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(StampPage(p.cast()))
+    }
+
+    /// The phases from `begun` (the run's start in the helper) on, in
+    /// microseconds; none if a stamp is missing or out of order (the run
+    /// did not get through every phase).
+    fn phases(&self, begun: u64) -> Vec<(String, f64)> {
+        // SAFETY: the page holds `at::ALL` slots; volatile, as other processes wrote them.
+        let t: Vec<u64> = (0..child::at::ALL).map(|i| unsafe { self.0.add(i).read_volatile() }).collect();
+        let mut ends = vec![begun];
+        ends.extend(&t);
+        if ends.windows(2).any(|w| w[1] < w[0]) {
+            return Vec::new();
+        }
+        let names = std::iter::once("pipes, arguments and cgroup limits set").chain(child::PHASES);
+        names.zip(ends.windows(2)).map(|(n, w)| (n.to_string(), (w[1] - w[0]) as f64 / 1e3)).collect()
+    }
+}
+
+impl Drop for StampPage {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping of 4096 bytes, unmapped once.
+        unsafe { libc::munmap(self.0.cast(), 4096) };
+    }
+}
+
 /// How the watch of a run ended.
 struct Watched {
     /// The limit the helper stopped the run for (CPU, wall, output), if any.
@@ -617,12 +663,20 @@ impl Slot {
         if spec.argv.is_empty() {
             return Err(Error::Request("argv is empty".into()));
         }
+        let begun = child::monotonic_ns();
+        let stamps = match spec.phases {
+            true => Some(StampPage::new().map_err(Error::io("phase stamps"))?),
+            false => None,
+        };
         let (mut io, ends) = open_io(spec, input, output)?;
         let args = ChildArgs::new(spec, io.proxy.is_some())?;
-        let prepared = self.prepare_child(spec, &args, &ends, io.live.as_ref(), private)?;
+        let mut prepared = self.prepare_child(spec, &args, &ends, io.live.as_ref(), private)?;
+        prepared.stamps = stamps.as_ref().map_or(std::ptr::null_mut(), |s| s.0);
         let base = self.set_limits(lim)?;
         let cg = self.run_controls(&base);
         let start = Instant::now();
+        // SAFETY: null or a page of `child::at::ALL` slots, alive until the run ends.
+        unsafe { child::stamp(prepared.stamps, child::at::CLONE) };
         let pid = start_box(&prepared, base.run_cg.as_ref())?;
         // The child's ends of the pipes are the child's alone now.
         drop(ends);
@@ -638,7 +692,11 @@ impl Slot {
                 return Err(e);
             }
         };
+        // SAFETY: as above.
+        unsafe { child::stamp(prepared.stamps, child::at::REPORTED) };
         let usage = end_box(pid);
+        // SAFETY: as above.
+        unsafe { child::stamp(prepared.stamps, child::at::REAPED) };
         // Every process of the run is gone (init's end waits for them all), but
         // what it left in the box's tmpfs is still charged here, and the helper
         // shares this cgroup: it may need memory now (to drain the pipes, to
@@ -650,7 +708,12 @@ impl Slot {
         }
         out.drain(watched.open)?;
         let output_exceeded = out.exceeded;
-        self.measure(base, lim, watched, &usage, output_exceeded)
+        let got_report = watched.got_report;
+        let mut m = self.measure(base, lim, watched, &usage, output_exceeded)?;
+        if let (Some(s), true) = (&stamps, got_report) {
+            m.phases = s.phases(begun);
+        }
+        Ok(m)
     }
 
     /// The cgroup the run is limited and measured in.
@@ -686,6 +749,7 @@ impl Slot {
             seccomp: if spec.debugger { &self.seccomp_debugger } else { &self.seccomp_default },
             cpu: spec.cpu,
             private,
+            stamps: std::ptr::null_mut(),
         })
     }
 
